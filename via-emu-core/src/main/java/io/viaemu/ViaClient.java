@@ -1,0 +1,31 @@
+package io.viaemu;
+
+import java.io.IOException;
+
+import io.viaemu.protocol.ClientRole;
+import io.viaemu.transport.Transport;
+import io.viaemu.transport.chronicle.ChronicleTransport;
+
+/** Connects to a via-emu endpoint on this host. */
+public final class ViaClient {
+    private ViaClient() {
+    }
+
+    /**
+     * Connects to {@code endpoint} under the configuration's base directory and waits for the server's grant.
+     *
+     * @throws ViaTimeoutException if no server granted within the connect timeout
+     */
+    public static ViaConnection connect(ViaConfig config, String endpoint) throws IOException {
+        return connect(config, endpoint, transport(config));
+    }
+
+    public static ViaConnection connect(ViaConfig config, String endpoint, Transport transport) throws IOException {
+        return ClientRole.connect(config, transport, endpoint);
+    }
+
+    /** The Chronicle Queue transport for a configuration. */
+    public static Transport transport(ViaConfig config) {
+        return new ChronicleTransport(config.rollCycle(), config.blockSize());
+    }
+}

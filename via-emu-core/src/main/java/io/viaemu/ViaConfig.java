@@ -1,0 +1,226 @@
+package io.viaemu;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Everything a via-emu process (server, client or worker) needs to know about the channel. Immutable; build it
+ * with {@link #builder(Path)}. All processes of one server must agree on the base directory and the roll cycle.
+ */
+public final class ViaConfig {
+
+    private final Path baseDir;
+    private final Set<Trigger> triggers;
+    private final PauserKind pauser;
+    private final Duration connectTimeout;
+    private final Duration handoverTimeout;
+    private final Duration childStartTimeout;
+    private final Duration pollInterval;
+    private final Duration peerTimeout;
+    private final String rollCycle;
+    private final long blockSize;
+    private final int maxMessageSize;
+    private final int maxConnections;
+    private final long connectionDiskQuota;
+    private final Duration retention;
+    private final int workerPoolSize;
+    private final List<String> workerJvmOptions;
+    private final List<String> workerCommand;
+
+    private ViaConfig(Builder b) {
+        this.baseDir = b.baseDir.toAbsolutePath().normalize();
+        this.triggers = b.triggers.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(b.triggers));
+        this.pauser = b.pauser;
+        this.connectTimeout = b.connectTimeout;
+        this.handoverTimeout = b.handoverTimeout;
+        this.childStartTimeout = b.childStartTimeout;
+        this.pollInterval = b.pollInterval;
+        this.peerTimeout = b.peerTimeout;
+        this.rollCycle = b.rollCycle;
+        this.blockSize = b.blockSize;
+        this.maxMessageSize = b.maxMessageSize;
+        this.maxConnections = b.maxConnections;
+        this.connectionDiskQuota = b.connectionDiskQuota;
+        this.retention = b.retention;
+        this.workerPoolSize = b.workerPoolSize;
+        this.workerJvmOptions = List.copyOf(b.workerJvmOptions);
+        this.workerCommand = b.workerCommand == null ? null : List.copyOf(b.workerCommand);
+    }
+
+    public static Builder builder(Path baseDir) {
+        return new Builder(baseDir);
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder(baseDir);
+        b.triggers = triggers.isEmpty() ? EnumSet.noneOf(Trigger.class) : EnumSet.copyOf(triggers);
+        b.pauser = pauser;
+        b.connectTimeout = connectTimeout;
+        b.handoverTimeout = handoverTimeout;
+        b.childStartTimeout = childStartTimeout;
+        b.pollInterval = pollInterval;
+        b.peerTimeout = peerTimeout;
+        b.rollCycle = rollCycle;
+        b.blockSize = blockSize;
+        b.maxMessageSize = maxMessageSize;
+        b.maxConnections = maxConnections;
+        b.connectionDiskQuota = connectionDiskQuota;
+        b.retention = retention;
+        b.workerPoolSize = workerPoolSize;
+        b.workerJvmOptions = workerJvmOptions;
+        b.workerCommand = workerCommand;
+        return b;
+    }
+
+    /** Root of all queues and flag blocks; must be owned by this user and writable by nobody else. */
+    public Path baseDir() { return baseDir; }
+
+    /** Active handover triggers (T1-T4). */
+    public Set<Trigger> triggers() { return triggers; }
+
+    public boolean isEnabled(Trigger trigger) { return triggers.contains(trigger); }
+
+    public PauserKind pauser() { return pauser; }
+
+    /** How long a client waits for the server's grant. */
+    public Duration connectTimeout() { return connectTimeout; }
+
+    /** How long each handover step waits for its peer (intermission confirmation, grant, completion report). */
+    public Duration handoverTimeout() { return handoverTimeout; }
+
+    /** How long a fork waits for a worker process to be ready (a cold JVM start included). */
+    public Duration childStartTimeout() { return childStartTimeout; }
+
+    /** How often the housekeeper looks at flags, heartbeats and peer processes. */
+    public Duration pollInterval() { return pollInterval; }
+
+    /** A peer whose heartbeat is older than this is taken as hung; a dead peer process is noticed at once. */
+    public Duration peerTimeout() { return peerTimeout; }
+
+    /** Chronicle roll cycle name (RollCycles or TestRollCycles constant), e.g. FAST_DAILY. */
+    public String rollCycle() { return rollCycle; }
+
+    /** Chronicle mapping block size of each connection queue (sparse; caps the largest document). */
+    public long blockSize() { return blockSize; }
+
+    /** Largest payload of one data document; larger sends are split, larger incoming documents are refused. */
+    public int maxMessageSize() { return maxMessageSize; }
+
+    public int maxConnections() { return maxConnections; }
+
+    /** Bytes a connection's queues may hold on disk before sends are refused; 0 = unlimited. */
+    public long connectionDiskQuota() { return connectionDiskQuota; }
+
+    /** How long the queue files of a closed connection are kept; zero deletes them at close. */
+    public Duration retention() { return retention; }
+
+    /** Idle worker JVMs kept ready for forks; 0 starts one per fork. */
+    public int workerPoolSize() { return workerPoolSize; }
+
+    /** Extra JVM options for worker processes (the channel's own options are always added). */
+    public List<String> workerJvmOptions() { return workerJvmOptions; }
+
+    /**
+     * The program a worker JVM runs after the java binary and JVM options: for example {@code -cp CP some.Main}
+     * or {@code -jar app.jar}. Null infers it from this JVM.
+     */
+    public List<String> workerCommand() { return workerCommand; }
+
+    @Override
+    public String toString() {
+        return "ViaConfig{baseDir=" + baseDir + ", triggers=" + triggers + ", pauser=" + pauser
+                + ", rollCycle=" + rollCycle + ", workerPoolSize=" + workerPoolSize + '}';
+    }
+
+    public static final class Builder {
+        private final Path baseDir;
+        private Set<Trigger> triggers = EnumSet.allOf(Trigger.class);
+        private PauserKind pauser = PauserKind.BACKOFF;
+        private Duration connectTimeout = Duration.ofSeconds(10);
+        private Duration handoverTimeout = Duration.ofSeconds(10);
+        private Duration childStartTimeout = Duration.ofSeconds(60);
+        private Duration pollInterval = Duration.ofMillis(1);
+        private Duration peerTimeout = Duration.ofSeconds(5);
+        private String rollCycle = "FAST_DAILY";
+        private long blockSize = 16L << 20;
+        private int maxMessageSize = 1 << 20;
+        private int maxConnections = 1024;
+        private long connectionDiskQuota = 0;
+        private Duration retention = Duration.ZERO;
+        private int workerPoolSize = 0;
+        private List<String> workerJvmOptions = List.of();
+        private List<String> workerCommand;
+
+        private Builder(Path baseDir) {
+            this.baseDir = Objects.requireNonNull(baseDir, "baseDir");
+        }
+
+        public Builder triggers(Collection<Trigger> triggers) {
+            this.triggers = triggers.isEmpty() ? EnumSet.noneOf(Trigger.class) : EnumSet.copyOf(triggers);
+            return this;
+        }
+
+        public Builder triggers(Trigger... triggers) {
+            return triggers(List.of(triggers));
+        }
+
+        public Builder pauser(PauserKind pauser) { this.pauser = Objects.requireNonNull(pauser); return this; }
+
+        public Builder connectTimeout(Duration d) { this.connectTimeout = positive(d, "connectTimeout"); return this; }
+
+        public Builder handoverTimeout(Duration d) { this.handoverTimeout = positive(d, "handoverTimeout"); return this; }
+
+        public Builder childStartTimeout(Duration d) { this.childStartTimeout = positive(d, "childStartTimeout"); return this; }
+
+        public Builder pollInterval(Duration d) { this.pollInterval = positive(d, "pollInterval"); return this; }
+
+        public Builder peerTimeout(Duration d) { this.peerTimeout = positive(d, "peerTimeout"); return this; }
+
+        public Builder rollCycle(String rollCycle) { this.rollCycle = Objects.requireNonNull(rollCycle); return this; }
+
+        public Builder blockSize(long blockSize) { this.blockSize = blockSize; return this; }
+
+        public Builder maxMessageSize(int maxMessageSize) {
+            if (maxMessageSize < 64) {
+                throw new IllegalArgumentException("maxMessageSize must be at least 64 bytes");
+            }
+            this.maxMessageSize = maxMessageSize;
+            return this;
+        }
+
+        public Builder maxConnections(int maxConnections) { this.maxConnections = maxConnections; return this; }
+
+        public Builder connectionDiskQuota(long bytes) { this.connectionDiskQuota = bytes; return this; }
+
+        public Builder retention(Duration retention) { this.retention = Objects.requireNonNull(retention); return this; }
+
+        public Builder workerPoolSize(int size) { this.workerPoolSize = size; return this; }
+
+        public Builder workerJvmOptions(List<String> options) { this.workerJvmOptions = List.copyOf(options); return this; }
+
+        public Builder workerCommand(List<String> command) {
+            this.workerCommand = command == null ? null : List.copyOf(command);
+            return this;
+        }
+
+        public ViaConfig build() {
+            if (blockSize < (long) maxMessageSize * 4 + 4096) {
+                throw new IllegalArgumentException("blockSize " + blockSize + " must be at least 4 x maxMessageSize ("
+                        + maxMessageSize + ") + 4 KiB: Chronicle caps a document at a quarter of a block");
+            }
+            return new ViaConfig(this);
+        }
+
+        private static Duration positive(Duration d, String name) {
+            if (d == null || d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive");
+            }
+            return d;
+        }
+    }
+}

@@ -1,0 +1,374 @@
+package io.viaemu;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+import io.viaemu.internal.FilePermissions;
+import io.viaemu.internal.Housekeeper;
+import io.viaemu.internal.Layout;
+import io.viaemu.internal.Processes;
+import io.viaemu.protocol.ConnectionState;
+import io.viaemu.protocol.ErrorCode;
+import io.viaemu.protocol.FlagBlock;
+import io.viaemu.protocol.FlagBlock.Word;
+import io.viaemu.protocol.MessageType;
+import io.viaemu.protocol.Messages;
+import io.viaemu.protocol.ParentRole;
+import io.viaemu.transport.Channel;
+import io.viaemu.transport.ChannelReader;
+import io.viaemu.transport.Document;
+import io.viaemu.transport.Transport;
+import io.viaemu.worker.WorkerLauncher;
+import io.viaemu.worker.WorkerPool;
+import net.openhft.chronicle.threads.Pauser;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A via-emu server: listens on an endpoint (its listen queue under the base directory), grants connections, and
+ * hands them to {@link #accept} callers. Forks go to its {@link WorkerPool}. Closing the server (also done by a JVM
+ * shutdown hook) hands every forked connection to its child if T2 is active: the expected parent abort.
+ */
+public final class ViaServer implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(ViaServer.class);
+
+    private final ViaConfig config;
+    private final String endpoint;
+    private final Transport transport;
+    private final Channel listen;
+    private final WorkerPool workers;
+    private final LinkedBlockingQueue<ParentRole> accepted = new LinkedBlockingQueue<>();
+    private final Map<String, ParentRole> connections = new ConcurrentHashMap<>();
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong handoversCompleted = new AtomicLong();
+    private final AtomicLong handoversFailed = new AtomicLong();
+    private final Thread acceptor;
+    private final Thread shutdownHook;
+    private final Housekeeper.Task sweeper = this::sweep;
+    private long nextSweep;
+    private volatile boolean closed;
+
+    private ViaServer(ViaConfig config, String endpoint, Transport transport, WorkerLauncher launcher)
+            throws IOException {
+        this.config = config;
+        this.endpoint = Layout.checkEndpoint(endpoint);
+        this.transport = transport;
+        FilePermissions.createPrivateDirectories(config.baseDir());
+        FilePermissions.checkPrivate(config.baseDir());
+        cleanStaleConnections();
+        this.listen = transport.open(Layout.listenDir(config.baseDir(), endpoint));
+        this.workers = new WorkerPool(config, transport, endpoint, launcher);
+        workers.start();
+        ChannelReader reader = listen.reader();
+        reader.toEnd(); // requests left from an earlier run are stale
+        this.acceptor = new Thread(() -> acceptLoop(reader), "via-acceptor-" + endpoint);
+        acceptor.setDaemon(true);
+        acceptor.start();
+        this.shutdownHook = new Thread(this::closeQuietly, "via-shutdown-" + endpoint);
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        Housekeeper.get(config.pollInterval().toNanos()).add(sweeper);
+        log.info("via-emu server listening on endpoint '{}' under {} (triggers {}, worker pool {})", endpoint,
+                config.baseDir(), config.triggers(), config.workerPoolSize());
+    }
+
+    public static ViaServer listen(ViaConfig config, String endpoint) throws IOException {
+        return listen(config, endpoint, ViaClient.transport(config), new WorkerLauncher());
+    }
+
+    public static ViaServer listen(ViaConfig config, String endpoint, Transport transport, WorkerLauncher launcher)
+            throws IOException {
+        return new ViaServer(config, endpoint, transport, launcher);
+    }
+
+    /**
+     * The next granted connection.
+     *
+     * @param timeoutMillis 0 waits forever
+     * @throws ViaTimeoutException if none arrived in time
+     */
+    public ParentConnection accept(long timeoutMillis) throws IOException {
+        try {
+            while (true) {
+                if (closed) {
+                    throw new ViaException("server of endpoint '" + endpoint + "' is closed");
+                }
+                ParentRole c = accepted.poll(timeoutMillis <= 0 ? 100 : timeoutMillis, TimeUnit.MILLISECONDS);
+                if (c != null) {
+                    return c;
+                }
+                if (timeoutMillis > 0) {
+                    throw new ViaTimeoutException("no connection on endpoint '" + endpoint + "' within "
+                            + timeoutMillis + " ms");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ViaException("interrupted while accepting", e);
+        }
+    }
+
+    private void acceptLoop(ChannelReader reader) {
+        Document doc = new Document(256);
+        Messages.Reader r = new Messages.Reader();
+        Pauser pauser = config.pauser() == PauserKind.BUSY ? PauserKind.YIELDING.newPauser()
+                : config.pauser().newPauser();
+        while (!closed) {
+            try {
+                if (!reader.next(doc)) {
+                    pauser.pause();
+                    continue;
+                }
+                pauser.reset();
+                listen.reclaimBefore(doc.index());
+                MessageType type = r.reset(doc).type();
+                if (type == MessageType.CONNECT) {
+                    onConnect(r.getLong(), r.getLong());
+                } else if (type == MessageType.RECONNECT) {
+                    long id = r.getLong();
+                    log.warn("endpoint '{}': refused RECONNECT for connection {}: reconnections go to the child, "
+                            + "not the listen queue", endpoint, Layout.idString(id));
+                } else {
+                    log.warn("endpoint '{}': refused unexpected {} document in the listen queue", endpoint, type);
+                }
+            } catch (ViaProtocolException e) {
+                log.warn("endpoint '{}': refused a bad listen document: {}", endpoint, e.getMessage());
+            } catch (Throwable e) {
+                if (!closed) {
+                    log.error("endpoint '{}': accept failed", endpoint, e);
+                }
+            }
+        }
+        reader.close();
+    }
+
+    private void onConnect(long connectionId, long clientPid) throws IOException {
+        Path dir = Layout.connectionDir(config.baseDir(), endpoint, connectionId);
+        FlagBlock flags;
+        try {
+            flags = FlagBlock.open(dir);
+        } catch (NoSuchFileException e) {
+            log.warn("endpoint '{}': refused CONNECT for {}: no such connection directory", endpoint,
+                    Layout.idString(connectionId));
+            return;
+        }
+        if (flags.get(Word.CLIENT_PID) != clientPid || flags.state() != ConnectionState.CONNECTING
+                || flags.get(Word.PARENT_PID) != 0) {
+            log.warn("endpoint '{}': refused CONNECT for {}: the flag block does not match the request (pid {}, {})",
+                    endpoint, Layout.idString(connectionId), clientPid, flags.state());
+            return;
+        }
+        Channel up = transport.open(Layout.upDir(dir));
+        Channel down = transport.open(Layout.downDir(dir));
+        if (connections.size() >= config.maxConnections()) {
+            refused.incrementAndGet();
+            Messages.Writer w = new Messages.Writer().start(MessageType.CLOSE).putLong(ErrorCode.REFUSED.code())
+                    .putString("endpoint '" + endpoint + "' has its maximum of " + config.maxConnections()
+                            + " connections");
+            down.append(w.bytes(), w.length(), w.bytes(), 0, 0);
+            flags.fail(ErrorCode.REFUSED);
+            up.close();
+            down.close();
+            log.warn("endpoint '{}': refused connection {}: max connections ({})", endpoint,
+                    Layout.idString(connectionId), config.maxConnections());
+            return;
+        }
+        ParentRole c = new ParentRole(config, endpoint, connectionId, dir, flags, up, down, workers, this::released);
+        connections.put(c.id(), c);
+        c.grant();
+        accepted.add(c);
+    }
+
+    private void released(ParentRole c) {
+        connections.remove(c.id());
+        if (c.isForked()) {
+            if (c.flags().get(Word.RECONNECTION_COMPLETION) != 0) {
+                handoversCompleted.incrementAndGet();
+            } else if (c.flags().get(Word.TRIGGER_FIRED) != 0) {
+                handoversFailed.incrementAndGet();
+            }
+        }
+    }
+
+    /** Connections this parent serves now (not those handed over). */
+    public Collection<ParentConnection> connections() {
+        return List.copyOf(connections.values());
+    }
+
+    /** Every connection of the endpoint with a flag block on disk, handed-over ones included. */
+    public List<ConnectionSnapshot> snapshots() {
+        List<ConnectionSnapshot> list = new ArrayList<>();
+        Path dir = Layout.connectionsDir(config.baseDir(), endpoint);
+        if (!Files.isDirectory(dir)) {
+            return list;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                snapshot(p).ifPresent(list::add);
+            }
+        } catch (IOException e) {
+            log.warn("cannot list {}: {}", dir, e.toString());
+        }
+        return list;
+    }
+
+    public java.util.Optional<ConnectionSnapshot> snapshot(String connectionId) {
+        try {
+            Layout.parseId(connectionId);
+        } catch (IllegalArgumentException e) {
+            return java.util.Optional.empty();
+        }
+        return snapshot(Layout.connectionsDir(config.baseDir(), endpoint).resolve(connectionId));
+    }
+
+    private java.util.Optional<ConnectionSnapshot> snapshot(Path connDir) {
+        try {
+            FlagBlock f = FlagBlock.openReadOnly(connDir);
+            return java.util.Optional.of(ConnectionSnapshot.of(connDir.getFileName().toString(), endpoint,
+                    f.snapshot()));
+        } catch (IOException e) {
+            return java.util.Optional.empty(); // closed and deleted meanwhile, or not a connection
+        }
+    }
+
+    public long handoversCompleted() {
+        return handoversCompleted.get();
+    }
+
+    public long handoversFailed() {
+        return handoversFailed.get();
+    }
+
+    public long refusedConnections() {
+        return refused.get();
+    }
+
+    public WorkerPool workers() {
+        return workers;
+    }
+
+    public ViaConfig config() {
+        return config;
+    }
+
+    public String endpoint() {
+        return endpoint;
+    }
+
+    /**
+     * Deletes connection directories no live process uses any more: left by a crashed run, by peers that died, or
+     * closed and past their retention. Runs at start and every few seconds.
+     */
+    private boolean sweep(long now) {
+        if (closed) {
+            return false;
+        }
+        if (now < nextSweep) {
+            return true;
+        }
+        nextSweep = now + 2_000;
+        try {
+            cleanStaleConnections();
+        } catch (IOException e) {
+            log.warn("sweep of {} failed: {}", endpoint, e.toString());
+        }
+        return true;
+    }
+
+    private void cleanStaleConnections() throws IOException {
+        Path dir = Layout.connectionsDir(config.baseDir(), endpoint);
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                if (connections.containsKey(p.getFileName().toString())) {
+                    continue;
+                }
+                if (isStale(p, now)) {
+                    log.info("endpoint '{}': deleting stale connection directory {}", endpoint, p.getFileName());
+                    FilePermissions.deleteTree(p);
+                }
+            }
+        }
+    }
+
+    private boolean isStale(Path connDir, long now) {
+        FlagBlock f;
+        try {
+            f = FlagBlock.openReadOnly(connDir);
+        } catch (IOException e) {
+            // no (whole) flag block: a client that died while creating it, if it is old enough
+            try {
+                return now - Files.getLastModifiedTime(connDir).toMillis() > config.connectTimeout().toMillis();
+            } catch (IOException gone) {
+                return false;
+            }
+        }
+        boolean anyAlive = Processes.isAlive(f.get(Word.CLIENT_PID), f.get(Word.CLIENT_START))
+                || Processes.isAlive(f.get(Word.PARENT_PID), f.get(Word.PARENT_START))
+                || Processes.isAlive(f.get(Word.CHILD_PID), f.get(Word.CHILD_START));
+        if (!anyAlive) {
+            return true;
+        }
+        long closedAt = f.get(Word.AT_CLOSED);
+        return f.state() == ConnectionState.CLOSED && closedAt != 0
+                && now - closedAt > config.retention().toMillis();
+    }
+
+    private void closeQuietly() {
+        try {
+            close();
+        } catch (Exception e) {
+            log.warn("closing endpoint '{}': {}", endpoint, e.toString());
+        }
+    }
+
+    /**
+     * Stops accepting; hands forked connections to their children (T2, expected abort, if active) and closes the
+     * others; stops idle workers.
+     */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // called by the hook itself
+        }
+        for (ParentRole c : List.copyOf(connections.values())) {
+            try {
+                if (c.isForked()) {
+                    c.abort();
+                } else {
+                    c.close();
+                }
+            } catch (IOException e) {
+                log.warn("closing connection {}: {}", c.id(), e.getMessage());
+            }
+        }
+        workers.close();
+        try {
+            acceptor.join(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        listen.close();
+        log.info("via-emu server of endpoint '{}' closed", endpoint);
+    }
+}

@@ -1,0 +1,107 @@
+package io.viaemu.internal;
+
+import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+
+/**
+ * Owner-only files: the channel is shared memory, so anyone who can open a queue or flag file can read and forge
+ * traffic. Directories are created 0700 and files made 0600.
+ */
+public final class FilePermissions {
+    private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+    public static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
+    public static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
+
+    private FilePermissions() {
+    }
+
+    /** Like {@link Files#createDirectories} but every directory it creates is 0700. */
+    public static void createPrivateDirectories(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath();
+        if (Files.isDirectory(abs)) {
+            return;
+        }
+        Path parent = abs.getParent();
+        if (parent != null && !Files.isDirectory(parent)) {
+            createPrivateDirectories(parent);
+        }
+        try {
+            if (POSIX) {
+                Files.createDirectory(abs, PosixFilePermissions.asFileAttribute(OWNER_DIR));
+            } else {
+                Files.createDirectory(abs);
+            }
+        } catch (java.nio.file.FileAlreadyExistsException raced) {
+            // another process created it first: fine
+        }
+    }
+
+    /** Best effort chmod 0600 (0700 for a directory). */
+    public static void makePrivate(Path path) {
+        if (!POSIX) {
+            return;
+        }
+        try {
+            Files.setPosixFilePermissions(path, Files.isDirectory(path) ? OWNER_DIR : OWNER_FILE);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // a file another process owns or already deleted: nothing to protect
+        }
+    }
+
+    /**
+     * Refuses a base directory that others could write to (or read): on a shared host that would let another user
+     * forge or read connections.
+     */
+    public static void checkPrivate(Path dir) throws IOException {
+        if (!POSIX) {
+            return;
+        }
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+        for (PosixFilePermission p : perms) {
+            if (!OWNER_DIR.contains(p)) {
+                throw new IOException("via-emu base directory " + dir + " is accessible to others ("
+                        + PosixFilePermissions.toString(perms) + "); it must be owner-only (chmod 700)");
+            }
+        }
+        Object owner = Files.getAttribute(dir, "unix:uid");
+        Object me = currentUid();
+        if (me != null && !me.equals(owner)) {
+            throw new IOException("via-emu base directory " + dir + " is owned by uid " + owner
+                    + ", not by this user (uid " + me + ")");
+        }
+    }
+
+    private static Object currentUid() {
+        try {
+            Path probe = Files.createTempFile("via-uid", ".probe");
+            try {
+                return Files.getAttribute(probe, "unix:uid");
+            } finally {
+                Files.deleteIfExists(probe);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    /** Deletes a directory tree, ignoring files that are already gone. */
+    public static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        } catch (java.io.UncheckedIOException e) {
+            if (!(e.getCause() instanceof java.nio.file.NoSuchFileException)) {
+                throw e.getCause();
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+package io.viaemu.protocol;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.viaemu.Trigger;
+import io.viaemu.ViaConfig;
+import io.viaemu.ViaException;
+import io.viaemu.ViaProtocolException;
+import io.viaemu.ViaTimeoutException;
+import io.viaemu.internal.FilePermissions;
+import io.viaemu.internal.Housekeeper;
+import io.viaemu.internal.Layout;
+import io.viaemu.internal.ListenChannels;
+import io.viaemu.internal.Processes;
+import io.viaemu.protocol.FlagBlock.Intermission;
+import io.viaemu.protocol.FlagBlock.Word;
+import io.viaemu.transport.Channel;
+import io.viaemu.transport.ChannelReader;
+import io.viaemu.transport.Document;
+import io.viaemu.transport.Transport;
+import net.openhft.chronicle.threads.Pauser;
+
+/**
+ * The client's end. Its part of the handover, driven by flags the parent sets in the flag block:
+ * <ol>
+ * <li>transmission-intermission REQUESTED: finish the send in progress, append INTERMISSION_DONE to the up queue
+ * (the cut between the parent's and the child's input), set INTERMITTED, and send nothing more;</li>
+ * <li>P set: connect to the child (RECONNECT with the token and the request's nonce, in the child's inbox), wait
+ * for the child's grant, append RECONNECTION_DONE (the report to the parent), resume sending.</li>
+ * </ol>
+ * If the parent dies (unexpected T2) with a child forked, the client does step 2 on its own, without a nonce. The
+ * down queue needs no cut: the parent's last document precedes the child's grant, so order is kept by the queue.
+ */
+public final class ClientRole extends ConnectionEnd {
+
+    private final Transport transport;
+    private long token;
+    private long parentPid;
+    private long parentStart;
+    /** Set once this client has reconnected to the child; from then on the child is the peer. */
+    private volatile boolean reconnected;
+    /** The parent died with a child forked and T2 active: the client must reconnect on its own. */
+    private volatile boolean recoveryNeeded;
+    private final AtomicBoolean handoverTaskQueued = new AtomicBoolean();
+
+    private ClientRole(ViaConfig config, Transport transport, String endpoint, long connectionId, Path dir,
+            FlagBlock flags, Channel up, Channel down) {
+        super(config, endpoint, connectionId, dir, flags, down, up);
+        this.transport = transport;
+    }
+
+    @Override
+    public Role role() {
+        return Role.CLIENT;
+    }
+
+    /** Creates the connection's queues and flag block, asks the endpoint's server, and waits for its grant. */
+    public static ClientRole connect(ViaConfig config, Transport transport, String endpoint) throws IOException {
+        long connectionId = Layout.randomId();
+        Path dir = Layout.connectionDir(config.baseDir(), endpoint, connectionId);
+        FilePermissions.createPrivateDirectories(dir);
+        FlagBlock flags = FlagBlock.create(dir);
+        flags.set(Word.CLIENT_START, Processes.currentStart());
+        flags.set(Word.CLIENT_PID, Processes.currentPid());
+        flags.set(Word.STATE, ConnectionState.CONNECTING.code());
+        flags.stamp(Word.AT_CONNECTED);
+        Channel up = transport.open(Layout.upDir(dir));
+        Channel down = transport.open(Layout.downDir(dir));
+        ClientRole client = new ClientRole(config, transport, endpoint, connectionId, dir, flags, up, down);
+        try {
+            Messages.Writer w = new Messages.Writer().start(MessageType.CONNECT)
+                    .putLong(connectionId).putLong(Processes.currentPid()).putLong(Processes.currentStart());
+            ListenChannels.append(transport, Layout.listenDir(config.baseDir(), endpoint), w);
+            client.awaitGrant();
+        } catch (IOException | RuntimeException e) {
+            client.releaseResources();
+            FilePermissions.deleteTree(dir);
+            throw e;
+        }
+        Housekeeper.get(config.pollInterval().toNanos()).add(client);
+        return client;
+    }
+
+    private void awaitGrant() throws IOException {
+        long timeout = config.connectTimeout().toMillis();
+        long deadline = System.nanoTime() + timeout * 1_000_000L;
+        Document d = new Document(256);
+        Messages.Reader r = new Messages.Reader();
+        Pauser pauser = config.pauser().newPauser();
+        readLock.lock();
+        try {
+            while (true) {
+                if (reader.next(d)) {
+                    MessageType type = r.reset(d).type();
+                    if (type == MessageType.GRANT) {
+                        token = r.getLong();
+                        parentPid = r.getLong();
+                        parentStart = flags.get(Word.PARENT_START);
+                        log.debug("connection {} granted by parent pid {}", id, parentPid);
+                        return;
+                    }
+                    if (type == MessageType.CLOSE) {
+                        long code = r.getLong();
+                        throw new ViaException("connection to '" + endpoint + "' refused: "
+                                + ErrorCode.of(code).description() + " (" + r.getString() + ")");
+                    }
+                    throw new ViaProtocolException("expected GRANT, got " + type);
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new ViaTimeoutException("no server granted the connection to endpoint '" + endpoint
+                            + "' under " + config.baseDir() + " within " + timeout + " ms (is the server running?)");
+                }
+                pauser.pause();
+            }
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    @Override
+    protected void beforeReceive(long deadlineNanos) {
+        // the client reads its down queue straight through: parent's documents, then the child's
+    }
+
+    @Override
+    protected void beforeSend() throws IOException {
+        long intermission = flags.get(Word.TRANSMISSION_INTERMISSION);
+        if ((intermission == Intermission.NONE || intermission == Intermission.RESUMED) && !recoveryNeeded) {
+            return;
+        }
+        driveHandover(true);
+    }
+
+    /**
+     * The client's handover state machine; runs under the send lock, in the sending thread or, when the
+     * application is not sending, in a helper thread queued by the housekeeper.
+     *
+     * @param waitForRequest true when called by a sender, which must not send until the handover is done
+     */
+    private void driveHandover(boolean waitForRequest) throws IOException {
+        long deadline = System.nanoTime() + config.handoverTimeout().toNanos();
+        Pauser pauser = sendPauser;
+        pauser.reset();
+        while (true) {
+            checkUsable();
+            long intermission = flags.get(Word.TRANSMISSION_INTERMISSION);
+            if (intermission == Intermission.REQUESTED) {
+                confirmIntermission();
+                intermission = Intermission.INTERMITTED;
+            }
+            if (recoveryNeeded || (intermission == Intermission.INTERMITTED && flags.get(Word.P) != 0)) {
+                reconnectToChild();
+                return;
+            }
+            if (intermission != Intermission.INTERMITTED || !waitForRequest) {
+                return;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                fail(ErrorCode.PEER_HUNG, "no reconnection request after the intermission");
+                throw new ViaTimeoutException("connection " + id + ": the parent sent no reconnection request within "
+                        + config.handoverTimeout().toMillis() + " ms of the intermission");
+            }
+            pauser.pause();
+        }
+    }
+
+    /** Step 4: stop, then confirm. The send lock guarantees no send is half done. */
+    private void confirmIntermission() {
+        long mark = appendControl(outbound, control(MessageType.INTERMISSION_DONE));
+        flags.set(Word.INTERMISSION_MARK, mark);
+        flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.INTERMITTED);
+        flags.stamp(Word.AT_INTERMITTED);
+        log.info("connection {} client: transmission intermitted (INTERMISSION_DONE at {})", id,
+                Long.toHexString(mark));
+    }
+
+    /** Connects to the child named by the flag block, waits for its grant, reports completion. */
+    private void reconnectToChild() throws IOException {
+        long workerId = flags.get(Word.WORKER_ID);
+        long childPid = flags.get(Word.CHILD_PID);
+        long childStart = flags.get(Word.CHILD_START);
+        if (workerId == 0 || childPid == 0) {
+            fail(ErrorCode.PARENT_DIED, "no child to reconnect to");
+            throw new ViaException("connection " + id + ": " + ErrorCode.PARENT_DIED.description());
+        }
+        long nonce = flags.get(Word.P) != 0 ? flags.get(Word.NONCE) : 0;
+        Messages.Writer w = new Messages.Writer().start(MessageType.RECONNECT)
+                .putLong(connectionId).putString(endpoint).putLong(token).putLong(nonce);
+        ListenChannels.append(transport,
+                Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId)), w);
+        log.info("connection {} client: reconnecting to child pid {}{}", id, childPid,
+                recoveryNeeded ? " (parent died)" : "");
+        boolean granted = await(() -> flags.get(Word.CHILD_GRANTED) != 0
+                || !Processes.isAlive(childPid, childStart), config.handoverTimeout().toMillis());
+        if (!granted || flags.get(Word.CHILD_GRANTED) == 0) {
+            ErrorCode code = granted ? ErrorCode.CHILD_DIED : ErrorCode.GRANT_TIMEOUT;
+            fail(code, "child pid " + childPid);
+            throw new ViaException("connection " + id + ": " + code.description());
+        }
+        appendControl(outbound, control(MessageType.RECONNECTION_DONE));
+        flags.set(Word.CLIENT_REPORTED, Processes.currentPid());
+        reconnected = true;
+        recoveryNeeded = false;
+        flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.RESUMED);
+        log.info("connection {} client: reconnected to child pid {}, resumed sending", id, childPid);
+    }
+
+    @Override
+    protected void onControl(MessageType type, Messages.Reader r, Document d) throws IOException {
+        switch (type) {
+            case INTERMISSION_REQUEST:
+            case RECONNECT_REQUEST:
+                return; // the flags carry these; in the stream they only mark where the parent's output ends
+            case GRANT:
+                if (r.getLong() != token) {
+                    throw new ViaProtocolException("GRANT with a wrong token on connection " + id);
+                }
+                return;
+            default:
+                super.onControl(type, r, d);
+        }
+    }
+
+    @Override
+    public boolean tick(long now) {
+        if (closed) {
+            return false;
+        }
+        flags.set(Word.CLIENT_HEARTBEAT, now);
+        long intermission = flags.get(Word.TRANSMISSION_INTERMISSION);
+        boolean work = intermission == Intermission.REQUESTED
+                || (intermission == Intermission.INTERMITTED && flags.get(Word.P) != 0);
+        if (livenessDue(now) && !flags.state().isTerminal()
+                && (flags.get(Word.CLOSED_MASK) & FlagBlock.CLOSED_SERVER) == 0) {
+            if (!reconnected && !recoveryNeeded && !Processes.isAlive(parentPid, parentStart)) {
+                boolean t2 = (flags.get(Word.TRIGGERS_ENABLED) & Trigger.T2_PARENT_ABORT.bit()) != 0;
+                if (t2 && flags.get(Word.CHILD_PID) != 0 && flags.get(Word.RECONNECTION_COMPLETION) == 0) {
+                    log.warn("connection {} client: parent pid {} died; reconnecting to the child (T2)", id, parentPid);
+                    flags.compareAndSet(Word.TRIGGER_FIRED, 0, Trigger.T2_PARENT_ABORT.code());
+                    flags.stamp(Word.AT_TRIGGER);
+                    recoveryNeeded = true;
+                    work = true;
+                } else if (flags.get(Word.RECONNECTION_COMPLETION) == 0) {
+                    fail(ErrorCode.PARENT_DIED, "parent pid " + parentPid);
+                }
+            } else if (reconnected && !Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
+                fail(ErrorCode.CHILD_DIED, "child pid " + flags.get(Word.CHILD_PID));
+            }
+        }
+        if (work && handoverTaskQueued.compareAndSet(false, true)) {
+            Async.run("via-client-handover-" + id, () -> {
+                sendLock.lock();
+                try {
+                    handoverTaskQueued.set(false);
+                    if (!closed) {
+                        driveHandover(false);
+                    }
+                } catch (IOException e) {
+                    log.warn("connection {} client: handover failed: {}", id, e.getMessage());
+                } finally {
+                    sendLock.unlock();
+                }
+            });
+        }
+        return true;
+    }
+
+    @Override
+    protected boolean peerAlive() {
+        return reconnected ? Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))
+                : Processes.isAlive(parentPid, parentStart);
+    }
+
+    @Override
+    public void close() {
+        closeEnd(FlagBlock.CLOSED_CLIENT);
+    }
+}

@@ -1,0 +1,584 @@
+package io.viaemu.protocol;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.viaemu.ViaConfig;
+import io.viaemu.ViaConnection;
+import io.viaemu.ViaException;
+import io.viaemu.ViaProtocolException;
+import io.viaemu.ViaTimeoutException;
+import io.viaemu.internal.FilePermissions;
+import io.viaemu.internal.Housekeeper;
+import io.viaemu.internal.Layout;
+import io.viaemu.protocol.FlagBlock.Word;
+import io.viaemu.transport.Channel;
+import io.viaemu.transport.ChannelReader;
+import io.viaemu.transport.Document;
+import net.openhft.chronicle.threads.Pauser;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the three roles share: a byte stream read from the inbound queue and written to the outbound one, with
+ * protocol documents interleaved. Each role ({@link ClientRole}, {@link ParentRole}, {@link ChildRole}) adds its
+ * own gate in front of sends and receives: that gate is where the handover protocol happens.
+ *
+ * <p>The receiving thread polls the queue itself (no hand-off to another thread), holding the read lock only for
+ * one poll at a time so that a handover can take the stream over between two polls.
+ */
+public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
+
+    protected static final Logger log = LoggerFactory.getLogger("io.viaemu.protocol");
+
+    protected final long connectionId;
+    protected final String id;
+    protected final String endpoint;
+    protected final ViaConfig config;
+    protected final Path dir;
+    protected final FlagBlock flags;
+    protected final Channel inbound;
+    protected final Channel outbound;
+    protected final ReentrantLock readLock = new ReentrantLock();
+    protected final ReentrantLock sendLock = new ReentrantLock();
+    /** Header of the document being written; guarded by sendLock. */
+    protected final Messages.Writer header = new Messages.Writer();
+    private final Messages.Writer controlHeader = new Messages.Writer();
+
+    /** All guarded by readLock. */
+    protected ChannelReader reader;
+    private final Document doc;
+    private final Messages.Reader parser = new Messages.Reader();
+    private byte[] pendingBuf;
+    private int pendingPos;
+    private int pendingEnd;
+    private long pendingIndex = -1;
+    /** Bytes of the document at {@link #skipIndex} already consumed by the parent (recovery after its death). */
+    private long skipIndex = -1;
+    private long skipBytes;
+    /** Set while documents are read ahead without being consumed (the parent's copy): their files must stay. */
+    protected boolean holdReclaim;
+    private boolean inputEnded;
+    private IOException inputError;
+    private final Pauser receivePauser;
+
+    protected final Pauser sendPauser;
+    private byte[] sendScratch;
+
+    protected volatile boolean closed;
+    private volatile boolean outputShut;
+    private volatile long readTimeout;
+    private long nextLivenessCheck;
+    private final InputStream in = new ConnectionInputStream();
+    private final OutputStream out = new ConnectionOutputStream();
+
+    protected ConnectionEnd(ViaConfig config, String endpoint, long connectionId, Path dir, FlagBlock flags,
+            Channel inbound, Channel outbound) {
+        this.config = config;
+        this.endpoint = endpoint;
+        this.connectionId = connectionId;
+        this.id = Layout.idString(connectionId);
+        this.dir = dir;
+        this.flags = flags;
+        this.inbound = inbound;
+        this.outbound = outbound;
+        this.reader = inbound.reader();
+        this.doc = new Document(Math.min(config.maxMessageSize() + Messages.HEADER, 64 * 1024));
+        this.receivePauser = config.pauser().newPauser();
+        this.sendPauser = config.pauser().newPauser();
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    public FlagBlock flags() {
+        return flags;
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    // ---------------------------------------------------------------------------------------------- receiving
+
+    @Override
+    public int receive(byte[] bytes, int off, int len, long timeoutMillis) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, bytes.length);
+        if (len == 0) {
+            return 0;
+        }
+        long deadline = timeoutMillis <= 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
+        Pauser pauser = receivePauser;
+        pauser.reset();
+        while (true) {
+            beforeReceive(deadline);
+            readLock.lock();
+            try {
+                if (pendingPos < pendingEnd) {
+                    int n = Math.min(len, pendingEnd - pendingPos);
+                    System.arraycopy(pendingBuf, pendingPos, bytes, off, n);
+                    pendingPos += n;
+                    onConsumed(pendingIndex, pendingPos - Messages.HEADER);
+                    return n;
+                }
+                if (inputEnded) {
+                    if (inputError != null) {
+                        throw new ViaException(inputError.getMessage(), inputError);
+                    }
+                    return -1;
+                }
+                if (pollInbound()) {
+                    pauser.reset();
+                    continue;
+                }
+            } finally {
+                readLock.unlock();
+            }
+            checkUsable();
+            if (System.nanoTime() - deadline > 0) {
+                throw new ViaTimeoutException("receive timed out after " + timeoutMillis + " ms on connection " + id);
+            }
+            pauser.pause();
+        }
+    }
+
+    @Override
+    public int receive(ByteBuffer buffer, long timeoutMillis) throws IOException {
+        if (buffer.hasArray()) {
+            int n = receive(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.remaining(), timeoutMillis);
+            if (n > 0) {
+                buffer.position(buffer.position() + n);
+            }
+            return n;
+        }
+        byte[] tmp = new byte[Math.min(buffer.remaining(), 64 * 1024)];
+        int n = receive(tmp, 0, tmp.length, timeoutMillis);
+        if (n > 0) {
+            buffer.put(tmp, 0, n);
+        }
+        return n;
+    }
+
+    @Override
+    public int available() throws IOException {
+        readLock.lock();
+        try {
+            return pendingEnd - pendingPos;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** Reads one document if there is one; under readLock. */
+    protected boolean pollInbound() throws IOException {
+        if (!reader.next(doc)) {
+            return false;
+        }
+        MessageType type;
+        try {
+            type = parser.reset(doc).type();
+            if (type == MessageType.DATA || (type == MessageType.COPY && acceptsCopies())) {
+                int payload = doc.length() - Messages.HEADER;
+                if (payload > config.maxMessageSize()) {
+                    throw new ViaProtocolException(type + " document of " + payload + " bytes exceeds the maximum of "
+                            + config.maxMessageSize());
+                }
+                pendingBuf = doc.bytes();
+                pendingPos = Messages.HEADER;
+                pendingEnd = doc.length();
+                pendingIndex = doc.index();
+                if (!holdReclaim) {
+                    inbound.reclaimBefore(pendingIndex); // every earlier document is consumed
+                }
+                if (skipIndex == pendingIndex) {
+                    pendingPos = (int) Math.min(pendingEnd, pendingPos + skipBytes);
+                    skipIndex = -1;
+                }
+                onDocumentRead(type, payload);
+                return true;
+            }
+            onControl(type, parser, doc);
+            return true;
+        } catch (ViaProtocolException e) {
+            failInput(e);
+            fail(ErrorCode.PROTOCOL, e.getMessage());
+            throw e;
+        }
+    }
+
+    /** Positions the reader (under readLock): the next document read is the one at {@code index}. */
+    protected void positionReader(long index, long bytesAlreadyConsumed) throws ViaException {
+        pendingPos = pendingEnd = 0;
+        if (index < 0) {
+            reader.close();
+            reader = inbound.reader();
+            return;
+        }
+        if (!reader.moveToIndex(index)) {
+            throw new ViaException("connection " + id + ": cannot find document " + Long.toHexString(index)
+                    + " in " + inbound.directory() + " (deleted?)");
+        }
+        if (bytesAlreadyConsumed > 0) {
+            skipIndex = index;
+            skipBytes = bytesAlreadyConsumed;
+        }
+    }
+
+    /** Ends the input stream (under readLock): later receives return -1, or throw {@code error} if not null. */
+    protected void endInput(IOException error) {
+        inputEnded = true;
+        if (error != null && inputError == null) {
+            inputError = error;
+        }
+    }
+
+    private void failInput(IOException e) {
+        endInput(e);
+    }
+
+    /** The unconsumed remainder of the current data document (under readLock), then forgets it. */
+    protected byte[] takePending() {
+        int n = pendingEnd - pendingPos;
+        byte[] b = new byte[Math.max(n, 0)];
+        if (n > 0) {
+            System.arraycopy(pendingBuf, pendingPos, b, 0, n);
+        }
+        pendingPos = pendingEnd = 0;
+        return b;
+    }
+
+    /** True while an unconsumed part of a data document is held (under readLock). */
+    protected boolean hasPending() {
+        return pendingPos < pendingEnd;
+    }
+
+    /** {index, bytes consumed} of the data document read last, index -1 if none (under readLock). */
+    protected long[] consumedPosition() {
+        return new long[] {pendingIndex, pendingIndex < 0 ? 0 : pendingPos - Messages.HEADER};
+    }
+
+    protected boolean acceptsCopies() {
+        return false;
+    }
+
+    protected void onDocumentRead(MessageType type, int payloadLength) {
+    }
+
+    /** Control documents of the inbound queue; CLOSE ends the input. Under readLock. */
+    protected void onControl(MessageType type, Messages.Reader r, Document d) throws IOException {
+        if (type == MessageType.CLOSE) {
+            long code = r.getLong();
+            String reason = r.getString();
+            if (code == 0) {
+                endInput(null);
+            } else {
+                endInput(new ViaException("connection " + id + " closed by peer: " + ErrorCode.of(code).description()
+                        + (reason.isEmpty() ? "" : " (" + reason + ")")));
+            }
+            return;
+        }
+        throw new ViaProtocolException("unexpected " + type + " document on the " + role() + "'s inbound queue");
+    }
+
+    /**
+     * The role's gate in front of every poll, called without locks held; may wait (a child waits to own the
+     * connection) or throw (a parent whose connection was handed over).
+     */
+    protected abstract void beforeReceive(long deadlineNanos) throws IOException;
+
+    /** The application consumed up to {@code offset} bytes of document {@code index}. Under readLock. */
+    protected void onConsumed(long index, long offset) {
+    }
+
+    // ---------------------------------------------------------------------------------------------- sending
+
+    @Override
+    public void send(byte[] bytes, int off, int len) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, bytes.length);
+        sendLock.lock();
+        try {
+            checkSendable();
+            beforeSend();
+            int max = config.maxMessageSize();
+            do {
+                int n = Math.min(len, max);
+                appendData(bytes, off, n);
+                off += n;
+                len -= n;
+            } while (len > 0);
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    @Override
+    public void send(ByteBuffer buffer) throws IOException {
+        if (buffer.hasArray()) {
+            send(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.remaining());
+            buffer.position(buffer.limit());
+            return;
+        }
+        sendLock.lock(); // reentrant: keeps the whole buffer contiguous in the stream
+        try {
+            if (sendScratch == null) {
+                sendScratch = new byte[Math.min(config.maxMessageSize(), 64 * 1024)];
+            }
+            while (buffer.hasRemaining()) {
+                int n = Math.min(buffer.remaining(), sendScratch.length);
+                buffer.get(sendScratch, 0, n);
+                send(sendScratch, 0, n);
+            }
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    private void appendData(byte[] bytes, int off, int len) throws IOException {
+        if (config.connectionDiskQuota() > 0
+                && flags.getAndAdd(Word.BYTES_APPENDED, len) + len > config.connectionDiskQuota()) {
+            fail(ErrorCode.QUOTA, "quota of " + config.connectionDiskQuota() + " bytes exceeded");
+            throw new ViaException("connection " + id + " exceeded its disk quota of " + config.connectionDiskQuota()
+                    + " bytes");
+        }
+        header.start(MessageType.DATA);
+        outbound.append(header.bytes(), header.length(), bytes, off, len);
+    }
+
+    private void checkSendable() throws IOException {
+        if (closed) {
+            throw new ViaException("connection " + id + " is closed");
+        }
+        if (outputShut) {
+            throw new ViaException("connection " + id + ": output is shut down");
+        }
+        checkUsable();
+    }
+
+    /** Called with the send lock held before each send; may wait (intermission, child waiting to own). */
+    protected abstract void beforeSend() throws IOException;
+
+    /** Appends a control document to a channel; the caller holds sendLock if it is the outbound one. */
+    protected long appendControl(Channel channel, Messages.Writer w) {
+        return channel.append(w.bytes(), w.length(), w.bytes(), 0, 0);
+    }
+
+    /** A writer for a control document; use under sendLock. */
+    protected Messages.Writer control(MessageType type) {
+        return controlHeader.start(type);
+    }
+
+    // ---------------------------------------------------------------------------------------------- state
+
+    /** Throws if the connection failed (any role may have failed it). */
+    protected void checkUsable() throws IOException {
+        ConnectionState s = flags.state();
+        if (s == ConnectionState.FAILED) {
+            throw new ViaException("connection " + id + " failed: " + flags.error().description());
+        }
+        if (closed) {
+            throw new ViaException("connection " + id + " is closed");
+        }
+    }
+
+    /**
+     * Fails the connection for every role: records the error in the flag block and tells the peer with a CLOSE
+     * document carrying the reason. Safe to call from any thread and more than once.
+     */
+    public void fail(ErrorCode code, String detail) {
+        if (flags.fail(code)) {
+            log.warn("connection {} ({}) failed: {}{}", id, role(), code.description(),
+                    detail == null ? "" : " - " + detail);
+        }
+        if (!closed && sendLock.tryLock()) {
+            try {
+                if (!outputShut && !closed) {
+                    outputShut = true;
+                    appendControl(outbound, control(MessageType.CLOSE).putLong(code.code())
+                            .putString(detail == null ? "" : detail));
+                }
+            } finally {
+                sendLock.unlock();
+            }
+        }
+    }
+
+    /** Waits with the send pauser until {@code condition} holds; false on timeout. Checks failure meanwhile. */
+    protected boolean await(java.util.function.BooleanSupplier condition, long timeoutMillis) throws IOException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        Pauser p = config.pauser().newPauser();
+        while (!condition.getAsBoolean()) {
+            if (flags.state() == ConnectionState.FAILED) {
+                throw new ViaException("connection " + id + " failed: " + flags.error().description());
+            }
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            p.pause();
+        }
+        return true;
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        sendLock.lock();
+        try {
+            checkSendable();
+            beforeSend();
+            outputShut = true;
+            appendControl(outbound, control(MessageType.CLOSE).putLong(0).putString(""));
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !closed && flags.state() != ConnectionState.FAILED;
+    }
+
+    /**
+     * Closes this end: the peer reads end of stream, queues are released, and the connection's directory is deleted
+     * once both sides have closed (or left for the retention sweep).
+     */
+    protected void closeEnd(long sideBit) {
+        if (closed) {
+            return;
+        }
+        sendLock.lock();
+        readLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            if (!outputShut && flags.state() != ConnectionState.FAILED) {
+                outputShut = true;
+                appendControl(outbound, control(MessageType.CLOSE).putLong(0).putString(""));
+            }
+            closed = true;
+            endInput(null);
+            flags.orBits(Word.CLOSED_MASK, sideBit);
+            releaseResources();
+        } finally {
+            readLock.unlock();
+            sendLock.unlock();
+        }
+        deleteIfBothClosed();
+    }
+
+    /** Unregisters and closes the queues without touching the stream (the parent after a handover). */
+    protected void releaseResources() {
+        Housekeeper.get(config.pollInterval().toNanos()).remove(this);
+        reader.close();
+        inbound.close();
+        outbound.close();
+    }
+
+    protected void deleteIfBothClosed() {
+        long mask = flags.get(Word.CLOSED_MASK);
+        boolean bothClosed = (mask & (FlagBlock.CLOSED_CLIENT | FlagBlock.CLOSED_SERVER))
+                == (FlagBlock.CLOSED_CLIENT | FlagBlock.CLOSED_SERVER);
+        if (bothClosed || flags.state() == ConnectionState.FAILED && !peerAlive()) {
+            flags.advance(ConnectionState.CLOSED);
+            flags.stamp(Word.AT_CLOSED);
+            if (config.retention().isZero()) {
+                try {
+                    FilePermissions.deleteTree(dir);
+                } catch (IOException e) {
+                    log.warn("could not delete {}: {}", dir, e.toString());
+                }
+            }
+        }
+    }
+
+    /** True while the process at the other end of the stream lives. */
+    protected abstract boolean peerAlive();
+
+    // ---------------------------------------------------------------------------------------------- housekeeping
+
+    /** Liveness checks read /proc: do them every ~10 ms, not every tick. */
+    protected boolean livenessDue(long now) {
+        if (now >= nextLivenessCheck) {
+            nextLivenessCheck = now + 10;
+            return true;
+        }
+        return false;
+    }
+
+    protected boolean heartbeatStale(Word heartbeat, long now) {
+        long hb = flags.get(heartbeat);
+        return hb != 0 && now - hb > config.peerTimeout().toMillis();
+    }
+
+    @Override
+    public InputStream inputStream() {
+        return in;
+    }
+
+    @Override
+    public OutputStream outputStream() {
+        return out;
+    }
+
+    @Override
+    public void setReadTimeout(long timeoutMillis) {
+        this.readTimeout = timeoutMillis;
+    }
+
+    @Override
+    public long readTimeout() {
+        return readTimeout;
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "{" + id + ", " + flags.state() + "}";
+    }
+
+    private final class ConnectionInputStream extends InputStream {
+        private final byte[] one = new byte[1];
+
+        @Override
+        public int read() throws IOException {
+            int n = receive(one, 0, 1, readTimeout);
+            return n < 0 ? -1 : one[0] & 0xFF;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return len == 0 ? 0 : receive(b, off, len, readTimeout);
+        }
+
+        @Override
+        public int available() throws IOException {
+            return ConnectionEnd.this.available();
+        }
+
+        @Override
+        public void close() throws IOException {
+            ConnectionEnd.this.close();
+        }
+    }
+
+    private final class ConnectionOutputStream extends OutputStream {
+        @Override
+        public void write(int b) throws IOException {
+            send(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            send(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            ConnectionEnd.this.close();
+        }
+    }
+}

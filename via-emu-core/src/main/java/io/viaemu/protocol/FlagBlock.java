@@ -1,0 +1,257 @@
+package io.viaemu.protocol;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.EnumMap;
+import java.util.Map;
+
+import io.viaemu.internal.FilePermissions;
+
+/**
+ * The shared-memory flag block of one connection (the {@code flags} file in its directory), mapped by the client,
+ * the parent and the child. It carries the handover's signals (the flags of the original design: P, C,
+ * copy-request, data-received, reconnection-completion and the client's transmission-intermission), who the three
+ * processes are, their heartbeats, and the parent's consumed position in the up queue, which the child needs to
+ * recover the parent's unconsumed input after the parent died. Every word is a 64-bit value read and written
+ * atomically (volatile / CAS on the mapping), so any process, the actuator included, can read it at any time.
+ *
+ * <p>The mapping is released by the garbage collector (no explicit unmap): a late read from a thread that has not
+ * noticed the connection closed can never touch unmapped memory.
+ */
+public final class FlagBlock {
+
+    /** The words of the block, in order; each takes 8 bytes at {@code ordinal * 8}. */
+    public enum Word {
+        MAGIC,
+        /** {@link ConnectionState} code. */
+        STATE,
+        /** Reconnection request, parent to child: the copy is done and the client is being sent to the child. */
+        P,
+        /** Reconnection request, child to parent: the child's I/O (T3/T4) asks for the connection. */
+        C,
+        /** The parent held unconsumed input and is handing it to the child (COPY documents in the up queue). */
+        COPY_REQUEST,
+        /** The parent holds received-but-unconsumed input. */
+        DATA_RECEIVED,
+        /** The handover completed; set once, by CAS, never twice. */
+        RECONNECTION_COMPLETION,
+        /** Client side: {@link Intermission} code. */
+        TRANSMISSION_INTERMISSION,
+        CLIENT_PID, CLIENT_START, PARENT_PID, PARENT_START, CHILD_PID, CHILD_START,
+        CLIENT_HEARTBEAT, PARENT_HEARTBEAT, CHILD_HEARTBEAT,
+        /** Bit mask of {@link io.viaemu.Trigger#bit()} active for this connection (written at EMU_FORK). */
+        TRIGGERS_ENABLED,
+        /** The {@link io.viaemu.Trigger#code()} that started the handover; 0 until one fires (CAS: at most one). */
+        TRIGGER_FIRED,
+        BYTES_COPIED,
+        /** Index in the up queue of the client's INTERMISSION_DONE document: where the child's input starts. */
+        INTERMISSION_MARK,
+        /** Which of the two consumed-position slots below is current (written last, so a kill leaves one whole). */
+        CONSUMED_SLOT, CONSUMED_INDEX_0, CONSUMED_OFFSET_0, CONSUMED_INDEX_1, CONSUMED_OFFSET_1,
+        /** Per-connection secret given to the client in the grant; required to reconnect. */
+        TOKEN,
+        /** One-time value of this reconnection request; the client must present it to the child. */
+        NONCE,
+        WORKER_ID,
+        /** The child accepted the client's reconnection (its pid). */
+        CHILD_GRANTED,
+        /** The client reported the reconnection done. */
+        CLIENT_REPORTED,
+        /** Bits: 1 client closed, 2 server side (parent or child) closed. */
+        CLOSED_MASK,
+        /** {@link ErrorCode} of a failed connection. */
+        ERROR_CODE,
+        /** Epoch millis of each step, for the actuator. */
+        AT_CONNECTED, AT_FORKED, AT_TRIGGER, AT_INTERMITTED, AT_COPIED, AT_RECONNECT_REQUESTED, AT_GRANTED,
+        AT_COMPLETED, AT_CLOSED,
+        /** Total bytes appended to the connection's queues (both directions), for the disk quota. */
+        BYTES_APPENDED;
+
+        public int offset() {
+            return ordinal() * 8;
+        }
+    }
+
+    /** Values of {@link Word#TRANSMISSION_INTERMISSION}. */
+    public static final class Intermission {
+        public static final long NONE = 0;
+        /** The parent asked the client to stop sending. */
+        public static final long REQUESTED = 1;
+        /** The client stopped and confirmed (its INTERMISSION_DONE is in the up queue). */
+        public static final long INTERMITTED = 2;
+        /** The client is sending again, to the child. */
+        public static final long RESUMED = 3;
+
+        private Intermission() {
+        }
+
+        public static String name(long v) {
+            return v == NONE ? "NONE" : v == REQUESTED ? "REQUESTED" : v == INTERMITTED ? "INTERMITTED"
+                    : v == RESUMED ? "RESUMED" : "?" + v;
+        }
+    }
+
+    public static final long CLOSED_CLIENT = 1;
+    public static final long CLOSED_SERVER = 2;
+
+    public static final String FILE_NAME = "flags";
+    static final long MAGIC_VALUE = 0x3147414c46414956L; // "VIAFLAG1" little-endian
+    static final int SIZE = 4096;
+    private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final Path file;
+    private final MappedByteBuffer buffer;
+
+    private FlagBlock(Path file, MappedByteBuffer buffer) {
+        this.file = file;
+        this.buffer = buffer;
+    }
+
+    /** Creates (zeroed, 0600) or opens the flag block in {@code connectionDir}. */
+    public static FlagBlock create(Path connectionDir) throws IOException {
+        Path file = connectionDir.resolve(FILE_NAME);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            FilePermissions.makePrivate(file);
+            FlagBlock block = new FlagBlock(file, ch.map(FileChannel.MapMode.READ_WRITE, 0, SIZE));
+            block.compareAndSet(Word.MAGIC, 0, MAGIC_VALUE);
+            return block;
+        }
+    }
+
+    /** Opens an existing flag block; the magic word must be there. */
+    public static FlagBlock open(Path connectionDir) throws IOException {
+        return open(connectionDir, false);
+    }
+
+    /** Opens an existing flag block read-only (the actuator, tools). */
+    public static FlagBlock openReadOnly(Path connectionDir) throws IOException {
+        return open(connectionDir, true);
+    }
+
+    private static FlagBlock open(Path connectionDir, boolean readOnly) throws IOException {
+        Path file = connectionDir.resolve(FILE_NAME);
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "no flag block");
+        }
+        if (Files.size(file) < SIZE) {
+            throw new IOException("flag block " + file + " is truncated (" + Files.size(file) + " bytes)");
+        }
+        try (FileChannel ch = readOnly ? FileChannel.open(file, StandardOpenOption.READ)
+                : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            FlagBlock block = new FlagBlock(file,
+                    ch.map(readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE, 0, SIZE));
+            if (block.get(Word.MAGIC) != MAGIC_VALUE) {
+                throw new IOException("flag block " + file + " has no via-emu magic word");
+            }
+            return block;
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public long get(Word w) {
+        return (long) LONGS.getVolatile(buffer, w.offset());
+    }
+
+    public void set(Word w, long value) {
+        LONGS.setVolatile(buffer, w.offset(), value);
+    }
+
+    /** A release store: cheaper than {@link #set}, for values only read later (the consumed position). */
+    public void setRelease(Word w, long value) {
+        LONGS.setRelease(buffer, w.offset(), value);
+    }
+
+    public boolean compareAndSet(Word w, long expected, long value) {
+        return LONGS.compareAndSet(buffer, w.offset(), expected, value);
+    }
+
+    public long getAndAdd(Word w, long delta) {
+        return (long) LONGS.getAndAdd(buffer, w.offset(), delta);
+    }
+
+    public void orBits(Word w, long bits) {
+        LONGS.getAndBitwiseOr(buffer, w.offset(), bits);
+    }
+
+    /** Records when a step happened (first time only). */
+    public void stamp(Word at) {
+        compareAndSet(at, 0, System.currentTimeMillis());
+    }
+
+    public ConnectionState state() {
+        return ConnectionState.of(get(Word.STATE));
+    }
+
+    /** Moves to {@code next} unless the connection already ended (CLOSED or FAILED stay). */
+    public boolean advance(ConnectionState next) {
+        while (true) {
+            long cur = get(Word.STATE);
+            ConnectionState c = ConnectionState.of(cur);
+            if (c.isTerminal() && next != ConnectionState.CLOSED) {
+                return false;
+            }
+            if (c == ConnectionState.FAILED) {
+                return false;
+            }
+            if (compareAndSet(Word.STATE, cur, next.code())) {
+                return true;
+            }
+        }
+    }
+
+    /** Ends the connection with an error, once: the first error wins. */
+    public boolean fail(ErrorCode code) {
+        if (compareAndSet(Word.ERROR_CODE, 0, code.code())) {
+            set(Word.STATE, ConnectionState.FAILED.code());
+            stamp(Word.AT_CLOSED);
+            return true;
+        }
+        return false;
+    }
+
+    public ErrorCode error() {
+        return ErrorCode.of(get(Word.ERROR_CODE));
+    }
+
+    /** Records the parent's consumed position: document {@code index}, {@code offset} bytes of it consumed. */
+    public void recordConsumed(long index, long offset) {
+        long slot = get(Word.CONSUMED_SLOT) ^ 1;
+        if (slot == 0) {
+            setRelease(Word.CONSUMED_INDEX_0, index);
+            setRelease(Word.CONSUMED_OFFSET_0, offset);
+        } else {
+            setRelease(Word.CONSUMED_INDEX_1, index);
+            setRelease(Word.CONSUMED_OFFSET_1, offset);
+        }
+        set(Word.CONSUMED_SLOT, slot);
+    }
+
+    /** {index, offset} of the parent's consumed position, index -1 if it never consumed anything. */
+    public long[] consumed() {
+        long slot = get(Word.CONSUMED_SLOT);
+        long index = get(slot == 0 ? Word.CONSUMED_INDEX_0 : Word.CONSUMED_INDEX_1);
+        long offset = get(slot == 0 ? Word.CONSUMED_OFFSET_0 : Word.CONSUMED_OFFSET_1);
+        return new long[] {index == 0 ? -1 : index, offset};
+    }
+
+    /** Every word, for the actuator and logs. */
+    public Map<Word, Long> snapshot() {
+        Map<Word, Long> m = new EnumMap<>(Word.class);
+        for (Word w : Word.values()) {
+            m.put(w, get(w));
+        }
+        return m;
+    }
+}

@@ -1,0 +1,368 @@
+package io.viaemu.protocol;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.viaemu.ConnectionHandedOverException;
+import io.viaemu.ParentConnection;
+import io.viaemu.Trigger;
+import io.viaemu.ViaConfig;
+import io.viaemu.ViaException;
+import io.viaemu.ViaTimeoutException;
+import io.viaemu.internal.Housekeeper;
+import io.viaemu.internal.Layout;
+import io.viaemu.internal.Processes;
+import io.viaemu.protocol.FlagBlock.Intermission;
+import io.viaemu.protocol.FlagBlock.Word;
+import io.viaemu.transport.Channel;
+import io.viaemu.transport.Document;
+import io.viaemu.worker.Worker;
+import io.viaemu.worker.WorkerPool;
+import net.openhft.chronicle.threads.Pauser;
+
+/**
+ * The parent's end: serves the connection until an active trigger fires after EMU_FORK, then runs the handover:
+ * <ol>
+ * <li>INTERMISSION: set transmission-intermission REQUESTED, wait for the client's INTERMITTED;</li>
+ * <li>COPYING: read the up queue to the client's INTERMISSION_DONE; whatever it read but the application did not
+ * consume (data-received) it appends as COPY documents after the cut (copy-request);</li>
+ * <li>RECONNECTING: set P and a fresh nonce, append RECONNECT_REQUEST (its last document to the client);</li>
+ * <li>wait for the client's report, set reconnection-completion (CAS: never twice): HANDED_OVER.</li>
+ * </ol>
+ * Each wait is bounded by the handover timeout; a timeout fails the connection for all three with a reason.
+ */
+public final class ParentRole extends ConnectionEnd implements ParentConnection {
+
+    /** Lets the server know when a connection leaves the parent. */
+    public interface Listener {
+        void onReleased(ParentRole connection);
+    }
+
+    private final WorkerPool workers;
+    private final Listener listener;
+    private final long clientPid;
+    private final long clientStart;
+    private volatile boolean forked;
+    private volatile Worker worker;
+    /** The stream belongs to the child (or is being given to it): the parent's own I/O must stop. */
+    private volatile boolean handedOver;
+    /** The client's INTERMISSION_DONE has been read (under readLock). */
+    private boolean markReached;
+    private final AtomicBoolean handoverQueued = new AtomicBoolean();
+
+    public ParentRole(ViaConfig config, String endpoint, long connectionId, Path dir, FlagBlock flags, Channel up,
+            Channel down, WorkerPool workers, Listener listener) {
+        super(config, endpoint, connectionId, dir, flags, up, down);
+        this.workers = workers;
+        this.listener = listener;
+        this.clientPid = flags.get(Word.CLIENT_PID);
+        this.clientStart = flags.get(Word.CLIENT_START);
+    }
+
+    @Override
+    public Role role() {
+        return Role.PARENT;
+    }
+
+    /** Grants the connection: token and pids into the flag block, GRANT as the first document of the down queue. */
+    public void grant() {
+        long token = Layout.randomId();
+        flags.set(Word.TOKEN, token);
+        flags.set(Word.PARENT_START, Processes.currentStart());
+        flags.set(Word.PARENT_PID, Processes.currentPid());
+        flags.set(Word.PARENT_HEARTBEAT, System.currentTimeMillis());
+        flags.advance(ConnectionState.ESTABLISHED);
+        sendLock.lock();
+        try {
+            appendControl(outbound, control(MessageType.GRANT).putLong(token).putLong(Processes.currentPid()));
+        } finally {
+            sendLock.unlock();
+        }
+        Housekeeper.get(config.pollInterval().toNanos()).add(this);
+    }
+
+    // ------------------------------------------------------------------------------------------------ EMU_FORK
+
+    @Override
+    public void fork(String handlerName) throws IOException {
+        if (workers == null) {
+            throw new IllegalStateException("this server has no worker pool");
+        }
+        if (forked || handedOver) {
+            throw new IllegalStateException("connection " + id + " is already forked");
+        }
+        checkUsable();
+        Worker w = workers.acquire();
+        flags.set(Word.TRIGGERS_ENABLED, Trigger.mask(config.triggers()));
+        flags.set(Word.WORKER_ID, w.id());
+        readLock.lock();
+        try {
+            long[] pos = consumedPosition();
+            flags.recordConsumed(pos[0], pos[1]);
+            forked = true; // from now on every consumed byte is recorded, for a child recovering from our death
+        } finally {
+            readLock.unlock();
+        }
+        flags.advance(ConnectionState.FORKED);
+        flags.stamp(Word.AT_FORKED);
+        w.assign(connectionId, handlerName);
+        boolean ready = await(() -> flags.get(Word.CHILD_PID) != 0 || !w.isAlive(),
+                config.childStartTimeout().toMillis());
+        if (!ready || flags.get(Word.CHILD_PID) == 0) {
+            forked = false;
+            w.kill();
+            flags.set(Word.WORKER_ID, 0);
+            flags.set(Word.STATE, ConnectionState.ESTABLISHED.code());
+            throw new ViaException("EMU_FORK of connection " + id + ": " + ErrorCode.CHILD_START_TIMEOUT.description()
+                    + " (worker " + Layout.idString(w.id()) + ", " + config.childStartTimeout().toMillis()
+                    + " ms); the parent keeps the connection");
+        }
+        worker = w;
+        log.info("EMU_FORK connection {} -> child pid {} (worker {}, handler '{}'), triggers {}", id,
+                flags.get(Word.CHILD_PID), Layout.idString(w.id()), handlerName, config.triggers());
+    }
+
+    @Override
+    public boolean isForked() {
+        return forked;
+    }
+
+    @Override
+    public boolean isHandedOver() {
+        return handedOver;
+    }
+
+    // ------------------------------------------------------------------------------------------------ triggers
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        if (!handedOver && forked && handover(Trigger.T1_PARENT_CLOSE)) {
+            return;
+        }
+        if (handedOver) {
+            return;
+        }
+        if (forked) {
+            // forked, but T1 is off: the connection ends here, and the child must not wait for it
+            flags.advance(ConnectionState.CLOSED);
+        }
+        closeEnd(FlagBlock.CLOSED_SERVER);
+        listener.onReleased(this);
+    }
+
+    @Override
+    public void abort() throws IOException {
+        if (handedOver || closed) {
+            return;
+        }
+        if (forked && handover(Trigger.T2_PARENT_ABORT)) {
+            return;
+        }
+        fail(ErrorCode.PARENT_DIED, "the parent aborted the connection");
+        closeEnd(FlagBlock.CLOSED_SERVER);
+        listener.onReleased(this);
+    }
+
+    /**
+     * Runs the handover if {@code trigger} is active and no trigger fired before; blocks until it completed.
+     *
+     * @return true if this call handed the connection over
+     * @throws ViaException if the handover started but failed (the connection is then failed for everyone)
+     */
+    public boolean handover(Trigger trigger) throws IOException {
+        if (!forked || (flags.get(Word.TRIGGERS_ENABLED) & trigger.bit()) == 0) {
+            return false;
+        }
+        if (!flags.compareAndSet(Word.TRIGGER_FIRED, 0, trigger.code())) {
+            return false; // reconnection happens at most once per connection
+        }
+        flags.stamp(Word.AT_TRIGGER);
+        long childPid = flags.get(Word.CHILD_PID);
+        log.info("connection {}: trigger {} fired; handing over to child pid {}", id, trigger, childPid);
+        long start = System.nanoTime();
+        sendLock.lock();
+        try {
+            requestIntermission();
+            copyUnconsumedInput();
+            requestReconnection(childPid);
+            awaitCompletion();
+        } catch (IOException e) {
+            handedOver = true;
+            log.warn("connection {}: handover ({}) failed: {}", id, trigger, e.getMessage());
+            throw e;
+        } finally {
+            sendLock.unlock();
+            releaseResources();
+            closed = true;
+            listener.onReleased(this);
+        }
+        log.info("connection {}: handed over to child pid {} in {} µs (trigger {}, {} bytes copied)", id, childPid,
+                (System.nanoTime() - start) / 1000, trigger, flags.get(Word.BYTES_COPIED));
+        return true;
+    }
+
+    /** Step 4a: ask the client to intermit, wait for its confirmation. */
+    private void requestIntermission() throws IOException {
+        flags.advance(ConnectionState.INTERMISSION);
+        flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.REQUESTED);
+        appendControl(outbound, control(MessageType.INTERMISSION_REQUEST));
+        if (!await(() -> flags.get(Word.TRANSMISSION_INTERMISSION) == Intermission.INTERMITTED,
+                config.handoverTimeout().toMillis())) {
+            fail(ErrorCode.INTERMISSION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
+            throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.INTERMISSION_TIMEOUT.description());
+        }
+    }
+
+    /** Step 4b: everything before the client's cut that the application has not consumed goes to the child. */
+    private void copyUnconsumedInput() throws IOException {
+        flags.advance(ConnectionState.COPYING);
+        long deadline = System.nanoTime() + config.handoverTimeout().toNanos();
+        Pauser pauser = sendPauser;
+        pauser.reset();
+        ByteArrayOutputStream unconsumed = new ByteArrayOutputStream();
+        readLock.lock();
+        try {
+            holdReclaim = true;
+            while (true) {
+                if (hasPending()) {
+                    unconsumed.writeBytes(takePending());
+                }
+                if (markReached) {
+                    break;
+                }
+                if (!pollInbound()) {
+                    if (System.nanoTime() - deadline > 0) {
+                        fail(ErrorCode.PROTOCOL, "no INTERMISSION_DONE in the up queue");
+                        throw new ViaTimeoutException("connection " + id + ": INTERMISSION_DONE not found in time");
+                    }
+                    pauser.pause();
+                }
+            }
+            handedOver = true; // the application's next receive learns the child has the input now
+            byte[] bytes = unconsumed.toByteArray();
+            if (bytes.length > 0) {
+                flags.set(Word.DATA_RECEIVED, 1);
+                flags.set(Word.COPY_REQUEST, 1);
+                Messages.Writer h = new Messages.Writer().start(MessageType.COPY);
+                for (int off = 0; off < bytes.length; off += config.maxMessageSize()) {
+                    inbound.append(h.bytes(), h.length(), bytes, off, Math.min(config.maxMessageSize(),
+                            bytes.length - off));
+                }
+                flags.set(Word.BYTES_COPIED, bytes.length);
+            }
+            flags.stamp(Word.AT_COPIED);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** Step 4c: P, the nonce, and the last document the parent writes to the client. */
+    private void requestReconnection(long childPid) {
+        flags.set(Word.NONCE, Layout.randomId());
+        flags.set(Word.P, 1);
+        flags.advance(ConnectionState.RECONNECTING);
+        appendControl(outbound, control(MessageType.RECONNECT_REQUEST).putLong(childPid)
+                .putLong(flags.get(Word.WORKER_ID)));
+        flags.stamp(Word.AT_RECONNECT_REQUESTED);
+    }
+
+    /** Step 5: the client reports; the completion flag is set exactly once. */
+    private void awaitCompletion() throws IOException {
+        if (!await(() -> flags.get(Word.CLIENT_REPORTED) != 0, config.handoverTimeout().toMillis())) {
+            fail(ErrorCode.COMPLETION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
+            throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.COMPLETION_TIMEOUT.description());
+        }
+        if (flags.compareAndSet(Word.RECONNECTION_COMPLETION, 0, 1)) {
+            flags.stamp(Word.AT_COMPLETED);
+            flags.advance(ConnectionState.HANDED_OVER);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ stream
+
+    @Override
+    protected void beforeReceive(long deadlineNanos) throws IOException {
+        if (handedOver) {
+            throw new ConnectionHandedOverException("connection " + id + " was handed over to child pid "
+                    + flags.get(Word.CHILD_PID));
+        }
+    }
+
+    @Override
+    protected void beforeSend() throws IOException {
+        if (handedOver || flags.get(Word.TRIGGER_FIRED) != 0) {
+            throw new ConnectionHandedOverException("connection " + id + " is handed over to child pid "
+                    + flags.get(Word.CHILD_PID));
+        }
+    }
+
+    @Override
+    protected void onConsumed(long index, long offset) {
+        if (forked) {
+            flags.recordConsumed(index, offset);
+        }
+    }
+
+    @Override
+    protected void onControl(MessageType type, Messages.Reader r, Document d) throws IOException {
+        if (type == MessageType.INTERMISSION_DONE) {
+            markReached = true; // nothing after the cut is ours
+            if (!handedOver) {
+                handedOver = true;
+            }
+            return;
+        }
+        super.onControl(type, r, d);
+    }
+
+    // ------------------------------------------------------------------------------------------------ housekeeping
+
+    @Override
+    public boolean tick(long now) {
+        if (closed) {
+            return false;
+        }
+        flags.set(Word.PARENT_HEARTBEAT, now);
+        if (forked && flags.get(Word.TRIGGER_FIRED) == 0) {
+            long c = flags.get(Word.C);
+            Trigger t = Trigger.ofCode((int) c);
+            if (t != null && (flags.get(Word.TRIGGERS_ENABLED) & t.bit()) != 0
+                    && handoverQueued.compareAndSet(false, true)) {
+                Async.run("via-handover-" + id, () -> {
+                    try {
+                        handover(t);
+                    } catch (IOException e) {
+                        log.warn("connection {}: {} handover failed: {}", id, t, e.getMessage());
+                    }
+                });
+            }
+        }
+        if (livenessDue(now) && !flags.state().isTerminal()
+                && (flags.get(Word.CLOSED_MASK) & FlagBlock.CLOSED_CLIENT) == 0) {
+            if (!Processes.isAlive(clientPid, clientStart)) {
+                fail(ErrorCode.CLIENT_DIED, "client pid " + clientPid);
+            } else if (forked && flags.get(Word.TRIGGER_FIRED) == 0
+                    && !Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
+                // the child is gone before any trigger: the parent simply keeps the connection
+                forked = false;
+                flags.set(Word.STATE, ConnectionState.ESTABLISHED.code());
+                log.warn("connection {}: child pid {} exited before the handover; the parent keeps the connection",
+                        id, flags.get(Word.CHILD_PID));
+            } else if (flags.state().isHandingOver()
+                    && !Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
+                fail(ErrorCode.CHILD_DIED, "child pid " + flags.get(Word.CHILD_PID) + " died during the handover");
+            }
+        }
+        return true;
+    }
+
+    @Override
+    protected boolean peerAlive() {
+        return Processes.isAlive(clientPid, clientStart);
+    }
+}

@@ -1,0 +1,194 @@
+package io.viaemu.transport.chronicle;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+import io.viaemu.transport.Channel;
+import io.viaemu.transport.ChannelReader;
+import io.viaemu.transport.Document;
+import io.viaemu.transport.Transport;
+import io.viaemu.internal.FilePermissions;
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.RollCycle;
+import net.openhft.chronicle.queue.RollCycles;
+import net.openhft.chronicle.queue.impl.StoreFileListener;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.queue.rollcycles.TestRollCycles;
+import net.openhft.chronicle.wire.DocumentContext;
+
+/**
+ * {@link Transport} over Chronicle Queue: each channel is a {@link SingleChronicleQueue} in its own directory,
+ * documents are raw bytes (no wire format on the hot path), files are memory-mapped and shared between processes
+ * through the page cache.
+ */
+public final class ChronicleTransport implements Transport {
+
+    private final RollCycle rollCycle;
+    private final long blockSize;
+
+    public ChronicleTransport(String rollCycle, long blockSize) {
+        this.rollCycle = rollCycle(rollCycle);
+        this.blockSize = blockSize;
+    }
+
+    /** A RollCycles or TestRollCycles constant by name, e.g. FAST_DAILY or TEST_SECONDLY. */
+    public static RollCycle rollCycle(String name) {
+        for (RollCycles c : RollCycles.values()) {
+            if (c.name().equals(name)) {
+                return c;
+            }
+        }
+        for (TestRollCycles c : TestRollCycles.values()) {
+            if (c.name().equals(name)) {
+                return c;
+            }
+        }
+        throw new IllegalArgumentException("Unknown roll cycle '" + name + "'");
+    }
+
+    @Override
+    public Channel open(Path directory) {
+        try {
+            FilePermissions.createPrivateDirectories(directory);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new ChronicleChannel(directory, rollCycle, blockSize);
+    }
+
+    static final class ChronicleChannel implements Channel {
+        private final Path directory;
+        private final SingleChronicleQueue queue;
+        private final RollCycle rollCycle;
+        /** Files this process has mapped, by cycle: the ones {@link #reclaimBefore} may delete. */
+        private final Map<Integer, File> filesByCycle = new ConcurrentSkipListMap<>();
+        private ExcerptAppender appender;
+        private int reclaimedBelow = Integer.MIN_VALUE;
+
+        ChronicleChannel(Path directory, RollCycle rollCycle, long blockSize) {
+            this.directory = directory;
+            this.rollCycle = rollCycle;
+            this.queue = SingleChronicleQueueBuilder.binary(directory)
+                    .rollCycle(rollCycle)
+                    .blockSize(blockSize)
+                    .storeFileListener(new StoreFileListener() {
+                        @Override
+                        public boolean isActive() {
+                            return true;
+                        }
+
+                        @Override
+                        public void onAcquired(int cycle, File file) {
+                            filesByCycle.put(cycle, file);
+                            FilePermissions.makePrivate(file.toPath());
+                        }
+
+                        @Override
+                        public void onReleased(int cycle, File file) {
+                            // nothing: a file is deleted only once every reader is past it (reclaimBefore)
+                        }
+                    })
+                    .build();
+        }
+
+        @Override
+        public Path directory() {
+            return directory;
+        }
+
+        @Override
+        public long append(byte[] header, int headerLength, byte[] payload, int off, int len) {
+            ExcerptAppender a = appender;
+            if (a == null) {
+                a = appender = queue.createAppender();
+            }
+            try (DocumentContext dc = a.writingDocument()) {
+                Bytes<?> bytes = dc.wire().bytes();
+                bytes.write(header, 0, headerLength);
+                if (len > 0) {
+                    bytes.write(payload, off, len);
+                }
+            }
+            return a.lastIndexAppended();
+        }
+
+        @Override
+        public ChannelReader reader() {
+            return new ChronicleReader(queue.createTailer());
+        }
+
+        @Override
+        public void reclaimBefore(long index) {
+            int cycle = rollCycle.toCycle(index);
+            if (cycle <= reclaimedBelow) {
+                return; // the common case, once per document: one shift and compare
+            }
+            reclaimedBelow = cycle;
+            for (Map.Entry<Integer, File> e : filesByCycle.entrySet()) {
+                if (e.getKey() >= cycle) {
+                    break;
+                }
+                File f = e.getValue();
+                filesByCycle.remove(e.getKey());
+                // Linux lets us unlink a file other processes still map; their mapping stays valid until released.
+                if (!f.delete() && f.exists()) {
+                    filesByCycle.put(e.getKey(), f);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            if (appender != null) {
+                appender.close();
+            }
+            queue.close();
+        }
+    }
+
+    static final class ChronicleReader implements ChannelReader {
+        private final ExcerptTailer tailer;
+
+        ChronicleReader(ExcerptTailer tailer) {
+            this.tailer = tailer;
+        }
+
+        @Override
+        public boolean next(Document into) {
+            try (DocumentContext dc = tailer.readingDocument()) {
+                if (!dc.isPresent()) {
+                    return false;
+                }
+                Bytes<?> bytes = dc.wire().bytes();
+                int n = (int) bytes.readRemaining();
+                byte[] target = into.prepare(dc.index(), n);
+                bytes.read(target, 0, n);
+                return true;
+            }
+        }
+
+        @Override
+        public boolean moveToIndex(long index) {
+            return tailer.moveToIndex(index);
+        }
+
+        @Override
+        public void toEnd() {
+            tailer.toEnd();
+        }
+
+        @Override
+        public void close() {
+            tailer.close();
+        }
+    }
+
+}

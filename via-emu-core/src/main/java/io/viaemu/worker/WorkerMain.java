@@ -1,0 +1,27 @@
+package io.viaemu.worker;
+
+import java.util.Map;
+
+import io.viaemu.ViaConfig;
+import io.viaemu.internal.ConfigArgs;
+import io.viaemu.internal.Layout;
+import io.viaemu.transport.chronicle.ChronicleTransport;
+
+/**
+ * The default worker program (no framework): handler names are {@link io.viaemu.ViaConnectionHandler} class names.
+ * Arguments are those {@link WorkerLauncher} passes: {@code --via.*=value}.
+ */
+public final class WorkerMain {
+    private WorkerMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> m = ConfigArgs.parse(args);
+        ViaConfig config = ConfigArgs.fromArgs(m);
+        String endpoint = m.get(ConfigArgs.ENDPOINT);
+        long workerId = Layout.parseId(m.get(ConfigArgs.WORKER_ID));
+        new WorkerRuntime(config, new ChronicleTransport(config.rollCycle(), config.blockSize()), endpoint, workerId,
+                HandlerResolver.byClassName()).run();
+        System.exit(0);
+    }
+}

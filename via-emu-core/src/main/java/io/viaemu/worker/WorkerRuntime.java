@@ -1,0 +1,167 @@
+package io.viaemu.worker;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import io.viaemu.ViaConfig;
+import io.viaemu.ViaConnectionHandler;
+import io.viaemu.ViaProtocolException;
+import io.viaemu.internal.FilePermissions;
+import io.viaemu.internal.Layout;
+import io.viaemu.protocol.ChildRole;
+import io.viaemu.protocol.FlagBlock;
+import io.viaemu.protocol.MessageType;
+import io.viaemu.protocol.Messages;
+import io.viaemu.transport.Channel;
+import io.viaemu.transport.ChannelReader;
+import io.viaemu.transport.Document;
+import io.viaemu.transport.Transport;
+import net.openhft.chronicle.threads.Pauser;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker side of EMU_FORK, in a worker JVM: listens on its inbox for the parent's ASSIGN, runs the named
+ * handler on the connection as the child, and answers the client's RECONNECT. Serves one connection, then returns.
+ * An idle worker whose parent died returns too.
+ */
+public final class WorkerRuntime {
+    private static final Logger log = LoggerFactory.getLogger(WorkerRuntime.class);
+
+    private final ViaConfig config;
+    private final Transport transport;
+    private final String endpoint;
+    private final long workerId;
+    private final HandlerResolver resolver;
+    private final Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+    private volatile ChildRole child;
+    private volatile boolean handlerDone;
+
+    public WorkerRuntime(ViaConfig config, Transport transport, String endpoint, long workerId,
+            HandlerResolver resolver) {
+        this.config = config;
+        this.transport = transport;
+        this.endpoint = endpoint;
+        this.workerId = workerId;
+        this.resolver = resolver;
+    }
+
+    /** Runs until the assigned connection's handler finished (or the parent died before assigning one). */
+    public void run() throws IOException {
+        Path dir = Layout.workerDir(config.baseDir(), endpoint, workerId);
+        Path inboxDir = Layout.inboxDir(dir);
+        Channel inbox = transport.open(inboxDir);
+        ChannelReader reader = inbox.reader();
+        Path ready = dir.resolve(Worker.READY_FILE);
+        Path tmp = dir.resolve(Worker.READY_FILE + ".tmp");
+        Files.writeString(tmp, Long.toString(ProcessHandle.current().pid()));
+        Files.move(tmp, ready, StandardCopyOption.ATOMIC_MOVE);
+        log.info("worker {} pid {} ready", Layout.idString(workerId), ProcessHandle.current().pid());
+        Document doc = new Document(512);
+        Messages.Reader r = new Messages.Reader();
+        Pauser pauser = config.pauser().newPauser();
+        long nextParentCheck = 0;
+        try {
+            while (!handlerDone) {
+                if (reader.next(doc)) {
+                    pauser.reset();
+                    handle(doc, r);
+                    continue;
+                }
+                long now = System.currentTimeMillis();
+                if (child == null && now > nextParentCheck) {
+                    nextParentCheck = now + 100;
+                    if (parent.isPresent() && !parent.get().isAlive()) {
+                        log.info("worker {}: parent died before assigning a connection; exiting",
+                                Layout.idString(workerId));
+                        return;
+                    }
+                }
+                pauser.pause();
+            }
+        } finally {
+            reader.close();
+            inbox.close();
+            FilePermissions.deleteTree(dir);
+        }
+    }
+
+    private void handle(Document doc, Messages.Reader r) {
+        try {
+            MessageType type = r.reset(doc).type();
+            switch (type) {
+                case ASSIGN:
+                    assign(r.getLong(), r.getString());
+                    break;
+                case RECONNECT:
+                    reconnect(r.getLong(), r.getString(), r.getLong(), r.getLong());
+                    break;
+                default:
+                    log.warn("worker {}: refused unexpected {} document in its inbox", Layout.idString(workerId), type);
+            }
+        } catch (ViaProtocolException e) {
+            log.warn("worker {}: refused a bad inbox document: {}", Layout.idString(workerId), e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            log.error("worker {}: failed to handle an inbox document", Layout.idString(workerId), e);
+        }
+    }
+
+    private void assign(long connectionId, String handlerName) throws IOException {
+        if (child != null) {
+            log.warn("worker {}: refused a second ASSIGN ({}): a worker serves one connection",
+                    Layout.idString(workerId), Layout.idString(connectionId));
+            return;
+        }
+        ViaConnectionHandler handler = resolver.resolve(handlerName);
+        Path connDir = Layout.connectionDir(config.baseDir(), endpoint, connectionId);
+        FlagBlock flags = FlagBlock.open(connDir);
+        ChildRole c = new ChildRole(config, endpoint, connectionId, connDir, flags,
+                transport.open(Layout.upDir(connDir)), transport.open(Layout.downDir(connDir)));
+        child = c;
+        c.announce();
+        log.info("worker {}: child of connection {} runs handler '{}'", Layout.idString(workerId), c.id(),
+                handlerName);
+        Thread t = new Thread(() -> {
+            try {
+                handler.handle(c);
+            } catch (Exception e) {
+                log.warn("handler '{}' on connection {} ended with {}", handlerName, c.id(), e.toString());
+            } finally {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    log.warn("closing connection {}: {}", c.id(), e.toString());
+                }
+                handlerDone = true;
+            }
+        }, "via-handler-" + c.id());
+        t.start();
+    }
+
+    private void reconnect(long connectionId, String endpointName, long token, long nonce) {
+        ChildRole c = child;
+        if (c == null || c.flags() == null || !Layout.idString(connectionId).equals(c.id())
+                || !endpoint.equals(endpointName)) {
+            log.warn("worker {}: refused RECONNECT for unknown connection {} of endpoint '{}'",
+                    Layout.idString(workerId), Layout.idString(connectionId), endpointName);
+            return;
+        }
+        String refusal = c.onReconnect(token, nonce);
+        if (refusal != null) {
+            log.warn("worker {}: refused RECONNECT for connection {}: {}", Layout.idString(workerId), c.id(), refusal);
+        }
+    }
+
+    /** Waits (bounded) for the handler thread to finish; for tests and orderly shutdown. */
+    public boolean awaitHandler(long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        while (!handlerDone && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(5);
+        }
+        return handlerDone;
+    }
+}
