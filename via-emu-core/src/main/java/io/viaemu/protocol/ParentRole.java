@@ -45,6 +45,8 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     private final long clientPid;
     private final long clientStart;
     private volatile boolean forked;
+    /** The parent's consumed position goes to the flag block (from EMU_FORK on); under readLock. */
+    private boolean recordConsumption;
     private volatile Worker worker;
     /** The stream belongs to the child (or is being given to it): the parent's own I/O must stop. */
     private volatile boolean handedOver;
@@ -101,7 +103,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         try {
             long[] pos = consumedPosition();
             flags.recordConsumed(pos[0], pos[1]);
-            forked = true; // from now on every consumed byte is recorded, for a child recovering from our death
+            recordConsumption = true; // from now on every consumed byte is recorded, for a child recovering from our death
         } finally {
             readLock.unlock();
         }
@@ -111,7 +113,6 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         boolean ready = await(() -> flags.get(Word.CHILD_PID) != 0 || !w.isAlive(),
                 config.childStartTimeout().toMillis());
         if (!ready || flags.get(Word.CHILD_PID) == 0) {
-            forked = false;
             w.kill();
             flags.set(Word.WORKER_ID, 0);
             flags.set(Word.STATE, ConnectionState.ESTABLISHED.code());
@@ -120,6 +121,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
                     + " ms); the parent keeps the connection");
         }
         worker = w;
+        forked = true;
         log.info("EMU_FORK connection {} -> child pid {} (worker {}, handler '{}'), triggers {}", id,
                 flags.get(Word.CHILD_PID), Layout.idString(w.id()), handlerName, config.triggers());
     }
@@ -303,7 +305,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
 
     @Override
     protected void onConsumed(long index, long offset) {
-        if (forked) {
+        if (recordConsumption) {
             flags.recordConsumed(index, offset);
         }
     }

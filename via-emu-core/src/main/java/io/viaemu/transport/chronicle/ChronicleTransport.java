@@ -109,6 +109,8 @@ public final class ChronicleTransport implements Transport {
             ExcerptAppender a = appender;
             if (a == null) {
                 a = appender = queue.createAppender();
+                // callers serialise appends (a lock per connection), but not always from one thread
+                a.singleThreadedCheckDisabled(true);
             }
             try (DocumentContext dc = a.writingDocument()) {
                 Bytes<?> bytes = dc.wire().bytes();
@@ -159,6 +161,8 @@ public final class ChronicleTransport implements Transport {
 
         ChronicleReader(ExcerptTailer tailer) {
             this.tailer = tailer;
+            // readers are used under a lock, by whichever thread polls (application or handover)
+            tailer.singleThreadedCheckDisabled(true);
         }
 
         @Override

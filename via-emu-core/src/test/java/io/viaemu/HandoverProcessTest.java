@@ -1,0 +1,207 @@
+package io.viaemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+
+import io.viaemu.protocol.FlagBlock;
+import io.viaemu.protocol.FlagBlock.Word;
+import io.viaemu.testapp.HandoverServerMain;
+import io.viaemu.testapp.RecordingHandler;
+import io.viaemu.testapp.StreamingClientMain;
+import io.viaemu.testing.JvmProcess;
+import io.viaemu.testing.TestDirs;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The handover between real processes: a client JVM streams numbered longs without pause while the parent JVM
+ * hands the connection to a child (worker) JVM by each trigger. Afterwards the bytes the parent consumed followed
+ * by the bytes the child received must be exactly the client's stream, and the client must have received all the
+ * parent's longs before any of the child's.
+ */
+class HandoverProcessTest {
+    private static final Duration STEP = Duration.ofSeconds(60);
+
+    @TempDir
+    Path tmp;
+    Path base;
+    Path out;
+    JvmProcess server;
+    JvmProcess client;
+
+    @BeforeEach
+    void dirs() throws IOException {
+        base = TestDirs.privateDir(tmp, "base");
+        out = Files.createDirectories(tmp.resolve("out"));
+    }
+
+    @AfterEach
+    void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+        TestDirs.killProcessesMentioning(base);
+    }
+
+    @Test
+    void t1ParentCloseHandsOverWithColdWorker() throws Exception {
+        run("T1", "T1", 0, false);
+        assertHandedOver(Trigger.T1_PARENT_CLOSE, true);
+    }
+
+    @Test
+    void t2ExpectedAbortHandsOver() throws Exception {
+        run("T2", "T2", 1, false);
+        assertHandedOver(Trigger.T2_PARENT_ABORT, true);
+    }
+
+    @Test
+    void t2Kill9OfParentIsRecoveredByChildAndClient() throws Exception {
+        run("T2", "KILL", 1, false);
+        assertHandedOver(Trigger.T2_PARENT_ABORT, false);
+    }
+
+    @Test
+    void t3ChildReceiveHandsOverOnceAndLaterTriggersDoNothing() throws Exception {
+        run("T1,T2,T3", "T3", 1, false);
+        assertHandedOver(Trigger.T3_CHILD_RECEIVE, true);
+        assertThat(server.output()).contains("SECOND-TRIGGERS-IGNORED");
+        assertThat(server.output().split("fired; handing over", -1)).hasSize(2); // exactly one handover
+    }
+
+    @Test
+    void t4ChildSendHandsOver() throws Exception {
+        run("T4", "T4", 1, true);
+        assertHandedOver(Trigger.T4_CHILD_SEND, true);
+    }
+
+    @Test
+    void switchedOffTriggerStartsNoReconnection() throws Exception {
+        // T1 is off: the parent's close just closes; the child, which never owned the connection, gets nothing
+        server = startServer("T2", "OFF", 1, false);
+        client = startClient("T2");
+        server.awaitOutput("CLOSED_WITHOUT_HANDOVER handedOver=false", STEP);
+        Files.writeString(out.resolve("stop"), "");
+        client.awaitExit(STEP);
+        awaitFile(out.resolve("child-done.txt"));
+        FlagBlock flags = flags();
+        assertThat(flags.get(Word.TRIGGER_FIRED)).isZero();
+        assertThat(flags.get(Word.P)).isZero();
+        assertThat(flags.get(Word.RECONNECTION_COMPLETION)).isZero();
+        assertThat(Files.readString(out.resolve("child-done.txt"))).startsWith("received=0 ");
+        assertThat(Files.readAllBytes(out.resolve("client-in.bin"))).isEqualTo(longs(HandoverServerMain.PARENT_BASE,
+                HandoverServerMain.PARENT_LONGS));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private void run(String triggers, String mode, int pool, boolean childSendsFirst) throws Exception {
+        server = startServer(triggers, mode, pool, childSendsFirst);
+        client = startClient(triggers);
+        server.awaitOutput("FORKED", STEP);
+        switch (mode) {
+            case "T1":
+                server.awaitOutput("CLOSED handedOver=true", STEP);
+                break;
+            case "T2":
+                server.awaitOutput("ABORTED handedOver=true", STEP);
+                break;
+            case "KILL":
+                server.awaitOutput("CONSUMING", STEP);
+                Thread.sleep(300); // the parent is mid-stream, with read-but-unconsumed input
+                server.kill9();
+                break;
+            default:
+                server.awaitOutput("SECOND-TRIGGERS-IGNORED handedOver=true", STEP);
+        }
+        Thread.sleep(500); // the client keeps streaming, now to the child
+        Files.writeString(out.resolve("stop"), "");
+        int exit = client.awaitExit(STEP);
+        assertThat(exit).as(client.output()).isZero();
+        awaitFile(out.resolve("child-done.txt"));
+    }
+
+    private void assertHandedOver(Trigger trigger, boolean expectCopy) throws Exception {
+        assertThat(Files.readString(out.resolve("child-done.txt"))).contains("error=none");
+        long sent = Long.parseLong(Files.readString(out.resolve("client-sent.txt")).trim());
+        byte[] parentIn = Files.readAllBytes(out.resolve("parent-in.bin"));
+        byte[] childIn = Files.readAllBytes(out.resolve("child-in.bin"));
+        byte[] expected = longs(0, (int) sent);
+        assertThat(childIn.length).as("child received input").isPositive();
+        assertThat(concat(parentIn, childIn)).as("parent's consumed bytes + child's bytes == client's stream ("
+                + sent + " longs; parent " + parentIn.length + " B, child " + childIn.length + " B)")
+                .isEqualTo(expected);
+        byte[] clientIn = Files.readAllBytes(out.resolve("client-in.bin"));
+        assertThat(clientIn).as("client got the parent's longs, then the child's").isEqualTo(concat(
+                longs(HandoverServerMain.PARENT_BASE, HandoverServerMain.PARENT_LONGS),
+                longs(RecordingHandler.CHILD_BASE, RecordingHandler.CHILD_LONGS)));
+        FlagBlock flags = flags();
+        assertThat(flags.get(Word.TRIGGER_FIRED)).isEqualTo(trigger.code());
+        assertThat(flags.get(Word.RECONNECTION_COMPLETION)).isEqualTo(1);
+        assertThat(flags.get(Word.CHILD_GRANTED)).isNotZero();
+        if (expectCopy) {
+            assertThat(flags.get(Word.P)).isEqualTo(1);
+            assertThat(flags.get(Word.COPY_REQUEST)).as("parent held unconsumed input").isEqualTo(1);
+            assertThat(flags.get(Word.DATA_RECEIVED)).isEqualTo(1);
+            assertThat(flags.get(Word.BYTES_COPIED)).isPositive();
+        }
+    }
+
+    private JvmProcess startServer(String triggers, String mode, int pool, boolean childSendsFirst) {
+        return JvmProcess.start(tmp.resolve("logs"), "server", List.of("-Dvia.test.out=" + out,
+                "-Dvia.test.childSendsFirst=" + childSendsFirst), HandoverServerMain.class,
+                base.toString(), "ep", triggers, Integer.toString(pool), mode, "3001", out.toString())
+                .awaitOutput("LISTENING", STEP);
+    }
+
+    private JvmProcess startClient(String triggers) {
+        return JvmProcess.start(tmp.resolve("logs"), "client", List.of(), StreamingClientMain.class,
+                base.toString(), "ep", triggers, out.toString()).awaitOutput("CONNECTED", STEP);
+    }
+
+    private FlagBlock flags() throws IOException {
+        try (Stream<Path> s = Files.list(base.resolve("ep").resolve("conn"))) {
+            List<Path> dirs = s.toList();
+            assertThat(dirs).hasSize(1);
+            return FlagBlock.openReadOnly(dirs.get(0));
+        }
+    }
+
+    private static void awaitFile(Path p) throws InterruptedException {
+        long deadline = System.nanoTime() + STEP.toNanos();
+        while (!Files.exists(p)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(p + " did not appear within " + STEP);
+            }
+            Thread.sleep(20);
+        }
+        Thread.sleep(50);
+    }
+
+    static byte[] longs(long first, int count) {
+        ByteBuffer b = ByteBuffer.allocate(count * 8);
+        for (int i = 0; i < count; i++) {
+            b.putLong(first + i);
+        }
+        return b.array();
+    }
+
+    static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = new byte[a.length + b.length];
+        System.arraycopy(a, 0, c, 0, a.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+}
