@@ -1,0 +1,235 @@
+package io.viaemu.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The benchmark harness. For every selected figure and contender it starts a server and a client JVM (same java
+ * binary and classpath as this one, JVM options from the project's {@code jvm.args}), one pair at a time, and
+ * prints a Markdown table with every figure also as a ratio against TCP loopback from the same run; the table is
+ * also written to {@code --out} (default {@code bench/target/bench-results.md}). Progress goes to stderr.
+ *
+ * <p>Exit code 0 when every figure was measured, 1 when any failed (the table says which and why), 2 on bad
+ * arguments. Usage: see {@link #USAGE} or {@code bench/run.sh --help}.
+ */
+public final class BenchMain {
+
+    static final String USAGE = String.join("\n",
+            "usage: BenchMain [options]",
+            "  --quick                  small counts for a smoke run (few thousand round trips)",
+            "  --contenders a,b,...     default " + String.join(",", Contenders.names()) + " (ratios need tcp)",
+            "  --figures a,b,...        default " + Figure.ids(),
+            "  --rtt-warmup N           round trips before measuring (default " + Params.FULL.rttWarmup()
+                    + ", quick " + Params.QUICK.rttWarmup() + ")",
+            "  --rtt-iterations N       measured round trips per size (default " + Params.FULL.rttIterations()
+                    + ", quick " + Params.QUICK.rttIterations() + ")",
+            "  --stream-warmup-mib N    MiB streamed before measuring (default " + Params.FULL.streamWarmupMiB()
+                    + ", quick " + Params.QUICK.streamWarmupMiB() + ")",
+            "  --stream-mib N           MiB per measured round (default " + Params.FULL.streamRoundMiB()
+                    + ", quick " + Params.QUICK.streamRoundMiB() + ")",
+            "  --stream-rounds N        measured rounds, median shown (default " + Params.FULL.streamRounds()
+                    + ", quick " + Params.QUICK.streamRounds() + ")",
+            "  --connect-warmup N       connects before measuring (default " + Params.FULL.connectWarmup()
+                    + ", quick " + Params.QUICK.connectWarmup() + ")",
+            "  --connects N             measured connects, median shown (default " + Params.FULL.connects()
+                    + ", quick " + Params.QUICK.connects() + ")",
+            "  --timeout-sec N          limit per figure; a peer still running is killed (default "
+                    + Params.FULL.timeoutSec() + ", quick " + Params.QUICK.timeoutSec() + ")",
+            "  --pin split|none         split (default): pin the peers' measuring threads to different CPUs (server 1,",
+            "                           client 0); none: let the OS place them",
+            "  --out FILE               Markdown output (default bench/target/bench-results.md if ./bench exists,",
+            "                           else target/bench-results.md)",
+            "  --tmp-dir DIR            where work dirs (queues, sockets, logs) go (default java.io.tmpdir)",
+            "JVM options of the peers: -Dvia.jvmArgsFile=<jvm.args>, else classpath META-INF/via-emu/jvm.args.");
+
+    private static final Map<String, String> NUMERIC = Map.of(
+            "--rtt-warmup", "rttWarmup",
+            "--rtt-iterations", "rttIterations",
+            "--stream-warmup-mib", "streamWarmupMiB",
+            "--stream-mib", "streamRoundMiB",
+            "--stream-rounds", "streamRounds",
+            "--connect-warmup", "connectWarmup",
+            "--connects", "connects",
+            "--timeout-sec", "timeoutSec");
+
+    /** Parsed command line. */
+    record Options(boolean quick, List<String> contenders, List<Figure> figures, Params params, Path out,
+                   Path tmpDir) {
+    }
+
+    private BenchMain() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the benchmark; returns the process exit code. */
+    public static int run(String[] args) {
+        Options options;
+        try {
+            options = parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.err.println(USAGE);
+            return 2;
+        }
+        if (options == null) {
+            System.out.println(USAGE);
+            return 0;
+        }
+        JvmOptions jvm = JvmOptions.load();
+        Machine machine = Machine.describe();
+        PeerPair pairs = new PeerPair(PeerPair.currentJava(), jvm.options(), System.getProperty("java.class.path"),
+                options.tmpDir(), options.out().toAbsolutePath().resolveSibling("bench-failure-logs"));
+        if (!options.contenders().contains(Contenders.BASELINE)) {
+            System.err.println("[bench] note: " + Contenders.BASELINE + " is not among the contenders, so no ratios");
+        }
+        System.err.println("[bench] " + machine.nproc() + " CPUs, " + machine.cpuModel() + ", " + machine.jdk());
+        System.err.println("[bench] peer JVM options from " + jvm.source() + ": " + String.join(" ", jvm.options()));
+
+        long start = System.nanoTime();
+        boolean allOk = true;
+        Map<Figure, Map<String, PeerPair.Outcome>> results = new EnumMap<>(Figure.class);
+        // Figure-major order: the contenders of one figure run back to back, under the same machine conditions.
+        for (Figure figure : options.figures()) {
+            Map<String, PeerPair.Outcome> byContender = new LinkedHashMap<>();
+            results.put(figure, byContender);
+            for (String contender : options.contenders()) {
+                System.err.printf(Locale.ROOT, "[bench] %-9s %-10s ...%n", figure.id(), contender);
+                PeerPair.Outcome outcome = pairs.run(contender, figure, options.params());
+                byContender.put(contender, outcome);
+                allOk &= outcome.ok();
+                System.err.printf(Locale.ROOT, "[bench] %-9s %-10s %s (%.1f s)%n", figure.id(), contender,
+                        outcome.ok() ? summary(figure, outcome) : "FAILED: " + outcome.error(), outcome.seconds());
+            }
+        }
+        String markdown = Report.render(machine, jvm, options, results, (System.nanoTime() - start) / 1e9);
+        System.out.print(markdown);
+        System.out.flush();
+        try {
+            Path out = options.out().toAbsolutePath();
+            Files.createDirectories(out.getParent());
+            Files.writeString(out, markdown, StandardCharsets.UTF_8);
+            System.err.println("[bench] wrote " + out);
+        } catch (IOException e) {
+            System.err.println("[bench] cannot write " + options.out() + ": " + e);
+            return 1;
+        }
+        return allOk ? 0 : 1;
+    }
+
+    private static String summary(Figure figure, PeerPair.Outcome o) {
+        switch (figure) {
+            case RTT_64: case RTT_4K:
+                return String.format(Locale.ROOT, "p50 %s µs, p99 %s µs, p99.9 %s µs",
+                        Report.number(o.value("p50_ns") / 1000), Report.number(o.value("p99_ns") / 1000),
+                        Report.number(o.value("p999_ns") / 1000));
+            case STREAM_4K: case STREAM_64K:
+                return String.format(Locale.ROOT, "median %s MB/s (rounds %s..%s)",
+                        Report.number(o.value("median_mbps")), Report.number(o.value("min_mbps")),
+                        Report.number(o.value("max_mbps")));
+            case CONNECT:
+                return String.format(Locale.ROOT, "median %s µs (with first write %s µs)",
+                        Report.number(o.value("median_ns") / 1000), Report.number(o.value("median_with_write_ns") / 1000));
+            default:
+                return o.client().toString();
+        }
+    }
+
+    /** Returns null for --help. */
+    static Options parse(String[] args) {
+        Map<String, String> values = new LinkedHashMap<>();
+        boolean quick = false;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--help") || arg.equals("-h")) {
+                return null;
+            }
+            if (arg.equals("--quick")) {
+                quick = true;
+                continue;
+            }
+            String key = arg;
+            String value;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 0) {
+                key = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            } else if (arg.startsWith("--") && i + 1 < args.length) {
+                value = args[++i];
+            } else {
+                throw new IllegalArgumentException("unexpected argument: " + arg);
+            }
+            values.put(key, value);
+        }
+
+        Params params = quick ? Params.QUICK : Params.FULL;
+        List<String> contenders = Contenders.names();
+        List<Figure> figures = List.of(Figure.values());
+        Path out = Files.isDirectory(Path.of("bench")) ? Path.of("bench", "target", "bench-results.md")
+                : Path.of("target", "bench-results.md");
+        Path tmpDir = Path.of(System.getProperty("java.io.tmpdir"));
+        Integer pin = null;
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            String key = e.getKey();
+            String value = e.getValue();
+            if (NUMERIC.containsKey(key)) {
+                try {
+                    params = params.with(NUMERIC.get(key), Integer.parseInt(value));
+                } catch (NumberFormatException ex) {
+                    throw new IllegalArgumentException(key + " needs a number, got " + value);
+                }
+                continue;
+            }
+            switch (key) {
+                case "--contenders":
+                    contenders = new ArrayList<>();
+                    for (String c : value.split(",")) {
+                        if (!c.isBlank()) {
+                            Contenders.create(c.trim()); // validates the name
+                            contenders.add(c.trim());
+                        }
+                    }
+                    break;
+                case "--figures":
+                    figures = new ArrayList<>();
+                    for (String f : value.split(",")) {
+                        if (!f.isBlank()) {
+                            figures.add(Figure.byId(f.trim()));
+                        }
+                    }
+                    break;
+                case "--pin":
+                    if (!value.equals("split") && !value.equals("none")) {
+                        throw new IllegalArgumentException("--pin takes split or none, got " + value);
+                    }
+                    pin = value.equals("split") ? 1 : 0;
+                    break;
+                case "--out":
+                    out = Path.of(value);
+                    break;
+                case "--tmp-dir":
+                    tmpDir = Path.of(value);
+                    break;
+                default:
+                    throw new IllegalArgumentException("unknown option: " + key);
+            }
+        }
+        if (pin != null) {
+            params = params.with("pin", pin);
+        }
+        if (contenders.isEmpty() || figures.isEmpty()) {
+            throw new IllegalArgumentException("nothing to run");
+        }
+        return new Options(quick, List.copyOf(contenders), List.copyOf(figures), params, out, tmpDir);
+    }
+}

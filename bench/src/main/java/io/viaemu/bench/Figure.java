@@ -1,0 +1,313 @@
+package io.viaemu.bench;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
+
+import org.HdrHistogram.Histogram;
+
+/**
+ * The measured figures and their workloads. Each figure runs in a fresh pair of JVMs: {@link #serve} in the
+ * server, {@link #drive} in the client, which does all timing ({@link System#nanoTime()}) and returns the
+ * results as {@code key=value} pairs (times in nanoseconds, throughput in MB/s = 10^6 bytes per second).
+ */
+public enum Figure {
+    /** Ping-pong of 64-byte messages; the server echoes. */
+    RTT_64("rtt64", "Round trip 64 B"),
+    /** Ping-pong of 4 KiB messages; the server echoes. */
+    RTT_4K("rtt4k", "Round trip 4 KiB"),
+    /** One-way stream in 4 KiB writes; the server checks every byte and acknowledges each round. */
+    STREAM_4K("stream4k", "Stream, 4 KiB writes"),
+    /** One-way stream in 64 KiB writes. */
+    STREAM_64K("stream64k", "Stream, 64 KiB writes"),
+    /** Connect until the first byte can be sent, then one 1-byte echo (not timed) and close. */
+    CONNECT("connect", "Connect");
+
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Period of the streamed byte pattern: prime, larger than any write, so shifted or repeated data is caught. */
+    private static final int PATTERN_PERIOD = 1_000_003;
+    private static final int READ_BUFFER = 64 * 1024;
+    private static final int ACK_BYTES = 16;
+
+    private final String id;
+    private final String title;
+
+    Figure(String id, String title) {
+        this.id = id;
+        this.title = title;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String title() {
+        return title;
+    }
+
+    public static Figure byId(String id) {
+        for (Figure f : values()) {
+            if (f.id.equals(id)) {
+                return f;
+            }
+        }
+        throw new IllegalArgumentException("unknown figure '" + id + "', known: " + ids());
+    }
+
+    public static String ids() {
+        StringBuilder sb = new StringBuilder();
+        for (Figure f : values()) {
+            sb.append(sb.length() == 0 ? "" : ",").append(f.id);
+        }
+        return sb.toString();
+    }
+
+    int messageSize() {
+        switch (this) {
+            case RTT_64: return 64;
+            case RTT_4K: case STREAM_4K: return 4 * 1024;
+            case STREAM_64K: return 64 * 1024;
+            default: return 1;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ server
+
+    /** Server side of the workload, on connections accepted from {@code listener}. */
+    Map<String, String> serve(Contender.Listener listener, Params p) throws IOException {
+        switch (this) {
+            case RTT_64: case RTT_4K: return serveEcho(listener, (long) (p.rttWarmup() + p.rttIterations()) * messageSize());
+            case STREAM_4K: case STREAM_64K: return serveStream(listener, p);
+            case CONNECT: return serveConnects(listener, p);
+            default: throw new AssertionError(this);
+        }
+    }
+
+    private static Map<String, String> serveEcho(Contender.Listener listener, long totalBytes) throws IOException {
+        byte[] buf = new byte[READ_BUFFER];
+        long remaining = totalBytes;
+        try (Connection c = listener.accept()) {
+            while (remaining > 0) {
+                int n = c.read(buf, 0, (int) Math.min(buf.length, remaining));
+                if (n < 0) {
+                    throw new IOException("client closed with " + remaining + " bytes still to echo");
+                }
+                c.write(buf, 0, n);
+                remaining -= n;
+            }
+        }
+        return Map.of("echoedBytes", Long.toString(totalBytes));
+    }
+
+    private Map<String, String> serveStream(Contender.Listener listener, Params p) throws IOException {
+        long warmupBytes = mib(p.streamWarmupMiB());
+        long roundBytes = mib(p.streamRoundMiB());
+        byte[] pattern = pattern(messageSize());
+        long expectedWarmup = crcOfStream(pattern, warmupBytes);
+        long expectedRound = crcOfStream(pattern, roundBytes);
+        byte[] buf = new byte[READ_BUFFER];
+        byte[] ack = new byte[ACK_BYTES];
+        CRC32C crc = new CRC32C();
+        long verified = 0;
+        try (Connection c = listener.accept()) {
+            for (int round = warmupBytes > 0 ? -1 : 0; round < p.streamRounds(); round++) {
+                long bytes = round < 0 ? warmupBytes : roundBytes;
+                crc.reset();
+                long remaining = bytes;
+                while (remaining > 0) {
+                    int n = c.read(buf, 0, (int) Math.min(buf.length, remaining));
+                    if (n < 0) {
+                        throw new IOException("client closed with " + remaining + " bytes of the round missing");
+                    }
+                    crc.update(buf, 0, n); // every byte is checked: the CRC of the whole round must match
+                    remaining -= n;
+                }
+                long expected = round < 0 ? expectedWarmup : expectedRound;
+                if (crc.getValue() != expected) {
+                    throw new IOException("round " + round + ": received bytes differ from the pattern (CRC32C "
+                            + Long.toHexString(crc.getValue()) + " != " + Long.toHexString(expected) + ")");
+                }
+                verified += bytes;
+                LONG.set(ack, 0, bytes);
+                LONG.set(ack, 8, crc.getValue());
+                c.write(ack, 0, ACK_BYTES);
+            }
+        }
+        return Map.of("verifiedBytes", Long.toString(verified));
+    }
+
+    private static Map<String, String> serveConnects(Contender.Listener listener, Params p) throws IOException {
+        byte[] one = new byte[1];
+        int total = p.connectWarmup() + p.connects();
+        for (int i = 0; i < total; i++) {
+            try (Connection c = listener.accept()) {
+                c.readFully(one, 0, 1);
+                c.write(one, 0, 1);
+            }
+        }
+        return Map.of("connections", Integer.toString(total));
+    }
+
+    // ------------------------------------------------------------------------------------------------ client
+
+    /** Client side of the workload: connects to {@code address}, runs and times it. */
+    Map<String, String> drive(Contender contender, String address, Params p) throws IOException {
+        switch (this) {
+            case RTT_64: case RTT_4K: return driveRoundTrips(contender, address, p);
+            case STREAM_4K: case STREAM_64K: return driveStream(contender, address, p);
+            case CONNECT: return driveConnects(contender, address, p);
+            default: throw new AssertionError(this);
+        }
+    }
+
+    private Map<String, String> driveRoundTrips(Contender contender, String address, Params p) throws IOException {
+        int size = messageSize();
+        byte[] out = new byte[size];
+        byte[] in = new byte[size];
+        for (int i = 0; i < size; i++) {
+            out[i] = (byte) (i * 31 + 7);
+        }
+        Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+        int total = p.rttWarmup() + p.rttIterations();
+        try (Connection c = contender.connect(address)) {
+            for (int i = 0; i < total; i++) {
+                LONG.set(out, 0, (long) i);
+                out[size - 1] = (byte) i;
+                long t0 = System.nanoTime();
+                c.write(out, 0, size);
+                c.readFully(in, 0, size);
+                long rtt = System.nanoTime() - t0;
+                if (!Arrays.equals(in, out)) {
+                    throw new IOException("echo " + i + " differs from what was sent");
+                }
+                if (i >= p.rttWarmup()) {
+                    histogram.recordValue(Math.min(rtt, histogram.getHighestTrackableValue()));
+                }
+            }
+        }
+        Map<String, String> r = new LinkedHashMap<>();
+        r.put("count", Long.toString(histogram.getTotalCount()));
+        r.put("p50_ns", Long.toString(histogram.getValueAtPercentile(50)));
+        r.put("p90_ns", Long.toString(histogram.getValueAtPercentile(90)));
+        r.put("p99_ns", Long.toString(histogram.getValueAtPercentile(99)));
+        r.put("p999_ns", Long.toString(histogram.getValueAtPercentile(99.9)));
+        r.put("max_ns", Long.toString(histogram.getMaxValue()));
+        r.put("mean_ns", Long.toString(Math.round(histogram.getMean())));
+        return r;
+    }
+
+    private Map<String, String> driveStream(Contender contender, String address, Params p) throws IOException {
+        int write = messageSize();
+        long warmupBytes = mib(p.streamWarmupMiB());
+        long roundBytes = mib(p.streamRoundMiB());
+        byte[] pattern = pattern(write);
+        long expectedWarmup = crcOfStream(pattern, warmupBytes);
+        long expectedRound = crcOfStream(pattern, roundBytes);
+        byte[] ack = new byte[ACK_BYTES];
+        double[] mbps = new double[p.streamRounds()];
+        try (Connection c = contender.connect(address)) {
+            for (int round = warmupBytes > 0 ? -1 : 0; round < p.streamRounds(); round++) {
+                long bytes = round < 0 ? warmupBytes : roundBytes;
+                long t0 = System.nanoTime();
+                for (long pos = 0; pos < bytes; pos += write) {
+                    c.write(pattern, (int) (pos % PATTERN_PERIOD), write);
+                }
+                c.readFully(ack, 0, ACK_BYTES);
+                long nanos = System.nanoTime() - t0;
+                long acked = (long) LONG.get(ack, 0);
+                long crc = (long) LONG.get(ack, 8);
+                long expected = round < 0 ? expectedWarmup : expectedRound;
+                if (acked != bytes || crc != expected) {
+                    throw new IOException("round " + round + ": server acknowledged " + acked + " bytes with CRC32C "
+                            + Long.toHexString(crc) + ", expected " + bytes + " / " + Long.toHexString(expected));
+                }
+                if (round >= 0) {
+                    mbps[round] = bytes / (nanos / 1e9) / 1e6;
+                }
+            }
+        }
+        double[] sorted = mbps.clone();
+        Arrays.sort(sorted);
+        Map<String, String> r = new LinkedHashMap<>();
+        r.put("rounds", Integer.toString(sorted.length));
+        r.put("roundBytes", Long.toString(roundBytes));
+        r.put("median_mbps", Double.toString(sorted[(sorted.length - 1) / 2]));
+        r.put("min_mbps", Double.toString(sorted[0]));
+        r.put("max_mbps", Double.toString(sorted[sorted.length - 1]));
+        return r;
+    }
+
+    private static Map<String, String> driveConnects(Contender contender, String address, Params p) throws IOException {
+        byte[] one = {42};
+        byte[] in = new byte[1];
+        int total = p.connectWarmup() + p.connects();
+        long[] connect = new long[p.connects()];
+        long[] connectAndWrite = new long[p.connects()];
+        for (int i = 0; i < total; i++) {
+            long t0 = System.nanoTime();
+            Connection c = contender.connect(address);
+            long t1 = System.nanoTime();
+            try (c) {
+                c.write(one, 0, 1);
+                long t2 = System.nanoTime();
+                c.readFully(in, 0, 1);
+                if (in[0] != one[0]) {
+                    throw new IOException("connection " + i + " echoed " + in[0] + " instead of " + one[0]);
+                }
+                if (i >= p.connectWarmup()) {
+                    connect[i - p.connectWarmup()] = t1 - t0;
+                    connectAndWrite[i - p.connectWarmup()] = t2 - t0;
+                }
+            }
+        }
+        Arrays.sort(connect);
+        Arrays.sort(connectAndWrite);
+        Map<String, String> r = new LinkedHashMap<>();
+        r.put("count", Integer.toString(connect.length));
+        r.put("median_ns", Long.toString(connect[(connect.length - 1) / 2]));
+        r.put("p90_ns", Long.toString(connect[(int) Math.ceil(connect.length * 0.9) - 1]));
+        r.put("min_ns", Long.toString(connect[0]));
+        r.put("max_ns", Long.toString(connect[connect.length - 1]));
+        r.put("median_with_write_ns", Long.toString(connectAndWrite[(connectAndWrite.length - 1) / 2]));
+        return r;
+    }
+
+    // ------------------------------------------------------------------------------------------------ pattern
+
+    private static long mib(int n) {
+        return n * 1024L * 1024L;
+    }
+
+    /**
+     * A deterministic pseudo-random stream with period {@link #PATTERN_PERIOD}, laid out so that the write at stream
+     * position {@code pos} is the contiguous slice {@code [pos % PERIOD, pos % PERIOD + write)}.
+     */
+    private static byte[] pattern(int maxWrite) {
+        byte[] b = new byte[PATTERN_PERIOD + maxWrite];
+        SplittableRandom random = new SplittableRandom(0x5EED_F00DL);
+        for (int i = 0; i < PATTERN_PERIOD; i++) {
+            b[i] = (byte) random.nextInt();
+        }
+        System.arraycopy(b, 0, b, PATTERN_PERIOD, maxWrite);
+        return b;
+    }
+
+    /** CRC32C of the first {@code bytes} bytes of the pattern stream. */
+    private static long crcOfStream(byte[] pattern, long bytes) {
+        CRC32C crc = new CRC32C();
+        for (long pos = 0; pos < bytes; ) {
+            int off = (int) (pos % PATTERN_PERIOD);
+            int n = (int) Math.min(PATTERN_PERIOD - off, bytes - pos);
+            crc.update(pattern, off, n);
+            pos += n;
+        }
+        return crc.getValue();
+    }
+}
