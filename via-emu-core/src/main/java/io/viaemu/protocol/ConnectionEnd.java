@@ -133,6 +133,9 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                     }
                     return -1;
                 }
+                if (inputRevoked()) {
+                    continue; // taken over between the gate and the lock: the gate says why
+                }
                 if (pollInbound()) {
                     pauser.reset();
                     continue;
@@ -261,6 +264,11 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     /** {index, bytes consumed} of the data document read last, index -1 if none (under readLock). */
     protected long[] consumedPosition() {
         return new long[] {pendingIndex, pendingIndex < 0 ? 0 : pendingPos - Messages.HEADER};
+    }
+
+    /** True once this role may no longer read its inbound queue (checked under readLock, before each poll). */
+    protected boolean inputRevoked() {
+        return false;
     }
 
     protected boolean acceptsCopies() {

@@ -304,6 +304,11 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     }
 
     @Override
+    protected boolean inputRevoked() {
+        return handedOver;
+    }
+
+    @Override
     protected void onConsumed(long index, long offset) {
         if (recordConsumption) {
             flags.recordConsumed(index, offset);
