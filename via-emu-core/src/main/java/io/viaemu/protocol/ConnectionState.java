@@ -39,12 +39,10 @@ public enum ConnectionState {
         return this == INTERMISSION || this == COPYING || this == RECONNECTING;
     }
 
+    private static final ConnectionState[] BY_CODE = values(); // codes equal ordinals; values() copies each call
+
+    /** Read on every send: no allocation, no loop. */
     public static ConnectionState of(long code) {
-        for (ConnectionState s : values()) {
-            if (s.code == code) {
-                return s;
-            }
-        }
-        return NONE;
+        return code >= 0 && code < BY_CODE.length ? BY_CODE[(int) code] : NONE;
     }
 }
