@@ -10,6 +10,7 @@ import io.viaemu.ParentConnection;
 import io.viaemu.Trigger;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaException;
+import io.viaemu.ViaProtocolException;
 import io.viaemu.ViaTimeoutException;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
@@ -318,6 +319,11 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     @Override
     protected void onControl(MessageType type, Messages.Reader r, Document d) throws IOException {
         if (type == MessageType.INTERMISSION_DONE) {
+            if (!forked || flags.get(Word.TRIGGER_FIRED) == 0) {
+                // not a cut we asked for: taking it as one would stop this end for good without releasing it
+                throw new ViaProtocolException("unexpected INTERMISSION_DONE document on the PARENT's inbound queue:"
+                        + " no handover was started");
+            }
             markReached = true; // nothing after the cut is ours
             if (!handedOver) {
                 handedOver = true;
