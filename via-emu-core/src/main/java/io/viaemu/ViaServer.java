@@ -317,8 +317,11 @@ public final class ViaServer implements Closeable {
                 return false;
             }
         }
+        // Only called for directories not in `connections`: if this process is the parent, it has released the
+        // connection and does not use it any more, so it does not keep the directory alive.
+        long parentPid = f.get(Word.PARENT_PID);
         boolean anyAlive = Processes.isAlive(f.get(Word.CLIENT_PID), f.get(Word.CLIENT_START))
-                || Processes.isAlive(f.get(Word.PARENT_PID), f.get(Word.PARENT_START))
+                || (parentPid != Processes.currentPid() && Processes.isAlive(parentPid, f.get(Word.PARENT_START)))
                 || Processes.isAlive(f.get(Word.CHILD_PID), f.get(Word.CHILD_START));
         if (!anyAlive) {
             return true;
