@@ -118,12 +118,17 @@ final class Faults {
                 .orElseThrow(() -> new AssertionError("no line with '" + text + "' in:\n" + output));
     }
 
-    static List<Path> list(Path dir) throws IOException {
+    /** The entries of a directory; none if it does not exist. */
+    static List<Path> list(Path dir) {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         try (Stream<Path> s = Files.list(dir)) {
             return new ArrayList<>(s.toList());
+        } catch (java.nio.file.NoSuchFileException gone) {
+            return List.of();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
