@@ -1,0 +1,330 @@
+package io.viaemu.spring.boot.autoconfigure;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+import io.viaemu.PauserKind;
+import io.viaemu.Trigger;
+import io.viaemu.ViaConfig;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * via-emu configuration, prefix {@code via}.
+ *
+ * <p>The property names are also the {@code --via.*=value} program arguments that {@link io.viaemu.worker.WorkerLauncher}
+ * gives a worker JVM ({@link io.viaemu.internal.ConfigArgs}): a worker booting the same application binds its
+ * parent's configuration here like any other property source, so the two must never drift apart. Defaults are
+ * those of {@link ViaConfig.Builder}.
+ */
+@ConfigurationProperties(prefix = "via")
+public class ViaProperties {
+
+    /**
+     * Root directory of all queues and flag blocks; created 0700 if missing and refused if others may write to it.
+     * Defaults to "${java.io.tmpdir}/via-emu-${user.name}".
+     */
+    private Path baseDir = Path.of(System.getProperty("java.io.tmpdir"), "via-emu-" + System.getProperty("user.name"));
+
+    /** Endpoint the auto-configured ViaServer listens on (letters, digits, '.', '_', '-'). */
+    private String endpoint = "via";
+
+    /** How threads waiting for the peer's next document spend their time. */
+    private PauserKind pauser = PauserKind.BACKOFF;
+
+    /** Chronicle roll cycle of the queues (a RollCycles or TestRollCycles constant). */
+    private String rollCycle = "FAST_DAILY";
+
+    /** Chronicle mapping block size of each connection queue; at least 4 x max-message-size + 4 KiB. */
+    private DataSize blockSize = DataSize.ofMegabytes(16);
+
+    /** Largest payload of one data document; larger sends are split. */
+    private DataSize maxMessageSize = DataSize.ofMegabytes(1);
+
+    /** Connections an endpoint serves at once; more are refused. */
+    private int maxConnections = 1024;
+
+    /** Bytes a connection's queues may hold on disk before sends are refused; 0 means unlimited. */
+    private DataSize connectionDiskQuota = DataSize.ofBytes(0);
+
+    /** How long the files of a closed connection are kept (and shown by the actuator endpoint); 0 deletes at once. */
+    private Duration retention = Duration.ZERO;
+
+    private final Triggers triggers = new Triggers();
+
+    private final Timeouts timeouts = new Timeouts();
+
+    private final Worker worker = new Worker();
+
+    /** A builder with every property applied; the starter adds the worker command and the customizers. */
+    public ViaConfig.Builder toConfigBuilder() {
+        return ViaConfig.builder(baseDir)
+                .triggers(triggers.toSet())
+                .pauser(pauser)
+                .rollCycle(rollCycle)
+                .blockSize(blockSize.toBytes())
+                .maxMessageSize(Math.toIntExact(maxMessageSize.toBytes()))
+                .maxConnections(maxConnections)
+                .connectionDiskQuota(connectionDiskQuota.toBytes())
+                .retention(retention)
+                .connectTimeout(timeouts.connect)
+                .handoverTimeout(timeouts.handover)
+                .childStartTimeout(timeouts.childStart)
+                .pollInterval(timeouts.pollInterval)
+                .peerTimeout(timeouts.peer)
+                .workerPoolSize(worker.poolSize)
+                .workerJvmOptions(worker.jvmOptions);
+    }
+
+    /** True in a worker JVM: the launcher passes {@code --via.worker.id}. */
+    public boolean isWorker() {
+        return worker.id != null && !worker.id.isBlank();
+    }
+
+    public Path getBaseDir() {
+        return baseDir;
+    }
+
+    public void setBaseDir(Path baseDir) {
+        this.baseDir = baseDir;
+    }
+
+    public String getEndpoint() {
+        return endpoint;
+    }
+
+    public void setEndpoint(String endpoint) {
+        this.endpoint = endpoint;
+    }
+
+    public PauserKind getPauser() {
+        return pauser;
+    }
+
+    public void setPauser(PauserKind pauser) {
+        this.pauser = pauser;
+    }
+
+    public String getRollCycle() {
+        return rollCycle;
+    }
+
+    public void setRollCycle(String rollCycle) {
+        this.rollCycle = rollCycle;
+    }
+
+    public DataSize getBlockSize() {
+        return blockSize;
+    }
+
+    public void setBlockSize(DataSize blockSize) {
+        this.blockSize = blockSize;
+    }
+
+    public DataSize getMaxMessageSize() {
+        return maxMessageSize;
+    }
+
+    public void setMaxMessageSize(DataSize maxMessageSize) {
+        this.maxMessageSize = maxMessageSize;
+    }
+
+    public int getMaxConnections() {
+        return maxConnections;
+    }
+
+    public void setMaxConnections(int maxConnections) {
+        this.maxConnections = maxConnections;
+    }
+
+    public DataSize getConnectionDiskQuota() {
+        return connectionDiskQuota;
+    }
+
+    public void setConnectionDiskQuota(DataSize connectionDiskQuota) {
+        this.connectionDiskQuota = connectionDiskQuota;
+    }
+
+    public Duration getRetention() {
+        return retention;
+    }
+
+    public void setRetention(Duration retention) {
+        this.retention = retention;
+    }
+
+    public Triggers getTriggers() {
+        return triggers;
+    }
+
+    public Timeouts getTimeouts() {
+        return timeouts;
+    }
+
+    public Worker getWorker() {
+        return worker;
+    }
+
+    /** Which events may hand a forked connection from the parent to its child; all are on by default. */
+    public static class Triggers {
+
+        /** T1: the parent closes its end of a forked connection. */
+        private boolean t1ParentClose = true;
+
+        /** T2: the parent aborts (API call, orderly shutdown, or killed). */
+        private boolean t2ParentAbort = true;
+
+        /** T3: the child receives for the first time. */
+        private boolean t3ChildReceive = true;
+
+        /** T4: the child sends for the first time. */
+        private boolean t4ChildSend = true;
+
+        Set<Trigger> toSet() {
+            Set<Trigger> set = EnumSet.noneOf(Trigger.class);
+            if (t1ParentClose) {
+                set.add(Trigger.T1_PARENT_CLOSE);
+            }
+            if (t2ParentAbort) {
+                set.add(Trigger.T2_PARENT_ABORT);
+            }
+            if (t3ChildReceive) {
+                set.add(Trigger.T3_CHILD_RECEIVE);
+            }
+            if (t4ChildSend) {
+                set.add(Trigger.T4_CHILD_SEND);
+            }
+            return set;
+        }
+
+        public boolean isT1ParentClose() {
+            return t1ParentClose;
+        }
+
+        public void setT1ParentClose(boolean t1ParentClose) {
+            this.t1ParentClose = t1ParentClose;
+        }
+
+        public boolean isT2ParentAbort() {
+            return t2ParentAbort;
+        }
+
+        public void setT2ParentAbort(boolean t2ParentAbort) {
+            this.t2ParentAbort = t2ParentAbort;
+        }
+
+        public boolean isT3ChildReceive() {
+            return t3ChildReceive;
+        }
+
+        public void setT3ChildReceive(boolean t3ChildReceive) {
+            this.t3ChildReceive = t3ChildReceive;
+        }
+
+        public boolean isT4ChildSend() {
+            return t4ChildSend;
+        }
+
+        public void setT4ChildSend(boolean t4ChildSend) {
+            this.t4ChildSend = t4ChildSend;
+        }
+    }
+
+    public static class Timeouts {
+
+        /** How long a client waits for the server's grant. */
+        private Duration connect = Duration.ofSeconds(10);
+
+        /** How long each handover step waits for its peer. */
+        private Duration handover = Duration.ofSeconds(10);
+
+        /** How long a fork waits for a worker JVM to be ready (a cold start of the application included). */
+        private Duration childStart = Duration.ofSeconds(60);
+
+        /** How often the housekeeper looks at flags, heartbeats and peer processes. */
+        private Duration pollInterval = Duration.ofMillis(1);
+
+        /** A peer whose heartbeat is older than this is taken as hung. */
+        private Duration peer = Duration.ofSeconds(5);
+
+        public Duration getConnect() {
+            return connect;
+        }
+
+        public void setConnect(Duration connect) {
+            this.connect = connect;
+        }
+
+        public Duration getHandover() {
+            return handover;
+        }
+
+        public void setHandover(Duration handover) {
+            this.handover = handover;
+        }
+
+        public Duration getChildStart() {
+            return childStart;
+        }
+
+        public void setChildStart(Duration childStart) {
+            this.childStart = childStart;
+        }
+
+        public Duration getPollInterval() {
+            return pollInterval;
+        }
+
+        public void setPollInterval(Duration pollInterval) {
+            this.pollInterval = pollInterval;
+        }
+
+        public Duration getPeer() {
+            return peer;
+        }
+
+        public void setPeer(Duration peer) {
+            this.peer = peer;
+        }
+    }
+
+    public static class Worker {
+
+        /** Idle worker JVMs kept started per endpoint so a fork does not wait for a JVM start; 0 starts one per fork. */
+        private int poolSize = 0;
+
+        /** Extra JVM options of worker processes (the channel's own options are always added). */
+        private List<String> jvmOptions = new ArrayList<>();
+
+        /** Set by the worker launcher, only in worker JVMs: the application then serves one forked connection. */
+        private String id;
+
+        public int getPoolSize() {
+            return poolSize;
+        }
+
+        public void setPoolSize(int poolSize) {
+            this.poolSize = poolSize;
+        }
+
+        public List<String> getJvmOptions() {
+            return jvmOptions;
+        }
+
+        public void setJvmOptions(List<String> jvmOptions) {
+            this.jvmOptions = jvmOptions;
+        }
+
+        public String getId() {
+            return id;
+        }
+
+        public void setId(String id) {
+            this.id = id;
+        }
+    }
+}

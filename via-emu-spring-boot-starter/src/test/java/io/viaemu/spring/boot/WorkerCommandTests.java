@@ -1,0 +1,68 @@
+package io.viaemu.spring.boot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class WorkerCommandTests {
+    private static final String NO_WEB = "--spring.main.web-application-type=none";
+    private static final String[] NO_PROFILES = new String[0];
+
+    @Test
+    void javaDashJarRestartsTheSameJar() {
+        List<String> cmd = WorkerCommand.infer("target/app.jar", "target/app.jar --server.port=8081",
+                "com.example.App", NO_PROFILES).orElseThrow();
+        assertThat(cmd).containsExactly("-jar", Path.of("target/app.jar").toAbsolutePath().toString(), NO_WEB);
+    }
+
+    @Test
+    void springBootLoaderMainIsKept() {
+        List<String> cmd = WorkerCommand.infer("/opt/app.jar",
+                "org.springframework.boot.loader.launch.JarLauncher", "com.example.App", NO_PROFILES).orElseThrow();
+        assertThat(cmd).containsExactly("-cp", "/opt/app.jar", "org.springframework.boot.loader.launch.JarLauncher",
+                NO_WEB);
+    }
+
+    @Test
+    void classPathLaunchUsesTheBootConfigurationMainClassWithAbsoluteEntries() {
+        String cp = "target/classes" + File.pathSeparator + "/repo/lib.jar";
+        List<String> cmd = WorkerCommand.infer(cp, "org.apache.maven.surefire.booter.ForkedBooter /tmp/x",
+                "com.example.App", new String[] {"prod", "eu"}).orElseThrow();
+        assertThat(cmd).containsExactly("-cp",
+                Path.of("target/classes").toAbsolutePath() + File.pathSeparator + "/repo/lib.jar",
+                "com.example.App", NO_WEB, "--spring.profiles.active=prod,eu");
+    }
+
+    @Test
+    void withoutBootConfigurationTheJvmMainClassIsUsedIfItHasAMainMethod() {
+        String self = MainHolder.class.getName();
+        assertThat(WorkerCommand.infer("/cp", self + " arg", null, NO_PROFILES).orElseThrow())
+                .containsExactly("-cp", "/cp", self, NO_WEB);
+        // a class without main (or unknown) gives no command rather than a wrong one
+        assertThat(WorkerCommand.infer("/cp", WorkerCommandTests.class.getName(), null, NO_PROFILES)).isEmpty();
+        assertThat(WorkerCommand.infer("/cp", "no.such.Main", null, NO_PROFILES)).isEmpty();
+    }
+
+    @Test
+    void surefireBooterJarIsNotMistakenForTheApplication() {
+        // surefire runs "java -jar surefirebooter.jar" but sets java.class.path to the test class path
+        assertThat(WorkerCommand.infer("/a/classes" + File.pathSeparator + "/b.jar", "/tmp/surefirebooter1.jar x",
+                null, NO_PROFILES)).isEmpty();
+    }
+
+    @Test
+    void bootMainClassNeedsAPublicStaticMain() {
+        assertThat(WorkerCommand.bootMainClass(MainHolder.class)).isEqualTo(MainHolder.class.getName());
+        assertThat(WorkerCommand.bootMainClass(WorkerCommandTests.class)).isNull();
+        assertThat(WorkerCommand.bootMainClass(null)).isNull();
+    }
+
+    public static final class MainHolder {
+        public static void main(String[] args) {
+        }
+    }
+}
