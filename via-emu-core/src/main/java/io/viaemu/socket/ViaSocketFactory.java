@@ -1,0 +1,113 @@
+package io.viaemu.socket;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Properties;
+
+import javax.net.SocketFactory;
+
+import io.viaemu.ViaConfig;
+
+/**
+ * A {@link SocketFactory} whose sockets are {@link ViaSocket}s: hand it to code or libraries that take a
+ * {@code SocketFactory} and their connections run over via-emu. Addresses map to endpoints with a
+ * {@link ViaAddressMap}; {@link #createSocket()} gives an unconnected socket for code that connects it itself
+ * ({@code socket.connect(address, timeout)}), as many libraries do. A connect timeout given to {@code connect}
+ * replaces the configuration's connect timeout; a timeout of 0 means the configuration's (a via-emu connect always
+ * has a bound: there is no "refused" from a port nobody listens on, only no answer).
+ *
+ * <p>From properties ({@link #fromSystemProperties()}): {@value #BASE_DIR_PROPERTY} is the via-emu base directory
+ * (owner-only, 0700), and the mapping properties are those of {@link ViaAddressMap#fromProperties}.
+ */
+public class ViaSocketFactory extends SocketFactory {
+
+    /** The property naming the via-emu base directory. */
+    public static final String BASE_DIR_PROPERTY = "via.socket.base-dir";
+
+    private final ViaConfig config;
+    private final ViaAddressMap map;
+
+    public ViaSocketFactory(ViaConfig config, ViaAddressMap map) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.map = Objects.requireNonNull(map, "map");
+    }
+
+    /** Configured by system properties (see the class comment). */
+    public static ViaSocketFactory fromSystemProperties() {
+        return fromProperties(System.getProperties());
+    }
+
+    /** Configured by properties (see the class comment); the base directory is required. */
+    public static ViaSocketFactory fromProperties(Properties properties) {
+        return new ViaSocketFactory(configFrom(properties), ViaAddressMap.fromProperties(properties));
+    }
+
+    static ViaConfig configFrom(Properties properties) {
+        String base = properties.getProperty(BASE_DIR_PROPERTY);
+        if (base == null || base.isBlank()) {
+            throw new IllegalStateException(BASE_DIR_PROPERTY + " is not set: it names the via-emu base directory");
+        }
+        return ViaConfig.builder(Path.of(base.trim())).build();
+    }
+
+    public ViaConfig config() {
+        return config;
+    }
+
+    public ViaAddressMap addressMap() {
+        return map;
+    }
+
+    @Override
+    public Socket createSocket() throws IOException {
+        return new ViaSocket(config, map);
+    }
+
+    @Override
+    public Socket createSocket(String host, int port) throws IOException {
+        return connected(new InetSocketAddress(host, port), null);
+    }
+
+    @Override
+    public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
+        return connected(new InetSocketAddress(host, port), new InetSocketAddress(localHost, localPort));
+    }
+
+    @Override
+    public Socket createSocket(InetAddress host, int port) throws IOException {
+        return connected(new InetSocketAddress(host, port), null);
+    }
+
+    @Override
+    public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
+            throws IOException {
+        return connected(new InetSocketAddress(address, port), new InetSocketAddress(localAddress, localPort));
+    }
+
+    private Socket connected(InetSocketAddress remote, InetSocketAddress local) throws IOException {
+        ViaSocket s = new ViaSocket(config, map);
+        try {
+            if (local != null) {
+                s.bind(local);
+            }
+            s.connect(remote);
+            return s;
+        } catch (IOException | RuntimeException e) {
+            try {
+                s.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ViaSocketFactory{baseDir=" + config.baseDir() + ", " + map + '}';
+    }
+}
