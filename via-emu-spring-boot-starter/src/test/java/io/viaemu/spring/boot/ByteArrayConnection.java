@@ -8,15 +8,24 @@ import java.nio.ByteBuffer;
 import io.viaemu.ViaConnection;
 
 /** A connection whose input is a fixed byte array and whose output is collected: no queues, no other process. */
-final class ByteArrayConnection implements ViaConnection {
+public final class ByteArrayConnection implements ViaConnection {
     private final byte[] input;
     private int pos;
     final ByteArrayOutputStream sent = new ByteArrayOutputStream();
     int receiveCalls;
     boolean closed;
 
-    ByteArrayConnection(byte[] input) {
+    public ByteArrayConnection(byte[] input) {
         this.input = input;
+    }
+
+    public ByteArrayConnection(String input) {
+        this(input.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** Everything sent so far, as UTF-8. */
+    public String sent() {
+        return sent.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** Bytes not received yet: what a child would get after a fork. */

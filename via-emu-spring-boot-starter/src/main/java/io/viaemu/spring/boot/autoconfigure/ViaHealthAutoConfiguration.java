@@ -15,10 +15,11 @@ import org.springframework.context.annotation.Bean;
         beforeName = "org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration")
 @ConditionalOnClass({HealthIndicator.class, ConditionalOnEnabledHealthIndicator.class})
 @ConditionalOnBean(ViaServers.class)
-@ConditionalOnEnabledHealthIndicator("via")
 public class ViaHealthAutoConfiguration {
 
+    /** The enabled-condition sits here, not on the class: its condition class only exists with spring-boot-health. */
     @Bean
+    @ConditionalOnEnabledHealthIndicator("via")
     @ConditionalOnMissingBean(name = "viaHealthIndicator")
     public ViaHealthIndicator viaHealthIndicator(ViaServers servers) {
         return new ViaHealthIndicator(servers);
