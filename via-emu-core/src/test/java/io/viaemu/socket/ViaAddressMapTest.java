@@ -88,6 +88,19 @@ class ViaAddressMapTest {
     }
 
     @Test
+    void factoriesFromPropertiesNeedTheBaseDirectory() {
+        Properties p = new Properties();
+        p.setProperty("via.socket.map.7000", "echo");
+        assertThatThrownBy(() -> ViaSocketFactory.fromProperties(p)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(ViaSocketFactory.BASE_DIR_PROPERTY);
+        p.setProperty(ViaSocketFactory.BASE_DIR_PROPERTY, "/tmp/some-base");
+        ViaServerSocketFactory servers = ViaServerSocketFactory.fromProperties(p);
+        assertThat(servers.config().baseDir()).isEqualTo(java.nio.file.Path.of("/tmp/some-base"));
+        assertThat(servers.addressMap().endpointFor(new InetSocketAddress(LOOPBACK, 7000))).isEqualTo("echo");
+        assertThat(servers.socketFactory().addressMap()).isSameAs(servers.addressMap());
+    }
+
+    @Test
     void entriesCanBeRemoved() {
         ViaAddressMap map = new ViaAddressMap().map(7000, "echo").map("h", 1, "e");
         map.unmap(7000).unmap("h", 1);

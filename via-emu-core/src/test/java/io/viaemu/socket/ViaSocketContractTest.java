@@ -319,6 +319,33 @@ class ViaSocketContractTest {
     }
 
     @Test
+    void anAcceptedSocketGivesItsParentConnectionForForking() throws IOException {
+        connectPair();
+        ViaSocket accepted = (ViaSocket) server;
+        ViaSocket connecting = (ViaSocket) client;
+        assertThat(accepted.isVia()).isTrue();
+        assertThat(accepted.endpoint()).isEqualTo("contract");
+        assertThat(connecting.endpoint()).isEqualTo("contract");
+        // one connection, seen from both ends
+        assertThat(accepted.parentConnection().id()).isEqualTo(connecting.connection().id());
+        assertThat(accepted.parentConnection().isForked()).isFalse();
+        assertThatThrownBy(connecting::parentConnection).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void handOverRefusesWhileAvailableHoldsAByteTheWorkerWouldNotGet() throws IOException {
+        connectPair();
+        client.getOutputStream().write('a');
+        InputStream serverIn = server.getInputStream();
+        await().atMost(Duration.ofSeconds(5)).until(() -> serverIn.available() > 0);
+        ViaSocket accepted = (ViaSocket) server;
+        assertThatThrownBy(() -> accepted.handOver("no.such.Handler")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("available()");
+        assertThat(accepted.parentConnection().isForked()).isFalse(); // refused before forking
+        assertThat(serverIn.read()).isEqualTo('a');
+    }
+
+    @Test
     void anUnconnectedSocketConnectsLaterAsLibrariesDo() throws IOException {
         client = clients.createSocket();
         assertThat(client.isConnected()).isFalse();
