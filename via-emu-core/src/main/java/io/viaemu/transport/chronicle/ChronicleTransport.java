@@ -64,6 +64,9 @@ public final class ChronicleTransport implements Transport {
         return new ChronicleChannel(directory, rollCycle, blockSize);
     }
 
+    /** How long an appender waits for a queue's write lock before checking whether its holder died. */
+    static final long LOCK_TIMEOUT_MILLIS = 1_000;
+
     static final class ChronicleChannel implements Channel {
         private final Path directory;
         private final SingleChronicleQueue queue;
@@ -79,6 +82,11 @@ public final class ChronicleTransport implements Transport {
             this.queue = SingleChronicleQueueBuilder.binary(directory)
                     .rollCycle(rollCycle)
                     .blockSize(blockSize)
+                    // A writer killed while appending leaves the queue's write lock held. Chronicle takes it back
+                    // from a dead holder only when this timeout expires (default 10 s, longer than the handover
+                    // and connect timeouts), so every other writer of the queue stalls that long. A live holder
+                    // keeps the lock for one document copy (sub-millisecond); 1 s bounds the stall after a death.
+                    .timeoutMS(LOCK_TIMEOUT_MILLIS)
                     .storeFileListener(new StoreFileListener() {
                         @Override
                         public boolean isActive() {
