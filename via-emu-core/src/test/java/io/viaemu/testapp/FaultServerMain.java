@@ -14,6 +14,7 @@ import io.viaemu.ViaServer;
  * <li>RECEIVE: accepts one connection, receives until end of stream or an error (RECEIVE-ENDED), closes it;</li>
  * <li>CLOSE-FIRST: accepts one connection and closes it at once;</li>
  * <li>FORK-CLOSE: accepts one, forks it to {@link RecordingHandler} and closes it (T1, if active);</li>
+ * <li>FORK-WAIT-CLOSE: the same, but closes only once the file {@code close} exists in {@code via.test.out};</li>
  * <li>FORK-ECHO: accepts one, tries to fork it (FORKED or FORK-FAILED), then echoes it until end of stream.</li>
  * </ul>
  * Every line the tests wait for carries a wall-clock time (at=epoch millis) where timing matters. All modes but
@@ -71,6 +72,18 @@ public final class FaultServerMain {
                             + e.getClass().getSimpleName() + ": " + e.getMessage());
                 }
                 break;
+            case "FORK-WAIT-CLOSE": {
+                c.fork(RecordingHandler.class.getName());
+                System.out.println("FORKED child=" + childPid(server, c));
+                Path closeFile = Path.of(System.getProperty("via.test.out")).resolve("close");
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (!java.nio.file.Files.exists(closeFile) && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                c.close();
+                System.out.println("CLOSED handedOver=" + c.isHandedOver());
+                break;
+            }
             case "FORK-ECHO":
                 try {
                     c.fork(RecordingHandler.class.getName());

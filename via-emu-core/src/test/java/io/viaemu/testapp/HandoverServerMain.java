@@ -31,6 +31,7 @@ public final class HandoverServerMain {
         ViaServer server = ViaServer.listen(TestConfigs.config(base, args[2], Integer.parseInt(args[3])), endpoint);
         System.out.println("LISTENING");
         ParentConnection c = server.accept(30_000);
+        KillSwitch.arm(base, endpoint, c.id()); // only with -Dvia.test.killParentAt (the fault tests)
         try (FileOutputStream parentIn = new FileOutputStream(out.resolve("parent-in.bin").toFile())) {
             consume(c, parentIn, consumeBytes, 0);
             for (int i = 0; i < PARENT_LONGS; i++) {
