@@ -70,6 +70,7 @@ public final class ViaServer implements Closeable {
         cleanStaleConnections();
         this.listen = transport.open(Layout.listenDir(config.baseDir(), endpoint));
         this.workers = new WorkerPool(config, transport, endpoint, launcher);
+        workers.cleanStaleWorkerDirectories(); // before start(): none of them is ours
         workers.start();
         ChannelReader reader = listen.reader();
         reader.toEnd(); // requests left from an earlier run are stale
@@ -280,6 +281,7 @@ public final class ViaServer implements Closeable {
         nextSweep = now + 2_000;
         try {
             cleanStaleConnections();
+            workers.cleanStaleWorkerDirectories();
         } catch (IOException e) {
             log.warn("sweep of {} failed: {}", endpoint, e.toString());
         }

@@ -2,13 +2,18 @@ package io.viaemu.worker;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaException;
+import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Layout;
+import io.viaemu.internal.Processes;
 import io.viaemu.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,6 +106,36 @@ public final class WorkerPool implements Closeable {
         Worker w = new Worker(id, p, Layout.workerDir(config.baseDir(), endpoint, id), transport);
         log.debug("started worker {}", w);
         return w;
+    }
+
+    /**
+     * Deletes worker directories whose process is gone: a worker deletes its own when it ends, but one killed
+     * (kill -9, or with its server) leaves its inbox queue behind. A directory without a ready file is left alone
+     * while a worker may still be starting in it (the child start timeout).
+     */
+    public void cleanStaleWorkerDirectories() throws IOException {
+        Path workersDir = Layout.workerDir(config.baseDir(), endpoint, 1).getParent();
+        if (!Files.isDirectory(workersDir)) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        try (Stream<Path> s = Files.list(workersDir)) {
+            for (Path dir : (Iterable<Path>) s::iterator) {
+                Path ready = dir.resolve(Worker.READY_FILE);
+                boolean stale;
+                try {
+                    stale = Files.exists(ready)
+                            ? !Processes.isAlive(Long.parseLong(Files.readString(ready).trim()), 0)
+                            : now - Files.getLastModifiedTime(dir).toMillis() > config.childStartTimeout().toMillis();
+                } catch (IOException | NumberFormatException e) {
+                    continue; // deleted meanwhile, or being written: next time
+                }
+                if (stale) {
+                    log.info("endpoint '{}': deleting the directory of dead worker {}", endpoint, dir.getFileName());
+                    FilePermissions.deleteTree(dir);
+                }
+            }
+        }
     }
 
     public synchronized int idleCount() {
