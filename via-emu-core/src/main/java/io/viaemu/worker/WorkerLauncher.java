@@ -1,6 +1,7 @@
 package io.viaemu.worker;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,6 +41,8 @@ public final class WorkerLauncher {
         Path logs = Layout.logsDir(config.baseDir(), endpoint);
         FilePermissions.createPrivateDirectories(logs);
         Path log = logs.resolve("worker-" + Layout.idString(workerId) + ".log");
+        Files.write(log, new byte[0]); // the redirect keeps an existing file's mode: make it owner-only first
+        FilePermissions.makePrivate(log);
         ProcessBuilder pb = new ProcessBuilder(command(config, endpoint, workerId));
         pb.redirectErrorStream(true);
         pb.redirectOutput(log.toFile());

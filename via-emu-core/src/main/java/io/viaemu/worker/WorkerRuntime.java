@@ -59,6 +59,7 @@ public final class WorkerRuntime {
         Path ready = dir.resolve(Worker.READY_FILE);
         Path tmp = dir.resolve(Worker.READY_FILE + ".tmp");
         Files.writeString(tmp, Long.toString(ProcessHandle.current().pid()));
+        FilePermissions.makePrivate(tmp);
         Files.move(tmp, ready, StandardCopyOption.ATOMIC_MOVE);
         log.info("worker {} pid {} ready", Layout.idString(workerId), ProcessHandle.current().pid());
         Document doc = new Document(512);

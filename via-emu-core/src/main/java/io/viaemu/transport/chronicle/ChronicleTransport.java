@@ -105,6 +105,12 @@ public final class ChronicleTransport implements Transport {
                         }
                     })
                     .build();
+            // the listener sees the cycle files; the queue's metadata file is created at build, with the umask's mode
+            try (java.util.stream.Stream<Path> files = Files.list(directory)) {
+                files.forEach(FilePermissions::makePrivate);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         @Override
