@@ -1,7 +1,9 @@
 package io.viaemu;
 
 import java.io.IOException;
+import java.nio.file.Files;
 
+import io.viaemu.internal.FilePermissions;
 import io.viaemu.protocol.ClientRole;
 import io.viaemu.transport.Transport;
 import io.viaemu.transport.chronicle.ChronicleTransport;
@@ -21,6 +23,10 @@ public final class ViaClient {
     }
 
     public static ViaConnection connect(ViaConfig config, String endpoint, Transport transport) throws IOException {
+        if (Files.isDirectory(config.baseDir())) {
+            // like the server: in a directory others can write, they could read or replace the connection's files
+            FilePermissions.checkPrivate(config.baseDir());
+        }
         return ClientRole.connect(config, transport, endpoint);
     }
 

@@ -76,7 +76,18 @@ public final class FilePermissions {
         }
     }
 
+    private static volatile Object uid;
+
+    /** This process's uid (found once: clients check the base directory at every connect). */
     private static Object currentUid() {
+        Object u = uid;
+        if (u == null) {
+            uid = u = probeUid();
+        }
+        return u;
+    }
+
+    private static Object probeUid() {
         try {
             Path probe = Files.createTempFile("via-uid", ".probe");
             try {
