@@ -96,6 +96,11 @@ public final class BenchMain {
         System.err.println("[bench] " + machine.nproc() + " CPUs, " + machine.cpuModel() + ", " + machine.jdk());
         System.err.println("[bench] peer JVM options from " + jvm.source() + ": " + String.join(" ", jvm.options()));
 
+        double loadBefore = Machine.loadAverage();
+        if (loadBefore > 0.5) {
+            System.err.printf(Locale.ROOT, "[bench] warning: 1-minute load average is %.2f before starting: other "
+                    + "processes are running and will perturb the figures%n", loadBefore);
+        }
         long start = System.nanoTime();
         boolean allOk = true;
         Map<Figure, Map<String, PeerPair.Outcome>> results = new EnumMap<>(Figure.class);
@@ -112,7 +117,8 @@ public final class BenchMain {
                         outcome.ok() ? summary(figure, outcome) : "FAILED: " + outcome.error(), outcome.seconds());
             }
         }
-        String markdown = Report.render(machine, jvm, options, results, (System.nanoTime() - start) / 1e9);
+        String markdown = Report.render(machine, jvm, options, results, (System.nanoTime() - start) / 1e9,
+                loadBefore, Machine.loadAverage());
         System.out.print(markdown);
         System.out.flush();
         try {

@@ -28,4 +28,13 @@ record Machine(int nproc, String cpuModel, String memory, String os, String jdk)
                 + " (" + System.getProperty("java.vendor") + ")";
         return new Machine(Runtime.getRuntime().availableProcessors(), cpu, memory, os, jdk);
     }
+
+    /** The 1-minute load average (Linux), or NaN: anything else running on the machine perturbs the figures. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
 }

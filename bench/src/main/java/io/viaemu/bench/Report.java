@@ -40,7 +40,8 @@ final class Report {
     }
 
     static String render(Machine machine, JvmOptions jvm, BenchMain.Options options,
-                         Map<Figure, Map<String, PeerPair.Outcome>> results, double totalSeconds) {
+                         Map<Figure, Map<String, PeerPair.Outcome>> results, double totalSeconds,
+                         double loadBefore, double loadAfter) {
         Params p = options.params();
         List<String> contenders = options.contenders();
         StringBuilder md = new StringBuilder();
@@ -54,6 +55,9 @@ final class Report {
         md.append("- Mode: ").append(options.quick() ? "quick (smoke run: small counts, numbers are rough)" : "full")
                 .append("; every figure measured between two separate JVM processes, one contender at a time; total ")
                 .append(String.format(Locale.ROOT, "%.0f s", totalSeconds)).append('\n');
+        md.append("- Load average (1 min) before / after the run: ")
+                .append(String.format(Locale.ROOT, "%.2f / %.2f", loadBefore, loadAfter))
+                .append(" (above ~0.5 before the run means other processes were busy; the run itself raises it towards 2)\n");
         md.append("- Placement: ").append(p.pin() == 1
                 ? "each peer's measuring thread pinned, server to CPU 1 and client to CPU 0 (`--pin split`)"
                 : "left to the OS (`--pin none`)").append("; work dirs (queues, sockets) under ")
