@@ -13,6 +13,7 @@ import io.viaemu.ConnectionHandedOverException;
 import io.viaemu.ConnectionSnapshot;
 import io.viaemu.ParentConnection;
 import io.viaemu.Trigger;
+import io.viaemu.ViaException;
 import io.viaemu.ViaServer;
 import io.viaemu.ViaTimeoutException;
 import org.slf4j.Logger;
@@ -94,11 +95,16 @@ public class ViaConnectionDispatcher implements SmartLifecycle {
                 c = server.accept(ACCEPT_SLICE_MILLIS);
             } catch (ViaTimeoutException e) {
                 continue;
-            } catch (Exception e) {
+            } catch (ViaException e) {
+                // the server was closed (also by its own JVM shutdown hook, which may run before this stops)
                 if (running) {
-                    log.error("via-emu endpoint '{}': accept failed; no more connections are dispatched",
-                            server.endpoint(), e);
+                    log.info("via-emu endpoint '{}': no more connections are dispatched: {}", server.endpoint(),
+                            e.getMessage());
                 }
+                return;
+            } catch (Exception e) {
+                log.error("via-emu endpoint '{}': accept failed; no more connections are dispatched",
+                        server.endpoint(), e);
                 return;
             }
             try {
