@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
+import io.viaemu.internal.EndpointLock;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
@@ -48,6 +49,7 @@ public final class ViaServer implements Closeable {
     private final String endpoint;
     private final Transport transport;
     private final Channel listen;
+    private final EndpointLock endpointLock;
     private final WorkerPool workers;
     private final LinkedBlockingQueue<ParentRole> accepted = new LinkedBlockingQueue<>();
     private final Map<String, ParentRole> connections = new ConcurrentHashMap<>();
@@ -67,6 +69,7 @@ public final class ViaServer implements Closeable {
         this.transport = transport;
         FilePermissions.createPrivateDirectories(config.baseDir());
         FilePermissions.checkPrivate(config.baseDir());
+        this.endpointLock = EndpointLock.acquire(Layout.endpointDir(config.baseDir(), endpoint), endpoint);
         cleanStaleConnections();
         this.listen = transport.open(Layout.listenDir(config.baseDir(), endpoint));
         this.workers = new WorkerPool(config, transport, endpoint, launcher);
@@ -100,16 +103,19 @@ public final class ViaServer implements Closeable {
      * @throws ViaTimeoutException if none arrived in time
      */
     public ParentConnection accept(long timeoutMillis) throws IOException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
         try {
             while (true) {
                 if (closed) {
                     throw new ViaException("server of endpoint '" + endpoint + "' is closed");
                 }
-                ParentRole c = accepted.poll(timeoutMillis <= 0 ? 100 : timeoutMillis, TimeUnit.MILLISECONDS);
+                // in slices, so that a close is noticed within 100 ms whatever the timeout
+                long slice = timeoutMillis <= 0 ? 100 : Math.min(100, deadline - System.currentTimeMillis());
+                ParentRole c = accepted.poll(Math.max(slice, 0), TimeUnit.MILLISECONDS);
                 if (c != null) {
                     return c;
                 }
-                if (timeoutMillis > 0) {
+                if (timeoutMillis > 0 && System.currentTimeMillis() >= deadline) {
                     throw new ViaTimeoutException("no connection on endpoint '" + endpoint + "' within "
                             + timeoutMillis + " ms");
                 }
@@ -374,6 +380,7 @@ public final class ViaServer implements Closeable {
             Thread.currentThread().interrupt();
         }
         listen.close();
+        endpointLock.close();
         log.info("via-emu server of endpoint '{}' closed", endpoint);
     }
 }

@@ -93,11 +93,30 @@ class EchoProcessTest {
     }
 
     @Test
-    void connectingToAnEndpointNobodyServesTimesOutClearly() {
-        ViaConfig config = TestConfigs.config(base, "none", 0).toBuilder()
-                .connectTimeout(Duration.ofMillis(300)).build();
-        assertThatThrownBy(() -> ViaClient.connect(config, "nobody-listens"))
-                .isInstanceOf(ViaTimeoutException.class)
-                .hasMessageContaining("is the server running?");
+    void connectingToAnEndpointNobodyServesIsRefusedAtOnce() {
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> ViaClient.connect(TestConfigs.config(base, "none", 0), "nobody-listens"))
+                .isInstanceOf(ViaRefusedException.class)
+                .hasMessageContaining("no server listens on endpoint 'nobody-listens'");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void aSecondServerOnTheSameEndpointIsRefused() {
+        assertThatThrownBy(() -> ViaServer.listen(TestConfigs.config(base, "none", 0), "echo"))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("endpoint 'echo' already has a server (pid " + server.pid() + ")");
+    }
+
+    @Test
+    void availableCountsWhatHasArrivedBeforeAnyReceive() throws Exception {
+        try (ViaConnection c = connect()) {
+            c.send(new byte[] {1, 2, 3});
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (c.available() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertThat(c.available()).isEqualTo(3);
+        }
     }
 }

@@ -153,6 +153,11 @@ public final class ChildRole extends ConnectionEnd {
     }
 
     @Override
+    protected boolean inputRevoked() {
+        return !owner; // the reader is positioned only when the child takes the connection
+    }
+
+    @Override
     protected boolean acceptsCopies() {
         return !recovery;
     }

@@ -8,7 +8,9 @@ import io.viaemu.Trigger;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaException;
 import io.viaemu.ViaProtocolException;
+import io.viaemu.ViaRefusedException;
 import io.viaemu.ViaTimeoutException;
+import io.viaemu.internal.EndpointLock;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
@@ -58,6 +60,10 @@ public final class ClientRole extends ConnectionEnd {
 
     /** Creates the connection's queues and flag block, asks the endpoint's server, and waits for its grant. */
     public static ClientRole connect(ViaConfig config, Transport transport, String endpoint) throws IOException {
+        if (EndpointLock.ownerPid(Layout.endpointDir(config.baseDir(), endpoint)) < 0) {
+            throw new ViaRefusedException("connection refused: no server listens on endpoint '" + endpoint
+                    + "' under " + config.baseDir());
+        }
         long connectionId = Layout.randomId();
         Path dir = Layout.connectionDir(config.baseDir(), endpoint, connectionId);
         FilePermissions.createPrivateDirectories(dir);
@@ -103,7 +109,7 @@ public final class ClientRole extends ConnectionEnd {
                     }
                     if (type == MessageType.CLOSE) {
                         long code = r.getLong();
-                        throw new ViaException("connection to '" + endpoint + "' refused: "
+                        throw new ViaRefusedException("connection to '" + endpoint + "' refused: "
                                 + ErrorCode.of(code).description() + " (" + r.getString() + ")");
                     }
                     throw new ViaProtocolException("expected GRANT, got " + type);

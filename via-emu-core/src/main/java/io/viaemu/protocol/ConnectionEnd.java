@@ -172,6 +172,9 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     public int available() throws IOException {
         readLock.lock();
         try {
+            if (pendingPos >= pendingEnd && !inputEnded && !inputRevoked()) {
+                pollInbound(); // like a socket's available(): what has arrived, not only what was read already
+            }
             return pendingEnd - pendingPos;
         } finally {
             readLock.unlock();
@@ -309,6 +312,9 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     @Override
     public void send(byte[] bytes, int off, int len) throws IOException {
         java.util.Objects.checkFromIndexSize(off, len, bytes.length);
+        if (len == 0) {
+            return; // a byte stream has nothing to say about an empty write
+        }
         sendLock.lock();
         try {
             checkSendable();

@@ -140,17 +140,12 @@ public class ViaSocket extends Socket {
      * owns the connection. Uses T1 (close) if active, else T2 (abort); with neither it waits until the worker's
      * first receive or send (T3/T4) has taken the connection.
      *
-     * @throws IllegalStateException if this is not an accepted socket, or a byte already taken off the connection
-     *                               by {@link java.io.InputStream#available()} would be lost
+     * @throws IllegalStateException if this is not an accepted socket
      */
     public void handOver(String handlerClassName) throws IOException {
         ParentConnection pc = parentConnection();
         if (isClosed()) {
             throw new SocketException("Socket is closed");
-        }
-        if (impl.holdsPeekedInput()) {
-            throw new IllegalStateException("available() took a byte of the stream into this socket; read it before "
-                    + "handing over, or the worker would not get it");
         }
         pc.fork(handlerClassName);
         if (config == null || config.isEnabled(Trigger.T1_PARENT_CLOSE)) {

@@ -26,6 +26,7 @@ import io.viaemu.ViaClient;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
 import io.viaemu.ViaException;
+import io.viaemu.ViaRefusedException;
 import io.viaemu.ViaTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,13 +73,6 @@ final class ViaSocketImpl extends SocketImpl {
     private volatile boolean outputShut;
     private Runnable onClose;
 
-    /**
-     * One byte {@link #available()} took off the connection to find out whether anything has arrived (see there);
-     * -1 if none. Written under readLock; volatile for {@link #holdsPeekedInput()}.
-     */
-    private volatile int peekedByte = -1;
-    private boolean peekedEof;
-
     /** An impl that connects: {@code map} finds the endpoint, {@code config} says where and how. */
     ViaSocketImpl(ViaConfig config, ViaAddressMap map) {
         this.config = Objects.requireNonNull(config, "config");
@@ -109,11 +103,6 @@ final class ViaSocketImpl extends SocketImpl {
 
     boolean isTcp() {
         return tcp != null;
-    }
-
-    /** True while {@link #available()} holds a byte of the stream in this socket (not in the connection). */
-    boolean holdsPeekedInput() {
-        return peekedByte >= 0; // no lock: a blocked reader holds readLock for its whole read, and close calls this
     }
 
     // ------------------------------------------------------------------------------------------------ connect
@@ -164,6 +153,10 @@ final class ViaSocketImpl extends SocketImpl {
         ViaConnection conn;
         try {
             conn = ViaClient.connect(c, ep);
+        } catch (ViaRefusedException e) {
+            // no live server on the endpoint: what TCP says for a port nobody listens on
+            throw initCause(new ConnectException("Connection refused: " + ViaAddressMap.describe(isa)
+                    + " (via-emu endpoint '" + ep + "'): " + e.getMessage()), e);
         } catch (ViaTimeoutException e) {
             String what = ViaAddressMap.describe(isa) + " (via-emu endpoint '" + ep + "' under " + config.baseDir()
                     + ")";
@@ -261,11 +254,8 @@ final class ViaSocketImpl extends SocketImpl {
     }
 
     /**
-     * Bytes readable without blocking. {@link ViaConnection#available()} only counts the part of a document already
-     * taken off the queue, so a socket whose peer has sent but which has not read yet would say 0 for ever (code
-     * that polls {@code available()} before reading would hang). When it says 0 and no read is under way, this
-     * takes one byte off the connection, waiting at most 1 ms, and keeps it for the next read; the rest of its
-     * document is then counted by the connection.
+     * Bytes readable without blocking: {@link ViaConnection#available()} counts what has arrived in the queue, so
+     * nothing is taken off the connection (a later handover gives the worker every unread byte).
      */
     @Override
     protected int available() throws IOException {
@@ -281,32 +271,7 @@ final class ViaSocketImpl extends SocketImpl {
         if (c == null) {
             return 0;
         }
-        if (!readLock.tryLock()) {
-            return Math.max(0, c.available()); // a read is under way: it will get whatever arrives
-        }
-        try {
-            int held = peekedByte >= 0 ? 1 : 0;
-            int pending = Math.max(0, c.available());
-            if (held + pending > 0 || peekedEof) {
-                return held + pending;
-            }
-            byte[] one = new byte[1];
-            try {
-                int n = c.receive(one, 0, 1, 1);
-                if (n < 0) {
-                    peekedEof = true;
-                    return 0;
-                }
-                peekedByte = one[0] & 0xFF;
-            } catch (ViaTimeoutException nothingYet) {
-                return 0;
-            } catch (ViaException failed) {
-                return 0; // the next read reports it
-            }
-            return 1 + Math.max(0, c.available());
-        } finally {
-            readLock.unlock();
-        }
+        return Math.max(0, c.available()); // the connection counts what has arrived, not only what was read
     }
 
     private int read(byte[] b, int off, int len) throws IOException {
@@ -322,14 +287,6 @@ final class ViaSocketImpl extends SocketImpl {
         readLock.lock();
         try {
             ensureOpen();
-            if (peekedByte >= 0) {
-                b[off] = (byte) peekedByte;
-                peekedByte = -1;
-                return 1;
-            }
-            if (peekedEof) {
-                return -1;
-            }
             int n = c.receive(b, off, len, options.soTimeout());
             if (n < 0 && closed) {
                 throw closedException(); // closed by another thread while this one waited: as the JDK's socket
@@ -389,11 +346,6 @@ final class ViaSocketImpl extends SocketImpl {
             unadopted = established;
             t = tcp;
             callback = onClose;
-        }
-        if (c instanceof ParentConnection && ((ParentConnection) c).isForked() && holdsPeekedInput()) {
-            // fork() then close() by hand (ViaSocket.handOver refuses this case): the byte cannot be given back
-            log.warn("connection {}: a byte that available() took off the connection is not handed over to the "
-                    + "worker; read it before forking", c.id());
         }
         try {
             if (t != null) {

@@ -66,9 +66,12 @@ class ViaSocketContractTest {
         listener.setSoTimeout(READ_LIMIT_MS);
     }
 
+    /** Holds an endpoint like a server that never grants. */
+    private java.io.Closeable hungServer;
+
     @AfterEach
     void closeAll() throws IOException {
-        for (java.io.Closeable c : new java.io.Closeable[] {client, server, listener}) {
+        for (java.io.Closeable c : new java.io.Closeable[] {client, server, listener, hungServer}) {
             if (c != null) {
                 c.close();
             }
@@ -333,15 +336,13 @@ class ViaSocketContractTest {
     }
 
     @Test
-    void handOverRefusesWhileAvailableHoldsAByteTheWorkerWouldNotGet() throws IOException {
+    void availableCountsArrivedBytesWithoutTakingThemOffTheConnection() throws IOException {
         connectPair();
         client.getOutputStream().write('a');
         InputStream serverIn = server.getInputStream();
         await().atMost(Duration.ofSeconds(10)).until(() -> serverIn.available() > 0);
-        ViaSocket accepted = (ViaSocket) server;
-        assertThatThrownBy(() -> accepted.handOver("no.such.Handler")).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("available()");
-        assertThat(accepted.parentConnection().isForked()).isFalse(); // refused before forking
+        // still the connection's to give: a handover now would hand this byte to the worker
+        assertThat(((ViaSocket) server).parentConnection().available()).isEqualTo(1);
         assertThat(serverIn.read()).isEqualTo('a');
     }
 
@@ -390,8 +391,21 @@ class ViaSocketContractTest {
     }
 
     @Test
+    void connectingWhereNoServerListensIsRefusedAtOnceLikeTcp() throws IOException {
+        map.map(7006, "nobody-listens-at-all");
+        client = new ViaSocketFactory(config, map).createSocket();
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> client.connect(new InetSocketAddress("localhost", 7006), 5_000))
+                .isInstanceOf(ConnectException.class).hasMessageContaining("Connection refused");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+    }
+
+    @Test
     void aConnectTimeoutBoundsAConnectNobodyAnswers() throws IOException {
         map.map(7005, "nobody-listens");
+        // a server that holds the endpoint but never grants (hung): only the connect timeout ends the wait
+        hungServer = io.viaemu.internal.EndpointLock.acquire(config.baseDir().resolve("nobody-listens"),
+                "nobody-listens");
         // the configuration's own connect timeout is long, so finishing well before it shows connect's timeout won
         ViaConfig patient = config.toBuilder().connectTimeout(Duration.ofSeconds(60)).build();
         client = new ViaSocketFactory(patient, map).createSocket();

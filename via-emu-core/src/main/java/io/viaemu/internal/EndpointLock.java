@@ -1,0 +1,74 @@
+package io.viaemu.internal;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * One server per endpoint, and a way for clients to tell at once that nobody listens (like ECONNREFUSED instead of a
+ * timeout). The server holds an OS file lock on {@code BASE/ENDPOINT/server.lock} and writes its pid and start time
+ * into it; the kernel drops the lock when the server dies, even by kill -9.
+ */
+public final class EndpointLock implements Closeable {
+    static final String FILE = "server.lock";
+
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private EndpointLock(FileChannel channel, FileLock lock) {
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** @throws IOException naming the live server if another process holds the endpoint */
+    public static EndpointLock acquire(Path endpointDir, String endpoint) throws IOException {
+        FilePermissions.createPrivateDirectories(endpointDir);
+        Path file = endpointDir.resolve(FILE);
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        FilePermissions.makePrivate(file);
+        FileLock lock;
+        try {
+            lock = ch.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException sameJvm) {
+            lock = null;
+        }
+        if (lock == null) {
+            ch.close();
+            throw new IOException("endpoint '" + endpoint + "' already has a server (pid " + ownerPid(endpointDir)
+                    + ")");
+        }
+        ch.truncate(0);
+        ch.write(ByteBuffer.wrap((Processes.currentPid() + " " + Processes.currentStart() + "\n")
+                .getBytes(StandardCharsets.US_ASCII)), 0);
+        return new EndpointLock(ch, lock);
+    }
+
+    /** The pid of the live server of the endpoint, or -1 if none runs. */
+    public static long ownerPid(Path endpointDir) {
+        try {
+            String[] s = Files.readString(endpointDir.resolve(FILE), StandardCharsets.US_ASCII).trim().split(" ");
+            long pid = Long.parseLong(s[0]);
+            long start = s.length > 1 ? Long.parseLong(s[1]) : 0;
+            return Processes.isAlive(pid, start) ? pid : -1;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            channel.truncate(0); // a stopped server is no server, even if its pid lives on
+            lock.release();
+        } finally {
+            channel.close();
+        }
+    }
+}
