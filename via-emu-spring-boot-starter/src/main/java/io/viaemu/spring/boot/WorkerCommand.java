@@ -10,6 +10,7 @@ import java.util.Optional;
 
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.core.env.Environment;
 import org.springframework.util.ClassUtils;
 
 /**
@@ -22,11 +23,20 @@ import org.springframework.util.ClassUtils;
  * <li>otherwise {@code -cp <java.class.path> <main class>}, the main class being the
  * {@code @SpringBootConfiguration} class that has a {@code main} method, else the JVM's own main class.</li>
  * </ul>
+ * Then {@value #NO_WEB_SERVER}, the active profiles and the configuration locations (see
+ * {@link #FORWARDED_PROPERTIES}).
  */
 public final class WorkerCommand {
     /** Workers serve one via-emu connection; a web server (and its port) would clash with the parent's. */
     public static final String NO_WEB_SERVER = "--spring.main.web-application-type=none";
     private static final String BOOT_LOADER_PACKAGE = "org.springframework.boot.loader.";
+    /**
+     * Where the parent found its configuration: a worker must read the same files. Other command-line arguments
+     * of the parent are not forwarded (its {@code --server.port}, say, means nothing to a worker); the via.*
+     * settings reach workers through the launcher's own arguments, and environment variables are inherited.
+     */
+    static final List<String> FORWARDED_PROPERTIES = List.of("spring.config.location",
+            "spring.config.additional-location", "spring.config.name");
 
     private WorkerCommand() {
     }
@@ -36,14 +46,25 @@ public final class WorkerCommand {
      *
      * @return empty if no main class can be found
      */
-    public static Optional<List<String>> infer(ConfigurableListableBeanFactory beanFactory, String[] activeProfiles) {
+    public static Optional<List<String>> infer(ConfigurableListableBeanFactory beanFactory, Environment environment) {
+        List<String> forwarded = new ArrayList<>();
+        if (environment.getActiveProfiles().length > 0) {
+            // workers must see the same beans (handlers) and configuration as their parent
+            forwarded.add("--spring.profiles.active=" + String.join(",", environment.getActiveProfiles()));
+        }
+        for (String key : FORWARDED_PROPERTIES) {
+            String value = environment.getProperty(key);
+            if (value != null) {
+                forwarded.add("--" + key + "=" + value);
+            }
+        }
         return infer(System.getProperty("java.class.path", ""), System.getProperty("sun.java.command", ""),
-                bootConfigurationMainClass(beanFactory), activeProfiles);
+                bootConfigurationMainClass(beanFactory), forwarded);
     }
 
     /** The inference on explicit inputs (testable without starting JVMs). */
     static Optional<List<String>> infer(String classPath, String javaCommand, String bootMainClass,
-            String[] activeProfiles) {
+            List<String> forwardedArgs) {
         List<String> program = new ArrayList<>();
         String jvmMain = javaCommand.isBlank() ? "" : javaCommand.strip().split("\\s+")[0];
         if (isJarLaunch(classPath, javaCommand)) {
@@ -59,10 +80,7 @@ public final class WorkerCommand {
             return Optional.empty();
         }
         program.add(NO_WEB_SERVER);
-        if (activeProfiles.length > 0) {
-            // workers must see the same beans (handlers) and configuration as their parent
-            program.add("--spring.profiles.active=" + String.join(",", activeProfiles));
-        }
+        program.addAll(forwardedArgs);
         return Optional.of(program);
     }
 

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class WorkerCommandTests {
     private static final String NO_WEB = "--spring.main.web-application-type=none";
-    private static final String[] NO_PROFILES = new String[0];
+    private static final List<String> NO_PROFILES = List.of();
 
     @Test
     void javaDashJarRestartsTheSameJar() {
@@ -31,7 +31,7 @@ class WorkerCommandTests {
     void classPathLaunchUsesTheBootConfigurationMainClassWithAbsoluteEntries() {
         String cp = "target/classes" + File.pathSeparator + "/repo/lib.jar";
         List<String> cmd = WorkerCommand.infer(cp, "org.apache.maven.surefire.booter.ForkedBooter /tmp/x",
-                "com.example.App", new String[] {"prod", "eu"}).orElseThrow();
+                "com.example.App", List.of("--spring.profiles.active=prod,eu")).orElseThrow();
         assertThat(cmd).containsExactly("-cp",
                 Path.of("target/classes").toAbsolutePath() + File.pathSeparator + "/repo/lib.jar",
                 "com.example.App", NO_WEB, "--spring.profiles.active=prod,eu");
@@ -52,6 +52,26 @@ class WorkerCommandTests {
         // surefire runs "java -jar surefirebooter.jar" but sets java.class.path to the test class path
         assertThat(WorkerCommand.infer("/a/classes" + File.pathSeparator + "/b.jar", "/tmp/surefirebooter1.jar x",
                 null, NO_PROFILES)).isEmpty();
+    }
+
+    @Test
+    void profilesAndConfigLocationsOfTheParentAreForwarded() {
+        var env = new org.springframework.mock.env.MockEnvironment()
+                .withProperty("spring.config.additional-location", "file:/etc/app/")
+                .withProperty("server.port", "8081");
+        env.setActiveProfiles("prod");
+        var bf = new org.springframework.beans.factory.support.DefaultListableBeanFactory();
+        bf.registerBeanDefinition("app", new org.springframework.beans.factory.support.RootBeanDefinition(
+                BootApp.class));
+        List<String> cmd = WorkerCommand.infer(bf, env).orElseThrow();
+        assertThat(cmd.subList(2, cmd.size())).containsExactly(BootApp.class.getName(), NO_WEB,
+                "--spring.profiles.active=prod", "--spring.config.additional-location=file:/etc/app/");
+    }
+
+    @org.springframework.boot.SpringBootConfiguration
+    public static class BootApp {
+        public static void main(String[] args) {
+        }
     }
 
     @Test

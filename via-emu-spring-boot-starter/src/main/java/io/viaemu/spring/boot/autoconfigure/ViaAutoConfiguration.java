@@ -52,7 +52,7 @@ public class ViaAutoConfiguration {
         ViaConfig.Builder builder = properties.toConfigBuilder();
         if (!properties.isWorker()) {
             // Workers must boot this application, not the core's default WorkerMain (which knows no beans).
-            WorkerCommand.infer(beanFactory, environment.getActiveProfiles()).ifPresentOrElse(builder::workerCommand,
+            WorkerCommand.infer(beanFactory, environment).ifPresentOrElse(builder::workerCommand,
                     () -> log.warn("via-emu: cannot tell this application's main class; forks will run the core's "
                             + "WorkerMain unless a ViaConfigCustomizer sets the worker command"));
         }
