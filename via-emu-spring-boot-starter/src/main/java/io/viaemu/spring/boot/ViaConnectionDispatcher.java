@@ -153,7 +153,7 @@ public class ViaConnectionDispatcher implements SmartLifecycle {
             log.warn("connection {}: closing the parent's end failed: {}", c.id(), e.toString());
         }
         if (c.isForked()) {
-            awaitHandoverEnd(c);
+            awaitHandoverEnd(server, c);
             if (c.isHandedOver()) {
                 notifyHandedOver(server, c.id());
             }
@@ -179,12 +179,15 @@ public class ViaConnectionDispatcher implements SmartLifecycle {
         }
     }
 
-    /** A handover started by a trigger on another thread is over when the parent's end is released. */
-    private void awaitHandoverEnd(ParentConnection c) {
-        long deadline = System.nanoTime()
-                + 2 * (servers.config().handoverTimeout().toNanos());
+    /**
+     * A handover that a trigger started on a core thread (T3/T4) is over when the parent's end is released. Until
+     * the copy step even {@code isHandedOver()} is false, so the fired trigger in the flag block counts too.
+     */
+    private void awaitHandoverEnd(ViaServer server, ParentConnection c) {
+        long deadline = System.nanoTime() + 2 * servers.config().handoverTimeout().toNanos();
         try {
-            while (c.isHandedOver() && c.isOpen() && System.nanoTime() - deadline < 0) {
+            while (c.isOpen() && c.isForked() && (c.isHandedOver() || triggerFired(server, c))
+                    && System.nanoTime() - deadline < 0) {
                 TimeUnit.MILLISECONDS.sleep(WAIT_POLL_MILLIS);
             }
         } catch (InterruptedException e) {

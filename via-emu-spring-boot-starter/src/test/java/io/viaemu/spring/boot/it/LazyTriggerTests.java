@@ -1,12 +1,18 @@
 package io.viaemu.spring.boot.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
+import java.time.Duration;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 
 import io.viaemu.ConnectionSnapshot;
 import io.viaemu.ViaConfig;
 import io.viaemu.spring.boot.ViaServers;
+import io.viaemu.spring.boot.actuate.ViaMetrics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,6 +51,9 @@ class LazyTriggerTests {
     @Autowired
     ViaServers servers;
 
+    @Autowired
+    MeterRegistry meters;
+
     @Test
     void theWorkersFirstReceiveHandsTheConnectionOverByT3() throws Exception {
         try (LineClient client = LineClient.connect(config, "echo")) {
@@ -62,6 +71,14 @@ class LazyTriggerTests {
             assertThat(s.flags()).containsEntry("C", true).containsEntry("P", true)
                     .containsEntry("reconnectionCompletion", true);
             assertThat(s.childPid()).isEqualTo(workerPid);
+
+            // the handover ran on a core thread, not in the dispatcher's close: it is measured all the same
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                Timer t = meters.find(ViaMetrics.HANDOVER_DURATION).tags("endpoint", "echo", "trigger",
+                        "T3_CHILD_RECEIVE").timer();
+                assertThat(t).isNotNull();
+                assertThat(t.count()).isEqualTo(1);
+            });
         }
     }
 
