@@ -31,6 +31,7 @@ public final class ViaConfig {
     private final int workerPoolSize;
     private final List<String> workerJvmOptions;
     private final List<String> workerCommand;
+    private final boolean shutdownHook;
 
     private ViaConfig(Builder b) {
         this.baseDir = b.baseDir.toAbsolutePath().normalize();
@@ -50,6 +51,7 @@ public final class ViaConfig {
         this.workerPoolSize = b.workerPoolSize;
         this.workerJvmOptions = List.copyOf(b.workerJvmOptions);
         this.workerCommand = b.workerCommand == null ? null : List.copyOf(b.workerCommand);
+        this.shutdownHook = b.shutdownHook;
     }
 
     public static Builder builder(Path baseDir) {
@@ -74,6 +76,7 @@ public final class ViaConfig {
         b.workerPoolSize = workerPoolSize;
         b.workerJvmOptions = workerJvmOptions;
         b.workerCommand = workerCommand;
+        b.shutdownHook = shutdownHook;
         return b;
     }
 
@@ -131,6 +134,12 @@ public final class ViaConfig {
      */
     public List<String> workerCommand() { return workerCommand; }
 
+    /**
+     * Whether a server registers a JVM shutdown hook that closes it (handing forked connections over: T2). A
+     * framework that closes the server in its own shutdown order (the Spring starter) turns it off.
+     */
+    public boolean shutdownHook() { return shutdownHook; }
+
     @Override
     public String toString() {
         return "ViaConfig{baseDir=" + baseDir + ", triggers=" + triggers + ", pauser=" + pauser
@@ -155,6 +164,7 @@ public final class ViaConfig {
         private int workerPoolSize = 0;
         private List<String> workerJvmOptions = List.of();
         private List<String> workerCommand;
+        private boolean shutdownHook = true;
 
         private Builder(Path baseDir) {
             this.baseDir = Objects.requireNonNull(baseDir, "baseDir");
@@ -207,6 +217,8 @@ public final class ViaConfig {
             this.workerCommand = command == null ? null : List.copyOf(command);
             return this;
         }
+
+        public Builder shutdownHook(boolean install) { this.shutdownHook = install; return this; }
 
         public ViaConfig build() {
             if (blockSize < (long) maxMessageSize * 4 + 4096) {

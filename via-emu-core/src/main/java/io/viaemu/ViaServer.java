@@ -61,6 +61,8 @@ public final class ViaServer implements Closeable {
     private final Housekeeper.Task sweeper = this::sweep;
     private long nextSweep;
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.List<HandoverListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private ViaServer(ViaConfig config, String endpoint, Transport transport, WorkerLauncher launcher)
             throws IOException {
@@ -81,7 +83,9 @@ public final class ViaServer implements Closeable {
         acceptor.setDaemon(true);
         acceptor.start();
         this.shutdownHook = new Thread(this::closeQuietly, "via-shutdown-" + endpoint);
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
+        if (config.shutdownHook()) {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
         Housekeeper.get(config.pollInterval().toNanos()).add(sweeper);
         log.info("via-emu server listening on endpoint '{}' under {} (triggers {}, worker pool {})", endpoint,
                 config.baseDir(), config.triggers(), config.workerPoolSize());
@@ -199,13 +203,38 @@ public final class ViaServer implements Closeable {
 
     private void released(ParentRole c) {
         connections.remove(c.id());
-        if (c.isForked()) {
-            if (c.flags().get(Word.RECONNECTION_COMPLETION) != 0) {
-                handoversCompleted.incrementAndGet();
-            } else if (c.flags().get(Word.TRIGGER_FIRED) != 0) {
-                handoversFailed.incrementAndGet();
+        if (c.isForked() && c.flags().get(Word.TRIGGER_FIRED) != 0) {
+            boolean completed = c.flags().get(Word.RECONNECTION_COMPLETION) != 0;
+            (completed ? handoversCompleted : handoversFailed).incrementAndGet();
+            ConnectionSnapshot snapshot = ConnectionSnapshot.of(c.id(), endpoint, c.flags().snapshot());
+            for (HandoverListener l : listeners) {
+                try {
+                    l.onHandover(snapshot, completed);
+                } catch (RuntimeException e) {
+                    log.warn("handover listener {} failed: {}", l, e.toString());
+                }
             }
         }
+    }
+
+    /** Called when a forked connection leaves this parent: handed over (completed) or failed trying. */
+    @FunctionalInterface
+    public interface HandoverListener {
+        void onHandover(ConnectionSnapshot connection, boolean completed);
+    }
+
+    public void addHandoverListener(HandoverListener listener) {
+        listeners.add(listener);
+    }
+
+    /** False once {@link #close()} began. */
+    public boolean isOpen() {
+        return !closed;
+    }
+
+    /** The endpoint's listen queue directory (for health checks). */
+    public Path listenDirectory() {
+        return Layout.listenDir(config.baseDir(), endpoint);
     }
 
     /** Connections this parent serves now (not those handed over). */
@@ -331,12 +360,12 @@ public final class ViaServer implements Closeable {
         boolean anyAlive = Processes.isAlive(f.get(Word.CLIENT_PID), f.get(Word.CLIENT_START))
                 || (parentPid != Processes.currentPid() && Processes.isAlive(parentPid, f.get(Word.PARENT_START)))
                 || Processes.isAlive(f.get(Word.CHILD_PID), f.get(Word.CHILD_START));
-        if (!anyAlive) {
-            return true;
-        }
         long closedAt = f.get(Word.AT_CLOSED);
-        return f.state() == ConnectionState.CLOSED && closedAt != 0
-                && now - closedAt > config.retention().toMillis();
+        boolean ended = f.state().isTerminal() || (f.get(Word.CLOSED_MASK) & FlagBlock.CLOSED_CLIENT) != 0;
+        if (ended && closedAt != 0 && now - closedAt <= config.retention().toMillis()) {
+            return false; // kept for inspection (the actuator) until its retention is over
+        }
+        return !anyAlive || (f.state() == ConnectionState.CLOSED && closedAt != 0);
     }
 
     private void closeQuietly() {
@@ -353,12 +382,14 @@ public final class ViaServer implements Closeable {
      */
     @Override
     public void close() throws IOException {
-        if (closed) {
-            return;
+        if (!closing.compareAndSet(false, true)) {
+            return; // the shutdown hook and the application may both close
         }
         closed = true;
         try {
-            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            if (config.shutdownHook()) {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            }
         } catch (IllegalStateException shuttingDown) {
             // called by the hook itself
         }

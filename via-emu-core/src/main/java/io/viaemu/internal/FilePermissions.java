@@ -113,6 +113,8 @@ public final class FilePermissions {
             if (!(e.getCause() instanceof java.nio.file.NoSuchFileException)) {
                 throw e.getCause();
             }
+        } catch (java.nio.file.NoSuchFileException gone) {
+            // deleted by another process (the peer closing at the same time) since the exists() above
         }
     }
 }

@@ -244,6 +244,11 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         }
     }
 
+    /** True once the peer ended the stream with an orderly CLOSE (under readLock). */
+    protected boolean inputEndedCleanly() {
+        return inputEnded && inputError == null && !closed;
+    }
+
     private void failInput(IOException e) {
         endInput(e);
     }

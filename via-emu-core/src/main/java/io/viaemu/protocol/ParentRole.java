@@ -140,7 +140,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     // ------------------------------------------------------------------------------------------------ triggers
 
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
         if (closed) {
             return;
         }
@@ -159,7 +159,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     }
 
     @Override
-    public void abort() throws IOException {
+    public synchronized void abort() throws IOException {
         if (handedOver || closed) {
             return;
         }
@@ -173,11 +173,13 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
 
     /**
      * Runs the handover if {@code trigger} is active and no trigger fired before; blocks until it completed.
+     * Synchronized with {@link #close()} and {@link #abort()}: a close that comes while another trigger's handover
+     * runs waits for it, then finds the connection handed over (or failed) and does nothing more.
      *
      * @return true if this call handed the connection over
      * @throws ViaException if the handover started but failed (the connection is then failed for everyone)
      */
-    public boolean handover(Trigger trigger) throws IOException {
+    public synchronized boolean handover(Trigger trigger) throws IOException {
         if (!forked || (flags.get(Word.TRIGGERS_ENABLED) & trigger.bit()) == 0) {
             return false;
         }
@@ -257,6 +259,11 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
                             bytes.length - off));
                 }
                 flags.set(Word.BYTES_COPIED, bytes.length);
+            }
+            if (inputEndedCleanly()) {
+                // the client half-closed before the cut: the child must see that end of stream after the copies
+                Messages.Writer close = new Messages.Writer().start(MessageType.CLOSE).putLong(0).putString("");
+                inbound.append(close.bytes(), close.length(), close.bytes(), 0, 0);
             }
             flags.stamp(Word.AT_COPIED);
         } finally {

@@ -11,6 +11,7 @@ import io.viaemu.internal.ConfigArgs;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.JvmOptions;
 import io.viaemu.internal.Layout;
+import io.viaemu.internal.Processes;
 
 /**
  * Starts worker JVMs: Java cannot fork, so the "fork" of the original design is a new JVM running the same
@@ -19,6 +20,8 @@ import io.viaemu.internal.Layout;
  * {@link WorkerMain}) and the configuration as {@code --via.*} arguments.
  */
 public final class WorkerLauncher {
+    /** Environment variable naming the launching parent as {@code pid:startMillis}. */
+    public static final String PARENT_ENV = "VIA_EMU_PARENT";
 
     public List<String> command(ViaConfig config, String endpoint, long workerId) {
         List<String> cmd = new ArrayList<>();
@@ -44,6 +47,9 @@ public final class WorkerLauncher {
         Files.write(log, new byte[0]); // the redirect keeps an existing file's mode: make it owner-only first
         FilePermissions.makePrivate(log);
         ProcessBuilder pb = new ProcessBuilder(command(config, endpoint, workerId));
+        // Who the parent is, exactly (pid and start time): ProcessHandle.parent() in the worker would name init if
+        // the parent died before the worker asked, and an idle worker must exit when its parent is gone.
+        pb.environment().put(PARENT_ENV, Processes.currentPid() + ":" + Processes.currentStart());
         pb.redirectErrorStream(true);
         pb.redirectOutput(log.toFile());
         return pb.start();

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import io.viaemu.ViaConfig;
@@ -12,6 +11,7 @@ import io.viaemu.ViaConnectionHandler;
 import io.viaemu.ViaProtocolException;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Layout;
+import io.viaemu.internal.Processes;
 import io.viaemu.protocol.ChildRole;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.MessageType;
@@ -37,7 +37,8 @@ public final class WorkerRuntime {
     private final String endpoint;
     private final long workerId;
     private final HandlerResolver resolver;
-    private final Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+    /** The launching parent {pid, startMillis}; pid 0 if unknown (started by hand). */
+    private final long[] parent = parentFromEnvironment();
     private volatile ChildRole child;
     private volatile boolean handlerDone;
 
@@ -76,7 +77,7 @@ public final class WorkerRuntime {
                 long now = System.currentTimeMillis();
                 if (child == null && now > nextParentCheck) {
                     nextParentCheck = now + 100;
-                    if (parent.isPresent() && !parent.get().isAlive()) {
+                    if (parent[0] != 0 && !Processes.isAlive(parent[0], parent[1])) {
                         log.info("worker {}: parent died before assigning a connection; exiting",
                                 Layout.idString(workerId));
                         return;
@@ -129,15 +130,16 @@ public final class WorkerRuntime {
         Thread t = new Thread(() -> {
             try {
                 handler.handle(c);
-            } catch (Exception e) {
+            } catch (Throwable e) {
                 log.warn("handler '{}' on connection {} ended with {}", handlerName, c.id(), e.toString());
             } finally {
                 try {
                     c.close();
-                } catch (Exception e) {
+                } catch (Throwable e) {
                     log.warn("closing connection {}: {}", c.id(), e.toString());
+                } finally {
+                    handlerDone = true; // whatever happened, this worker's one connection is over
                 }
-                handlerDone = true;
             }
         }, "via-handler-" + c.id());
         t.start();
@@ -154,6 +156,19 @@ public final class WorkerRuntime {
         String refusal = c.onReconnect(token, nonce);
         if (refusal != null) {
             log.warn("worker {}: refused RECONNECT for connection {}: {}", Layout.idString(workerId), c.id(), refusal);
+        }
+    }
+
+    private static long[] parentFromEnvironment() {
+        String v = System.getenv(WorkerLauncher.PARENT_ENV);
+        if (v == null || v.indexOf(':') < 0) {
+            return new long[] {0, 0};
+        }
+        try {
+            return new long[] {Long.parseLong(v.substring(0, v.indexOf(':'))),
+                    Long.parseLong(v.substring(v.indexOf(':') + 1))};
+        } catch (NumberFormatException e) {
+            return new long[] {0, 0};
         }
     }
 

@@ -153,6 +153,39 @@ class HandoverFaultTest {
         }
     }
 
+    /**
+     * The client shut its output down and the parent read that end of stream, then handed the connection over
+     * (T1): like a socket passed on after EOF, the child must read end of stream too, not wait for input forever.
+     */
+    @Test
+    void handoverAfterTheClientsEndOfStreamGivesTheChildEndOfStream() throws Exception {
+        Map<String, String> props = FaultConfigs.props("triggers", "T1", "out", out.toString());
+        ViaConfig config = FaultConfigs.config(base, props);
+        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "FORK-ECHO");
+        try (ViaConnection c = ViaClient.connect(config, EP)) {
+            server.awaitOutput("FORKED", STEP);
+            c.send("request".getBytes());
+            assertThat(readFully(c, 7)).isEqualTo("request");
+            c.shutdownOutput();
+            server.awaitOutput("CLOSED handedOver=true", STEP); // the parent read EOF and closed: T1
+            // the child reads end of stream at once, then answers with its longs and closes
+            Path done = out.resolve("child-done.txt");
+            await("the child's handler ended (it must read end of stream)", Duration.ofSeconds(15),
+                    () -> Files.exists(done));
+            Thread.sleep(50);
+            assertThat(Files.readString(done)).startsWith("received=0 error=none");
+            byte[] longs = new byte[RecordingHandler.CHILD_LONGS * 8];
+            int off = 0;
+            while (off < longs.length) {
+                int n = c.receive(longs, off, longs.length - off, 10_000);
+                assertThat(n).isPositive();
+                off += n;
+            }
+            assertThat(longs).isEqualTo(longs(RecordingHandler.CHILD_BASE, RecordingHandler.CHILD_LONGS));
+            assertThat(c.receive(new byte[1], 0, 1, 10_000)).isEqualTo(-1);
+        }
+    }
+
     @Test
     void forgedDocumentsInTheWorkerInboxAreRefusedAndTheRealClientGetsThrough() throws Exception {
         Map<String, String> props = FaultConfigs.props("triggers", "T1", "out", out.toString());
@@ -236,23 +269,22 @@ class HandoverFaultTest {
         System.out.println("parent killed at " + step + ": " + reached + "; client exit " + exit + "; child "
                 + childDone.trim() + "; state " + flags.state() + " error " + flags.error());
         // T2 is active and a child is forked: the README promises that client and child finish the handover
-        String context = "parent killed at " + step + " (" + reached + ")\nclient:\n" + client.output()
-                + "\nworker logs:\n" + workerLogs();
+        String context = "parent killed at " + step + " (" + reached + ")\nflags " + flags.snapshot()
+                + "\nserver:\n" + server.output() + "\nclient:\n" + client.output() + "\nworker logs:\n"
+                + workerLogs();
         assertThat(exit).as(context).isZero();
-        {
-            assertThat(childDone).contains("error=none");
-            long sent = Long.parseLong(Files.readString(out.resolve("client-sent.txt")).trim());
-            byte[] parentIn = Files.readAllBytes(out.resolve("parent-in.bin"));
-            byte[] childIn = Files.readAllBytes(out.resolve("child-in.bin"));
-            assertThat(childIn.length).as("the child received input").isPositive();
-            assertThat(concat(parentIn, childIn)).as("parent's consumed bytes + child's bytes == the client's "
-                    + sent + " longs (" + reached + ")").isEqualTo(longs(0, (int) sent));
-            assertThat(Files.readAllBytes(out.resolve("client-in.bin"))).as("the parent's output, then the child's")
-                    .isEqualTo(concat(longs(HandoverServerMain.PARENT_BASE, HandoverServerMain.PARENT_LONGS),
-                            longs(RecordingHandler.CHILD_BASE, RecordingHandler.CHILD_LONGS)));
-            assertThat(flags.get(Word.RECONNECTION_COMPLETION)).isEqualTo(1);
-            assertThat(flags.get(Word.TRIGGER_FIRED)).isEqualTo(Trigger.T1_PARENT_CLOSE.code());
-        }
+        assertThat(childDone).as(context).contains("error=none");
+        long sent = Long.parseLong(Files.readString(out.resolve("client-sent.txt")).trim());
+        byte[] parentIn = Files.readAllBytes(out.resolve("parent-in.bin"));
+        byte[] childIn = Files.readAllBytes(out.resolve("child-in.bin"));
+        assertThat(childIn.length).as("the child received input; " + context).isPositive();
+        assertThat(concat(parentIn, childIn)).as("parent's consumed bytes + child's bytes == the client's "
+                + sent + " longs; " + context).isEqualTo(longs(0, (int) sent));
+        assertThat(Files.readAllBytes(out.resolve("client-in.bin"))).as("the parent's output, then the child's; "
+                + context).isEqualTo(concat(longs(HandoverServerMain.PARENT_BASE, HandoverServerMain.PARENT_LONGS),
+                longs(RecordingHandler.CHILD_BASE, RecordingHandler.CHILD_LONGS)));
+        assertThat(flags.get(Word.RECONNECTION_COMPLETION)).as("completion flag; " + context).isEqualTo(1);
+        assertThat(flags.get(Word.TRIGGER_FIRED)).as(context).isEqualTo(Trigger.T1_PARENT_CLOSE.code());
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -75,6 +75,7 @@ class PeerDeathTest {
         assertThat(ended).contains("ViaException: connection " + id + " failed: "
                 + ErrorCode.CLIENT_DIED.description());
         long noticedAfter = Long.parseLong(ended.replaceAll(".*at=(\\d+).*", "$1")) - killedAt;
+        System.out.println("server's receive failed " + noticedAfter + " ms after the client's kill -9");
         assertThat(noticedAfter).as("the server's receive failed within the liveness bound")
                 .isLessThan(NOTICE_BOUND_MILLIS);
         assertThat(server.output()).contains("connection " + id + " (PARENT) failed: "
@@ -134,6 +135,7 @@ class PeerDeathTest {
         ProcessHandle.of(childPid).orElseThrow().destroyForcibly();
         int exit = client.awaitExit(Duration.ofSeconds(20));
         long tookMillis = (System.nanoTime() - killedAt) / 1_000_000;
+        System.out.println("client failed " + tookMillis + " ms after the owning child's kill -9");
         assertThat(exit).as(client.output()).isEqualTo(2); // StreamingClientMain: a send failed
         assertThat(line(client.output(), "CLIENT-SEND-ERROR")).contains("ViaException")
                 .contains(ErrorCode.CHILD_DIED.description());

@@ -1,0 +1,242 @@
+package io.viaemu.faults;
+
+import static io.viaemu.faults.Faults.EP;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+import io.viaemu.ViaClient;
+import io.viaemu.ViaConfig;
+import io.viaemu.ViaConnection;
+import io.viaemu.testapp.FaultConfigs;
+import io.viaemu.testapp.FaultServerMain;
+import io.viaemu.testing.JvmProcess;
+import io.viaemu.testing.TestDirs;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Many connections in a row leave no files or process resources behind; rolled queue files are released. */
+class DiskAndResourceTest {
+    /**
+     * Connect/close cycles. A cycle costs ~23 ms on the 2-core CI machine (connect ~16 ms: four Chronicle queues
+     * are created), so 10,000 would take ~4 minutes: CI runs 2,000 (~50 s); -Dvia.test.cycles=10000 runs all.
+     */
+    static final int CYCLES = Integer.getInteger("via.test.cycles", 2_000);
+
+    @TempDir
+    Path tmp;
+    Path base;
+    JvmProcess server;
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+        if (base != null) {
+            TestDirs.killProcessesMentioning(base);
+        }
+    }
+
+    @Test
+    void manyConnectCloseCyclesLeaveNoDirectoriesFilesOrResourcesBehind() throws Exception {
+        base = TestDirs.privateDir(tmp, "base");
+        Map<String, String> props = FaultConfigs.props("retentionMs", "0");
+        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "ECHO");
+        ViaConfig config = FaultConfigs.config(base, props);
+        Path conns = base.resolve(EP).resolve("conn");
+        for (int i = 0; i < 100; i++) { // warm up: classes, the housekeeper, the async pool, the listen channel
+            cycle(config, i);
+        }
+        Resources before = Resources.of(ProcessHandle.current().pid());
+        Resources serverBefore = Resources.of(server.pid());
+        long t0 = System.nanoTime();
+        int maxDirs = 0;
+        for (int i = 0; i < CYCLES; i++) {
+            cycle(config, i);
+            if (i % 500 == 0) {
+                maxDirs = Math.max(maxDirs, Faults.list(conns).size());
+            }
+        }
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        Faults.await("every connection directory is deleted", Duration.ofSeconds(10),
+                () -> Faults.list(conns).isEmpty());
+        Resources after = Resources.of(ProcessHandle.current().pid());
+        Resources serverNoGc = Resources.of(server.pid());
+        gc(server.pid()); // the mappings of closed flag blocks go with their buffers, at the server's next GC
+        Resources serverAfter = Resources.of(server.pid());
+        long apparent = Faults.treeBytes(base);
+        long allocated = allocatedKiB(base);
+        System.out.printf("%d connect/send/receive/close cycles in %d ms (%.2f ms each); at most %d connection "
+                + "directories seen; client %s -> %s; server %s -> %s (before its GC: %s); base: %d bytes apparent, %d KiB allocated%n",
+                CYCLES, millis, millis / (double) CYCLES, maxDirs, before, after, serverBefore, serverAfter, serverNoGc,
+                apparent,
+                allocated);
+        assertThat(maxDirs).as("connection directories do not pile up during the run").isLessThan(20);
+        // what stays: the listen queue (one sparse cycle file), the endpoint lock/metadata files
+        assertThat(allocated).as("disk used under the base directory after " + CYCLES + " connections")
+                .isLessThan(4 * 1024);
+        assertThat(after.fds).as("client file descriptors").isLessThanOrEqualTo(before.fds + 10);
+        assertThat(after.maps).as("client memory mappings").isLessThanOrEqualTo(before.maps + 50);
+        assertThat(after.threads).as("client threads").isLessThanOrEqualTo(before.threads + 5);
+        assertThat(serverAfter.fds).as("server file descriptors").isLessThanOrEqualTo(serverBefore.fds + 10);
+        assertThat(serverAfter.maps).as("server memory mappings").isLessThanOrEqualTo(serverBefore.maps + 50);
+        assertThat(serverAfter.threads).as("server threads").isLessThanOrEqualTo(serverBefore.threads + 5);
+        assertThat(server.output()).doesNotContain("ECHO-ERROR").doesNotContain("Exception");
+    }
+
+    /**
+     * The Chronicle trap: queues roll to a new file every second (TEST_SECONDLY); the tailer in the other process
+     * must follow each roll (also across seconds with no document at all), and the rolled files must be deleted
+     * by their reader, or a long-lived connection fills the disk.
+     */
+    @Test
+    void streamingAcrossCycleRollsKeepsEveryByteInOrderAndDeletesRolledFiles() throws Exception {
+        base = TestDirs.privateDir(tmp, "base");
+        Map<String, String> props = FaultConfigs.props("rollCycle", "TEST_SECONDLY");
+        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "ECHO");
+        ViaConfig config = FaultConfigs.config(base, props);
+        try (ViaConnection c = ViaClient.connect(config, EP)) {
+            Path dir = Faults.connDir(base, c);
+            AtomicReference<Throwable> readError = new AtomicReference<>();
+            long[] received = new long[1];
+            Thread reader = new Thread(() -> {
+                byte[] buf = new byte[8192];
+                ByteBuffer pending = ByteBuffer.allocate(8192 + 8);
+                long expect = 0;
+                try {
+                    int n;
+                    while ((n = c.receive(buf, 0, buf.length, 10_000)) >= 0) {
+                        pending.put(buf, 0, n).flip();
+                        while (pending.remaining() >= 8) {
+                            long v = pending.getLong();
+                            if (v != expect) {
+                                throw new AssertionError("expected long " + expect + ", got " + v);
+                            }
+                            expect++;
+                        }
+                        pending.compact();
+                    }
+                } catch (Throwable e) {
+                    readError.set(e);
+                }
+                received[0] = expect;
+            }, "echo-reader");
+            reader.start();
+            long seq = 0;
+            int maxUp = 0;
+            int maxDown = 0;
+            ByteBuffer batch = ByteBuffer.allocate(64 * 8);
+            long start = System.nanoTime();
+            long gapAt = 1_500_000_000L;
+            boolean gapDone = false;
+            while (System.nanoTime() - start < 4_500_000_000L && readError.get() == null) {
+                if (!gapDone && System.nanoTime() - start > gapAt) {
+                    Thread.sleep(2_200); // more than two whole cycles without a document in either queue
+                    gapDone = true;
+                }
+                batch.clear();
+                for (int i = 0; i < 64; i++) {
+                    batch.putLong(seq++);
+                }
+                c.send(batch.array());
+                Thread.sleep(1);
+                maxUp = Math.max(maxUp, cycleFiles(dir.resolve("up")));
+                maxDown = Math.max(maxDown, cycleFiles(dir.resolve("down")));
+            }
+            c.shutdownOutput();
+            reader.join(20_000);
+            assertThat(readError.get()).as("the echo came back in order").isNull();
+            assertThat(received[0]).as("every long came back").isEqualTo(seq);
+            System.out.printf("streamed %d longs across cycle rolls; at most %d up and %d down cycle files%n", seq,
+                    maxUp, maxDown);
+            assertThat(maxUp).as("cycle files of the up queue at any time").isLessThanOrEqualTo(3);
+            assertThat(maxDown).as("cycle files of the down queue at any time").isLessThanOrEqualTo(3);
+            // the listen queue rolls too; it must not keep a file per second either
+            assertThat(cycleFiles(base.resolve(EP).resolve("listen"))).isLessThanOrEqualTo(3);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private static void cycle(ViaConfig config, int i) throws IOException {
+        try (ViaConnection c = ViaClient.connect(config, EP)) {
+            byte[] b = ByteBuffer.allocate(16).putLong(i).putLong(~i).array();
+            c.send(b);
+            byte[] got = new byte[16];
+            int off = 0;
+            while (off < 16) {
+                int n = c.receive(got, off, 16 - off, 10_000);
+                if (n < 0) {
+                    throw new AssertionError("end of stream in cycle " + i);
+                }
+                off += n;
+            }
+            assertThat(got).isEqualTo(b);
+        }
+    }
+
+    /** Runs a full GC in another JVM of this JDK (jcmd), waiting at most 30 s. */
+    private static void gc(long pid) throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Path jcmd = Path.of(java).resolveSibling("jcmd");
+        Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.run").redirectErrorStream(true)
+                .start();
+        p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("jcmd GC.run").isTrue();
+        Thread.sleep(300); // the cleaner unmaps after the GC
+    }
+
+    private static int cycleFiles(Path queueDir) {
+        return (int) Faults.list(queueDir).stream().filter(p -> p.toString().endsWith(".cq4")).count();
+    }
+
+    /** Allocated (not apparent: the queue files are sparse) KiB under {@code dir}, by du. */
+    private static long allocatedKiB(Path dir) throws Exception {
+        Process du = new ProcessBuilder("du", "-sk", dir.toString()).redirectErrorStream(true).start();
+        String out = new String(du.getInputStream().readAllBytes()).trim();
+        du.waitFor();
+        return Long.parseLong(out.split("\\s+")[0]);
+    }
+
+    /** File descriptors, memory mappings and threads of a process (from /proc), after a GC if it is this one. */
+    record Resources(long fds, long maps, long threads) {
+        static Resources of(long pid) throws Exception {
+            boolean self = pid == ProcessHandle.current().pid();
+            if (self) {
+                for (int i = 0; i < 3; i++) { // mappings of closed flag blocks go with their buffers
+                    System.gc();
+                    Thread.sleep(100);
+                }
+            }
+            Path proc = Path.of("/proc", Long.toString(pid));
+            long fds;
+            try (Stream<Path> s = Files.list(proc.resolve("fd"))) {
+                fds = s.count();
+            }
+            long maps;
+            try (Stream<String> s = Files.lines(proc.resolve("maps"))) {
+                maps = s.count();
+            }
+            long threads;
+            try (Stream<Path> s = Files.list(proc.resolve("task"))) {
+                threads = s.count();
+            }
+            return new Resources(fds, maps, threads);
+        }
+
+        @Override
+        public String toString() {
+            return "{fds " + fds + ", maps " + maps + ", threads " + threads + "}";
+        }
+    }
+
+}
