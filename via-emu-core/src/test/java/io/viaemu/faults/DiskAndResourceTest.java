@@ -186,8 +186,8 @@ class DiskAndResourceTest {
 
     /** Runs a full GC in another JVM of this JDK (jcmd), waiting at most 30 s. */
     private static void gc(long pid) throws Exception {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Path jcmd = Path.of(java).resolveSibling("jcmd");
+        String javaBinary = ProcessHandle.current().info().command().orElseThrow();
+        Path jcmd = Path.of(javaBinary).resolveSibling("jcmd");
         Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.run").redirectErrorStream(true)
                 .start();
         p.getInputStream().readAllBytes();
