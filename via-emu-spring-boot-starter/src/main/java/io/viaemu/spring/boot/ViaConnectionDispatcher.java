@@ -63,6 +63,14 @@ public class ViaConnectionDispatcher implements SmartLifecycle {
             return;
         }
         running = true;
+        for (ViaServer server : servers.all()) {
+            // the core calls back when a forked connection leaves the parent: exact, whoever fired the trigger
+            server.addHandoverListener((snapshot, completed) -> {
+                if (completed) {
+                    notifyHandedOver(server, snapshot);
+                }
+            });
+        }
         Map<String, ConnectionHandlerMethod> accepting = handlers.acceptingHandlers(servers.primary().endpoint());
         checkTriggers(accepting);
         accepting.forEach((endpoint, handler) -> {
@@ -154,9 +162,6 @@ public class ViaConnectionDispatcher implements SmartLifecycle {
         }
         if (c.isForked()) {
             awaitHandoverEnd(server, c);
-            if (c.isHandedOver()) {
-                notifyHandedOver(server, c.id());
-            }
         }
     }
 
@@ -195,18 +200,10 @@ public class ViaConnectionDispatcher implements SmartLifecycle {
         }
     }
 
-    private void notifyHandedOver(ViaServer server, String connectionId) {
-        if (listeners.isEmpty()) {
-            return;
-        }
-        // Read at once: with retention 0 the flag block goes away when the child and the client have both closed.
-        Optional<ConnectionSnapshot> snapshot = server.snapshot(connectionId);
-        if (snapshot.isEmpty() || !Boolean.TRUE.equals(snapshot.get().flags().get("reconnectionCompletion"))) {
-            return;
-        }
+    private void notifyHandedOver(ViaServer server, ConnectionSnapshot snapshot) {
         for (ViaHandoverListener l : listeners) {
             try {
-                l.handedOver(server, snapshot.get());
+                l.handedOver(server, snapshot);
             } catch (RuntimeException e) {
                 log.warn("handover listener {} failed: {}", l, e.toString());
             }

@@ -38,8 +38,7 @@ public class ViaHealthIndicator extends AbstractHealthIndicator {
         Map<String, Object> endpoints = new LinkedHashMap<>();
         for (ViaServer s : servers.all()) {
             Map<String, Object> d = new LinkedHashMap<>();
-            // The layout of BASE/ENDPOINT/listen is the core's (io.viaemu.internal.Layout).
-            Path listen = base.resolve(s.endpoint()).resolve("listen");
+            Path listen = s.listenDirectory();
             boolean listenOk = Files.isDirectory(listen) && Files.isWritable(listen);
             d.put("listenQueue", listenOk ? "ok" : "missing or not writable: " + listen);
             d.put("openConnections", s.connections().size());

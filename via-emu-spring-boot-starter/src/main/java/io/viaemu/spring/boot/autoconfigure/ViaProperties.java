@@ -77,7 +77,9 @@ public class ViaProperties {
                 .pollInterval(timeouts.pollInterval)
                 .peerTimeout(timeouts.peer)
                 .workerPoolSize(worker.poolSize)
-                .workerJvmOptions(worker.jvmOptions);
+                .workerJvmOptions(worker.jvmOptions)
+                // Spring closes the servers in its own shutdown order (stop accepting, then close = T2 handover)
+                .shutdownHook(false);
     }
 
     /** True in a worker JVM: the launcher passes {@code --via.worker.id}. */
