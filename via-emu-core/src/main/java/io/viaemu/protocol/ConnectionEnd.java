@@ -373,10 +373,10 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         if (closed) {
             throw new ViaException("connection " + id + " is closed");
         }
+        checkUsable(); // first: fail() shuts the output too, and the failure is what the caller must learn
         if (outputShut) {
             throw new ViaException("connection " + id + ": output is shut down");
         }
-        checkUsable();
     }
 
     /** Called with the send lock held before each send; may wait (intermission, child waiting to own). */
