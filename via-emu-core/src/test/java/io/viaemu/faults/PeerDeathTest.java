@@ -5,6 +5,7 @@ import static io.viaemu.faults.Faults.STEP;
 import static io.viaemu.faults.Faults.await;
 import static io.viaemu.faults.Faults.line;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,9 +62,10 @@ class PeerDeathTest {
 
     @Test
     void clientKilledMidStreamFailsTheServersReceiveAndTheSweepDeletesTheDirectory() throws Exception {
-        // retention 1 h: the directory can only go by the sweep, not by the close
-        server = Faults.startServer(tmp, "server", FaultConfigs.props(), FaultServerMain.class, base.toString(), EP,
-                "RECEIVE");
+        // retention 1 s: the close does not delete the directory (retention 0 would); only the sweep can, once
+        // the retention is over
+        server = Faults.startServer(tmp, "server", FaultConfigs.props("retentionMs", "1000"), FaultServerMain.class,
+                base.toString(), EP, "RECEIVE");
         client = startStreamingClient();
         String id = server.awaitOutput("ACCEPTED", STEP).output().lines()
                 .filter(l -> l.startsWith("ACCEPTED")).findFirst().orElseThrow().substring(9).trim();
@@ -140,6 +142,27 @@ class PeerDeathTest {
         assertThat(line(client.output(), "CLIENT-SEND-ERROR")).contains("ViaException")
                 .contains(ErrorCode.CHILD_DIED.description());
         assertThat(tookMillis).as("the client's send failed within a bounded time").isLessThan(5_000);
+    }
+
+    @Test
+    void idleClientLearnsOnItsNextSendAndReceiveThatTheOwningChildDied() throws Exception {
+        Map<String, String> props = FaultConfigs.props("triggers", "T1", "out", out.toString());
+        ViaConfig config = FaultConfigs.config(base, props);
+        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "FORK-CLOSE");
+        try (ViaConnection c = ViaClient.connect(config, EP)) {
+            long childPid = childPid(server);
+            server.awaitOutput("CLOSED handedOver=true", STEP); // this idle client reconnected in the background
+            FlagBlock flags = FlagBlock.openReadOnly(Faults.connDir(base, c));
+            await("the client reconnected to the child", Duration.ofSeconds(10),
+                    () -> flags.get(Word.CLIENT_REPORTED) != 0);
+            ProcessHandle.of(childPid).orElseThrow().destroyForcibly();
+            await("the client noticed", Duration.ofSeconds(5), () -> flags.error() == ErrorCode.CHILD_DIED);
+            Thread.sleep(100); // the housekeeper has failed the connection (and shut the output) meanwhile
+            assertThatThrownBy(() -> c.send(new byte[] {1})).isInstanceOf(io.viaemu.ViaException.class)
+                    .hasMessageContaining(ErrorCode.CHILD_DIED.description());
+            assertThatThrownBy(() -> c.receive(new byte[1], 0, 1, 5_000)).isInstanceOf(io.viaemu.ViaException.class)
+                    .hasMessageContaining(ErrorCode.CHILD_DIED.description());
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------
