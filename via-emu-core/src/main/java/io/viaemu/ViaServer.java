@@ -347,7 +347,11 @@ public final class ViaServer implements Closeable {
         try {
             f = FlagBlock.openReadOnly(connDir);
         } catch (IOException e) {
-            // no (whole) flag block: a client that died while creating it, if it is old enough
+            f = null;
+        }
+        if (f == null || f.get(Word.CLIENT_PID) == 0) {
+            // no (whole) flag block, or no client pid in it yet: a client creating it now (FlagBlock.create
+            // writes the magic word before the client writes its pid), or one that died doing so if it is old
             try {
                 return now - Files.getLastModifiedTime(connDir).toMillis() > config.connectTimeout().toMillis();
             } catch (IOException gone) {
