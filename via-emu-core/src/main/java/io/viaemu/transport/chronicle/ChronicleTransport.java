@@ -65,7 +65,7 @@ public final class ChronicleTransport implements Transport {
     }
 
     /** How long an appender waits for a queue's write lock before checking whether its holder died. */
-    static final long LOCK_TIMEOUT_MILLIS = 1_000;
+    static final long LOCK_TIMEOUT_MILLIS = 2_000;
 
     static final class ChronicleChannel implements Channel {
         private final Path directory;
@@ -83,9 +83,11 @@ public final class ChronicleTransport implements Transport {
                     .rollCycle(rollCycle)
                     .blockSize(blockSize)
                     // A writer killed while appending leaves the queue's write lock held. Chronicle takes it back
-                    // from a dead holder only when this timeout expires (default 10 s, longer than the handover
-                    // and connect timeouts), so every other writer of the queue stalls that long. A live holder
-                    // keeps the lock for one document copy (sub-millisecond); 1 s bounds the stall after a death.
+                    // from a dead holder only when this timeout expires (default 10 s, ~15 s in practice: longer
+                    // than the handover and connect timeouts), so every other writer of the queue stalls that long.
+                    // A live holder keeps the lock for one document copy (sub-millisecond). 2 s (~3 s in practice)
+                    // keeps the stall after a death well inside the handover timeout while leaving a loaded
+                    // machine slack where Chronicle uses the same timeout (a cycle file another process creates).
                     .timeoutMS(LOCK_TIMEOUT_MILLIS)
                     .storeFileListener(new StoreFileListener() {
                         @Override
