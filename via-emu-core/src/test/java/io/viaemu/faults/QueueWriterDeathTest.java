@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * half-written document must never reach a reader.
  */
 class QueueWriterDeathTest {
-    /** Less than half the handover timeout the tests use (5 s), so a handover survives it. */
-    private static final long RECOVERY_BOUND_MILLIS = 2_500;
+    /** Well within the handover timeout the tests use (5 s), so a handover survives it. */
+    private static final long RECOVERY_BOUND_MILLIS = 4_000;
 
     @TempDir
     Path tmp;

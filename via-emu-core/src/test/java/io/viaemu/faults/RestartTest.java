@@ -91,6 +91,15 @@ class RestartTest {
         reused.set(Word.CLIENT_START, Processes.currentStart() - 3_600_000);
         reused.set(Word.STATE, ConnectionState.ESTABLISHED.code());
         Path youngNoFlags = Files.createDirectories(conns.resolve(Layout.idString(Layout.randomId())));
+        // a client between FlagBlock.create (magic word) and writing its pid: being created, not dead
+        Path youngNoPids = conns.resolve(Layout.idString(Layout.randomId()));
+        FilePermissions.createPrivateDirectories(youngNoPids);
+        FlagBlock.create(youngNoPids);
+        // the same, left by a client killed in that moment long ago
+        Path oldNoPids = conns.resolve(Layout.idString(Layout.randomId()));
+        FilePermissions.createPrivateDirectories(oldNoPids);
+        FlagBlock.create(oldNoPids);
+        oldDir(oldNoPids);
         // a request left in the listen queue by a live client of the dead run: must not be granted by run 2
         Path pending = conns.resolve(Layout.idString(Layout.randomId()));
         FilePermissions.createPrivateDirectories(pending);
@@ -116,6 +125,8 @@ class RestartTest {
         assertThat(reusedPid).as("flag block whose client pid was reused by another process").doesNotExist();
         assertThat(Faults.list(workers)).as("the directory of the worker killed -9").isEmpty();
         assertThat(youngNoFlags).as("a client may be creating this one right now").exists();
+        assertThat(youngNoPids).as("a client is writing its pid into this flag block right now").exists();
+        assertThat(oldNoPids).as("flag block whose client died before writing its pid").doesNotExist();
         assertThat(pending).as("its client (this JVM) lives").exists();
         Faults.assertEchoWorks(config, "a restart");
         Thread.sleep(300);
