@@ -2,8 +2,10 @@ package io.viaemu;
 
 import java.util.concurrent.TimeUnit;
 
+import net.openhft.chronicle.threads.BusyPauser;
 import net.openhft.chronicle.threads.LongPauser;
 import net.openhft.chronicle.threads.Pauser;
+import net.openhft.chronicle.threads.YieldingPauser;
 
 /**
  * How a thread waiting for the peer's next document spends its time. The channel has no kernel wake-up, so
@@ -22,11 +24,13 @@ public enum PauserKind {
     BACKOFF;
 
     public Pauser newPauser() {
+        // Not Pauser.busy()/yielding(): on a machine with fewer cores than Chronicle's MIN_PROCESSORS those quietly
+        // return a sleepy or balanced pauser, which made "BUSY" park between polls on 2 cores.
         switch (this) {
             case BUSY:
-                return Pauser.busy();
+                return BusyPauser.INSTANCE;
             case YIELDING:
-                return Pauser.yielding();
+                return new YieldingPauser(2_000);
             default:
                 // min busy spins, min yields, then parks from 1 µs doubling up to 200 µs.
                 return new LongPauser(2_000, 50, 1, 200, TimeUnit.MICROSECONDS);

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
+import io.viaemu.PauserKind;
+
 /** The registry of {@link Contender}s, in the default run order (TCP first: it is the baseline of every ratio). */
 public final class Contenders {
 
@@ -18,7 +20,9 @@ public final class Contenders {
         register(TcpContender::new);
         register(UdsContender::new);
         register(ChronicleContender::new);
-        // via-emu contenders are registered here once bench depends on via-emu-core (see Contender's javadoc).
+        register(() -> new ViaContender(PauserKind.BUSY));
+        register(() -> new ViaContender(PauserKind.BACKOFF));
+        register(ViaSocketContender::new);
     }
 
     private Contenders() {

@@ -4,14 +4,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.viaemu.internal.BackgroundThreads;
+
 /** Short protocol tasks that may wait (a handover step), run off the housekeeper thread. */
 final class Async {
     private static final AtomicInteger COUNT = new AtomicInteger();
-    private static final ExecutorService EXECUTOR = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "via-async-" + COUNT.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ExecutorService EXECUTOR = Executors.newCachedThreadPool(
+            r -> BackgroundThreads.daemon("via-async-" + COUNT.incrementAndGet(), r));
 
     private Async() {
     }

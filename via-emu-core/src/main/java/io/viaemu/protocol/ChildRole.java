@@ -203,6 +203,12 @@ public final class ChildRole extends ConnectionEnd {
         return true;
     }
 
+    /** Not yet owner: the parent may die (T2) or complete the handover. */
+    @Override
+    public boolean urgent() {
+        return !owner;
+    }
+
     @Override
     protected boolean peerAlive() {
         return Processes.isAlive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START));

@@ -273,6 +273,12 @@ public final class ClientRole extends ConnectionEnd {
         return true;
     }
 
+    /** Forked and not yet reconnected: an intermission may be requested while the application is idle. */
+    @Override
+    public boolean urgent() {
+        return recoveryNeeded || (!reconnected && flags.get(Word.WORKER_ID) != 0);
+    }
+
     @Override
     protected boolean peerAlive() {
         return reconnected ? Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))

@@ -381,6 +381,12 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         return true;
     }
 
+    /** Forked, no trigger yet: the child may set C at any moment (T3/T4). */
+    @Override
+    public boolean urgent() {
+        return forked && !handedOver;
+    }
+
     @Override
     protected boolean peerAlive() {
         return Processes.isAlive(clientPid, clientStart);
