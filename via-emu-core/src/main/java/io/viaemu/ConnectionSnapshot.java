@@ -24,7 +24,9 @@ public record ConnectionSnapshot(
         String triggerFired,
         long bytesCopied,
         String error,
-        Map<String, Instant> timestamps) {
+        Map<String, Instant> timestamps,
+        long handoverToGrantMicros,
+        long handoverMicros) {
 
     public static ConnectionSnapshot of(String id, String endpoint, Map<Word, Long> w) {
         Map<String, Object> flags = new LinkedHashMap<>();
@@ -49,7 +51,14 @@ public record ConnectionSnapshot(
         return new ConnectionSnapshot(id, endpoint, ConnectionState.of(w.get(Word.STATE)).name(),
                 w.get(Word.CLIENT_PID), w.get(Word.PARENT_PID), w.get(Word.CHILD_PID), flags,
                 fired == null ? null : fired.name(), w.get(Word.BYTES_COPIED),
-                error == ErrorCode.NONE ? null : error.description(), at);
+                error == ErrorCode.NONE ? null : error.description(), at,
+                micros(w.get(Word.NANOS_TRIGGER), w.get(Word.NANOS_GRANTED)),
+                micros(w.get(Word.NANOS_TRIGGER), w.get(Word.NANOS_COMPLETED)));
+    }
+
+    /** Microseconds between two System.nanoTime() stamps of (possibly) different processes; -1 if one is missing. */
+    private static long micros(long from, long to) {
+        return from == 0 || to == 0 ? -1 : (to - from) / 1000;
     }
 
     private static void put(Map<String, Instant> m, String name, long millis) {

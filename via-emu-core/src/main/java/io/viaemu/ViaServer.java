@@ -137,7 +137,7 @@ public final class ViaServer implements Closeable {
         // Connects are rare next to data: never spin for them, and back off to 5 ms. Every wake-up of this thread
         // preempts a busy reader on a 2-core machine: a yielding acceptor, or one parking at most 200 µs (5,000
         // wake-ups a second), put the round trip's p99 at 0.6-2.8 ms.
-        Pauser pauser = new LongPauser(100, 10, 50, 5_000, TimeUnit.MICROSECONDS);
+        Pauser pauser = new LongPauser(100, 10, 50, 1_000, TimeUnit.MICROSECONDS);
         while (!closed) {
             try {
                 if (!reader.next(doc)) {

@@ -27,8 +27,8 @@ public final class ChildRole extends ConnectionEnd {
     private final long parentPid;
     private final long parentStart;
     private volatile boolean owner;
-    /** Reading from the parent's consumed position (parent died before P): COPY documents are duplicates. */
-    private boolean recovery;
+    /** Bytes of COPY documents still to read before the documents the parent never read (under readLock). */
+    private long copyBytesLeft;
 
     public ChildRole(ViaConfig config, String endpoint, long connectionId, Path dir, FlagBlock flags, Channel up,
             Channel down) {
@@ -78,10 +78,15 @@ public final class ChildRole extends ConnectionEnd {
         readLock.lock();
         try {
             if (requested) {
-                positionReader(flags.get(Word.INTERMISSION_MARK), 0);
+                long copied = flags.get(Word.BYTES_COPIED);
+                if (copied > 0) {
+                    copyBytesLeft = copied; // first the copies, then what the parent never read
+                    positionReader(flags.get(Word.COPY_INDEX), 0);
+                } else {
+                    positionAfter(flags.get(Word.READ_INDEX));
+                }
             } else {
                 long[] consumed = flags.consumed();
-                recovery = true;
                 positionReader(consumed[0], consumed[1]);
                 log.warn("connection {} child: parent pid {} died before the copy; recovering its unconsumed input "
                         + "from the up queue at {}+{}", id, parentPid, Long.toHexString(consumed[0]), consumed[1]);
@@ -92,13 +97,14 @@ public final class ChildRole extends ConnectionEnd {
         } finally {
             readLock.unlock();
         }
-        if (parentDead) {
-            flags.compareAndSet(Word.TRIGGER_FIRED, 0, Trigger.T2_PARENT_ABORT.code());
+        if (parentDead && flags.compareAndSet(Word.TRIGGER_FIRED, 0, Trigger.T2_PARENT_ABORT.code())) {
             flags.stamp(Word.AT_TRIGGER);
+            flags.set(Word.NANOS_TRIGGER, System.nanoTime());
         }
         Messages.Writer w = new Messages.Writer().start(MessageType.GRANT).putLong(token)
                 .putLong(Processes.currentPid());
         outbound.append(w.bytes(), w.length(), w.bytes(), 0, 0);
+        flags.set(Word.NANOS_GRANTED, System.nanoTime());
         flags.stamp(Word.AT_GRANTED);
         flags.set(Word.CHILD_GRANTED, Processes.currentPid());
         owner = true;
@@ -159,7 +165,17 @@ public final class ChildRole extends ConnectionEnd {
 
     @Override
     protected boolean acceptsCopies() {
-        return !recovery;
+        return copyBytesLeft > 0;
+    }
+
+    @Override
+    protected void onDocumentRead(MessageType type, int payloadLength) throws IOException {
+        if (type == MessageType.COPY && copyBytesLeft > 0) {
+            copyBytesLeft -= payloadLength;
+            if (copyBytesLeft <= 0) {
+                positionAfter(flags.get(Word.READ_INDEX)); // the copies are in hand: on to the unread documents
+            }
+        }
     }
 
     @Override
@@ -167,7 +183,7 @@ public final class ChildRole extends ConnectionEnd {
         switch (type) {
             case INTERMISSION_DONE:
             case RECONNECTION_DONE:
-            case COPY: // only in recovery: a partial copy duplicates the client's documents we read anyway
+            case COPY: // after the copy phase, or in recovery: their bytes are read from the client's own documents
                 return;
             default:
                 super.onControl(type, r, d);
@@ -186,6 +202,7 @@ public final class ChildRole extends ConnectionEnd {
                 && !Processes.isAlive(parentPid, parentStart)) {
             // unexpected T2: the child stands in for the dead parent and sets the completion flag (once)
             if (flags.compareAndSet(Word.RECONNECTION_COMPLETION, 0, 1)) {
+                flags.set(Word.NANOS_COMPLETED, System.nanoTime());
                 flags.stamp(Word.AT_COMPLETED);
                 flags.advance(ConnectionState.HANDED_OVER);
                 log.info("connection {} child: handover completed without the parent", id);

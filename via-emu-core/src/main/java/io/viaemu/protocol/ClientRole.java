@@ -244,8 +244,10 @@ public final class ClientRole extends ConnectionEnd {
                 boolean t2 = (flags.get(Word.TRIGGERS_ENABLED) & Trigger.T2_PARENT_ABORT.bit()) != 0;
                 if (t2 && flags.get(Word.CHILD_PID) != 0 && flags.get(Word.RECONNECTION_COMPLETION) == 0) {
                     log.warn("connection {} client: parent pid {} died; reconnecting to the child (T2)", id, parentPid);
-                    flags.compareAndSet(Word.TRIGGER_FIRED, 0, Trigger.T2_PARENT_ABORT.code());
-                    flags.stamp(Word.AT_TRIGGER);
+                    if (flags.compareAndSet(Word.TRIGGER_FIRED, 0, Trigger.T2_PARENT_ABORT.code())) {
+                        flags.stamp(Word.AT_TRIGGER);
+                        flags.set(Word.NANOS_TRIGGER, System.nanoTime());
+                    }
                     recoveryNeeded = true;
                     work = true;
                 } else if (flags.get(Word.RECONNECTION_COMPLETION) == 0) {

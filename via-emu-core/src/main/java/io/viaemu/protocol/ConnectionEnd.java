@@ -60,8 +60,8 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     /** Bytes of the document at {@link #skipIndex} already consumed by the parent (recovery after its death). */
     private long skipIndex = -1;
     private long skipBytes;
-    /** Set while documents are read ahead without being consumed (the parent's copy): their files must stay. */
-    protected boolean holdReclaim;
+    /** Index of the last document read from the inbound queue, -1 if none (under readLock). */
+    private long lastReadIndex = -1;
     private boolean inputEnded;
     private IOException inputError;
     private final Pauser receivePauser;
@@ -199,9 +199,8 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                 pendingPos = Messages.HEADER;
                 pendingEnd = doc.length();
                 pendingIndex = doc.index();
-                if (!holdReclaim) {
-                    inbound.reclaimBefore(pendingIndex); // every earlier document is consumed
-                }
+                lastReadIndex = pendingIndex;
+                inbound.reclaimBefore(pendingIndex); // every earlier document is consumed
                 if (skipIndex == pendingIndex) {
                     pendingPos = (int) Math.min(pendingEnd, pendingPos + skipBytes);
                     skipIndex = -1;
@@ -209,6 +208,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                 onDocumentRead(type, payload);
                 return true;
             }
+            lastReadIndex = doc.index();
             onControl(type, parser, doc);
             return true;
         } catch (ViaProtocolException e) {
@@ -234,6 +234,27 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             skipIndex = index;
             skipBytes = bytesAlreadyConsumed;
         }
+    }
+
+    /**
+     * Positions the reader right after the document at {@code index} (or at the start if {@code index <= 0}) and
+     * keeps whatever is pending (under readLock).
+     */
+    protected void positionAfter(long index) throws ViaException {
+        if (index <= 0) {
+            reader.close();
+            reader = inbound.reader();
+            return;
+        }
+        if (!reader.moveToIndex(index) || !reader.next(new Document(64))) {
+            throw new ViaException("connection " + id + ": cannot find document " + Long.toHexString(index)
+                    + " in " + inbound.directory() + " (deleted?)");
+        }
+    }
+
+    /** Index of the last document read from the inbound queue, -1 if none (under readLock). */
+    protected long lastReadIndex() {
+        return lastReadIndex;
     }
 
     /** Ends the input stream (under readLock): later receives return -1, or throw {@code error} if not null. */
@@ -283,7 +304,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         return false;
     }
 
-    protected void onDocumentRead(MessageType type, int payloadLength) {
+    protected void onDocumentRead(MessageType type, int payloadLength) throws IOException {
     }
 
     /** Control documents of the inbound queue; CLOSE ends the input. Under readLock. */

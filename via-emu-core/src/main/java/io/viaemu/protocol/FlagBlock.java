@@ -73,7 +73,19 @@ public final class FlagBlock {
         AT_CONNECTED, AT_FORKED, AT_TRIGGER, AT_INTERMITTED, AT_COPIED, AT_RECONNECT_REQUESTED, AT_GRANTED,
         AT_COMPLETED, AT_CLOSED,
         /** Total bytes appended to the connection's queues (both directions), for the disk quota. */
-        BYTES_APPENDED;
+        BYTES_APPENDED,
+        /**
+         * System.nanoTime() of the trigger, the child's grant and the completion: Linux's monotonic clock is shared
+         * by all processes of a host, so these give the handover's duration in microseconds across processes.
+         */
+        NANOS_TRIGGER, NANOS_GRANTED, NANOS_COMPLETED,
+        /** Index of the first COPY document (the parent's read-but-unconsumed bytes) in the up queue. */
+        COPY_INDEX,
+        /**
+         * Index of the last up-queue document the parent read (0: none). The child reads the copies first, then
+         * the documents after this one: what the parent never read stays in the queue instead of being copied.
+         */
+        READ_INDEX;
 
         public int offset() {
             return ordinal() * 8;

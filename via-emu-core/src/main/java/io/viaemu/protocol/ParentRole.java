@@ -1,6 +1,5 @@
 package io.viaemu.protocol;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -51,8 +50,6 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     private volatile Worker worker;
     /** The stream belongs to the child (or is being given to it): the parent's own I/O must stop. */
     private volatile boolean handedOver;
-    /** The client's INTERMISSION_DONE has been read (under readLock). */
-    private boolean markReached;
     private final AtomicBoolean handoverQueued = new AtomicBoolean();
 
     public ParentRole(ViaConfig config, String endpoint, long connectionId, Path dir, FlagBlock flags, Channel up,
@@ -187,6 +184,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             return false; // reconnection happens at most once per connection
         }
         flags.stamp(Word.AT_TRIGGER);
+        flags.set(Word.NANOS_TRIGGER, System.nanoTime());
         long childPid = flags.get(Word.CHILD_PID);
         log.info("connection {}: trigger {} fired; handing over to child pid {}", id, trigger, childPid);
         long start = System.nanoTime();
@@ -223,45 +221,34 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         }
     }
 
-    /** Step 4b: everything before the client's cut that the application has not consumed goes to the child. */
-    private void copyUnconsumedInput() throws IOException {
+    /**
+     * Step 4b: what the parent received but the application did not consume (data-received: the rest of the
+     * document being read) goes to the child as COPY documents after the cut (copy-request). Documents the parent
+     * never read stay where they are: the child reads them from the queue after the copies, so a backlog costs the
+     * handover nothing.
+     */
+    private void copyUnconsumedInput() {
         flags.advance(ConnectionState.COPYING);
-        long deadline = System.nanoTime() + config.handoverTimeout().toNanos();
-        Pauser pauser = sendPauser;
-        pauser.reset();
-        ByteArrayOutputStream unconsumed = new ByteArrayOutputStream();
         readLock.lock();
         try {
-            holdReclaim = true;
-            while (true) {
-                if (hasPending()) {
-                    unconsumed.writeBytes(takePending());
-                }
-                if (markReached) {
-                    break;
-                }
-                if (!pollInbound()) {
-                    if (System.nanoTime() - deadline > 0) {
-                        fail(ErrorCode.PROTOCOL, "no INTERMISSION_DONE in the up queue");
-                        throw new ViaTimeoutException("connection " + id + ": INTERMISSION_DONE not found in time");
-                    }
-                    pauser.pause();
-                }
-            }
             handedOver = true; // the application's next receive learns the child has the input now
-            byte[] bytes = unconsumed.toByteArray();
+            byte[] bytes = takePending();
+            flags.set(Word.READ_INDEX, Math.max(lastReadIndex(), 0));
             if (bytes.length > 0) {
                 flags.set(Word.DATA_RECEIVED, 1);
                 flags.set(Word.COPY_REQUEST, 1);
                 Messages.Writer h = new Messages.Writer().start(MessageType.COPY);
                 for (int off = 0; off < bytes.length; off += config.maxMessageSize()) {
-                    inbound.append(h.bytes(), h.length(), bytes, off, Math.min(config.maxMessageSize(),
-                            bytes.length - off));
+                    long index = inbound.append(h.bytes(), h.length(), bytes, off,
+                            Math.min(config.maxMessageSize(), bytes.length - off));
+                    if (off == 0) {
+                        flags.set(Word.COPY_INDEX, index);
+                    }
                 }
                 flags.set(Word.BYTES_COPIED, bytes.length);
             }
             if (inputEndedCleanly()) {
-                // the client half-closed before the cut: the child must see that end of stream after the copies
+                // the client half-closed and we read its CLOSE: the child must see that end of stream too
                 Messages.Writer close = new Messages.Writer().start(MessageType.CLOSE).putLong(0).putString("");
                 inbound.append(close.bytes(), close.length(), close.bytes(), 0, 0);
             }
@@ -288,6 +275,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.COMPLETION_TIMEOUT.description());
         }
         if (flags.compareAndSet(Word.RECONNECTION_COMPLETION, 0, 1)) {
+            flags.set(Word.NANOS_COMPLETED, System.nanoTime());
             flags.stamp(Word.AT_COMPLETED);
             flags.advance(ConnectionState.HANDED_OVER);
         }
@@ -331,7 +319,6 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
                 throw new ViaProtocolException("unexpected INTERMISSION_DONE document on the PARENT's inbound queue:"
                         + " no handover was started");
             }
-            markReached = true; // nothing after the cut is ours
             if (!handedOver) {
                 handedOver = true;
             }
