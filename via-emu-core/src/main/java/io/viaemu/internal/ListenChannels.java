@@ -25,6 +25,11 @@ public final class ListenChannels {
         }
     }
 
+    /** Opens the channel ahead of its first append (opening a queue costs milliseconds). */
+    public static void prepare(Transport transport, Path dir) {
+        OPEN.computeIfAbsent(dir, transport::open);
+    }
+
     /** Forgets (and closes) a channel whose directory is going away. */
     public static void forget(Path dir) {
         Channel c = OPEN.remove(dir);

@@ -39,6 +39,7 @@ public final class ChildRole extends ConnectionEnd {
 
     /** Announces the child in the flag block (pid last: it is what the parent waits for) and starts housekeeping. */
     public void announce() {
+        outbound.prepareToAppend(); // the GRANT is on the handover's critical path
         flags.set(Word.CHILD_HEARTBEAT, System.currentTimeMillis());
         flags.set(Word.CHILD_START, Processes.currentStart());
         flags.set(Word.CHILD_PID, Processes.currentPid());

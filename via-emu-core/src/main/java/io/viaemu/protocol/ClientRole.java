@@ -46,6 +46,8 @@ public final class ClientRole extends ConnectionEnd {
     /** The parent died with a child forked and T2 active: the client must reconnect on its own. */
     private volatile boolean recoveryNeeded;
     private final AtomicBoolean handoverTaskQueued = new AtomicBoolean();
+    /** The forked child's inbox, opened ahead of the reconnection (housekeeper thread only). */
+    private Path childInbox;
 
     private ClientRole(ViaConfig config, Transport transport, String endpoint, long connectionId, Path dir,
             FlagBlock flags, Channel up, Channel down) {
@@ -176,6 +178,7 @@ public final class ClientRole extends ConnectionEnd {
     private void confirmIntermission() {
         long mark = appendControl(outbound, control(MessageType.INTERMISSION_DONE));
         flags.set(Word.INTERMISSION_MARK, mark);
+        flags.set(Word.NANOS_INTERMITTED, System.nanoTime());
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.INTERMITTED);
         flags.stamp(Word.AT_INTERMITTED);
         log.info("connection {} client: transmission intermitted (INTERMISSION_DONE at {})", id,
@@ -196,6 +199,7 @@ public final class ClientRole extends ConnectionEnd {
                 .putLong(connectionId).putString(endpoint).putLong(token).putLong(nonce);
         ListenChannels.append(transport,
                 Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId)), w);
+        flags.set(Word.NANOS_RECONNECT_SENT, System.nanoTime());
         log.info("connection {} client: reconnecting to child pid {}{}", id, childPid,
                 recoveryNeeded ? " (parent died)" : "");
         boolean granted = await(() -> flags.get(Word.CHILD_GRANTED) != 0
@@ -211,6 +215,7 @@ public final class ClientRole extends ConnectionEnd {
         recoveryNeeded = false;
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.RESUMED);
         log.info("connection {} client: reconnected to child pid {}, resumed sending", id, childPid);
+        ListenChannels.forget(Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId)));
     }
 
     @Override
@@ -235,6 +240,12 @@ public final class ClientRole extends ConnectionEnd {
             return false;
         }
         flags.set(Word.CLIENT_HEARTBEAT, now);
+        if (childInbox == null && !reconnected && flags.get(Word.CHILD_PID) != 0) {
+            // forked: open the child's inbox now, so that the reconnection does not pay for opening a queue
+            long workerId = flags.get(Word.WORKER_ID);
+            childInbox = Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId));
+            Async.run("via-client-prepare-" + id, () -> ListenChannels.prepare(transport, childInbox));
+        }
         long intermission = flags.get(Word.TRANSMISSION_INTERMISSION);
         boolean work = intermission == Intermission.REQUESTED
                 || (intermission == Intermission.INTERMITTED && flags.get(Word.P) != 0);

@@ -85,7 +85,9 @@ public final class FlagBlock {
          * Index of the last up-queue document the parent read (0: none). The child reads the copies first, then
          * the documents after this one: what the parent never read stays in the queue instead of being copied.
          */
-        READ_INDEX;
+        READ_INDEX,
+        /** System.nanoTime() of the intermediate steps, for the handover's breakdown. */
+        NANOS_INTERMITTED, NANOS_RECONNECT_REQUESTED, NANOS_RECONNECT_SENT;
 
         public int offset() {
             return ordinal() * 8;

@@ -266,6 +266,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         appendControl(outbound, control(MessageType.RECONNECT_REQUEST).putLong(childPid)
                 .putLong(flags.get(Word.WORKER_ID)));
         flags.stamp(Word.AT_RECONNECT_REQUESTED);
+        flags.set(Word.NANOS_RECONNECT_REQUESTED, System.nanoTime());
     }
 
     /** Step 5: the client reports; the completion flag is set exactly once. */

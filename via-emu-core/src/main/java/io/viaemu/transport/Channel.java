@@ -19,6 +19,9 @@ public interface Channel extends Closeable {
      */
     long append(byte[] header, int headerLength, byte[] payload, int off, int len);
 
+    /** Gets ready to append (creates the appender, maps the current file) so the first append is fast. */
+    void prepareToAppend();
+
     /** A new reader positioned before the first document. Readers are not thread-safe. */
     ChannelReader reader();
 

@@ -123,8 +123,13 @@ public final class WorkerRuntime {
         FlagBlock flags = FlagBlock.open(connDir);
         ChildRole c = new ChildRole(config, endpoint, connectionId, connDir, flags,
                 transport.open(Layout.upDir(connDir)), transport.open(Layout.downDir(connDir)));
+        try {
+            c.announce();
+        } catch (RuntimeException | Error e) {
+            handlerDone = true; // this worker's one assignment failed: exit, so the parent sees the child gone
+            throw e;
+        }
         child = c;
-        c.announce();
         log.info("worker {}: child of connection {} runs handler '{}'", Layout.idString(workerId), c.id(),
                 handlerName);
         Thread t = new Thread(() -> {

@@ -22,6 +22,7 @@ import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
 import io.viaemu.ViaServer;
 import io.viaemu.internal.JvmOptions;
+import io.viaemu.protocol.FlagBlock;
 
 /**
  * The handover, measured across three processes (client, parent, child). The client streams numbered 64-byte
@@ -108,6 +109,7 @@ public final class HandoverBench {
             long dup = Math.max(0, received - sent) + (child.first <= parent.last ? parent.last - child.first + 1 : 0);
             long gap = child.first > parent.last + 1 ? child.first - parent.last - 1 : 0;
             long outOfOrder = parent.outOfOrder + child.outOfOrder + (gap > 0 || dup > 0 ? 1 : 0);
+            System.err.println((pool == 0 ? "cold: " : "warm: ") + s.getProperty("steps"));
             return new String[] {
                 String.format(Locale.ROOT, "%.1f", Long.parseLong(s.getProperty("forkMicros")) / 1000.0),
                 s.getProperty("toGrantMicros"), s.getProperty("toCompletionMicros"),
@@ -143,9 +145,16 @@ public final class HandoverBench {
         }
         c.close(); // T1
         ConnectionSnapshot snap = server.snapshot(c.id()).orElseThrow();
+        java.util.Map<FlagBlock.Word, Long> w = FlagBlock.openReadOnly(
+                base.resolve(ENDPOINT).resolve("conn").resolve(c.id())).snapshot();
+        long t = w.get(FlagBlock.Word.NANOS_TRIGGER);
+        String steps = "trigger>intermitted " + (w.get(FlagBlock.Word.NANOS_INTERMITTED) - t) / 1000
+                + " µs, >reconnect requested " + (w.get(FlagBlock.Word.NANOS_RECONNECT_REQUESTED) - t) / 1000
+                + " µs, >client sent RECONNECT " + (w.get(FlagBlock.Word.NANOS_RECONNECT_SENT) - t) / 1000
+                + " µs, >granted " + (w.get(FlagBlock.Word.NANOS_GRANTED) - t) / 1000 + " µs";
         Files.writeString(out.resolve("server.result"), counter.toProperties() + "forkMicros=" + forkMicros
                 + "\ntoGrantMicros=" + snap.handoverToGrantMicros() + "\ntoCompletionMicros=" + snap.handoverMicros()
-                + "\nbytesCopied=" + snap.bytesCopied() + "\n");
+                + "\nbytesCopied=" + snap.bytesCopied() + "\nsteps=" + steps + "\n");
         Thread.sleep(120_000); // the orchestrator ends this process
     }
 

@@ -120,14 +120,24 @@ public final class ChronicleTransport implements Transport {
             return directory;
         }
 
-        @Override
-        public long append(byte[] header, int headerLength, byte[] payload, int off, int len) {
+        private ExcerptAppender appender() {
             ExcerptAppender a = appender;
             if (a == null) {
                 a = appender = queue.createAppender();
                 // callers serialise appends (a lock per connection), but not always from one thread
                 a.singleThreadedCheckDisabled(true);
             }
+            return a;
+        }
+
+        @Override
+        public void prepareToAppend() {
+            appender(); // not pretouch(): the open-source queue only recurses in it until the stack overflows
+        }
+
+        @Override
+        public long append(byte[] header, int headerLength, byte[] payload, int off, int len) {
+            ExcerptAppender a = appender();
             try (DocumentContext dc = a.writingDocument()) {
                 Bytes<?> bytes = dc.wire().bytes();
                 bytes.write(header, 0, headerLength);
