@@ -27,7 +27,10 @@ public final class ListenChannels {
 
     /** Opens the channel ahead of its first append (opening a queue costs milliseconds). */
     public static void prepare(Transport transport, Path dir) {
-        OPEN.computeIfAbsent(dir, transport::open);
+        Channel channel = OPEN.computeIfAbsent(dir, transport::open);
+        synchronized (channel) {
+            channel.prepareToAppend();
+        }
     }
 
     /** Forgets (and closes) a channel whose directory is going away. */

@@ -221,10 +221,10 @@ public final class ChildRole extends ConnectionEnd {
         return true;
     }
 
-    /** Not yet owner: the parent may die (T2) or complete the handover. */
+    /** Not yet owner, or owner of a handover not yet complete: the parent may die (T2) at any moment. */
     @Override
     public boolean urgent() {
-        return !owner;
+        return !owner || flags.get(Word.RECONNECTION_COMPLETION) == 0;
     }
 
     @Override

@@ -46,6 +46,9 @@ public final class ClientRole extends ConnectionEnd {
     /** The parent died with a child forked and T2 active: the client must reconnect on its own. */
     private volatile boolean recoveryNeeded;
     private final AtomicBoolean handoverTaskQueued = new AtomicBoolean();
+    /** Made with the connection: a lambda's call site is linked when it first runs, not in mid-handover. */
+    private final java.util.function.BooleanSupplier childGrantedOrGone = () -> flags.get(Word.CHILD_GRANTED) != 0
+            || !Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START));
     /** The forked child's inbox, opened ahead of the reconnection (housekeeper thread only). */
     private Path childInbox;
 
@@ -202,8 +205,7 @@ public final class ClientRole extends ConnectionEnd {
         flags.set(Word.NANOS_RECONNECT_SENT, System.nanoTime());
         log.info("connection {} client: reconnecting to child pid {}{}", id, childPid,
                 recoveryNeeded ? " (parent died)" : "");
-        boolean granted = await(() -> flags.get(Word.CHILD_GRANTED) != 0
-                || !Processes.isAlive(childPid, childStart), config.handoverTimeout().toMillis());
+        boolean granted = await(childGrantedOrGone, config.handoverTimeout().toMillis());
         if (!granted || flags.get(Word.CHILD_GRANTED) == 0) {
             ErrorCode code = granted ? ErrorCode.CHILD_DIED : ErrorCode.GRANT_TIMEOUT;
             fail(code, "child pid " + childPid);
@@ -211,6 +213,12 @@ public final class ClientRole extends ConnectionEnd {
         }
         appendControl(outbound, control(MessageType.RECONNECTION_DONE));
         flags.set(Word.CLIENT_REPORTED, Processes.currentPid());
+        if (recoveryNeeded && flags.compareAndSet(Word.RECONNECTION_COMPLETION, 0, 1)) {
+            // unexpected T2: no parent to set the completion flag, so the client that reports it does (CAS: once)
+            flags.set(Word.NANOS_COMPLETED, System.nanoTime());
+            flags.stamp(Word.AT_COMPLETED);
+            flags.advance(ConnectionState.HANDED_OVER);
+        }
         reconnected = true;
         recoveryNeeded = false;
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.RESUMED);

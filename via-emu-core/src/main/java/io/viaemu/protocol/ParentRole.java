@@ -51,6 +51,13 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     /** The stream belongs to the child (or is being given to it): the parent's own I/O must stop. */
     private volatile boolean handedOver;
     private final AtomicBoolean handoverQueued = new AtomicBoolean();
+    /*
+     * The handover's wait conditions, made when the connection is: a lambda's call site is linked the first time it
+     * runs, and the handover's code runs for the first time in the middle of a handover.
+     */
+    private final java.util.function.BooleanSupplier clientIntermitted =
+            () -> flags.get(Word.TRANSMISSION_INTERMISSION) == Intermission.INTERMITTED;
+    private final java.util.function.BooleanSupplier clientReported = () -> flags.get(Word.CLIENT_REPORTED) != 0;
 
     public ParentRole(ViaConfig config, String endpoint, long connectionId, Path dir, FlagBlock flags, Channel up,
             Channel down, WorkerPool workers, Listener listener) {
@@ -214,8 +221,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         flags.advance(ConnectionState.INTERMISSION);
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.REQUESTED);
         appendControl(outbound, control(MessageType.INTERMISSION_REQUEST));
-        if (!await(() -> flags.get(Word.TRANSMISSION_INTERMISSION) == Intermission.INTERMITTED,
-                config.handoverTimeout().toMillis())) {
+        if (!await(clientIntermitted, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.INTERMISSION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.INTERMISSION_TIMEOUT.description());
         }
@@ -271,7 +277,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
 
     /** Step 5: the client reports; the completion flag is set exactly once. */
     private void awaitCompletion() throws IOException {
-        if (!await(() -> flags.get(Word.CLIENT_REPORTED) != 0, config.handoverTimeout().toMillis())) {
+        if (!await(clientReported, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.COMPLETION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.COMPLETION_TIMEOUT.description());
         }
