@@ -52,6 +52,8 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     /** All guarded by readLock. */
     protected ChannelReader reader;
     private final Document doc;
+    /** What every data document starts with: the protocol version and the DATA type. */
+    private static final byte[] DATA_PREFIX = {Messages.VERSION, MessageType.DATA.code()};
     private final Messages.Reader parser = new Messages.Reader();
     private byte[] pendingBuf;
     private int pendingPos;
@@ -136,7 +138,26 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                 if (inputRevoked()) {
                     continue; // taken over between the gate and the lock: the gate says why
                 }
-                if (pollInbound()) {
+                if (skipIndex < 0) {
+                    // the common case: a data document that fits goes straight into the caller's array
+                    int direct = reader.nextDirect(doc, DATA_PREFIX, bytes, off, Math.min(len, config.maxMessageSize()));
+                    if (direct > 0) {
+                        pendingPos = pendingEnd = 0;
+                        pendingIndex = lastReadIndex = doc.index();
+                        inbound.reclaimBefore(pendingIndex);
+                        onDocumentRead(MessageType.DATA, direct);
+                        onConsumed(pendingIndex, direct);
+                        return direct;
+                    }
+                    if (direct == ChannelReader.HELD) {
+                        dispatch(); // anything else: control documents, larger documents, bad input
+                        pauser.reset();
+                        continue;
+                    }
+                    if (direct == 0) {
+                        continue; // an empty data document carries nothing
+                    }
+                } else if (pollInbound()) {
                     pauser.reset();
                     continue;
                 }
@@ -186,6 +207,12 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         if (!reader.next(doc)) {
             return false;
         }
+        dispatch();
+        return true;
+    }
+
+    /** Handles the document just read into {@link #doc} (under readLock). */
+    private void dispatch() throws IOException {
         MessageType type;
         try {
             type = parser.reset(doc).type();
@@ -206,11 +233,11 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                     skipIndex = -1;
                 }
                 onDocumentRead(type, payload);
-                return true;
+                return;
             }
             lastReadIndex = doc.index();
             onControl(type, parser, doc);
-            return true;
+            return;
         } catch (ViaProtocolException e) {
             failInput(e);
             fail(ErrorCode.PROTOCOL, e.getMessage());

@@ -206,6 +206,31 @@ public final class ChronicleTransport implements Transport {
         }
 
         @Override
+        public int nextDirect(Document into, byte[] prefix, byte[] dst, int off, int len) {
+            try (DocumentContext dc = tailer.readingDocument()) {
+                if (!dc.isPresent()) {
+                    return NONE;
+                }
+                Bytes<?> bytes = dc.wire().bytes();
+                int n = (int) bytes.readRemaining();
+                long start = bytes.readPosition();
+                boolean matches = n >= prefix.length && n - prefix.length <= len;
+                for (int i = 0; matches && i < prefix.length; i++) {
+                    matches = bytes.readByte(start + i) == prefix[i];
+                }
+                if (matches) {
+                    into.prepare(dc.index(), 0);
+                    bytes.readSkip(prefix.length);
+                    bytes.read(dst, off, n - prefix.length);
+                    return n - prefix.length;
+                }
+                byte[] target = into.prepare(dc.index(), n);
+                bytes.read(target, 0, n);
+                return HELD;
+            }
+        }
+
+        @Override
         public boolean moveToIndex(long index) {
             return tailer.moveToIndex(index);
         }
