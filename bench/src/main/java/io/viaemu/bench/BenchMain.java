@@ -48,6 +48,9 @@ public final class BenchMain {
             "  --out FILE               Markdown output (default bench/target/bench-results.md if ./bench exists,",
             "                           else target/bench-results.md)",
             "  --tmp-dir DIR            where work dirs (queues, sockets, logs) go (default java.io.tmpdir)",
+            "  --lock-wait-sec N        wait at most N s for another run holding the machine-wide bench lock",
+            "                           (default 1800)",
+            "  --no-lock                do not take the lock (smoke tests: their numbers do not matter)",
             "JVM options of the peers: -Dvia.jvmArgsFile=<jvm.args>, else classpath META-INF/via-emu/jvm.args.");
 
     private static final Map<String, String> NUMERIC = Map.of(
@@ -62,7 +65,7 @@ public final class BenchMain {
 
     /** Parsed command line. */
     record Options(boolean quick, List<String> contenders, List<Figure> figures, Params params, Path out,
-                   Path tmpDir) {
+                   Path tmpDir, long lockWaitSec) {
     }
 
     private BenchMain() {
@@ -86,6 +89,21 @@ public final class BenchMain {
             System.out.println(USAGE);
             return 0;
         }
+        if (options.lockWaitSec() < 0) {
+            return runLocked(options);
+        }
+        try (BenchLock lock = BenchLock.acquire(BenchLock.DEFAULT_FILE, options.lockWaitSec())) {
+            return runLocked(options);
+        } catch (IOException e) {
+            System.err.println("[bench] " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
+    }
+
+    private static int runLocked(Options options) {
         JvmOptions jvm = JvmOptions.load();
         Machine machine = Machine.describe();
         PeerPair pairs = new PeerPair(PeerPair.currentJava(), jvm.options(), System.getProperty("java.class.path"),
@@ -164,6 +182,10 @@ public final class BenchMain {
                 quick = true;
                 continue;
             }
+            if (arg.equals("--no-lock")) {
+                values.put("--lock-wait-sec", "-1");
+                continue;
+            }
             String key = arg;
             String value;
             int eq = arg.indexOf('=');
@@ -185,6 +207,7 @@ public final class BenchMain {
                 : Path.of("target", "bench-results.md");
         Path tmpDir = Path.of(System.getProperty("java.io.tmpdir"));
         Integer pin = null;
+        long lockWaitSec = 1800;
         for (Map.Entry<String, String> e : values.entrySet()) {
             String key = e.getKey();
             String value = e.getValue();
@@ -220,6 +243,13 @@ public final class BenchMain {
                     }
                     pin = value.equals("split") ? 1 : 0;
                     break;
+                case "--lock-wait-sec":
+                    try {
+                        lockWaitSec = Long.parseLong(value);
+                    } catch (NumberFormatException ex) {
+                        throw new IllegalArgumentException(key + " needs a number, got " + value);
+                    }
+                    break;
                 case "--out":
                     out = Path.of(value);
                     break;
@@ -236,6 +266,6 @@ public final class BenchMain {
         if (contenders.isEmpty() || figures.isEmpty()) {
             throw new IllegalArgumentException("nothing to run");
         }
-        return new Options(quick, List.copyOf(contenders), List.copyOf(figures), params, out, tmpDir);
+        return new Options(quick, List.copyOf(contenders), List.copyOf(figures), params, out, tmpDir, lockWaitSec);
     }
 }
