@@ -1,7 +1,9 @@
 package io.viaemu.internal;
 
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Process identity for peer-death detection. A pid alone can be reused; pid plus start time (epoch millis) names
@@ -23,20 +25,41 @@ public final class Processes {
         return h.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
     }
 
+    /**
+     * Handles already matched against their start time. A handle keeps the start time it was made with and its
+     * isAlive() compares it with the kernel's, so a cached handle notices a reused pid with one read of /proc; the
+     * first check, through ProcessHandle.info(), reads several files and is kept off the protocol's wait loops.
+     */
+    private static final Map<Long, ProcessHandle> KNOWN = new ConcurrentHashMap<>();
+
     /** True while the process {@code pid} started at {@code startMillis} (0 = unknown) runs. */
     public static boolean isAlive(long pid, long startMillis) {
         if (pid <= 0) {
+            return false;
+        }
+        ProcessHandle known = KNOWN.get(pid);
+        if (known != null) {
+            if (known.isAlive()) {
+                return true;
+            }
+            KNOWN.remove(pid, known);
             return false;
         }
         Optional<ProcessHandle> h = ProcessHandle.of(pid);
         if (h.isEmpty() || !h.get().isAlive()) {
             return false;
         }
-        if (startMillis == 0) {
-            return true;
+        if (startMillis != 0) {
+            long actual = startMillis(h.get());
+            // start times from /proc have tick granularity; allow a little slack
+            if (actual != 0 && Math.abs(actual - startMillis) >= 1000) {
+                return false;
+            }
         }
-        long actual = startMillis(h.get());
-        // start times from /proc have tick granularity; allow a little slack
-        return actual == 0 || Math.abs(actual - startMillis) < 1000;
+        if (KNOWN.size() > 10_000) {
+            KNOWN.clear(); // dead ones are removed when found dead; this only bounds a pathological case
+        }
+        KNOWN.put(pid, h.get());
+        return true;
     }
 }

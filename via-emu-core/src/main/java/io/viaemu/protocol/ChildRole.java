@@ -40,6 +40,8 @@ public final class ChildRole extends ConnectionEnd {
     /** Announces the child in the flag block (pid last: it is what the parent waits for) and starts housekeeping. */
     public void announce() {
         outbound.prepareToAppend(); // the GRANT is on the handover's critical path
+        Processes.isAlive(parentPid, parentStart); // the first check of a process is the slow one: not in mid-handover
+        Processes.isAlive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START));
         flags.set(Word.CHILD_HEARTBEAT, System.currentTimeMillis());
         flags.set(Word.CHILD_START, Processes.currentStart());
         flags.set(Word.CHILD_PID, Processes.currentPid());

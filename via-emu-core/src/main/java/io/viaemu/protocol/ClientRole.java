@@ -252,7 +252,10 @@ public final class ClientRole extends ConnectionEnd {
             // forked: open the child's inbox now, so that the reconnection does not pay for opening a queue
             long workerId = flags.get(Word.WORKER_ID);
             childInbox = Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId));
-            Async.run("via-client-prepare-" + id, () -> ListenChannels.prepare(transport, childInbox));
+            Async.run("via-client-prepare-" + id, () -> {
+                ListenChannels.prepare(transport, childInbox);
+                Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START)); // first check is slow
+            });
         }
         long intermission = flags.get(Word.TRANSMISSION_INTERMISSION);
         boolean work = intermission == Intermission.REQUESTED
