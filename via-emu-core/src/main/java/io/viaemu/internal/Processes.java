@@ -30,36 +30,41 @@ public final class Processes {
      * isAlive() compares it with the kernel's, so a cached handle notices a reused pid with one read of /proc; the
      * first check, through ProcessHandle.info(), reads several files and is kept off the protocol's wait loops.
      */
-    private static final Map<Long, ProcessHandle> KNOWN = new ConcurrentHashMap<>();
+    private static final Map<Long, Known> KNOWN = new ConcurrentHashMap<>();
+
+    /** A live process's handle and its start time (0 if the kernel did not say). */
+    private static final class Known {
+        final ProcessHandle handle;
+        final long startMillis;
+
+        Known(ProcessHandle handle, long startMillis) {
+            this.handle = handle;
+            this.startMillis = startMillis;
+        }
+    }
 
     /** True while the process {@code pid} started at {@code startMillis} (0 = unknown) runs. */
     public static boolean isAlive(long pid, long startMillis) {
         if (pid <= 0) {
             return false;
         }
-        ProcessHandle known = KNOWN.get(pid);
-        if (known != null) {
-            if (known.isAlive()) {
-                return true;
-            }
+        Known known = KNOWN.get(pid);
+        if (known != null && !known.handle.isAlive()) {
             KNOWN.remove(pid, known);
-            return false;
+            known = null;
         }
-        Optional<ProcessHandle> h = ProcessHandle.of(pid);
-        if (h.isEmpty() || !h.get().isAlive()) {
-            return false;
-        }
-        if (startMillis != 0) {
-            long actual = startMillis(h.get());
-            // start times from /proc have tick granularity; allow a little slack
-            if (actual != 0 && Math.abs(actual - startMillis) >= 1000) {
+        if (known == null) {
+            Optional<ProcessHandle> h = ProcessHandle.of(pid);
+            if (h.isEmpty() || !h.get().isAlive()) {
                 return false;
             }
+            if (KNOWN.size() > 10_000) {
+                KNOWN.clear(); // dead ones are removed when found dead; this only bounds a pathological case
+            }
+            known = new Known(h.get(), startMillis(h.get()));
+            KNOWN.put(pid, known);
         }
-        if (KNOWN.size() > 10_000) {
-            KNOWN.clear(); // dead ones are removed when found dead; this only bounds a pathological case
-        }
-        KNOWN.put(pid, h.get());
-        return true;
+        // start times from /proc have tick granularity; allow a little slack
+        return startMillis == 0 || known.startMillis == 0 || Math.abs(known.startMillis - startMillis) < 1000;
     }
 }
