@@ -62,7 +62,8 @@ public final class TcpContender implements Contender {
         }
     }
 
-    private static final class SocketConnection implements Connection {
+    /** A {@link Connection} over any {@link Socket} (also via-emu's emulated ones, where TCP_NODELAY is a no-op). */
+    static final class SocketConnection implements Connection {
         private final Socket socket;
         private final InputStream in;
         private final OutputStream out;

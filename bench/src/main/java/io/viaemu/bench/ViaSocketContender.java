@@ -1,8 +1,6 @@
 package io.viaemu.bench;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -47,7 +45,7 @@ public final class ViaSocketContender implements Contender {
 
             @Override
             public Connection accept() throws IOException {
-                return new SocketConnection(server.accept());
+                return new TcpContender.SocketConnection(server.accept());
             }
 
             @Override
@@ -61,33 +59,6 @@ public final class ViaSocketContender implements Contender {
     public Connection connect(String address) throws IOException {
         Socket s = new ViaSocketFactory(ViaContender.config(Path.of(address), PauserKind.BUSY), map())
                 .createSocket(InetAddress.getLoopbackAddress(), PORT);
-        return new SocketConnection(s);
-    }
-
-    private static final class SocketConnection implements Connection {
-        private final Socket socket;
-        private final InputStream in;
-        private final OutputStream out;
-
-        SocketConnection(Socket socket) throws IOException {
-            this.socket = socket;
-            this.in = socket.getInputStream();
-            this.out = socket.getOutputStream();
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            return in.read(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-        }
+        return new TcpContender.SocketConnection(s);
     }
 }
