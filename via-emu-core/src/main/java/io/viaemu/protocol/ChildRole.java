@@ -215,6 +215,8 @@ public final class ChildRole extends ConnectionEnd {
                 && (flags.get(Word.CLOSED_MASK) & FlagBlock.CLOSED_CLIENT) == 0) {
             if (!Processes.isAlive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START))) {
                 fail(ErrorCode.CLIENT_DIED, "client pid " + flags.get(Word.CLIENT_PID));
+            } else if (owner && heartbeatStale(Word.CLIENT_HEARTBEAT, now)) {
+                fail(ErrorCode.PEER_HUNG, "client heartbeat older than " + config.peerTimeout().toMillis() + " ms");
             } else if (!owner && !Processes.isAlive(parentPid, parentStart)
                     && (flags.get(Word.TRIGGERS_ENABLED) & Trigger.T2_PARENT_ABORT.bit()) == 0) {
                 fail(ErrorCode.PARENT_DIED, "parent pid " + parentPid + " died and T2 is off");

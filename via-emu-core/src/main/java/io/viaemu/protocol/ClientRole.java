@@ -75,6 +75,7 @@ public final class ClientRole extends ConnectionEnd {
         FlagBlock flags = FlagBlock.create(dir);
         flags.set(Word.CLIENT_START, Processes.currentStart());
         flags.set(Word.CLIENT_PID, Processes.currentPid());
+        flags.set(Word.CLIENT_HEARTBEAT, System.currentTimeMillis()); // a client stopped before its first tick is seen too
         flags.set(Word.STATE, ConnectionState.CONNECTING.code());
         flags.stamp(Word.AT_CONNECTED);
         Channel up = transport.open(Layout.upDir(dir));
@@ -277,6 +278,11 @@ public final class ClientRole extends ConnectionEnd {
                 }
             } else if (reconnected && !Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
                 fail(ErrorCode.CHILD_DIED, "child pid " + flags.get(Word.CHILD_PID));
+            } else if (!recoveryNeeded
+                    && heartbeatStale(reconnected ? Word.CHILD_HEARTBEAT : Word.PARENT_HEARTBEAT, now)) {
+                // alive but silent (stopped, or wedged): a dead peer is seen at once, a hung one only this way
+                fail(ErrorCode.PEER_HUNG, (reconnected ? "child" : "parent") + " heartbeat older than "
+                        + config.peerTimeout().toMillis() + " ms");
             }
         }
         if (work && handoverTaskQueued.compareAndSet(false, true)) {

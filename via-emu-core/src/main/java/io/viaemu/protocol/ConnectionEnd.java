@@ -312,11 +312,6 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         return b;
     }
 
-    /** True while an unconsumed part of a data document is held (under readLock). */
-    protected boolean hasPending() {
-        return pendingPos < pendingEnd;
-    }
-
     /** {index, bytes consumed} of the data document read last, index -1 if none (under readLock). */
     protected long[] consumedPosition() {
         return new long[] {pendingIndex, pendingIndex < 0 ? 0 : pendingPos - Messages.HEADER};

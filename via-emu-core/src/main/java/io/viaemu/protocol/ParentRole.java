@@ -360,6 +360,8 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
                 && (flags.get(Word.CLOSED_MASK) & FlagBlock.CLOSED_CLIENT) == 0) {
             if (!Processes.isAlive(clientPid, clientStart)) {
                 fail(ErrorCode.CLIENT_DIED, "client pid " + clientPid);
+            } else if (heartbeatStale(Word.CLIENT_HEARTBEAT, now)) {
+                fail(ErrorCode.PEER_HUNG, "client heartbeat older than " + config.peerTimeout().toMillis() + " ms");
             } else if (forked && flags.get(Word.TRIGGER_FIRED) == 0
                     && !Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
                 // the child is gone before any trigger: the parent simply keeps the connection
