@@ -13,6 +13,7 @@ import io.viaemu.testapp.HandoverServerMain;
 import io.viaemu.testapp.RecordingHandler;
 import io.viaemu.testapp.TestConfigs;
 import io.viaemu.testing.JvmProcess;
+import io.viaemu.testing.SeparateProcessTest;
 import io.viaemu.testing.TestDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -22,23 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A client that half-closes before the handover: its end of stream was read by the parent before the cut, and the
  * child must still see it after the copied bytes (or it would wait for input for ever).
  */
-class HalfCloseHandoverTest {
-    @TempDir
-    Path tmp;
-    JvmProcess server;
-
-    @AfterEach
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-        TestDirs.killProcessesMentioning(tmp);
-    }
-
+class HalfCloseHandoverTest extends SeparateProcessTest {
     @Test
     void endOfStreamSentBeforeTheHandoverReachesTheChildAfterTheCopies() throws Exception {
-        Path base = TestDirs.privateDir(tmp, "base");
-        Path out = Files.createDirectories(tmp.resolve("out"));
         server = JvmProcess.start(tmp.resolve("logs"), "server", List.of("-Dvia.test.out=" + out),
                 HandoverServerMain.class, base.toString(), "ep", "T1", "1", "T1", "3001", out.toString())
                 .awaitOutput("LISTENING", Duration.ofSeconds(60));

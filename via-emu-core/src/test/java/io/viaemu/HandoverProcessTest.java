@@ -16,6 +16,7 @@ import io.viaemu.testapp.HandoverServerMain;
 import io.viaemu.testapp.RecordingHandler;
 import io.viaemu.testapp.StreamingClientMain;
 import io.viaemu.testing.JvmProcess;
+import io.viaemu.testing.SeparateProcessTest;
 import io.viaemu.testing.TestDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,32 +29,11 @@ import org.junit.jupiter.api.io.TempDir;
  * by the bytes the child received must be exactly the client's stream, and the client must have received all the
  * parent's longs before any of the child's.
  */
-class HandoverProcessTest {
+class HandoverProcessTest extends SeparateProcessTest {
     private static final Duration STEP = Duration.ofSeconds(60);
 
-    @TempDir
-    Path tmp;
-    Path base;
-    Path out;
-    JvmProcess server;
-    JvmProcess client;
 
-    @BeforeEach
-    void dirs() throws IOException {
-        base = TestDirs.privateDir(tmp, "base");
-        out = Files.createDirectories(tmp.resolve("out"));
-    }
 
-    @AfterEach
-    void stop() {
-        if (client != null) {
-            client.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        TestDirs.killProcessesMentioning(base);
-    }
 
     @Test
     void t1ParentCloseHandsOverWithColdWorker() throws Exception {

@@ -38,6 +38,7 @@ import io.viaemu.testapp.RecordingHandler;
 import io.viaemu.testapp.SleepingMain;
 import io.viaemu.testapp.StreamingClientMain;
 import io.viaemu.testing.JvmProcess;
+import io.viaemu.testing.SeparateProcessTest;
 import io.viaemu.testing.TestDirs;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.Document;
@@ -49,30 +50,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Handovers that go wrong: a deaf client, a child that never starts, forged reconnections, a parent killed mid-way. */
-class HandoverFaultTest {
-    @TempDir
-    Path tmp;
-    Path base;
-    Path out;
-    JvmProcess server;
-    JvmProcess client;
+class HandoverFaultTest extends SeparateProcessTest {
 
-    @BeforeEach
-    void dirs() throws IOException {
-        base = TestDirs.privateDir(tmp, "base");
-        out = Files.createDirectories(tmp.resolve("out"));
-    }
 
-    @AfterEach
-    void stop() {
-        if (client != null) {
-            client.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        TestDirs.killProcessesMentioning(base);
-    }
 
     @Test
     void clientThatNeverConfirmsTheIntermissionFailsTheHandoverAfterTheTimeout() throws Exception {

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import io.viaemu.testapp.EchoServerMain;
 import io.viaemu.testapp.StreamingClientMain;
 import io.viaemu.testing.JvmProcess;
+import io.viaemu.testing.SeparateProcessTest;
 import io.viaemu.testing.TestDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -20,28 +21,16 @@ import org.junit.jupiter.api.io.TempDir;
  * A peer that is alive but answers nothing (here: stopped with SIGSTOP) is not noticed by the process check; its
  * heartbeat in the flag block goes stale, and after the peer timeout the server fails the connection with a reason.
  */
-class HungPeerTest {
-    @TempDir
-    Path tmp;
-    JvmProcess server;
-    JvmProcess client;
-
+class HungPeerTest extends SeparateProcessTest {
     @AfterEach
-    void stop() throws Exception {
+    void resumeClient() throws Exception {
         if (client != null) {
-            signal("CONT", client.pid());
-            client.close();
+            signal("CONT", client.pid()); // leave no stopped process behind if a kill below were to fail
         }
-        if (server != null) {
-            server.close();
-        }
-        TestDirs.killProcessesMentioning(tmp);
     }
 
     @Test
     void aStoppedClientIsFailedAfterThePeerTimeout() throws Exception {
-        Path base = TestDirs.privateDir(tmp, "base");
-        Path out = Files.createDirectories(tmp.resolve("out"));
         server = JvmProcess.start(tmp.resolve("logs"), "server", List.of(), EchoServerMain.class, base.toString(),
                 "echo").awaitOutput("LISTENING", Duration.ofSeconds(60));
         client = JvmProcess.start(tmp.resolve("logs"), "client", List.of(), StreamingClientMain.class,

@@ -25,6 +25,7 @@ import io.viaemu.testapp.FaultConfigs;
 import io.viaemu.testapp.FaultServerMain;
 import io.viaemu.testapp.StreamingClientMain;
 import io.viaemu.testing.JvmProcess;
+import io.viaemu.testing.SeparateProcessTest;
 import io.viaemu.testing.TestDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,33 +33,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** kill -9 of the client, of the child before it owns the connection and of the child that owns it. */
-class PeerDeathTest {
+class PeerDeathTest extends SeparateProcessTest {
     /** The housekeeper checks peers every ~10 ms; this bound leaves room for a loaded 2-core machine. */
     private static final long NOTICE_BOUND_MILLIS = 2_000;
 
-    @TempDir
-    Path tmp;
-    Path base;
-    Path out;
-    JvmProcess server;
-    JvmProcess client;
 
-    @BeforeEach
-    void dirs() throws IOException {
-        base = TestDirs.privateDir(tmp, "base");
-        out = Files.createDirectories(tmp.resolve("out"));
-    }
 
-    @AfterEach
-    void stop() {
-        if (client != null) {
-            client.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        TestDirs.killProcessesMentioning(base);
-    }
 
     @Test
     void clientKilledMidStreamFailsTheServersReceiveAndTheSweepDeletesTheDirectory() throws Exception {

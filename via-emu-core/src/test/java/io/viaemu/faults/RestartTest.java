@@ -25,6 +25,7 @@ import io.viaemu.testapp.FaultConfigs;
 import io.viaemu.testapp.FaultServerMain;
 import io.viaemu.testapp.StreamingClientMain;
 import io.viaemu.testing.JvmProcess;
+import io.viaemu.testing.SeparateProcessTest;
 import io.viaemu.testing.TestDirs;
 import io.viaemu.transport.Channel;
 import org.junit.jupiter.api.AfterEach;
@@ -35,28 +36,11 @@ import org.junit.jupiter.api.io.TempDir;
  * A server killed with its connections and workers, then started again on the same base directory: what the dead
  * run left must be cleaned at start (and not be mistaken for live connections or requests), and new clients work.
  */
-class RestartTest {
-    @TempDir
-    Path tmp;
-    Path base;
-    JvmProcess server;
-    JvmProcess client;
+class RestartTest extends SeparateProcessTest {
 
-    @AfterEach
-    void stop() {
-        if (client != null) {
-            client.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        TestDirs.killProcessesMentioning(base);
-    }
 
     @Test
     void restartedServerCleansWhatTheDeadRunLeftAndServesNewClients() throws Exception {
-        base = TestDirs.privateDir(tmp, "base");
-        Path out = Files.createDirectories(tmp.resolve("out"));
         Map<String, String> props = FaultConfigs.props("pool", "1"); // an idle worker too
         ViaConfig config = FaultConfigs.config(base, props);
         Path conns = base.resolve(EP).resolve("conn");
