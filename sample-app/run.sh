@@ -11,6 +11,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 jar="$here/target/via-emu-sample-app-0.1.0-SNAPSHOT.jar"
+# Spring Boot's extracted layout (the jar plus lib/*.jar): worker JVMs can then start from a class-data archive,
+# which the JVM builds from plain jar files only, not from the jars nested in a fat jar.
+extracted="$here/target/extracted"
 # The JVM options every via-emu process needs (Chronicle Queue maps files through JDK internals).
 jvm_args="$root/via-emu-core/src/main/resources/META-INF/via-emu/jvm.args"
 
@@ -18,6 +21,7 @@ build() {
     echo "building the sample (mvn package, tests skipped)..." >&2
     # Build output goes to stderr: a client's standard output carries the server's replies only.
     (cd "$root" && mvn -q -pl sample-app -am package -DskipTests) >&2
+    rm -rf "$extracted"
 }
 
 if [ "${1:-}" = "client" ]; then
@@ -29,6 +33,11 @@ elif [ ! -f "$jar" ] || [ -n "$(find "$root/pom.xml" "$root/via-emu-core/pom.xml
     # The server rebuilds when any source of the core, the starter or the sample is newer than the jar.
     build
 fi
+
+if [ ! -f "$extracted/$(basename "$jar")" ]; then
+    java -Djarmode=tools -jar "$jar" extract --destination "$extracted" >&2
+fi
+jar="$extracted/$(basename "$jar")"
 
 java_opts=("@$jvm_args")
 java_version=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')

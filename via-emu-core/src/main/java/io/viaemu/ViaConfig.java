@@ -31,6 +31,7 @@ public final class ViaConfig {
     private final int workerPoolSize;
     private final List<String> workerJvmOptions;
     private final List<String> workerCommand;
+    private final boolean workerClassDataSharing;
     private final boolean shutdownHook;
 
     private ViaConfig(Builder b) {
@@ -51,6 +52,7 @@ public final class ViaConfig {
         this.workerPoolSize = b.workerPoolSize;
         this.workerJvmOptions = List.copyOf(b.workerJvmOptions);
         this.workerCommand = b.workerCommand == null ? null : List.copyOf(b.workerCommand);
+        this.workerClassDataSharing = b.workerClassDataSharing;
         this.shutdownHook = b.shutdownHook;
     }
 
@@ -76,6 +78,7 @@ public final class ViaConfig {
         b.workerPoolSize = workerPoolSize;
         b.workerJvmOptions = workerJvmOptions;
         b.workerCommand = workerCommand;
+        b.workerClassDataSharing = workerClassDataSharing;
         b.shutdownHook = shutdownHook;
         return b;
     }
@@ -135,6 +138,12 @@ public final class ViaConfig {
     public List<String> workerCommand() { return workerCommand; }
 
     /**
+     * Whether cold worker JVMs start from a class-data archive an earlier worker wrote (CDS on JDK 17-23, the AOT
+     * cache on 24+), kept in {@code BASE/class-data}; needs the worker's class path to be jar files.
+     */
+    public boolean workerClassDataSharing() { return workerClassDataSharing; }
+
+    /**
      * Whether a server registers a JVM shutdown hook that closes it (handing forked connections over: T2). A
      * framework that closes the server in its own shutdown order (the Spring starter) turns it off.
      */
@@ -164,6 +173,7 @@ public final class ViaConfig {
         private int workerPoolSize = 0;
         private List<String> workerJvmOptions = List.of();
         private List<String> workerCommand;
+        private boolean workerClassDataSharing = true;
         private boolean shutdownHook = true;
 
         private Builder(Path baseDir) {
@@ -217,6 +227,8 @@ public final class ViaConfig {
             this.workerCommand = command == null ? null : List.copyOf(command);
             return this;
         }
+
+        public Builder workerClassDataSharing(boolean on) { this.workerClassDataSharing = on; return this; }
 
         public Builder shutdownHook(boolean install) { this.shutdownHook = install; return this; }
 

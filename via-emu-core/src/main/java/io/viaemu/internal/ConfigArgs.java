@@ -48,6 +48,7 @@ public final class ConfigArgs {
         a.add(arg("via.timeouts.child-start", millis(c.childStartTimeout())));
         a.add(arg("via.timeouts.poll-interval", millis(c.pollInterval())));
         a.add(arg("via.timeouts.peer", millis(c.peerTimeout())));
+        a.add(arg("via.worker.class-data-sharing", c.workerClassDataSharing()));
         return a;
     }
 
@@ -89,6 +90,9 @@ public final class ConfigArgs {
         if (m.containsKey("via.timeouts.child-start")) b.childStartTimeout(duration(m.get("via.timeouts.child-start")));
         if (m.containsKey("via.timeouts.poll-interval")) b.pollInterval(duration(m.get("via.timeouts.poll-interval")));
         if (m.containsKey("via.timeouts.peer")) b.peerTimeout(duration(m.get("via.timeouts.peer")));
+        if (m.containsKey("via.worker.class-data-sharing")) {
+            b.workerClassDataSharing(Boolean.parseBoolean(m.get("via.worker.class-data-sharing")));
+        }
         return b.build();
     }
 

@@ -68,7 +68,8 @@ public final class WorkerLauncher {
         Files.write(log, new byte[0]); // the redirect keeps an existing file's mode: make it owner-only first
         FilePermissions.makePrivate(log);
         ClassDataSharing sharing = new ClassDataSharing(config.baseDir(), Runtime.version().feature());
-        Optional<ClassDataSharing.Plan> plan = sharing.plan(jvmOptions(config, true), program(config), workerId);
+        Optional<ClassDataSharing.Plan> plan = config.workerClassDataSharing()
+                ? sharing.plan(jvmOptions(config, true), program(config), workerId) : Optional.empty();
         ProcessBuilder pb = new ProcessBuilder(command(config, endpoint, workerId,
                 plan.map(x -> x.jvmOptions).orElse(List.of())));
         // Who the parent is, exactly (pid and start time): ProcessHandle.parent() in the worker would name init if

@@ -78,6 +78,7 @@ public class ViaProperties {
                 .peerTimeout(timeouts.peer)
                 .workerPoolSize(worker.poolSize)
                 .workerJvmOptions(worker.jvmOptions)
+                .workerClassDataSharing(worker.classDataSharing)
                 // Spring closes the servers in its own shutdown order (stop accepting, then close = T2 handover)
                 .shutdownHook(false);
     }
@@ -302,8 +303,22 @@ public class ViaProperties {
         /** Extra JVM options of worker processes (the channel's own options are always added). */
         private List<String> jvmOptions = new ArrayList<>();
 
+        /**
+         * Cold worker JVMs start from a class-data archive an earlier worker wrote (CDS on JDK 17-23, the AOT cache on
+         * 24+) in BASE/class-data. Needs the application run from jar files (Spring Boot's extracted layout).
+         */
+        private boolean classDataSharing = true;
+
         /** Set by the worker launcher, only in worker JVMs: the application then serves one forked connection. */
         private String id;
+
+        public boolean isClassDataSharing() {
+            return classDataSharing;
+        }
+
+        public void setClassDataSharing(boolean classDataSharing) {
+            this.classDataSharing = classDataSharing;
+        }
 
         public int getPoolSize() {
             return poolSize;

@@ -1,0 +1,61 @@
+package io.viaemu.bench.handover;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+import io.viaemu.ViaClient;
+import io.viaemu.ViaConfig;
+import io.viaemu.ViaConnection;
+import io.viaemu.protocol.FlagBlock;
+
+/**
+ * Cold EMU_FORK as a user of a forking endpoint sees it: against a running server whose endpoint forks every
+ * connection to a worker JVM started for it (pool size 0; the sample's {@code chat}), the time from connect to the
+ * first reply line, which the worker sends. That is the worker JVM's start (application included), the handover
+ * and one round trip; the last two take milliseconds. Each connection waits for the previous worker to exit, so
+ * one JVM starts at a time.
+ *
+ * <p>Usage: {@code ColdForkBench BASE_DIR ENDPOINT RUNS}; prints each run and the median in milliseconds.
+ */
+public final class ColdForkBench {
+    public static void main(String[] args) throws Exception {
+        Path base = Path.of(args[0]);
+        String endpoint = args[1];
+        int runs = Integer.parseInt(args[2]);
+        ViaConfig config = ViaConfig.builder(base).connectTimeout(Duration.ofSeconds(30)).build();
+        List<Double> millis = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            long start = System.nanoTime();
+            long worker;
+            try (ViaConnection c = ViaClient.connect(config, endpoint)) {
+                c.outputStream().write("ping\n".getBytes(StandardCharsets.UTF_8));
+                c.setReadTimeout(60_000);
+                String reply = new BufferedReader(new InputStreamReader(c.inputStream(), StandardCharsets.UTF_8))
+                        .readLine();
+                double ms = (System.nanoTime() - start) / 1e6;
+                if (reply == null) {
+                    throw new IllegalStateException("no reply on run " + i);
+                }
+                millis.add(ms);
+                System.out.printf("run %d: %.0f ms (%s)%n", i, ms, reply);
+                worker = FlagBlock.openReadOnly(base.resolve(endpoint).resolve("conn").resolve(c.id()))
+                        .get(FlagBlock.Word.CHILD_PID);
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (ProcessHandle.of(worker).map(ProcessHandle::isAlive).orElse(false)
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(10); // its exit may write the class-data archive; the next run must not overlap it
+            }
+        }
+        List<Double> sorted = new ArrayList<>(millis);
+        Collections.sort(sorted);
+        System.out.printf("median %.0f ms over %d runs (min %.0f, max %.0f)%n", sorted.get(sorted.size() / 2),
+                sorted.size(), sorted.get(0), sorted.get(sorted.size() - 1));
+    }
+}
