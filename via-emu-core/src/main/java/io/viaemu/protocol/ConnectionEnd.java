@@ -414,7 +414,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     private void checkSendable() throws IOException {
         if (closed) {
-            throw new ViaException("connection " + id + " is closed");
+            throw closedException();
         }
         checkUsable(); // first: fail() shuts the output too, and the failure is what the caller must learn
         if (outputShut) {
@@ -444,8 +444,13 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             throw new ViaException("connection " + id + " failed: " + flags.error().description());
         }
         if (closed) {
-            throw new ViaException("connection " + id + " is closed");
+            throw closedException();
         }
+    }
+
+    /** What I/O on this end throws once it is closed; a role whose end was taken over says so instead. */
+    protected IOException closedException() {
+        return new ViaException("connection " + id + " is closed");
     }
 
     /**
