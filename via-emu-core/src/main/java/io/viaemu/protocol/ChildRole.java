@@ -245,6 +245,10 @@ public final class ChildRole extends ConnectionEnd {
                 closed = true;
                 releaseResources();
                 log.info("connection {} child: closed before owning the connection", id);
+                if (!Processes.isAlive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START))
+                        && !Processes.isAlive(parentPid, parentStart)) {
+                    deleteDirectory(); // client and parent died without closing: this child is the last one
+                }
             }
             return;
         }

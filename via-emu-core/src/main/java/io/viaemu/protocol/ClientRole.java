@@ -16,6 +16,7 @@ import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ListenChannels;
 import io.viaemu.internal.Processes;
+import io.viaemu.internal.StaleConnections;
 import io.viaemu.protocol.FlagBlock.Intermission;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
@@ -65,6 +66,8 @@ public final class ClientRole extends ConnectionEnd {
 
     /** Creates the connection's queues and flag block, asks the endpoint's server, and waits for its grant. */
     public static ClientRole connect(ViaConfig config, Transport transport, String endpoint) throws IOException {
+        // connections (of any endpoint) whose processes all died: no server of theirs may ever come to delete them
+        StaleConnections.sweepOtherEndpointsSoon(config, null);
         if (EndpointLock.ownerPid(Layout.endpointDir(config.baseDir(), endpoint)) < 0) {
             throw new ViaRefusedException("connection refused: no server listens on endpoint '" + endpoint
                     + "' under " + config.baseDir());
