@@ -20,7 +20,7 @@ import io.viaemu.internal.EndpointLock;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
-import io.viaemu.internal.Processes;
+import io.viaemu.internal.StaleConnections;
 import io.viaemu.protocol.ConnectionState;
 import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
@@ -62,6 +62,9 @@ public final class ViaServer implements Closeable {
     private final Thread shutdownHook;
     private final Housekeeper.Task sweeper = this::sweep;
     private long nextSweep;
+    /** The other endpoints of the base directory are swept less often: their own servers, if any, sweep them. */
+    private static final long FOREIGN_SWEEP_INTERVAL_MILLIS = 30_000;
+    private long nextForeignSweep;
     private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.List<HandoverListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -75,6 +78,8 @@ public final class ViaServer implements Closeable {
         FilePermissions.checkPrivate(config.baseDir());
         this.endpointLock = EndpointLock.acquire(Layout.endpointDir(config.baseDir(), endpoint), endpoint);
         cleanStaleConnections();
+        StaleConnections.sweepOtherEndpoints(config, endpoint); // endpoints whose server may never run again
+        nextForeignSweep = System.currentTimeMillis() + FOREIGN_SWEEP_INTERVAL_MILLIS;
         this.listen = transport.open(Layout.listenDir(config.baseDir(), endpoint));
         this.workers = new WorkerPool(config, transport, endpoint, launcher);
         workers.cleanStaleWorkerDirectories(); // before start(): none of them is ours
@@ -323,56 +328,15 @@ public final class ViaServer implements Closeable {
         } catch (IOException e) {
             log.warn("sweep of {} failed: {}", endpoint, e.toString());
         }
+        if (now >= nextForeignSweep) {
+            nextForeignSweep = now + FOREIGN_SWEEP_INTERVAL_MILLIS;
+            StaleConnections.sweepOtherEndpoints(config, endpoint);
+        }
         return true;
     }
 
     private void cleanStaleConnections() throws IOException {
-        Path dir = Layout.connectionsDir(config.baseDir(), endpoint);
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        long now = System.currentTimeMillis();
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) s::iterator) {
-                if (connections.containsKey(p.getFileName().toString())) {
-                    continue;
-                }
-                if (isStale(p, now)) {
-                    log.info("endpoint '{}': deleting stale connection directory {}", endpoint, p.getFileName());
-                    FilePermissions.deleteTree(p);
-                }
-            }
-        }
-    }
-
-    private boolean isStale(Path connDir, long now) {
-        FlagBlock f;
-        try {
-            f = FlagBlock.openReadOnly(connDir);
-        } catch (IOException e) {
-            f = null;
-        }
-        if (f == null || f.get(Word.CLIENT_PID) == 0) {
-            // no (whole) flag block, or no client pid in it yet: a client creating it now (FlagBlock.create
-            // writes the magic word before the client writes its pid), or one that died doing so if it is old
-            try {
-                return now - Files.getLastModifiedTime(connDir).toMillis() > config.connectTimeout().toMillis();
-            } catch (IOException gone) {
-                return false;
-            }
-        }
-        // Only called for directories not in `connections`: if this process is the parent, it has released the
-        // connection and does not use it any more, so it does not keep the directory alive.
-        long parentPid = f.get(Word.PARENT_PID);
-        boolean anyAlive = Processes.isAlive(f.get(Word.CLIENT_PID), f.get(Word.CLIENT_START))
-                || (parentPid != Processes.currentPid() && Processes.isAlive(parentPid, f.get(Word.PARENT_START)))
-                || Processes.isAlive(f.get(Word.CHILD_PID), f.get(Word.CHILD_START));
-        long closedAt = f.get(Word.AT_CLOSED);
-        boolean ended = f.state().isTerminal() || (f.get(Word.CLOSED_MASK) & FlagBlock.CLOSED_CLIENT) != 0;
-        if (ended && closedAt != 0 && now - closedAt <= config.retention().toMillis()) {
-            return false; // kept for inspection (the actuator) until its retention is over
-        }
-        return !anyAlive || (f.state() == ConnectionState.CLOSED && closedAt != 0);
+        StaleConnections.sweepEndpoint(config, endpoint, true, connections::containsKey);
     }
 
     private void closeQuietly() {
@@ -418,6 +382,12 @@ public final class ViaServer implements Closeable {
             Thread.currentThread().interrupt();
         }
         listen.close();
+        try {
+            // the last look: connections released and then left by peers that died meanwhile
+            cleanStaleConnections();
+        } catch (IOException e) {
+            log.warn("sweep of {} at close failed: {}", endpoint, e.toString());
+        }
         endpointLock.close();
         log.info("via-emu server of endpoint '{}' closed", endpoint);
     }

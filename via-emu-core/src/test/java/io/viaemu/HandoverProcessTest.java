@@ -59,12 +59,14 @@ class HandoverProcessTest extends SeparateProcessTest {
         assertHandedOver(Trigger.T3_CHILD_RECEIVE, false); // whether a document is half read then is chance
         assertThat(server.output()).contains("SECOND-TRIGGERS-IGNORED");
         assertThat(server.output().split("fired; handing over", -1)).hasSize(2); // exactly one handover
+        assertThat(server.output()).contains("SEND-AFTER-HANDOVER ConnectionHandedOverException");
     }
 
     @Test
     void t4ChildSendHandsOver() throws Exception {
         run("T4", "T4", 1, true);
         assertHandedOver(Trigger.T4_CHILD_SEND, false); // whether a document is half read then is chance
+        assertThat(server.output()).contains("SEND-AFTER-HANDOVER ConnectionHandedOverException");
     }
 
     @Test

@@ -70,6 +70,7 @@ public final class ChildRole extends ConnectionEnd {
             return "wrong token";
         }
         boolean requested = flags.get(Word.P) != 0;
+        // dead means gone or a zombie; a stopped or wedged parent is alive and could resume: no takeover from it
         boolean parentDead = !Processes.isAlive(parentPid, parentStart);
         boolean t2 = (flags.get(Word.TRIGGERS_ENABLED) & Trigger.T2_PARENT_ABORT.bit()) != 0;
         if (requested && nonce != flags.get(Word.NONCE) && !(parentDead && t2)) {
@@ -244,6 +245,10 @@ public final class ChildRole extends ConnectionEnd {
                 closed = true;
                 releaseResources();
                 log.info("connection {} child: closed before owning the connection", id);
+                if (!Processes.isAlive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START))
+                        && !Processes.isAlive(parentPid, parentStart)) {
+                    deleteDirectory(); // client and parent died without closing: this child is the last one
+                }
             }
             return;
         }

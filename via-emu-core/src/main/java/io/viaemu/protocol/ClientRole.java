@@ -16,6 +16,7 @@ import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ListenChannels;
 import io.viaemu.internal.Processes;
+import io.viaemu.internal.StaleConnections;
 import io.viaemu.protocol.FlagBlock.Intermission;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
@@ -65,6 +66,8 @@ public final class ClientRole extends ConnectionEnd {
 
     /** Creates the connection's queues and flag block, asks the endpoint's server, and waits for its grant. */
     public static ClientRole connect(ViaConfig config, Transport transport, String endpoint) throws IOException {
+        // connections (of any endpoint) whose processes all died: no server of theirs may ever come to delete them
+        StaleConnections.sweepOtherEndpointsSoon(config, null);
         if (EndpointLock.ownerPid(Layout.endpointDir(config.baseDir(), endpoint)) < 0) {
             throw new ViaRefusedException("connection refused: no server listens on endpoint '" + endpoint
                     + "' under " + config.baseDir());
@@ -280,7 +283,12 @@ public final class ClientRole extends ConnectionEnd {
                 fail(ErrorCode.CHILD_DIED, "child pid " + flags.get(Word.CHILD_PID));
             } else if (!recoveryNeeded
                     && heartbeatStale(reconnected ? Word.CHILD_HEARTBEAT : Word.PARENT_HEARTBEAT, now)) {
-                // alive but silent (stopped, or wedged): a dead peer is seen at once, a hung one only this way
+                // Alive but silent (stopped, or wedged): a dead peer is seen at once, a hung one only this way.
+                // A silent parent is never handed over from (no T2 recovery): it could resume and append to the
+                // down queue or consume the up queue at any moment, and two writers or readers of one stream is
+                // what the handover exists to prevent. Killing it first is not ours to decide (a debugger, job
+                // control or a long GC pause stop processes too), so the connection fails for all three instead.
+                // A zombie is dead, not silent: Processes says so, and T2 recovery runs above.
                 fail(ErrorCode.PEER_HUNG, (reconnected ? "child" : "parent") + " heartbeat older than "
                         + config.peerTimeout().toMillis() + " ms");
             }

@@ -414,7 +414,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     private void checkSendable() throws IOException {
         if (closed) {
-            throw new ViaException("connection " + id + " is closed");
+            throw closedException();
         }
         checkUsable(); // first: fail() shuts the output too, and the failure is what the caller must learn
         if (outputShut) {
@@ -444,8 +444,13 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             throw new ViaException("connection " + id + " failed: " + flags.error().description());
         }
         if (closed) {
-            throw new ViaException("connection " + id + " is closed");
+            throw closedException();
         }
+    }
+
+    /** What I/O on this end throws once it is closed; a role whose end was taken over says so instead. */
+    protected IOException closedException() {
+        return new ViaException("connection " + id + " is closed");
     }
 
     /**
@@ -541,20 +546,66 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         outbound.close();
     }
 
+    /**
+     * After this end closed: the last live process of the connection deletes its directory. That is this one if
+     * the other end closed too or is dead (it died without closing: halt, crash, kill -9). Otherwise the other end
+     * still runs and may close (then it deletes) or die: a {@link ClosedEndWatch} looks for the latter, so that a
+     * peer dying after this end closed leaves nothing behind while this process lives.
+     */
     protected void deleteIfBothClosed() {
+        if (bothClosed() || !peerAlive()) {
+            deleteDirectory();
+        } else {
+            Housekeeper.get(config.pollInterval().toNanos()).add(new ClosedEndWatch());
+        }
+    }
+
+    private boolean bothClosed() {
         long mask = flags.get(Word.CLOSED_MASK);
-        boolean bothClosed = (mask & (FlagBlock.CLOSED_CLIENT | FlagBlock.CLOSED_SERVER))
+        return (mask & (FlagBlock.CLOSED_CLIENT | FlagBlock.CLOSED_SERVER))
                 == (FlagBlock.CLOSED_CLIENT | FlagBlock.CLOSED_SERVER);
-        if (bothClosed || flags.state() == ConnectionState.FAILED && !peerAlive()) {
-            flags.advance(ConnectionState.CLOSED);
-            flags.stamp(Word.AT_CLOSED);
-            if (config.retention().isZero()) {
-                try {
-                    FilePermissions.deleteTree(dir);
-                } catch (IOException e) {
-                    log.warn("could not delete {}: {}", dir, e.toString());
-                }
+    }
+
+    /** Marks the connection closed and deletes its directory, or leaves it to the sweep while retention lasts. */
+    protected void deleteDirectory() {
+        flags.advance(ConnectionState.CLOSED);
+        flags.stamp(Word.AT_CLOSED);
+        if (config.retention().isZero()) {
+            try {
+                FilePermissions.deleteTree(dir);
+            } catch (IOException e) {
+                log.warn("could not delete {}: {}", dir, e.toString());
             }
+        }
+    }
+
+    /**
+     * Housekeeping of an end that closed while its peer had not: deletes the directory if the peer dies without
+     * closing, and ends when the peer closes (its close deletes) or the directory is gone.
+     */
+    private final class ClosedEndWatch implements Housekeeper.Task {
+        private long nextCheck;
+
+        @Override
+        public boolean tick(long now) {
+            if (now < nextCheck) {
+                return true;
+            }
+            nextCheck = now + 10; // a liveness check reads /proc
+            if (bothClosed() || !java.nio.file.Files.exists(dir)) {
+                return false;
+            }
+            if (!peerAlive()) {
+                log.debug("connection {} ({}): the peer died after this end closed; deleting {}", id, role(), dir);
+                deleteDirectory();
+                return false;
+            }
+            return true;
+        }
+
+        @Override
+        public String toString() {
+            return "ClosedEndWatch{" + id + ", " + role() + "}";
         }
     }
 

@@ -311,6 +311,19 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         return handedOver;
     }
 
+    /**
+     * After a handover this end is closed (released) too; its send() must say why, like its receive() does: the
+     * caller (the starter's dispatcher) tells "handed over" from "closed" by the exception's type.
+     */
+    @Override
+    protected IOException closedException() {
+        if (handedOver) {
+            return new ConnectionHandedOverException("connection " + id + " was handed over to child pid "
+                    + flags.get(Word.CHILD_PID));
+        }
+        return super.closedException();
+    }
+
     @Override
     protected void onConsumed(long index, long offset) {
         if (recordConsumption) {

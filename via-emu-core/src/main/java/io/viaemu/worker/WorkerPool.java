@@ -42,7 +42,7 @@ public final class WorkerPool implements Closeable {
 
     /** Starts the idle workers (asynchronously: they get ready in the background). */
     public synchronized void start() throws IOException {
-        while (idle.size() < config.workerPoolSize()) {
+        while (!closed && idle.size() < config.workerPoolSize()) { // a refill racing close() starts none
             idle.add(launch());
         }
     }
@@ -146,12 +146,37 @@ public final class WorkerPool implements Closeable {
         return (int) idle.stream().filter(Worker::isReady).count();
     }
 
-    /** Stops the idle workers; workers serving connections go on. */
+    /** How long {@link #close()} waits for killed idle workers to be gone before it deletes their directories. */
+    private static final long IDLE_WORKER_EXIT_MILLIS = 5_000;
+
+    /**
+     * Stops the idle workers and deletes their directories (ready file, inbox queue); workers serving connections
+     * go on. An idle worker serves nobody and holds nothing another process needs, so it is killed rather than asked;
+     * its directory is deleted once it is dead, since a worker deletes its own only when it ends normally, and the
+     * sweep that would otherwise find it stops with this server.
+     */
     @Override
     public synchronized void close() {
         closed = true;
         for (Worker w : idle) {
             w.kill();
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(IDLE_WORKER_EXIT_MILLIS);
+        for (Worker w : idle) {
+            while (w.isAlive() && System.nanoTime() - deadline < 0) {
+                sleepMillis(1);
+            }
+            Path dir = Layout.workerDir(config.baseDir(), endpoint, w.id());
+            if (w.isAlive()) {
+                log.warn("idle worker {} did not exit within {} ms of SIGKILL; leaving {} to the next sweep", w,
+                        IDLE_WORKER_EXIT_MILLIS, dir);
+                continue;
+            }
+            try {
+                FilePermissions.deleteTree(dir);
+            } catch (IOException e) {
+                log.warn("could not delete the directory of idle worker {}: {}", w, e.toString());
+            }
         }
         idle.clear();
     }

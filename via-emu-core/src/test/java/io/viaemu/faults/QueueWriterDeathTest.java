@@ -18,14 +18,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A process killed in the middle of appending to a shared queue (listen queue, inbox, a connection's down queue
- * at the handover) dies holding the queue's write lock. The other writers must get the lock back quickly, well
- * within the protocol's timeouts (the child's GRANT must reach the client within the handover timeout), and the
- * half-written document must never reach a reader.
+ * A process killed in the middle of appending to a shared queue (listen queue, inbox, a connection's queues at the
+ * handover: the parent's COPY or INTERMISSION_REQUEST) dies holding the queue's write lock. The other writers must
+ * get the lock back as soon as the holder is known dead (the target is under 50 ms; Chronicle itself forces it only
+ * after its timeout, which stalled them about 3 s), whether they start appending after the death or were already
+ * waiting for the lock when it came; and the half-written document must never reach a reader.
  */
 class QueueWriterDeathTest {
-    /** Well within the handover timeout the tests use (5 s), so a handover survives it. */
-    private static final long RECOVERY_BOUND_MILLIS = 4_000;
+    /**
+     * Generous for a loaded 2-core machine (the recovery itself takes about a millisecond), and far below the ~3 s
+     * Chronicle's own timeout gives.
+     */
+    private static final long RECOVERY_BOUND_MILLIS = 1_000;
 
     @TempDir
     Path tmp;
@@ -47,19 +51,58 @@ class QueueWriterDeathTest {
             long tookMillis = (System.nanoTime() - t0) / 1_000_000;
             System.out.println("append after the lock holder's death took " + tookMillis + " ms");
             assertThat(tookMillis).as("append after a writer died holding the lock").isLessThan(RECOVERY_BOUND_MILLIS);
-            List<String> docs = new ArrayList<>();
-            try (ChannelReader r = channel.reader()) {
-                Document d = new Document(64);
-                while (r.next(d)) {
-                    docs.add(java.util.Arrays.toString(java.util.Arrays.copyOf(d.bytes(), d.length())));
-                }
-            }
-            assertThat(docs).as("the half-written document is not read").containsExactly("[1, 5, 1]", "[1, 5, 2]");
+            assertThat(documents(channel)).as("the half-written document is not read")
+                    .containsExactly("[1, 5, 1]", "[1, 5, 2]");
         } finally {
             if (writer != null) {
                 writer.close();
             }
             channel.close();
         }
+    }
+
+    @Test
+    void writerWaitingForTheLockWhenItsHolderIsKilledGetsItAtOnce() throws Exception {
+        Path base = TestDirs.privateDir(tmp, "base");
+        Path dir = base.resolve("q");
+        ViaConfig config = ViaConfig.builder(base).build();
+        Channel channel = Faults.rawChannel(config, dir);
+        JvmProcess writer = null;
+        try {
+            Faults.appendRaw(channel, Faults.bytes(1, 5, 1));
+            writer = JvmProcess.start(tmp.resolve("logs"), "writer", List.of(), LockHoldingWriterMain.class,
+                    dir.toString(), config.rollCycle()).awaitOutput("HOLDING", STEP);
+            java.util.concurrent.CompletableFuture<Long> appended = java.util.concurrent.CompletableFuture
+                    .supplyAsync(() -> {
+                        Faults.appendRaw(channel, Faults.bytes(1, 5, 2)); // waits for the lock the writer holds
+                        return System.nanoTime();
+                    });
+            Thread.sleep(300); // our append is waiting for the lock now
+            assertThat(appended).as("an append while a live writer holds the lock waits").isNotDone();
+            long killedAt = System.nanoTime();
+            writer.kill9();
+            long doneAt = appended.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            long stallMillis = (doneAt - killedAt) / 1_000_000;
+            System.out.println("waiting append completed " + stallMillis + " ms after the lock holder's kill -9");
+            assertThat(stallMillis).as("stall of a waiting append after the holder's death")
+                    .isLessThan(RECOVERY_BOUND_MILLIS);
+            assertThat(documents(channel)).containsExactly("[1, 5, 1]", "[1, 5, 2]");
+        } finally {
+            if (writer != null) {
+                writer.close();
+            }
+            channel.close();
+        }
+    }
+
+    private static List<String> documents(Channel channel) {
+        List<String> docs = new ArrayList<>();
+        try (ChannelReader r = channel.reader()) {
+            Document d = new Document(64);
+            while (r.next(d)) {
+                docs.add(java.util.Arrays.toString(java.util.Arrays.copyOf(d.bytes(), d.length())));
+            }
+        }
+        return docs;
     }
 }

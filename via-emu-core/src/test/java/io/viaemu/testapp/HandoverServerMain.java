@@ -61,6 +61,17 @@ public final class HandoverServerMain {
                     } catch (ConnectionHandedOverException e) {
                         System.out.println("HANDED_OVER_BY_CHILD " + e.getMessage());
                     }
+                    // once the handover completed (the server released the connection), a send must say why too
+                    long releasedBy = System.nanoTime() + 30_000_000_000L;
+                    while (server.connections().contains(c) && System.nanoTime() < releasedBy) {
+                        Thread.sleep(5);
+                    }
+                    try {
+                        c.send(new byte[8]);
+                        System.out.println("SEND-AFTER-HANDOVER succeeded");
+                    } catch (java.io.IOException e) {
+                        System.out.println("SEND-AFTER-HANDOVER " + e.getClass().getSimpleName() + ": " + e.getMessage());
+                    }
                     c.close();
                     c.abort();
                     System.out.println("SECOND-TRIGGERS-IGNORED handedOver=" + c.isHandedOver());

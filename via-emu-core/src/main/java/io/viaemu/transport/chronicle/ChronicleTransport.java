@@ -7,12 +7,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
+import io.viaemu.internal.FilePermissions;
+import io.viaemu.internal.Processes;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
 import io.viaemu.transport.Transport;
-import io.viaemu.internal.FilePermissions;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
@@ -21,8 +25,13 @@ import net.openhft.chronicle.queue.RollCycles;
 import net.openhft.chronicle.queue.impl.StoreFileListener;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.queue.impl.single.TableStoreWriteLock;
 import net.openhft.chronicle.queue.rollcycles.TestRollCycles;
+import net.openhft.chronicle.threads.Pauser;
+import net.openhft.chronicle.threads.TimingPauser;
 import net.openhft.chronicle.wire.DocumentContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link Transport} over Chronicle Queue: each channel is a {@link SingleChronicleQueue} in its own directory,
@@ -64,8 +73,16 @@ public final class ChronicleTransport implements Transport {
         return new ChronicleChannel(directory, rollCycle, blockSize);
     }
 
-    /** How long an appender waits for a queue's write lock before checking whether its holder died. */
+    /**
+     * Chronicle's own timeout for a queue's write lock (it waits 1.5 times this, then forces the lock). Only a
+     * fallback now: a waiting appender takes the lock back from a dead holder itself ({@link DeadHolderRecovery})
+     * within about a millisecond of noticing the death; Chronicle's timeout is left for what that cannot see (a
+     * holder's pid reused by a new process before anyone looked).
+     */
     static final long LOCK_TIMEOUT_MILLIS = 2_000;
+
+    /** How often a thread waiting in Chronicle (for the write lock, mostly) looks whether the lock's holder died. */
+    static final long HOLDER_CHECK_INTERVAL_NANOS = 1_000_000;
 
     static final class ChronicleChannel implements Channel {
         private final Path directory;
@@ -75,19 +92,24 @@ public final class ChronicleTransport implements Transport {
         private final Map<Integer, File> filesByCycle = new ConcurrentSkipListMap<>();
         private ExcerptAppender appender;
         private int reclaimedBelow = Integer.MIN_VALUE;
+        /** Made the first time a writer waits for the lock; guarded by this channel. */
+        private volatile DeadHolderRecovery lockRecovery;
+        private boolean closed;
 
         ChronicleChannel(Path directory, RollCycle rollCycle, long blockSize) {
             this.directory = directory;
             this.rollCycle = rollCycle;
-            this.queue = SingleChronicleQueueBuilder.binary(directory)
+            SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(directory);
+            Supplier<TimingPauser> chroniclePausers = builder.pauserSupplier(); // Chronicle's default
+            this.queue = builder
                     .rollCycle(rollCycle)
                     .blockSize(blockSize)
                     // A writer killed while appending leaves the queue's write lock held. Chronicle takes it back
                     // from a dead holder only when this timeout expires (default 10 s, ~15 s in practice: longer
-                    // than the handover and connect timeouts), so every other writer of the queue stalls that long.
-                    // A live holder keeps the lock for one document copy (sub-millisecond). 2 s (~3 s in practice)
-                    // keeps the stall after a death well inside the handover timeout while leaving a loaded
-                    // machine slack where Chronicle uses the same timeout (a cycle file another process creates).
+                    // than the handover and connect timeouts), so every other writer of the queue stalled that
+                    // long. Its waiting threads pause in these pausers, which free the lock as soon as its holder
+                    // is dead (see DeadHolderRecovery); the timeout stays as the last resort.
+                    .pauserSupplier(() -> new HolderWatchingPauser(chroniclePausers.get(), this))
                     .timeoutMS(LOCK_TIMEOUT_MILLIS)
                     .storeFileListener(new StoreFileListener() {
                         @Override
@@ -173,12 +195,131 @@ public final class ChronicleTransport implements Transport {
             }
         }
 
+        /**
+         * Frees the queue's write lock if the process holding it is dead (a zombie included); called by threads
+         * waiting in Chronicle, at most every {@link #HOLDER_CHECK_INTERVAL_NANOS} each.
+         */
+        void recoverLockOfDeadHolder() {
+            DeadHolderRecovery r = lockRecovery;
+            if (r == null) {
+                synchronized (this) {
+                    if (closed) {
+                        return;
+                    }
+                    r = lockRecovery;
+                    if (r == null) {
+                        try {
+                            r = lockRecovery = new DeadHolderRecovery(queue);
+                        } catch (RuntimeException e) {
+                            // the queue is closing, or its table store unreadable: Chronicle's timeout still applies
+                            return;
+                        }
+                    }
+                }
+            }
+            r.recoverIfHolderDead();
+        }
+
         @Override
         public void close() {
             if (appender != null) {
                 appender.close();
             }
+            synchronized (this) {
+                closed = true;
+                if (lockRecovery != null) {
+                    lockRecovery.close();
+                }
+            }
             queue.close();
+        }
+    }
+
+    /**
+     * The queue's write lock as Chronicle keeps it: the value under {@code chronicle.write.lock} in the queue's
+     * metadata table store, the holder's pid while held and {@link #UNLOCKED} when free (the same value its
+     * appenders CAS). Chronicle offers {@code forceUnlockIfProcessIsDead()}, but it takes a process to be alive while
+     * /proc/PID exists, which a zombie's does (a killed parent whose own parent does not reap it); so the holder is
+     * judged by {@link Processes}, and the lock is freed with Chronicle's {@code forceUnlock(holder)}, a CAS from
+     * exactly the dead holder's value: a live process that took the lock meanwhile keeps it.
+     */
+    static final class DeadHolderRecovery extends TableStoreWriteLock {
+        private static final Logger log = LoggerFactory.getLogger(ChronicleTransport.class);
+
+        DeadHolderRecovery(SingleChronicleQueue queue) {
+            super(queue.metaStore(), Pauser::balanced, LOCK_TIMEOUT_MILLIS); // never locks: the pauser is unused
+        }
+
+        void recoverIfHolderDead() {
+            long holder = lockedBy();
+            if (holder == UNLOCKED || (int) holder == (int) PID) {
+                return; // free, or this process's own (another thread of ours appends)
+            }
+            if (Processes.isAlive((int) holder, 0)) {
+                return;
+            }
+            forceUnlock(holder);
+            log.warn("took the write lock of queue {} back from pid {}, which died holding it", path, (int) holder);
+        }
+    }
+
+    /**
+     * Chronicle's pauser for a queue's waits (the write lock's above all) that also looks, every millisecond of
+     * waiting, whether the lock's holder died; everything else is the wrapped pauser's.
+     */
+    static final class HolderWatchingPauser implements TimingPauser {
+        private final TimingPauser delegate;
+        private final ChronicleChannel channel;
+        private long nextCheck = System.nanoTime();
+
+        HolderWatchingPauser(TimingPauser delegate, ChronicleChannel channel) {
+            this.delegate = delegate;
+            this.channel = channel;
+        }
+
+        private void checkHolder() {
+            long now = System.nanoTime();
+            if (now - nextCheck >= 0) {
+                nextCheck = now + HOLDER_CHECK_INTERVAL_NANOS;
+                channel.recoverLockOfDeadHolder();
+            }
+        }
+
+        @Override
+        public void pause(long timeout, TimeUnit timeUnit) throws TimeoutException {
+            checkHolder();
+            delegate.pause(timeout, timeUnit);
+        }
+
+        @Override
+        public void pause() {
+            checkHolder();
+            delegate.pause();
+        }
+
+        @Override
+        public void reset() {
+            delegate.reset();
+        }
+
+        @Override
+        public void unpause() {
+            delegate.unpause();
+        }
+
+        @Override
+        public long timePaused() {
+            return delegate.timePaused();
+        }
+
+        @Override
+        public long countPaused() {
+            return delegate.countPaused();
+        }
+
+        @Override
+        public boolean isBusy() {
+            return delegate.isBusy();
         }
     }
 
