@@ -28,6 +28,7 @@ import io.viaemu.ViaConnection;
 import io.viaemu.ViaException;
 import io.viaemu.ViaRefusedException;
 import io.viaemu.ViaTimeoutException;
+import io.viaemu.internal.JvmOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -147,6 +148,7 @@ final class ViaSocketImpl extends SocketImpl {
             // an unresolvable name that is not mapped either: the JDK's exception for it
             throw isa.isUnresolved() ? new UnknownHostException(message) : new ConnectException(message);
         }
+        JvmOptions.checkRequired(); // before Chronicle is touched: its failure would be an AssertionError
         ViaConfig c = timeoutMillis > 0
                 ? config.toBuilder().connectTimeout(Duration.ofMillis(timeoutMillis)).build()
                 : config;
