@@ -18,7 +18,9 @@ import io.viaemu.ViaConfig;
  * {@link ViaAddressMap}; {@link #createSocket()} gives an unconnected socket for code that connects it itself
  * ({@code socket.connect(address, timeout)}), as many libraries do. A connect timeout given to {@code connect}
  * replaces the configuration's connect timeout; a timeout of 0 means the configuration's (a via-emu connect always
- * has a bound: there is no "refused" from a port nobody listens on, only no answer).
+ * has a bound). As with TCP, an address whose endpoint has no live server is refused at once
+ * ({@link java.net.ConnectException}), and a live server that does not accept within the timeout gives a
+ * {@link java.net.SocketTimeoutException}.
  *
  * <p>From properties ({@link #fromSystemProperties()}): {@value #BASE_DIR_PROPERTY} is the via-emu base directory
  * (owner-only, 0700), and the mapping properties are those of {@link ViaAddressMap#fromProperties}.

@@ -160,14 +160,11 @@ final class ViaSocketImpl extends SocketImpl {
             throw initCause(new ConnectException("Connection refused: " + ViaAddressMap.describe(isa)
                     + " (via-emu endpoint '" + ep + "'): " + e.getMessage()), e);
         } catch (ViaTimeoutException e) {
-            String what = ViaAddressMap.describe(isa) + " (via-emu endpoint '" + ep + "' under " + config.baseDir()
-                    + ")";
-            if (timeoutMillis > 0) {
-                throw initCause(new SocketTimeoutException("Connect timed out: no via-emu server accepted " + what
-                        + " within " + timeoutMillis + " ms"), e);
-            }
-            throw initCause(new ConnectException("Connection refused: no via-emu server accepted " + what
-                    + " within the connect timeout of " + c.connectTimeout().toMillis() + " ms"), e);
+            // A live server that did not grant in time (stopped, overloaded): a timeout, as TCP reports a host that
+            // does not answer; "refused" is only for an endpoint without a live server, which fails at once above.
+            throw initCause(new SocketTimeoutException("Connect timed out: the via-emu server of "
+                    + ViaAddressMap.describe(isa) + " (endpoint '" + ep + "' under " + config.baseDir()
+                    + ") did not accept within " + c.connectTimeout().toMillis() + " ms"), e);
         } catch (IOException e) {
             throw initCause(new ConnectException("Connection to " + ViaAddressMap.describe(isa) + " (via-emu endpoint '"
                     + ep + "') failed: " + e.getMessage()), e);
