@@ -23,7 +23,13 @@ import io.viaemu.ViaConfig;
  * {@link java.net.SocketTimeoutException}.
  *
  * <p>From properties ({@link #fromSystemProperties()}): {@value #BASE_DIR_PROPERTY} is the via-emu base directory
- * (owner-only, 0700), and the mapping properties are those of {@link ViaAddressMap#fromProperties}.
+ * (owner-only, 0700; by default {@code ${java.io.tmpdir}/via-emu-${user.name}}, the Spring Boot starter's default),
+ * and the mapping properties are those of {@link ViaAddressMap#fromProperties}.
+ *
+ * <p>Failures are those of a TCP socket: an endpoint without a live server (or a base directory that does not exist)
+ * is a {@link java.net.ConnectException} "Connection refused", a connect or read that runs out of time a
+ * {@link java.net.SocketTimeoutException}, a connection whose peer died or aborted a {@link java.net.SocketException}
+ * "Connection reset (via-emu: REASON)", and the peer's orderly close end of stream (-1).
  */
 public class ViaSocketFactory extends SocketFactory {
 
@@ -50,10 +56,13 @@ public class ViaSocketFactory extends SocketFactory {
 
     static ViaConfig configFrom(Properties properties) {
         String base = properties.getProperty(BASE_DIR_PROPERTY);
-        if (base == null || base.isBlank()) {
-            throw new IllegalStateException(BASE_DIR_PROPERTY + " is not set: it names the via-emu base directory");
-        }
-        return ViaConfig.builder(Path.of(base.trim())).build();
+        // not set: the Spring Boot starter's default, so that a plain client finds a starter's server
+        return ViaConfig.builder(base == null || base.isBlank() ? defaultBaseDir() : Path.of(base.trim())).build();
+    }
+
+    /** {@code ${java.io.tmpdir}/via-emu-${user.name}}: the base directory when none is configured. */
+    static Path defaultBaseDir() {
+        return Path.of(System.getProperty("java.io.tmpdir"), "via-emu-" + System.getProperty("user.name"));
     }
 
     public ViaConfig config() {

@@ -14,6 +14,7 @@ import java.net.SocketOption;
 import java.net.SocketOptions;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
@@ -53,6 +54,9 @@ final class ViaSocketImpl extends SocketImpl {
     /** Ports shown for the client's side of a connection: the usual ephemeral range. */
     static final int EPHEMERAL_FIRST = 49152;
     static final int EPHEMERAL_COUNT = 16384;
+
+    /** The JDK's message for a connection the peer reset; code written for TCP matches on it. */
+    static final String CONNECTION_RESET = "Connection reset";
 
     private final ViaConfig config;
     private final ViaAddressMap map;
@@ -157,8 +161,10 @@ final class ViaSocketImpl extends SocketImpl {
             conn = ViaClient.connect(c, ep);
         } catch (ViaRefusedException e) {
             // no live server on the endpoint: what TCP says for a port nobody listens on
+            String missingBase = Files.isDirectory(config.baseDir()) ? ""
+                    : " (the via-emu base directory " + config.baseDir() + " does not exist: no server ever ran there)";
             throw initCause(new ConnectException("Connection refused: " + ViaAddressMap.describe(isa)
-                    + " (via-emu endpoint '" + ep + "'): " + e.getMessage()), e);
+                    + " (via-emu endpoint '" + ep + "'): " + e.getMessage() + missingBase), e);
         } catch (ViaTimeoutException e) {
             // A live server that did not grant in time (stopped, overloaded): a timeout, as TCP reports a host that
             // does not answer; "refused" is only for an endpoint without a live server, which fails at once above.
@@ -314,7 +320,13 @@ final class ViaSocketImpl extends SocketImpl {
         }
     }
 
-    /** A via-emu failure as the exception a JDK socket throws in the same situation. */
+    /**
+     * A via-emu failure as the exception a JDK socket throws in the same situation, so that code written for TCP
+     * (HTTP clients' retry logic, connection pools) recognises it: a socket closed here is "Socket is closed", a wait
+     * that ran out is a {@link SocketTimeoutException}, and a connection that failed (the peer process died or hung,
+     * the peer aborted, a handover failed, bad input) is "Connection reset", TCP's word for a connection the other
+     * side tore down, with via-emu's reason appended. An orderly close by the peer is not a failure: reads return -1.
+     */
     private IOException failure(ViaException e, String timeoutMessage) {
         if (closed) {
             return closedException();
@@ -325,7 +337,7 @@ final class ViaSocketImpl extends SocketImpl {
         if (e instanceof ConnectionHandedOverException) {
             return initCause(new SocketException("Connection handed over to a via-emu worker: " + e.getMessage()), e);
         }
-        return initCause(new SocketException(e.getMessage()), e);
+        return initCause(new SocketException(CONNECTION_RESET + " (via-emu: " + e.getMessage() + ")"), e);
     }
 
     // ------------------------------------------------------------------------------------------------ close
