@@ -12,7 +12,9 @@
  * SocketFactory clients = new ViaSocketFactory(config, map);
  * }</pre>
  * or, from system properties, {@code ViaSocketFactory.fromSystemProperties()} with
- * {@code -Dvia.socket.base-dir=/run/myapp/via -Dvia.socket.map.7000=echo}. The sockets are
+ * {@code -Dvia.base-dir=/run/myapp/via -Dvia.socket.map.7000=echo}, and any other setting by the Spring Boot
+ * starter's names ({@link io.viaemu.ViaConfig#fromProperties}: {@code -Dvia.timeouts.connect=2s -Dvia.pauser=busy
+ * -Dvia.worker.pool-size=2}, ...). The sockets are
  * {@link io.viaemu.socket.ViaSocket} (a {@link java.net.Socket}) and {@link io.viaemu.socket.ViaServerSocket} (a
  * {@link java.net.ServerSocket}); both work unconnected/unbound too ({@code createSocket()} then
  * {@code connect(address, timeout)}, as many libraries do).
