@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 
 import io.viaemu.internal.FilePermissions;
+import io.viaemu.internal.JvmOptions;
 import io.viaemu.protocol.ClientRole;
 import io.viaemu.transport.Transport;
 import io.viaemu.transport.chronicle.ChronicleTransport;
@@ -17,12 +18,16 @@ public final class ViaClient {
      * Connects to {@code endpoint} under the configuration's base directory and waits for the server's grant.
      *
      * @throws ViaTimeoutException if no server granted within the connect timeout
+     * @throws ViaRefusedException if no server listens on the endpoint, or it refused
+     * @throws ViaSetupException if this JVM lacks the JVM options via-emu needs
      */
     public static ViaConnection connect(ViaConfig config, String endpoint) throws IOException {
+        JvmOptions.checkRequired();
         return connect(config, endpoint, transport(config));
     }
 
     public static ViaConnection connect(ViaConfig config, String endpoint, Transport transport) throws IOException {
+        JvmOptions.checkRequired();
         if (Files.isDirectory(config.baseDir())) {
             // like the server: in a directory others can write, they could read or replace the connection's files
             FilePermissions.checkPrivate(config.baseDir());

@@ -5,8 +5,11 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+
+import io.viaemu.internal.ConfigProperties;
 
 /**
  * Everything a via-emu process (server, client or worker) needs to know about the channel. Immutable; build it
@@ -58,6 +61,36 @@ public final class ViaConfig {
 
     public static Builder builder(Path baseDir) {
         return new Builder(baseDir);
+    }
+
+    /** A configuration from the {@code via.*} system properties: see {@link #fromProperties(Map)}. */
+    public static ViaConfig fromSystemProperties() {
+        return fromProperties(System.getProperties());
+    }
+
+    /**
+     * A configuration from {@code via.*} properties with the names and value formats of the Spring Boot starter:
+     * {@code via.base-dir} (default {@link #defaultBaseDir()}), {@code via.pauser=busy|yielding|backoff},
+     * {@code via.roll-cycle}, {@code via.block-size=16MB}, {@code via.max-message-size=1MB},
+     * {@code via.max-connections}, {@code via.connection-disk-quota=0}, {@code via.retention=10m},
+     * {@code via.triggers.t1-parent-close|t2-parent-abort|t3-child-receive|t4-child-send=true|false},
+     * {@code via.timeouts.connect|handover|child-start|poll-interval|peer=10s}, {@code via.worker.pool-size},
+     * {@code via.worker.class-data-sharing=true|false}, {@code via.worker.jvm-options=-Xmx256m,-Xss512k} (or indexed: {@code via.worker.jvm-options[0]=...}),
+     * and, beyond the starter's, {@code via.worker.command} (a list, as the JVM options) and
+     * {@code via.shutdown-hook=true|false}. Durations are {@code 500ms}, {@code 10s}, {@code 2m}, ISO-8601 or a bare
+     * number of milliseconds; sizes {@code 512KB}, {@code 16MB} or a number of bytes. Settings not given keep the
+     * defaults; other keys are ignored, but a misspelt {@code via.timeouts.*} or {@code via.triggers.*} fails.
+     *
+     * @throws IllegalArgumentException naming the property and the value when a value is bad
+     */
+    public static ViaConfig fromProperties(Map<?, ?> properties) {
+        Path base = ConfigProperties.baseDir(properties);
+        return builder(base != null ? base : defaultBaseDir()).properties(properties).buildFromProperties();
+    }
+
+    /** {@code ${java.io.tmpdir}/via-emu-${user.name}}: the base directory when none is configured (as the starter's). */
+    public static Path defaultBaseDir() {
+        return Path.of(System.getProperty("java.io.tmpdir"), "via-emu-" + System.getProperty("user.name"));
     }
 
     public Builder toBuilder() {
@@ -189,6 +222,23 @@ public final class ViaConfig {
             return triggers(List.of(triggers));
         }
 
+        /** Switches one trigger on or off, leaving the others. */
+        public Builder trigger(Trigger trigger, boolean enabled) {
+            Set<Trigger> set = triggers.isEmpty() ? EnumSet.noneOf(Trigger.class) : EnumSet.copyOf(triggers);
+            if (enabled) {
+                set.add(Objects.requireNonNull(trigger));
+            } else {
+                set.remove(trigger);
+            }
+            this.triggers = set;
+            return this;
+        }
+
+        /** Applies the {@code via.*} settings {@code properties} has (see {@link ViaConfig#fromProperties(Map)}). */
+        public Builder properties(Map<?, ?> properties) {
+            return ConfigProperties.apply(this, properties);
+        }
+
         public Builder pauser(PauserKind pauser) { this.pauser = Objects.requireNonNull(pauser); return this; }
 
         public Builder connectTimeout(Duration d) { this.connectTimeout = positive(d, "connectTimeout"); return this; }
@@ -238,6 +288,16 @@ public final class ViaConfig {
                         + maxMessageSize + ") + 4 KiB: Chronicle caps a document at a quarter of a block");
             }
             return new ViaConfig(this);
+        }
+
+        /** {@link #build()}, its complaints about combinations of values worded for properties. */
+        ViaConfig buildFromProperties() {
+            try {
+                return build();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("bad via.* configuration (via.block-size, via.max-message-size): "
+                        + e.getMessage(), e);
+            }
         }
 
         private static Duration positive(Duration d, String name) {

@@ -19,6 +19,7 @@ import io.viaemu.internal.BackgroundThreads;
 import io.viaemu.internal.EndpointLock;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
+import io.viaemu.internal.JvmOptions;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.StaleConnections;
 import io.viaemu.protocol.ConnectionState;
@@ -98,11 +99,13 @@ public final class ViaServer implements Closeable {
     }
 
     public static ViaServer listen(ViaConfig config, String endpoint) throws IOException {
+        JvmOptions.checkRequired();
         return listen(config, endpoint, ViaClient.transport(config), new WorkerLauncher());
     }
 
     public static ViaServer listen(ViaConfig config, String endpoint, Transport transport, WorkerLauncher launcher)
             throws IOException {
+        JvmOptions.checkRequired();
         return new ViaServer(config, endpoint, transport, launcher);
     }
 

@@ -3,13 +3,10 @@ package io.viaemu.internal;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
-import io.viaemu.PauserKind;
 import io.viaemu.Trigger;
 import io.viaemu.ViaConfig;
 
@@ -20,11 +17,7 @@ import io.viaemu.ViaConfig;
 public final class ConfigArgs {
     public static final String ENDPOINT = "via.endpoint";
     public static final String WORKER_ID = "via.worker.id";
-    private static final Map<Trigger, String> TRIGGER_KEYS = Map.of(
-            Trigger.T1_PARENT_CLOSE, "via.triggers.t1-parent-close",
-            Trigger.T2_PARENT_ABORT, "via.triggers.t2-parent-abort",
-            Trigger.T3_CHILD_RECEIVE, "via.triggers.t3-child-receive",
-            Trigger.T4_CHILD_SEND, "via.triggers.t4-child-send");
+    private static final Map<Trigger, String> TRIGGER_KEYS = ConfigProperties.TRIGGER_KEYS;
 
     private ConfigArgs() {
     }
@@ -63,37 +56,13 @@ public final class ConfigArgs {
         return m;
     }
 
+    /** The parent's configuration from its {@link #toArgs} ({@link ConfigProperties} parses them, as everywhere). */
     public static ViaConfig fromArgs(Map<String, String> m) {
         String base = m.get("via.base-dir");
         if (base == null) {
             throw new IllegalArgumentException("--via.base-dir is required");
         }
-        ViaConfig.Builder b = ViaConfig.builder(Path.of(base));
-        Set<Trigger> triggers = EnumSet.noneOf(Trigger.class);
-        for (Trigger t : Trigger.values()) {
-            if (Boolean.parseBoolean(m.getOrDefault(TRIGGER_KEYS.get(t), "true"))) {
-                triggers.add(t);
-            }
-        }
-        b.triggers(triggers);
-        if (m.containsKey("via.pauser")) b.pauser(PauserKind.valueOf(m.get("via.pauser")));
-        if (m.containsKey("via.roll-cycle")) b.rollCycle(m.get("via.roll-cycle"));
-        if (m.containsKey("via.block-size")) b.blockSize(Long.parseLong(m.get("via.block-size")));
-        if (m.containsKey("via.max-message-size")) b.maxMessageSize(Integer.parseInt(m.get("via.max-message-size")));
-        if (m.containsKey("via.max-connections")) b.maxConnections(Integer.parseInt(m.get("via.max-connections")));
-        if (m.containsKey("via.connection-disk-quota")) {
-            b.connectionDiskQuota(Long.parseLong(m.get("via.connection-disk-quota")));
-        }
-        if (m.containsKey("via.retention")) b.retention(duration(m.get("via.retention")));
-        if (m.containsKey("via.timeouts.connect")) b.connectTimeout(duration(m.get("via.timeouts.connect")));
-        if (m.containsKey("via.timeouts.handover")) b.handoverTimeout(duration(m.get("via.timeouts.handover")));
-        if (m.containsKey("via.timeouts.child-start")) b.childStartTimeout(duration(m.get("via.timeouts.child-start")));
-        if (m.containsKey("via.timeouts.poll-interval")) b.pollInterval(duration(m.get("via.timeouts.poll-interval")));
-        if (m.containsKey("via.timeouts.peer")) b.peerTimeout(duration(m.get("via.timeouts.peer")));
-        if (m.containsKey("via.worker.class-data-sharing")) {
-            b.workerClassDataSharing(Boolean.parseBoolean(m.get("via.worker.class-data-sharing")));
-        }
-        return b.build();
+        return ViaConfig.builder(Path.of(base)).properties(m).build();
     }
 
     private static String arg(String key, Object value) {
@@ -104,10 +73,4 @@ public final class ConfigArgs {
         return d.toMillis() + "ms";
     }
 
-    private static Duration duration(String s) {
-        if (s.endsWith("ms")) {
-            return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
-        }
-        return Duration.parse(s);
-    }
 }

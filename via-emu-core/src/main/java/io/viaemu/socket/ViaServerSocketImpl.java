@@ -28,6 +28,7 @@ import io.viaemu.ViaConfig;
 import io.viaemu.ViaException;
 import io.viaemu.ViaServer;
 import io.viaemu.ViaTimeoutException;
+import io.viaemu.internal.JvmOptions;
 
 /**
  * The {@link SocketImpl} behind a {@link ViaServerSocket}: binding maps the address to an endpoint and starts a
@@ -143,6 +144,8 @@ final class ViaServerSocketImpl extends SocketImpl {
     }
 
     private void start(String ep, InetSocketAddress shownAs) throws IOException {
+        // before Chronicle is touched: its failure would be an AssertionError that kills a server's accept thread
+        JvmOptions.checkRequired();
         String k = key(ep);
         if (LISTENING.putIfAbsent(k, this) != null) {
             throw new BindException("Address already in use: " + ViaAddressMap.describe(shownAs) + " (via-emu endpoint '"

@@ -11,6 +11,7 @@ import java.util.Properties;
 import javax.net.SocketFactory;
 
 import io.viaemu.ViaConfig;
+import io.viaemu.internal.ConfigProperties;
 
 /**
  * A {@link SocketFactory} whose sockets are {@link ViaSocket}s: hand it to code or libraries that take a
@@ -18,14 +19,24 @@ import io.viaemu.ViaConfig;
  * {@link ViaAddressMap}; {@link #createSocket()} gives an unconnected socket for code that connects it itself
  * ({@code socket.connect(address, timeout)}), as many libraries do. A connect timeout given to {@code connect}
  * replaces the configuration's connect timeout; a timeout of 0 means the configuration's (a via-emu connect always
- * has a bound: there is no "refused" from a port nobody listens on, only no answer).
+ * has a bound). As with TCP, an address whose endpoint has no live server is refused at once
+ * ({@link java.net.ConnectException}), and a live server that does not accept within the timeout gives a
+ * {@link java.net.SocketTimeoutException}.
  *
- * <p>From properties ({@link #fromSystemProperties()}): {@value #BASE_DIR_PROPERTY} is the via-emu base directory
- * (owner-only, 0700), and the mapping properties are those of {@link ViaAddressMap#fromProperties}.
+ * <p>From properties ({@link #fromSystemProperties()}): every {@link ViaConfig} setting by the Spring Boot starter's
+ * names ({@link ViaConfig#fromProperties}: {@code via.base-dir}, {@code via.timeouts.connect=10s},
+ * {@code via.pauser=backoff}, ...); the base directory (owner-only, 0700) may also be given as
+ * {@value #BASE_DIR_PROPERTY} and is by default {@code ${java.io.tmpdir}/via-emu-${user.name}}, the starter's
+ * default. The mapping properties are those of {@link ViaAddressMap#fromProperties}.
+ *
+ * <p>Failures are those of a TCP socket: an endpoint without a live server (or a base directory that does not exist)
+ * is a {@link java.net.ConnectException} "Connection refused", a connect or read that runs out of time a
+ * {@link java.net.SocketTimeoutException}, a connection whose peer died or aborted a {@link java.net.SocketException}
+ * "Connection reset (via-emu: REASON)", and the peer's orderly close end of stream (-1).
  */
 public class ViaSocketFactory extends SocketFactory {
 
-    /** The property naming the via-emu base directory. */
+    /** A property naming the via-emu base directory, for the socket factories only; {@code via.base-dir} also does. */
     public static final String BASE_DIR_PROPERTY = "via.socket.base-dir";
 
     private final ViaConfig config;
@@ -46,12 +57,26 @@ public class ViaSocketFactory extends SocketFactory {
         return new ViaSocketFactory(configFrom(properties), ViaAddressMap.fromProperties(properties));
     }
 
+    /**
+     * The configuration: {@link ViaConfig#fromProperties}, with {@value #BASE_DIR_PROPERTY} accepted for the base
+     * directory where {@code via.base-dir} is not set (both set to different directories is an error). Neither
+     * set: the Spring Boot starter's default, so that a plain client finds a starter's server.
+     */
     static ViaConfig configFrom(Properties properties) {
-        String base = properties.getProperty(BASE_DIR_PROPERTY);
-        if (base == null || base.isBlank()) {
-            throw new IllegalStateException(BASE_DIR_PROPERTY + " is not set: it names the via-emu base directory");
+        String socketBase = trimmed(properties.getProperty(BASE_DIR_PROPERTY));
+        String base = trimmed(properties.getProperty(ConfigProperties.BASE_DIR));
+        if (socketBase != null && base != null && !Path.of(socketBase).equals(Path.of(base))) {
+            throw new IllegalArgumentException(BASE_DIR_PROPERTY + "=" + socketBase + " and " + ConfigProperties.BASE_DIR
+                    + "=" + base + " name different base directories; set one");
         }
-        return ViaConfig.builder(Path.of(base.trim())).build();
+        if (base != null || socketBase == null) {
+            return ViaConfig.fromProperties(properties);
+        }
+        return ViaConfig.builder(Path.of(socketBase)).properties(properties).build();
+    }
+
+    private static String trimmed(String s) {
+        return s == null || s.isBlank() ? null : s.trim();
     }
 
     public ViaConfig config() {

@@ -14,6 +14,7 @@ import java.net.SocketOption;
 import java.net.SocketOptions;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
@@ -28,6 +29,7 @@ import io.viaemu.ViaConnection;
 import io.viaemu.ViaException;
 import io.viaemu.ViaRefusedException;
 import io.viaemu.ViaTimeoutException;
+import io.viaemu.internal.JvmOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +54,9 @@ final class ViaSocketImpl extends SocketImpl {
     /** Ports shown for the client's side of a connection: the usual ephemeral range. */
     static final int EPHEMERAL_FIRST = 49152;
     static final int EPHEMERAL_COUNT = 16384;
+
+    /** The JDK's message for a connection the peer reset; code written for TCP matches on it. */
+    static final String CONNECTION_RESET = "Connection reset";
 
     private final ViaConfig config;
     private final ViaAddressMap map;
@@ -147,6 +152,7 @@ final class ViaSocketImpl extends SocketImpl {
             // an unresolvable name that is not mapped either: the JDK's exception for it
             throw isa.isUnresolved() ? new UnknownHostException(message) : new ConnectException(message);
         }
+        JvmOptions.checkRequired(); // before Chronicle is touched: its failure would be an AssertionError
         ViaConfig c = timeoutMillis > 0
                 ? config.toBuilder().connectTimeout(Duration.ofMillis(timeoutMillis)).build()
                 : config;
@@ -155,17 +161,16 @@ final class ViaSocketImpl extends SocketImpl {
             conn = ViaClient.connect(c, ep);
         } catch (ViaRefusedException e) {
             // no live server on the endpoint: what TCP says for a port nobody listens on
+            String missingBase = Files.isDirectory(config.baseDir()) ? ""
+                    : " (the via-emu base directory " + config.baseDir() + " does not exist: no server ever ran there)";
             throw initCause(new ConnectException("Connection refused: " + ViaAddressMap.describe(isa)
-                    + " (via-emu endpoint '" + ep + "'): " + e.getMessage()), e);
+                    + " (via-emu endpoint '" + ep + "'): " + e.getMessage() + missingBase), e);
         } catch (ViaTimeoutException e) {
-            String what = ViaAddressMap.describe(isa) + " (via-emu endpoint '" + ep + "' under " + config.baseDir()
-                    + ")";
-            if (timeoutMillis > 0) {
-                throw initCause(new SocketTimeoutException("Connect timed out: no via-emu server accepted " + what
-                        + " within " + timeoutMillis + " ms"), e);
-            }
-            throw initCause(new ConnectException("Connection refused: no via-emu server accepted " + what
-                    + " within the connect timeout of " + c.connectTimeout().toMillis() + " ms"), e);
+            // A live server that did not grant in time (stopped, overloaded): a timeout, as TCP reports a host that
+            // does not answer; "refused" is only for an endpoint without a live server, which fails at once above.
+            throw initCause(new SocketTimeoutException("Connect timed out: the via-emu server of "
+                    + ViaAddressMap.describe(isa) + " (endpoint '" + ep + "' under " + config.baseDir()
+                    + ") did not accept within " + c.connectTimeout().toMillis() + " ms"), e);
         } catch (IOException e) {
             throw initCause(new ConnectException("Connection to " + ViaAddressMap.describe(isa) + " (via-emu endpoint '"
                     + ep + "') failed: " + e.getMessage()), e);
@@ -315,7 +320,13 @@ final class ViaSocketImpl extends SocketImpl {
         }
     }
 
-    /** A via-emu failure as the exception a JDK socket throws in the same situation. */
+    /**
+     * A via-emu failure as the exception a JDK socket throws in the same situation, so that code written for TCP
+     * (HTTP clients' retry logic, connection pools) recognises it: a socket closed here is "Socket is closed", a wait
+     * that ran out is a {@link SocketTimeoutException}, and a connection that failed (the peer process died or hung,
+     * the peer aborted, a handover failed, bad input) is "Connection reset", TCP's word for a connection the other
+     * side tore down, with via-emu's reason appended. An orderly close by the peer is not a failure: reads return -1.
+     */
     private IOException failure(ViaException e, String timeoutMessage) {
         if (closed) {
             return closedException();
@@ -326,7 +337,7 @@ final class ViaSocketImpl extends SocketImpl {
         if (e instanceof ConnectionHandedOverException) {
             return initCause(new SocketException("Connection handed over to a via-emu worker: " + e.getMessage()), e);
         }
-        return initCause(new SocketException(e.getMessage()), e);
+        return initCause(new SocketException(CONNECTION_RESET + " (via-emu: " + e.getMessage() + ")"), e);
     }
 
     // ------------------------------------------------------------------------------------------------ close

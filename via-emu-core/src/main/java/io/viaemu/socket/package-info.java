@@ -12,7 +12,9 @@
  * SocketFactory clients = new ViaSocketFactory(config, map);
  * }</pre>
  * or, from system properties, {@code ViaSocketFactory.fromSystemProperties()} with
- * {@code -Dvia.socket.base-dir=/run/myapp/via -Dvia.socket.map.7000=echo}. The sockets are
+ * {@code -Dvia.base-dir=/run/myapp/via -Dvia.socket.map.7000=echo}, and any other setting by the Spring Boot
+ * starter's names ({@link io.viaemu.ViaConfig#fromProperties}: {@code -Dvia.timeouts.connect=2s -Dvia.pauser=busy
+ * -Dvia.worker.pool-size=2}, ...). The sockets are
  * {@link io.viaemu.socket.ViaSocket} (a {@link java.net.Socket}) and {@link io.viaemu.socket.ViaServerSocket} (a
  * {@link java.net.ServerSocket}); both work unconnected/unbound too ({@code createSocket()} then
  * {@code connect(address, timeout)}, as many libraries do).
@@ -30,10 +32,12 @@
  * counts arrived bytes; TCP options are accepted and recorded (no TCP underneath, so they change nothing); closing
  * a ServerSocket leaves accepted sockets open. A client's address and port are the ones it connected to; a server
  * side socket's remote port is derived from the connection id and equals the client's local port.
- * Differences that remain: connecting to an endpoint nobody listens on is not refused at once but times out (after
- * the connect timeout given to {@code connect}, else the configuration's) with a
- * {@link java.net.ConnectException}; writes never block for flow control (the queues are files); urgent data is not
- * supported; {@code getChannel()} is null (no NIO channels); peers are processes of the same host.
+ * Connecting to an endpoint without a live server is refused at once ({@link java.net.ConnectException}
+ * "Connection refused"); a server that is alive but does not accept in time (stopped, overloaded) makes the connect
+ * time out ({@link java.net.SocketTimeoutException} "Connect timed out", after the timeout given to {@code connect},
+ * else the configuration's connect timeout). Differences that remain: writes never block for flow control (the queues
+ * are files); urgent data is not supported; {@code getChannel()} is null (no NIO channels); peers are processes of
+ * the same host.
  *
  * <h2>Handover</h2>
  * A client's socket survives the handover of its connection to a worker by itself. On the server side,

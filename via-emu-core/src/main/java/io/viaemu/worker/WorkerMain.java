@@ -4,6 +4,7 @@ import java.util.Map;
 
 import io.viaemu.ViaConfig;
 import io.viaemu.internal.ConfigArgs;
+import io.viaemu.internal.JvmOptions;
 import io.viaemu.internal.Layout;
 import io.viaemu.transport.chronicle.ChronicleTransport;
 
@@ -16,6 +17,7 @@ public final class WorkerMain {
     }
 
     public static void main(String[] args) throws Exception {
+        JvmOptions.checkRequired();
         Map<String, String> m = ConfigArgs.parse(args);
         ViaConfig config = ConfigArgs.fromArgs(m);
         String endpoint = m.get(ConfigArgs.ENDPOINT);

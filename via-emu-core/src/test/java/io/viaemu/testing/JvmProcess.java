@@ -30,9 +30,20 @@ public final class JvmProcess implements AutoCloseable {
     /** Starts {@code mainClass} with {@code args}; extra JVM options (e.g. -Dkey=value) first. */
     public static JvmProcess start(Path logDir, String name, List<String> jvmOptions, Class<?> mainClass,
             String... args) {
+        return start(logDir, name, JvmOptions.channelOptions(), jvmOptions, mainClass, args);
+    }
+
+    /** As {@link #start} but without the channel's JVM options: a JVM as a user who missed them starts it. */
+    public static JvmProcess startWithoutChannelOptions(Path logDir, String name, List<String> jvmOptions,
+            Class<?> mainClass, String... args) {
+        return start(logDir, name, List.of(), jvmOptions, mainClass, args);
+    }
+
+    private static JvmProcess start(Path logDir, String name, List<String> channelOptions, List<String> jvmOptions,
+            Class<?> mainClass, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(JvmOptions.channelOptions());
+        cmd.addAll(channelOptions);
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
