@@ -38,6 +38,10 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     /** Lets the server know when a connection leaves the parent. */
     public interface Listener {
         void onReleased(ParentRole connection);
+
+        /** A trigger fired and this parent starts the handover (called on the handover's thread, before S7). */
+        default void onHandoverStarted(ParentRole connection, Trigger trigger) {
+        }
     }
 
     private final WorkerPool workers;
@@ -87,6 +91,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         } finally {
             sendLock.unlock();
         }
+        flags.set(Word.NANOS_PARENT_GRANTED, System.nanoTime());
         Housekeeper.get(config.pollInterval().toNanos()).add(this);
     }
 
@@ -114,6 +119,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         }
         flags.advance(ConnectionState.FORKED);
         flags.stamp(Word.AT_FORKED);
+        flags.set(Word.NANOS_FORKED, System.nanoTime());
         w.assign(connectionId, handlerName);
         boolean ready = await(() -> flags.get(Word.CHILD_PID) != 0 || !w.isAlive(),
                 config.childStartTimeout().toMillis());
@@ -192,6 +198,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         }
         flags.stamp(Word.AT_TRIGGER);
         flags.set(Word.NANOS_TRIGGER, System.nanoTime());
+        listener.onHandoverStarted(this, trigger);
         long childPid = flags.get(Word.CHILD_PID);
         log.info("connection {}: trigger {} fired; handing over to child pid {}", id, trigger, childPid);
         long start = System.nanoTime();
@@ -221,6 +228,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         flags.advance(ConnectionState.INTERMISSION);
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.REQUESTED);
         appendControl(outbound, control(MessageType.INTERMISSION_REQUEST));
+        flags.set(Word.NANOS_INTERMISSION_REQUESTED, System.nanoTime());
         if (!await(clientIntermitted, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.INTERMISSION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.INTERMISSION_TIMEOUT.description());
@@ -234,6 +242,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
      * handover nothing.
      */
     private void copyUnconsumedInput() {
+        flags.set(Word.NANOS_COPY_STARTED, System.nanoTime());
         flags.advance(ConnectionState.COPYING);
         readLock.lock();
         try {
@@ -259,6 +268,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
                 inbound.append(close.bytes(), close.length(), close.bytes(), 0, 0);
             }
             flags.stamp(Word.AT_COPIED);
+            flags.set(Word.NANOS_COPIED, System.nanoTime());
         } finally {
             readLock.unlock();
         }
