@@ -84,8 +84,8 @@ public final class ClientRole extends ConnectionEnd {
         try {
             Messages.Writer w = new Messages.Writer().start(MessageType.CONNECT)
                     .putLong(connectionId).putLong(Processes.currentPid()).putLong(Processes.currentStart());
-            ListenChannels.append(transport, Layout.listenDir(config.baseDir(), endpoint), w);
             flags.set(Word.NANOS_CONNECT_SENT, System.nanoTime());
+            ListenChannels.append(transport, Layout.listenDir(config.baseDir(), endpoint), w);
             client.awaitGrant();
             flags.set(Word.NANOS_CLIENT_GRANTED, System.nanoTime());
         } catch (IOException | RuntimeException e) {
@@ -205,9 +205,9 @@ public final class ClientRole extends ConnectionEnd {
         long nonce = flags.get(Word.P) != 0 ? flags.get(Word.NONCE) : 0;
         Messages.Writer w = new Messages.Writer().start(MessageType.RECONNECT)
                 .putLong(connectionId).putString(endpoint).putLong(token).putLong(nonce);
+        flags.set(Word.NANOS_RECONNECT_SENT, System.nanoTime()); // before: the child may answer before append returns
         ListenChannels.append(transport,
                 Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId)), w);
-        flags.set(Word.NANOS_RECONNECT_SENT, System.nanoTime());
         log.info("connection {} client: reconnecting to child pid {}{}", id, childPid,
                 recoveryNeeded ? " (parent died)" : "");
         boolean granted = await(childGrantedOrGone, config.handoverTimeout().toMillis());

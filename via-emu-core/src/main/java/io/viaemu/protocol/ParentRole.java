@@ -85,13 +85,13 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         flags.set(Word.PARENT_PID, Processes.currentPid());
         flags.set(Word.PARENT_HEARTBEAT, System.currentTimeMillis());
         flags.advance(ConnectionState.ESTABLISHED);
+        flags.set(Word.NANOS_PARENT_GRANTED, System.nanoTime());
         sendLock.lock();
         try {
             appendControl(outbound, control(MessageType.GRANT).putLong(token).putLong(Processes.currentPid()));
         } finally {
             sendLock.unlock();
         }
-        flags.set(Word.NANOS_PARENT_GRANTED, System.nanoTime());
         Housekeeper.get(config.pollInterval().toNanos()).add(this);
     }
 
@@ -226,9 +226,9 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     /** Step 4a: ask the client to intermit, wait for its confirmation. */
     private void requestIntermission() throws IOException {
         flags.advance(ConnectionState.INTERMISSION);
+        flags.set(Word.NANOS_INTERMISSION_REQUESTED, System.nanoTime());
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.REQUESTED);
         appendControl(outbound, control(MessageType.INTERMISSION_REQUEST));
-        flags.set(Word.NANOS_INTERMISSION_REQUESTED, System.nanoTime());
         if (!await(clientIntermitted, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.INTERMISSION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.INTERMISSION_TIMEOUT.description());
@@ -277,12 +277,12 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     /** Step 4c: P, the nonce, and the last document the parent writes to the client. */
     private void requestReconnection(long childPid) {
         flags.set(Word.NONCE, Layout.randomId());
+        flags.set(Word.NANOS_RECONNECT_REQUESTED, System.nanoTime()); // before P: the client acts on P at once
         flags.set(Word.P, 1);
         flags.advance(ConnectionState.RECONNECTING);
         appendControl(outbound, control(MessageType.RECONNECT_REQUEST).putLong(childPid)
                 .putLong(flags.get(Word.WORKER_ID)));
         flags.stamp(Word.AT_RECONNECT_REQUESTED);
-        flags.set(Word.NANOS_RECONNECT_REQUESTED, System.nanoTime());
     }
 
     /** Step 5: the client reports; the completion flag is set exactly once. */
