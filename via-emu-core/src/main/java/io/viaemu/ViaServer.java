@@ -245,7 +245,8 @@ public final class ViaServer implements Closeable {
         void onHandover(ConnectionSnapshot connection, boolean completed);
 
         /**
-         * A trigger fired and this parent starts handing connection {@code connectionId} over; {@link #onHandover}
+         * A trigger fired and this parent started handing connection {@code connectionId} over (it has just asked
+         * the client to intermit, S7: keep this quick, the handover waits for it); {@link #onHandover}
          * follows on the same thread when it ends (not called when the parent is dead: the client and the child
          * then finish on their own).
          */

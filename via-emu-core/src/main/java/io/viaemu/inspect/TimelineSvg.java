@@ -219,7 +219,7 @@ public final class TimelineSvg {
             // label near the sender's end, so arrows that cross a lane keep their labels off it
             double f = Math.abs(x2 - x1) > 300 ? 0.25 : 0.5;
             int lx = (int) (x1 + (x2 - x1) * f);
-            int ly = (int) (y1 + (y2 - y1) * f) - 5;
+            int ly = y1 - 6; // above the sender's end: an arrow only goes down from there (noticed after sent)
             text(x, lx, ly, s.label() + "  " + (noticed ? HandoverTimeline.millis(s.transitNanos()) : "(not noticed)"),
                     "middle", "normal", "#111");
             x.writeEndElement();

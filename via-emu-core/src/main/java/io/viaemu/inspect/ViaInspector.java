@@ -134,6 +134,20 @@ public final class ViaInspector {
         return words(c).map(HandoverTimeline::of);
     }
 
+    /**
+     * The timeline of connection {@code id} of {@code endpoint} under {@code base}, read from its flag block if it is
+     * still on disk (what a server's own process uses, without listing the whole directory).
+     */
+    public static Optional<HandoverTimeline> timeline(Path base, String endpoint, String id) {
+        try {
+            Layout.parseId(id);
+            return Optional.of(HandoverTimeline.of(
+                    FlagBlock.openReadOnly(Layout.connectionsDir(base, endpoint).resolve(id)).snapshot()));
+        } catch (IOException | IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
     private Path connectionDir(ConnectionView c) {
         return Layout.connectionsDir(base, c.endpoint()).resolve(c.id());
     }

@@ -39,7 +39,10 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     public interface Listener {
         void onReleased(ParentRole connection);
 
-        /** A trigger fired and this parent starts the handover (called on the handover's thread, before S7). */
+        /**
+         * A trigger fired and this parent started the handover: called on the handover's thread once it asked the
+         * client to intermit (S7), while the client reacts, so that what the listener does costs the pause nothing.
+         */
         default void onHandoverStarted(ParentRole connection, Trigger trigger) {
         }
     }
@@ -198,13 +201,12 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         }
         flags.stamp(Word.AT_TRIGGER);
         flags.set(Word.NANOS_TRIGGER, System.nanoTime());
-        listener.onHandoverStarted(this, trigger);
         long childPid = flags.get(Word.CHILD_PID);
         log.info("connection {}: trigger {} fired; handing over to child pid {}", id, trigger, childPid);
         long start = System.nanoTime();
         sendLock.lock();
         try {
-            requestIntermission();
+            requestIntermission(trigger);
             copyUnconsumedInput();
             requestReconnection(childPid);
             awaitCompletion();
@@ -224,11 +226,12 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     }
 
     /** Step 4a: ask the client to intermit, wait for its confirmation. */
-    private void requestIntermission() throws IOException {
+    private void requestIntermission(Trigger trigger) throws IOException {
         flags.advance(ConnectionState.INTERMISSION);
         flags.set(Word.NANOS_INTERMISSION_REQUESTED, System.nanoTime());
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.REQUESTED);
         appendControl(outbound, control(MessageType.INTERMISSION_REQUEST));
+        listener.onHandoverStarted(this, trigger); // while the client reacts: off the handover's critical path
         if (!await(clientIntermitted, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.INTERMISSION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.INTERMISSION_TIMEOUT.description());
