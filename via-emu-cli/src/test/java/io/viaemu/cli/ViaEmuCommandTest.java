@@ -153,6 +153,54 @@ class ViaEmuCommandTest extends SeparateProcessTest {
         }
     }
 
+    /**
+     * A forked connection whose parent consumes slowly (KILL mode: 7 to 13 bytes a millisecond, no trigger): the up
+     * queue's unconsumed bytes, counted read-only from the parent's recorded position, lie between what the client
+     * sent and what the parent had consumed before and after the count.
+     */
+    @Test
+    void countsTheBytesTheServerHasNotConsumedYet() throws Exception {
+        server = JvmProcess.start(tmp.resolve("logs"), "server", List.of("-Dvia.test.out=" + out),
+                HandoverServerMain.class, base.toString(), "ep", "T1", "0", "KILL", "3001", out.toString())
+                .awaitOutput("LISTENING", STEP);
+        client = JvmProcess.start(tmp.resolve("logs"), "client", List.of(), StreamingClientMain.class,
+                base.toString(), "ep", "T1", out.toString()).awaitOutput("CONNECTED", STEP);
+        server.awaitOutput("CONSUMING", STEP);
+        String id = idFrom(client.output());
+        Thread.sleep(1000); // a backlog builds up: the client sends far faster than the parent consumes
+        Files.writeString(out.resolve("stop"), "");
+        Path sentFile = out.resolve("client-sent.txt");
+        long deadline = System.nanoTime() + STEP.toNanos();
+        while (!Files.exists(sentFile) || Files.readString(sentFile).isBlank()) {
+            assertThat(System.nanoTime() - deadline).as("client-sent.txt").isNegative();
+            Thread.sleep(20);
+        }
+        long sentBytes = Long.parseLong(Files.readString(sentFile).trim()) * 8;
+        Path upDir = base.resolve("ep").resolve("conn").resolve(id).resolve("up");
+        List<String> filesBefore = names(upDir);
+
+        long consumedBefore = Files.size(out.resolve("parent-in.bin"));
+        Result show = run("show", id, "--json", "-d", base.toString());
+        long consumedAfter = Files.size(out.resolve("parent-in.bin"));
+        assertThat(show.code).as(show.err).isZero();
+        JsonNode c = JSON.readTree(show.out);
+        assertThat(c.get("state").asString()).isEqualTo("FORKED");
+        JsonNode inFlight = c.get("bytesInFlight");
+        assertThat(inFlight.get("upUnconsumedExact").asBoolean()).isTrue();
+        long unconsumed = inFlight.get("upUnconsumed").asLong();
+        // the parent records its position in receive(), before it writes the piece to parent-in.bin (13 at most)
+        assertThat(unconsumed).as("sent %d, consumed %d..%d", sentBytes, consumedBefore, consumedAfter)
+                .isBetween(sentBytes - consumedAfter - 13, sentBytes - consumedBefore)
+                .isGreaterThan(10_000);
+        assertThat(names(upDir)).as("the count created no file").isEqualTo(filesBefore);
+    }
+
+    private static List<String> names(Path dir) throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
     @Test
     void saysClearlyWhatIsMissing() {
         Result noDir = run("ls", "-d", tmp.resolve("nowhere").toString());
