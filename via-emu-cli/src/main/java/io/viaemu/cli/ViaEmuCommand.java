@@ -105,7 +105,7 @@ public final class ViaEmuCommand implements Runnable {
     }
 
     ViaInspector inspector() throws IOException {
-        if (baseDir == null) {
+        if (baseDir == null || baseDir.toString().isEmpty()) {
             throw new UserError("no base directory: give --base-dir DIR or set VIA_BASE_DIR", USAGE);
         }
         return new ViaInspector(baseDir);

@@ -212,6 +212,9 @@ class ViaEmuCommandTest extends SeparateProcessTest {
         Result noOutput = run("timeline", "0123456789abcdef", "-d", base.toString());
         assertThat(noOutput.code).isEqualTo(2);
         assertThat(noOutput.err).contains("--output");
+        Result noBase = run("ls", "-d", "");
+        assertThat(noBase.code).isEqualTo(2);
+        assertThat(noBase.err).contains("no base directory: give --base-dir DIR or set VIA_BASE_DIR");
         Result empty = run("ls", "-d", base.toString());
         assertThat(empty.code).isZero();
         assertThat(empty.out).contains("no via-emu endpoints under " + base);
