@@ -181,7 +181,7 @@ public final class ViaEmuCommand implements Runnable {
         @Override
         public Integer call() throws IOException, InterruptedException {
             ViaInspector inspector = top.inspector();
-            boolean terminal = System.console() != null && !top.json;
+            boolean terminal = !top.json && isTerminal();
             for (int i = 0; count <= 0 || i < count; i++) {
                 if (i > 0) {
                     Thread.sleep(interval.toMillis());
@@ -202,6 +202,22 @@ public final class ViaEmuCommand implements Runnable {
                 out().flush();
             }
             return 0;
+        }
+    }
+
+    /**
+     * Whether standard output is a terminal (then watch clears the screen). JDK 22+ gives a Console even when
+     * output is redirected and says so through Console.isTerminal(), which JDK 17 (the target here) does not have.
+     */
+    static boolean isTerminal() {
+        java.io.Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException beforeJdk22) {
+            return true;
         }
     }
 
