@@ -206,11 +206,30 @@ public final class ViaServer implements Closeable {
                     Layout.idString(connectionId), config.maxConnections());
             return;
         }
-        ParentRole c = new ParentRole(config, endpoint, connectionId, dir, flags, up, down, workers, this::released);
+        ParentRole c = new ParentRole(config, endpoint, connectionId, dir, flags, up, down, workers, parentEvents);
         connections.put(c.id(), c);
         c.grant();
         accepted.add(c);
     }
+
+    /** What the parent roles of this server tell it: handovers starting, connections released. */
+    private final ParentRole.Listener parentEvents = new ParentRole.Listener() {
+        @Override
+        public void onReleased(ParentRole connection) {
+            released(connection);
+        }
+
+        @Override
+        public void onHandoverStarted(ParentRole connection, Trigger trigger) {
+            for (HandoverListener l : listeners) {
+                try {
+                    l.onHandoverStarted(connection.id(), trigger);
+                } catch (RuntimeException e) {
+                    log.warn("handover listener {} failed: {}", l, e.toString());
+                }
+            }
+        }
+    };
 
     private void released(ParentRole c) {
         connections.remove(c.id());
@@ -232,6 +251,15 @@ public final class ViaServer implements Closeable {
     @FunctionalInterface
     public interface HandoverListener {
         void onHandover(ConnectionSnapshot connection, boolean completed);
+
+        /**
+         * A trigger fired and this parent started handing connection {@code connectionId} over (it has just asked
+         * the client to intermit, S7: keep this quick, the handover waits for it); {@link #onHandover}
+         * follows on the same thread when it ends (not called when the parent is dead: the client and the child
+         * then finish on their own).
+         */
+        default void onHandoverStarted(String connectionId, Trigger trigger) {
+        }
     }
 
     public void addHandoverListener(HandoverListener listener) {

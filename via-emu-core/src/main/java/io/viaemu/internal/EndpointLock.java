@@ -52,13 +52,20 @@ public final class EndpointLock implements Closeable {
 
     /** The pid of the live server of the endpoint, or -1 if none runs. */
     public static long ownerPid(Path endpointDir) {
+        long[] owner = recordedOwner(endpointDir);
+        return owner != null && Processes.isAlive(owner[0], owner[1]) ? owner[0] : -1;
+    }
+
+    /**
+     * {pid, start millis} of the server the endpoint's lock file names, alive or not (a killed server leaves its
+     * record; a stopped one empties it), or null if it names none.
+     */
+    public static long[] recordedOwner(Path endpointDir) {
         try {
             String[] s = Files.readString(endpointDir.resolve(FILE), StandardCharsets.US_ASCII).trim().split(" ");
-            long pid = Long.parseLong(s[0]);
-            long start = s.length > 1 ? Long.parseLong(s[1]) : 0;
-            return Processes.isAlive(pid, start) ? pid : -1;
+            return new long[] {Long.parseLong(s[0]), s.length > 1 ? Long.parseLong(s[1]) : 0};
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return null;
         }
     }
 

@@ -44,6 +44,7 @@ public final class ChildRole extends ConnectionEnd {
         Processes.isAlive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START));
         flags.set(Word.CHILD_HEARTBEAT, System.currentTimeMillis());
         flags.set(Word.CHILD_START, Processes.currentStart());
+        flags.set(Word.NANOS_CHILD_ANNOUNCED, System.nanoTime());
         flags.set(Word.CHILD_PID, Processes.currentPid());
         Housekeeper.get(config.pollInterval().toNanos()).add(this);
     }
@@ -79,6 +80,7 @@ public final class ChildRole extends ConnectionEnd {
         if (!requested && !(parentDead && t2)) {
             return "no reconnection was requested";
         }
+        flags.set(Word.NANOS_RECONNECT_RECEIVED, System.nanoTime());
         readLock.lock();
         try {
             if (requested) {
@@ -138,6 +140,7 @@ public final class ChildRole extends ConnectionEnd {
     private void awaitOwnership(Trigger trigger, long deadlineNanos) throws IOException {
         if ((flags.get(Word.TRIGGERS_ENABLED) & trigger.bit()) != 0
                 && flags.compareAndSet(Word.C, 0, trigger.code())) {
+            flags.set(Word.NANOS_C_REQUESTED, System.nanoTime());
             log.info("connection {} child: {} - requesting the connection (C)", id, trigger);
         }
         Pauser pauser = config.pauser().newPauser();

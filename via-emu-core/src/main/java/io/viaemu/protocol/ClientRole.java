@@ -87,8 +87,10 @@ public final class ClientRole extends ConnectionEnd {
         try {
             Messages.Writer w = new Messages.Writer().start(MessageType.CONNECT)
                     .putLong(connectionId).putLong(Processes.currentPid()).putLong(Processes.currentStart());
+            flags.set(Word.NANOS_CONNECT_SENT, System.nanoTime());
             ListenChannels.append(transport, Layout.listenDir(config.baseDir(), endpoint), w);
             client.awaitGrant();
+            flags.set(Word.NANOS_CLIENT_GRANTED, System.nanoTime());
         } catch (IOException | RuntimeException e) {
             client.releaseResources();
             FilePermissions.deleteTree(dir);
@@ -183,6 +185,7 @@ public final class ClientRole extends ConnectionEnd {
 
     /** Step 4: stop, then confirm. The send lock guarantees no send is half done. */
     private void confirmIntermission() {
+        flags.set(Word.NANOS_INTERMISSION_SEEN, System.nanoTime());
         long mark = appendControl(outbound, control(MessageType.INTERMISSION_DONE));
         flags.set(Word.INTERMISSION_MARK, mark);
         flags.set(Word.NANOS_INTERMITTED, System.nanoTime());
@@ -194,6 +197,7 @@ public final class ClientRole extends ConnectionEnd {
 
     /** Connects to the child named by the flag block, waits for its grant, reports completion. */
     private void reconnectToChild() throws IOException {
+        flags.set(Word.NANOS_RECONNECT_SEEN, System.nanoTime());
         long workerId = flags.get(Word.WORKER_ID);
         long childPid = flags.get(Word.CHILD_PID);
         long childStart = flags.get(Word.CHILD_START);
@@ -204,9 +208,9 @@ public final class ClientRole extends ConnectionEnd {
         long nonce = flags.get(Word.P) != 0 ? flags.get(Word.NONCE) : 0;
         Messages.Writer w = new Messages.Writer().start(MessageType.RECONNECT)
                 .putLong(connectionId).putString(endpoint).putLong(token).putLong(nonce);
+        flags.set(Word.NANOS_RECONNECT_SENT, System.nanoTime()); // before: the child may answer before append returns
         ListenChannels.append(transport,
                 Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId)), w);
-        flags.set(Word.NANOS_RECONNECT_SENT, System.nanoTime());
         log.info("connection {} client: reconnecting to child pid {}{}", id, childPid,
                 recoveryNeeded ? " (parent died)" : "");
         boolean granted = await(childGrantedOrGone, config.handoverTimeout().toMillis());
@@ -215,7 +219,9 @@ public final class ClientRole extends ConnectionEnd {
             fail(code, "child pid " + childPid);
             throw new ViaException("connection " + id + ": " + code.description());
         }
+        flags.set(Word.NANOS_GRANT_SEEN, System.nanoTime());
         appendControl(outbound, control(MessageType.RECONNECTION_DONE));
+        flags.set(Word.NANOS_REPORTED, System.nanoTime());
         flags.set(Word.CLIENT_REPORTED, Processes.currentPid());
         if (recoveryNeeded && flags.compareAndSet(Word.RECONNECTION_COMPLETION, 0, 1)) {
             // unexpected T2: no parent to set the completion flag, so the client that reports it does (CAS: once)

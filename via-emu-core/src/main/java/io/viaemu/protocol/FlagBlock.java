@@ -87,7 +87,18 @@ public final class FlagBlock {
          */
         READ_INDEX,
         /** System.nanoTime() of the intermediate steps, for the handover's breakdown. */
-        NANOS_INTERMITTED, NANOS_RECONNECT_REQUESTED, NANOS_RECONNECT_SENT;
+        NANOS_INTERMITTED, NANOS_RECONNECT_REQUESTED, NANOS_RECONNECT_SENT,
+        /**
+         * System.nanoTime() of every other step, for the handover timeline (io.viaemu.inspect): the client's CONNECT
+         * appended, the parent's GRANT appended, the client has the grant; EMU_FORK's ASSIGN sent, the child
+         * announced; the child asked for the connection (C, T3/T4); the parent's intermission request (S7), the
+         * client saw it; the parent saw the client's confirmation and started the copy (S10), the copy is done; the
+         * client saw the reconnection request (S11); the child received the client's RECONNECT (S49), the client
+         * saw the child's grant (S50); the client's report appended (S51).
+         */
+        NANOS_CONNECT_SENT, NANOS_PARENT_GRANTED, NANOS_CLIENT_GRANTED, NANOS_FORKED, NANOS_CHILD_ANNOUNCED,
+        NANOS_C_REQUESTED, NANOS_INTERMISSION_REQUESTED, NANOS_INTERMISSION_SEEN, NANOS_COPY_STARTED, NANOS_COPIED,
+        NANOS_RECONNECT_SEEN, NANOS_RECONNECT_RECEIVED, NANOS_GRANT_SEEN, NANOS_REPORTED;
 
         public int offset() {
             return ordinal() * 8;

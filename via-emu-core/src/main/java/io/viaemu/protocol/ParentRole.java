@@ -38,6 +38,13 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     /** Lets the server know when a connection leaves the parent. */
     public interface Listener {
         void onReleased(ParentRole connection);
+
+        /**
+         * A trigger fired and this parent started the handover: called on the handover's thread once it asked the
+         * client to intermit (S7), while the client reacts, so that what the listener does costs the pause nothing.
+         */
+        default void onHandoverStarted(ParentRole connection, Trigger trigger) {
+        }
     }
 
     private final WorkerPool workers;
@@ -81,6 +88,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         flags.set(Word.PARENT_PID, Processes.currentPid());
         flags.set(Word.PARENT_HEARTBEAT, System.currentTimeMillis());
         flags.advance(ConnectionState.ESTABLISHED);
+        flags.set(Word.NANOS_PARENT_GRANTED, System.nanoTime());
         sendLock.lock();
         try {
             appendControl(outbound, control(MessageType.GRANT).putLong(token).putLong(Processes.currentPid()));
@@ -114,6 +122,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         }
         flags.advance(ConnectionState.FORKED);
         flags.stamp(Word.AT_FORKED);
+        flags.set(Word.NANOS_FORKED, System.nanoTime());
         w.assign(connectionId, handlerName);
         boolean ready = await(() -> flags.get(Word.CHILD_PID) != 0 || !w.isAlive(),
                 config.childStartTimeout().toMillis());
@@ -197,7 +206,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         long start = System.nanoTime();
         sendLock.lock();
         try {
-            requestIntermission();
+            requestIntermission(trigger);
             copyUnconsumedInput();
             requestReconnection(childPid);
             awaitCompletion();
@@ -217,10 +226,12 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     }
 
     /** Step 4a: ask the client to intermit, wait for its confirmation. */
-    private void requestIntermission() throws IOException {
+    private void requestIntermission(Trigger trigger) throws IOException {
         flags.advance(ConnectionState.INTERMISSION);
+        flags.set(Word.NANOS_INTERMISSION_REQUESTED, System.nanoTime());
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.REQUESTED);
         appendControl(outbound, control(MessageType.INTERMISSION_REQUEST));
+        listener.onHandoverStarted(this, trigger); // while the client reacts: off the handover's critical path
         if (!await(clientIntermitted, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.INTERMISSION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.INTERMISSION_TIMEOUT.description());
@@ -234,6 +245,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
      * handover nothing.
      */
     private void copyUnconsumedInput() {
+        flags.set(Word.NANOS_COPY_STARTED, System.nanoTime());
         flags.advance(ConnectionState.COPYING);
         readLock.lock();
         try {
@@ -259,6 +271,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
                 inbound.append(close.bytes(), close.length(), close.bytes(), 0, 0);
             }
             flags.stamp(Word.AT_COPIED);
+            flags.set(Word.NANOS_COPIED, System.nanoTime());
         } finally {
             readLock.unlock();
         }
@@ -267,12 +280,12 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     /** Step 4c: P, the nonce, and the last document the parent writes to the client. */
     private void requestReconnection(long childPid) {
         flags.set(Word.NONCE, Layout.randomId());
+        flags.set(Word.NANOS_RECONNECT_REQUESTED, System.nanoTime()); // before P: the client acts on P at once
         flags.set(Word.P, 1);
         flags.advance(ConnectionState.RECONNECTING);
         appendControl(outbound, control(MessageType.RECONNECT_REQUEST).putLong(childPid)
                 .putLong(flags.get(Word.WORKER_ID)));
         flags.stamp(Word.AT_RECONNECT_REQUESTED);
-        flags.set(Word.NANOS_RECONNECT_REQUESTED, System.nanoTime());
     }
 
     /** Step 5: the client reports; the completion flag is set exactly once. */

@@ -8,6 +8,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.viaemu.ConnectionSnapshot;
 import io.viaemu.ViaServer;
+import io.viaemu.inspect.HandoverTimeline;
+import io.viaemu.inspect.ViaInspector;
 import io.viaemu.spring.boot.ViaHandoverListener;
 import io.viaemu.spring.boot.ViaServers;
 import org.springframework.context.SmartLifecycle;
@@ -23,6 +25,10 @@ import org.springframework.context.SmartLifecycle;
  * timestamps (millisecond resolution), recorded when the dispatcher sees a handover complete. A connection whose
  * child and client both close within moments of the handover may be gone from disk before it is read; the counters
  * above still count it.</li>
+ * <li>{@code via.handover.step} (timer, tags {@code endpoint}, {@code trigger}, {@code step}): the pause cut into
+ * its steps on the critical path, S7 (intermission requested, until the client noticed) ... S13 (completion flag),
+ * from the flag block's nanosecond stamps; the steps add up to the pause (see
+ * {@link HandoverTimeline#segments()}).</li>
  * </ul>
  * Meters are registered when the context starts, after every endpoint's server exists.
  */
@@ -34,6 +40,7 @@ public class ViaMetrics implements SmartLifecycle, ViaHandoverListener {
     public static final String WORKERS_IDLE = "via.workers.idle";
     public static final String WORKERS_READY = "via.workers.ready";
     public static final String HANDOVER_DURATION = "via.handover.duration";
+    public static final String HANDOVER_STEP = "via.handover.step";
 
     private final MeterRegistry registry;
     private final ViaServers servers;
@@ -79,6 +86,18 @@ public class ViaMetrics implements SmartLifecycle, ViaHandoverListener {
                 .description("Handover of a forked connection, from the trigger to the completion flag")
                 .register(registry)
                 .record(millis, TimeUnit.MILLISECONDS);
+        String trigger = snapshot.triggerFired() == null ? "unknown" : snapshot.triggerFired();
+        ViaInspector.timeline(server.config().baseDir(), server.endpoint(), snapshot.id()).ifPresent(t -> {
+            for (HandoverTimeline.Segment g : t.segments()) {
+                Timer.builder(HANDOVER_STEP)
+                        .tag("endpoint", server.endpoint())
+                        .tag("trigger", trigger)
+                        .tag("step", g.step())
+                        .description("One step of the handover's pause (S7 ... S13), from the flag block's stamps")
+                        .register(registry)
+                        .record(g.nanos(), TimeUnit.NANOSECONDS);
+            }
+        });
     }
 
     @Override
