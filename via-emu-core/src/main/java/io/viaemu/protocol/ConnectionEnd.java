@@ -12,14 +12,17 @@ import io.viaemu.ViaConnection;
 import io.viaemu.ViaException;
 import io.viaemu.ViaProtocolException;
 import io.viaemu.ViaTimeoutException;
+import io.viaemu.idle.Doorbell;
+import io.viaemu.idle.IdleStrategy;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
+import io.viaemu.internal.ProcessExitWatch;
+import io.viaemu.internal.Processes;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
-import net.openhft.chronicle.threads.Pauser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * own gate in front of sends and receives: that gate is where the handover protocol happens.
  *
  * <p>The receiving thread polls the queue itself (no hand-off to another thread), holding the read lock only for
- * one poll at a time so that a handover can take the stream over between two polls.
+ * one poll at a time so that a handover can take the stream over between two polls. Between polls it idles with the
+ * configured {@link IdleStrategy}; the default parks on this side's doorbell in the flag block, which the peer rings
+ * after each append and every flag change (see {@link FlagBlock}), and which a failure, a close or a peer's death
+ * (through the housekeeper) rings too.
  */
 public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
@@ -66,9 +72,13 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     private long lastReadIndex = -1;
     private boolean inputEnded;
     private IOException inputError;
-    private final Pauser receivePauser;
+    private final IdleStrategy receiveIdle;
 
-    protected final Pauser sendPauser;
+    protected final IdleStrategy sendIdle;
+    /** The doorbell this end's threads park on, and the one its peer parks on. */
+    private final Doorbell ownBell;
+    private final Doorbell peerBell;
+    private long exitsSeen = ProcessExitWatch.exits();
     private byte[] sendScratch;
 
     protected volatile boolean closed;
@@ -90,8 +100,24 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         this.outbound = outbound;
         this.reader = inbound.reader();
         this.doc = new Document(Math.min(config.maxMessageSize() + Messages.HEADER, 64 * 1024));
-        this.receivePauser = config.pauser().newPauser();
-        this.sendPauser = config.pauser().newPauser();
+        this.receiveIdle = config.pauser().newIdleStrategy();
+        this.sendIdle = config.pauser().newIdleStrategy();
+        boolean client = role() == Role.CLIENT;
+        this.ownBell = client ? flags.clientBell() : flags.serverBell();
+        this.peerBell = client ? flags.serverBell() : flags.clientBell();
+    }
+
+    /** The doorbell this end's waiting threads park on. */
+    public Doorbell ownDoorbell() {
+        return ownBell;
+    }
+
+    /**
+     * The doorbell the peer parks on; the peer's reader rings it when it consumed. A writer blocked on flow control
+     * waits with {@link #awaitPeer}.
+     */
+    public Doorbell peerDoorbell() {
+        return peerBell;
     }
 
     @Override
@@ -116,8 +142,17 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             return 0;
         }
         long deadline = timeoutMillis <= 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
-        Pauser pauser = receivePauser;
-        pauser.reset();
+        IdleStrategy idle = receiveIdle;
+        idle.reset();
+        try {
+            return receiveLoop(bytes, off, len, timeoutMillis, deadline, idle);
+        } finally {
+            idle.reset(); // no longer announced on the doorbell
+        }
+    }
+
+    private int receiveLoop(byte[] bytes, int off, int len, long timeoutMillis, long deadline, IdleStrategy idle)
+            throws IOException {
         while (true) {
             beforeReceive(deadline);
             readLock.lock();
@@ -151,14 +186,14 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                     }
                     if (direct == ChannelReader.HELD) {
                         dispatch(); // anything else: control documents, larger documents, bad input
-                        pauser.reset();
+                        idle.reset();
                         continue;
                     }
                     if (direct == 0) {
                         continue; // an empty data document carries nothing
                     }
                 } else if (pollInbound()) {
-                    pauser.reset();
+                    idle.reset();
                     continue;
                 }
             } finally {
@@ -168,7 +203,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             if (System.nanoTime() - deadline > 0) {
                 throw new ViaTimeoutException("receive timed out after " + timeoutMillis + " ms on connection " + id);
             }
-            pauser.pause();
+            idle.idle(ownBell, deadline);
         }
     }
 
@@ -410,6 +445,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         }
         header.start(MessageType.DATA);
         outbound.append(header.bytes(), header.length(), bytes, off, len);
+        peerBell.ring(); // a fence and a read unless the peer's reader is parked
     }
 
     private void checkSendable() throws IOException {
@@ -427,7 +463,9 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     /** Appends a control document to a channel; the caller holds sendLock if it is the outbound one. */
     protected long appendControl(Channel channel, Messages.Writer w) {
-        return channel.append(w.bytes(), w.length(), w.bytes(), 0, 0);
+        long index = channel.append(w.bytes(), w.length(), w.bytes(), 0, 0);
+        flags.ringBoth(); // control documents are rare; whoever reads that channel wakes
+        return index;
     }
 
     /** A writer for a control document; use under sendLock. */
@@ -470,20 +508,42 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         }
     }
 
-    /** Waits with the send pauser until {@code condition} holds; false on timeout. Checks failure meanwhile. */
+    /**
+     * Waits until {@code condition} holds, parked on this end's doorbell (anything the condition reads must ring it
+     * when it changes: a {@link FlagBlock#SIGNALS signal word}, an append); false on timeout. Checks failure
+     * meanwhile.
+     */
     protected boolean await(java.util.function.BooleanSupplier condition, long timeoutMillis) throws IOException {
+        return awaitOn(ownBell, condition, timeoutMillis);
+    }
+
+    /**
+     * Waits until {@code condition} holds, parked on the peer's doorbell: for a writer that waits for the peer's
+     * reader (flow control), which must ring {@link #peerDoorbell()} after it consumed. False on timeout; throws if
+     * the connection failed meanwhile. The caller must not hold the read lock.
+     */
+    public boolean awaitPeer(java.util.function.BooleanSupplier condition, long timeoutMillis) throws IOException {
+        return awaitOn(peerBell, condition, timeoutMillis);
+    }
+
+    private boolean awaitOn(Doorbell bell, java.util.function.BooleanSupplier condition, long timeoutMillis)
+            throws IOException {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        Pauser p = config.pauser().newPauser();
-        while (!condition.getAsBoolean()) {
-            if (flags.state() == ConnectionState.FAILED) {
-                throw new ViaException("connection " + id + " failed: " + flags.error().description());
+        IdleStrategy idle = config.pauser().newIdleStrategy();
+        try {
+            while (!condition.getAsBoolean()) {
+                if (flags.state() == ConnectionState.FAILED) {
+                    throw new ViaException("connection " + id + " failed: " + flags.error().description());
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    return false;
+                }
+                idle.idle(bell, deadline);
             }
-            if (System.nanoTime() - deadline > 0) {
-                return false;
-            }
-            p.pause();
+            return true;
+        } finally {
+            idle.reset();
         }
-        return true;
     }
 
     @Override
@@ -539,6 +599,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         reader.close();
         inbound.close();
         outbound.close();
+        flags.ringBoth(); // this process's own waiters, too, must see that the end is closed
     }
 
     protected void deleteIfBothClosed() {
@@ -563,13 +624,39 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     // ---------------------------------------------------------------------------------------------- housekeeping
 
-    /** Liveness checks read /proc: do them every ~10 ms, not every tick. */
+    /**
+     * True when this tick must check the peers' liveness: a watched process exited since the last check
+     * ({@link ProcessExitWatch}), or at the heartbeat interval (hung peers); every ~10 ms where exits are not
+     * reported.
+     */
     protected boolean livenessDue(long now) {
-        if (now >= nextLivenessCheck) {
-            nextLivenessCheck = now + 10;
+        long exits = ProcessExitWatch.exits();
+        if (exits != exitsSeen || now >= nextLivenessCheck) {
+            exitsSeen = exits;
+            nextLivenessCheck = now + (Housekeeper.woken() ? heartbeatIntervalMillis() : 10);
             return true;
         }
         return false;
+    }
+
+    /** Heartbeats are written (and checked) ten times per peer timeout: a stale one is seen within 10 % of it. */
+    protected long heartbeatIntervalMillis() {
+        return Math.max(1, config.peerTimeout().toMillis() / 10);
+    }
+
+    @Override
+    public long idleIntervalNanos() {
+        return Housekeeper.woken() ? heartbeatIntervalMillis() * 1_000_000L : Housekeeper.IDLE_INTERVAL_NANOS;
+    }
+
+    /** True while process {@code pid} started at {@code start} runs; an exited one waiting to be reaped is dead. */
+    protected static boolean alive(long pid, long start) {
+        return !ProcessExitWatch.hasExited(pid, start) && Processes.isAlive(pid, start);
+    }
+
+    /** Have the kernel report the exit of this peer process (see {@link ProcessExitWatch}). */
+    protected static void watch(long pid, long start) {
+        ProcessExitWatch.watch(pid, start);
     }
 
     protected boolean heartbeatStale(Word heartbeat, long now) {
