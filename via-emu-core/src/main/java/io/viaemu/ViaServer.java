@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 import io.viaemu.idle.BackoffIdleStrategy;
 import io.viaemu.idle.Doorbell;
 import io.viaemu.idle.IdleStrategy;
+import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.internal.BackgroundThreads;
 import io.viaemu.internal.EndpointLock;
 import io.viaemu.internal.FilePermissions;
@@ -96,7 +97,10 @@ public final class ViaServer implements Closeable {
         this.endpointLock = EndpointLock.acquire(Layout.endpointDir(config.baseDir(), endpoint), endpoint);
         cleanStaleConnections();
         this.listen = transport.open(Layout.listenDir(config.baseDir(), endpoint));
-        this.listenBell = Doorbell.openFile(Doorbell.fileFor(Layout.listenDir(config.baseDir(), endpoint)));
+        this.listenBell = QueueDoorbells.forQueue(Layout.listenDir(config.baseDir(), endpoint));
+        if (listenBell == null) {
+            throw new IOException("cannot map the listen queue's doorbell beside " + listen.directory());
+        }
         listenBell.clearWaiters(); // the endpoint lock makes this process its only waiter
         this.workers = new WorkerPool(config, transport, endpoint, launcher);
         workers.cleanStaleWorkerDirectories(); // before start(): none of them is ours

@@ -82,11 +82,6 @@ public final class Doorbell {
         }
     }
 
-    /** The doorbell file that belongs to the queue in {@code queueDir}: a sibling named {@code <queue>.bell}. */
-    public static Path fileFor(Path queueDir) {
-        return queueDir.resolveSibling(queueDir.getFileName() + ".bell");
-    }
-
     public static boolean futexAvailable() {
         return Futex.AVAILABLE;
     }

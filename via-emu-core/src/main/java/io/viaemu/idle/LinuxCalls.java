@@ -54,6 +54,8 @@ public final class LinuxCalls {
 
     public static native int close(int fd);
 
+    public static native int poll(long fds, long nfds, int timeoutMillis);
+
     /** {@code pidfd_open(pid, 0)}: a file descriptor that becomes readable when the process exits; -1 on error. */
     public static int pidfdOpen(long pid) {
         return (int) syscall(SYS_PIDFD_OPEN, pid, 0, 0, 0, 0, 0);

@@ -57,6 +57,8 @@ public final class Housekeeper {
     private final Set<Path> bases = ConcurrentHashMap.newKeySet();
     private final long intervalNanos;
     private final Thread thread;
+    /** System.nanoTime() at which the current sleep ends. */
+    private volatile long sleepingUntil = Long.MAX_VALUE;
 
     private Housekeeper(long intervalNanos) {
         this.intervalNanos = intervalNanos;
@@ -88,7 +90,10 @@ public final class Housekeeper {
 
     public void add(Task task) {
         tasks.add(task);
-        wake(); // its first tick now, and the sleep recomputed with its interval
+        long interval = task.urgent() ? intervalNanos : Math.max(intervalNanos, task.idleIntervalNanos());
+        if (sleepingUntil - (System.nanoTime() + interval) > 0) {
+            wake(); // asleep for longer than the new task may wait: recompute the sleep
+        }
     }
 
     /**
@@ -129,7 +134,11 @@ public final class Housekeeper {
                 }
             }
             // no tasks: nothing to do until one is added (add() wakes this thread)
-            LockSupport.parkNanos(this, sleep == Long.MAX_VALUE ? TimeUnit.DAYS.toNanos(1) : sleep);
+            long nanos = sleep == Long.MAX_VALUE ? TimeUnit.DAYS.toNanos(1) : sleep;
+            sleepingUntil = System.nanoTime() + nanos;
+            LockSupport.parkNanos(this, nanos);
+            sleepingUntil = System.nanoTime(); // awake: an added task is ticked soon
+
         }
     }
 

@@ -1,11 +1,10 @@
 package io.viaemu.internal;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import io.viaemu.idle.Doorbell;
+import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.protocol.Messages;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.Transport;
@@ -13,33 +12,19 @@ import io.viaemu.transport.Transport;
 /**
  * Channels this process only appends requests to (listen queues, worker inboxes), kept open: opening a queue costs
  * far more than a connect should. Appends are serialised per channel. Each append rings the queue's doorbell
- * ({@link Doorbell#fileFor}), on which the server's acceptor or the worker parks.
+ * (the transport does, see {@link io.viaemu.idle.QueueDoorbells}), on which the server's acceptor or the worker
+ * parks.
  */
 public final class ListenChannels {
     private static final Map<Path, Channel> OPEN = new ConcurrentHashMap<>();
-    private static final Map<Path, Doorbell> BELLS = new ConcurrentHashMap<>();
 
     private ListenChannels() {
     }
 
     public static long append(Transport transport, Path dir, Messages.Writer w) {
         Channel channel = OPEN.computeIfAbsent(dir, transport::open);
-        long index;
         synchronized (channel) {
-            index = channel.append(w.bytes(), w.length(), w.bytes(), 0, 0);
-        }
-        Doorbell bell = BELLS.computeIfAbsent(dir, ListenChannels::openBell);
-        if (bell != null) {
-            bell.ring();
-        }
-        return index;
-    }
-
-    private static Doorbell openBell(Path queueDir) {
-        try {
-            return Doorbell.openFile(Doorbell.fileFor(queueDir));
-        } catch (IOException e) {
-            return null; // the reader polls on a timer then (it has no doorbell either)
+            return channel.append(w.bytes(), w.length(), w.bytes(), 0, 0);
         }
     }
 
@@ -53,7 +38,7 @@ public final class ListenChannels {
 
     /** Forgets (and closes) a channel whose directory is going away. */
     public static void forget(Path dir) {
-        BELLS.remove(dir);
+        QueueDoorbells.forget(dir);
         Channel c = OPEN.remove(dir);
         if (c != null) {
             synchronized (c) {

@@ -122,8 +122,29 @@ public final class ProcessExitWatch {
      */
     public static boolean hasExited(long pid, long startMillis) {
         Long start = EXITED.get(pid);
-        return start != null && (startMillis == 0 || start == 0 || Math.abs(start - startMillis) < 1000);
+        if (start != null) {
+            return startMillis == 0 || start == 0 || Math.abs(start - startMillis) < 1000;
+        }
+        Integer fd = FD_BY_PID.get(pid);
+        if (fd == null) {
+            return false;
+        }
+        // exited, but the watch thread has not said so yet: ask the pidfd itself (one poll(2), no waiting)
+        long[] watched = BY_FD.get(fd);
+        if (watched == null || (startMillis != 0 && watched[1] != 0 && Math.abs(watched[1] - startMillis) >= 1000)) {
+            return false;
+        }
+        ByteBuffer pollfd = POLLFD.get();
+        pollfd.putInt(0, fd);
+        pollfd.putShort(4, (short) POLLIN);
+        pollfd.putShort(6, (short) 0);
+        return LinuxCalls.poll(LinuxCalls.address(pollfd), 1, 0) == 1 && (pollfd.getShort(6) & POLLIN) != 0;
     }
+
+    private static final int POLLIN = 0x001;
+    /** One {@code struct pollfd} per thread. */
+    private static final ThreadLocal<ByteBuffer> POLLFD = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()));
 
     private static void run(int ep) {
         ByteBuffer events = ByteBuffer.allocateDirect(EVENT_SIZE * MAX_EVENTS).order(ByteOrder.nativeOrder());

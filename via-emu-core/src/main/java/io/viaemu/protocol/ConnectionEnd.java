@@ -72,8 +72,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     private long lastReadIndex = -1;
     private boolean inputEnded;
     private IOException inputError;
-    private final IdleStrategy receiveIdle;
-
+    /** Guarded by sendLock. */
     protected final IdleStrategy sendIdle;
     /** The doorbell this end's threads park on, and the one its peer parks on. */
     private final Doorbell ownBell;
@@ -100,7 +99,6 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         this.outbound = outbound;
         this.reader = inbound.reader();
         this.doc = new Document(Math.min(config.maxMessageSize() + Messages.HEADER, 64 * 1024));
-        this.receiveIdle = config.pauser().newIdleStrategy();
         this.sendIdle = config.pauser().newIdleStrategy();
         boolean client = role() == Role.CLIENT;
         this.ownBell = client ? flags.clientBell() : flags.serverBell();
@@ -112,12 +110,18 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         return ownBell;
     }
 
-    /**
-     * The doorbell the peer parks on; the peer's reader rings it when it consumed. A writer blocked on flow control
-     * waits with {@link #awaitPeer}.
-     */
+    /** The doorbell the peer's waiting threads park on. */
     public Doorbell peerDoorbell() {
         return peerBell;
+    }
+
+    /**
+     * Wakes the peer's parked threads: for a reader that published progress a peer may wait for (the consumed
+     * position a writer blocked on flow control waits on, see {@link #awaitPeerProgress}). A fence and a read when
+     * nobody is parked.
+     */
+    public void ringPeer() {
+        peerBell.ring();
     }
 
     @Override
@@ -142,8 +146,8 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             return 0;
         }
         long deadline = timeoutMillis <= 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
-        IdleStrategy idle = receiveIdle;
-        idle.reset();
+        // one per call: threads may receive concurrently, and a strategy that parks keeps per-thread state
+        IdleStrategy idle = config.pauser().newIdleStrategy();
         try {
             return receiveLoop(bytes, off, len, timeoutMillis, deadline, idle);
         } finally {
@@ -444,8 +448,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                     + " bytes");
         }
         header.start(MessageType.DATA);
-        outbound.append(header.bytes(), header.length(), bytes, off, len);
-        peerBell.ring(); // a fence and a read unless the peer's reader is parked
+        outbound.append(header.bytes(), header.length(), bytes, off, len); // rings the peer's doorbell
     }
 
     private void checkSendable() throws IOException {
@@ -463,9 +466,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     /** Appends a control document to a channel; the caller holds sendLock if it is the outbound one. */
     protected long appendControl(Channel channel, Messages.Writer w) {
-        long index = channel.append(w.bytes(), w.length(), w.bytes(), 0, 0);
-        flags.ringBoth(); // control documents are rare; whoever reads that channel wakes
-        return index;
+        return channel.append(w.bytes(), w.length(), w.bytes(), 0, 0); // the transport rings its reader
     }
 
     /** A writer for a control document; use under sendLock. */
@@ -518,24 +519,28 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     }
 
     /**
-     * Waits until {@code condition} holds, parked on the peer's doorbell: for a writer that waits for the peer's
-     * reader (flow control), which must ring {@link #peerDoorbell()} after it consumed. False on timeout; throws if
-     * the connection failed meanwhile. The caller must not hold the read lock.
+     * Waits until {@code condition} holds, parked on this end's doorbell: for a writer blocked on flow control, whose
+     * peer's reader calls {@link #ringPeer()} after it published what it consumed (and a failure, a close or the
+     * peer's death ring it too). The condition is re-checked after every wake-up; spurious ones (data arriving) are
+     * harmless. False on timeout ({@code timeoutMillis <= 0}: none); throws if the connection failed meanwhile.
+     * Must not be called under the read lock.
      */
-    public boolean awaitPeer(java.util.function.BooleanSupplier condition, long timeoutMillis) throws IOException {
-        return awaitOn(peerBell, condition, timeoutMillis);
+    public boolean awaitPeerProgress(java.util.function.BooleanSupplier condition, long timeoutMillis)
+            throws IOException {
+        return awaitOn(ownBell, condition, timeoutMillis <= 0 ? Long.MAX_VALUE : timeoutMillis);
     }
 
     private boolean awaitOn(Doorbell bell, java.util.function.BooleanSupplier condition, long timeoutMillis)
             throws IOException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        long deadline = timeoutMillis == Long.MAX_VALUE ? Long.MAX_VALUE
+                : System.nanoTime() + timeoutMillis * 1_000_000L;
         IdleStrategy idle = config.pauser().newIdleStrategy();
         try {
             while (!condition.getAsBoolean()) {
                 if (flags.state() == ConnectionState.FAILED) {
                     throw new ViaException("connection " + id + " failed: " + flags.error().description());
                 }
-                if (System.nanoTime() - deadline > 0) {
+                if (deadline != Long.MAX_VALUE && System.nanoTime() - deadline > 0) {
                     return false;
                 }
                 idle.idle(bell, deadline);

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 
 import io.viaemu.idle.Doorbell;
+import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.ProcessBells;
 
@@ -30,7 +31,8 @@ import io.viaemu.internal.ProcessBells;
  * <p>The last {@value #DOORBELLS_SIZE} bytes (from {@link #DOORBELLS_OFFSET}) are not words but two
  * {@link Doorbell}s, each on its own cache line: the client's (its threads park on it for the down queue and the
  * flags the client waits for) and the server side's (parent and child park on it for the up queue and theirs).
- * Appending to a queue rings its reader's doorbell; changing a {@link #SIGNALS signal word} rings both. Words must
+ * Appending to a queue rings its reader's doorbell (the transport does, see {@link QueueDoorbells}); changing a
+ * {@link #SIGNALS signal word} rings both. Words must
  * stay below {@link #DOORBELLS_OFFSET} (room for {@value #DOORBELLS_OFFSET} / 8 words).
  *
  * <p>The mapping is released by the garbage collector (no explicit unmap): a late read from a thread that has not
@@ -130,10 +132,10 @@ public final class FlagBlock {
     static final long MAGIC_VALUE = 0x3147414c46414956L; // "VIAFLAG1" little-endian
     static final int SIZE = 4096;
     /** Where the doorbells start: a fixed offset near the end, so that words appended to {@link Word} never reach it. */
-    public static final int DOORBELLS_OFFSET = SIZE - 2 * Doorbell.SIZE;
+    public static final int DOORBELLS_OFFSET = QueueDoorbells.CLIENT_OFFSET;
     static final int DOORBELLS_SIZE = 2 * Doorbell.SIZE;
-    private static final int CLIENT_BELL = DOORBELLS_OFFSET;
-    private static final int SERVER_BELL = DOORBELLS_OFFSET + Doorbell.SIZE;
+    private static final int CLIENT_BELL = QueueDoorbells.CLIENT_OFFSET;
+    private static final int SERVER_BELL = QueueDoorbells.SERVER_OFFSET;
 
     /**
      * Words some waiting thread of another process waits on: every change of one rings both doorbells (a fence and
@@ -165,6 +167,9 @@ public final class FlagBlock {
         this.buffer = buffer;
         this.clientBell = readOnly ? null : new Doorbell(buffer, CLIENT_BELL, file + "#client");
         this.serverBell = readOnly ? null : new Doorbell(buffer, SERVER_BELL, file + "#server");
+        if (!readOnly) {
+            QueueDoorbells.register(file.getParent(), clientBell, serverBell); // the transport rings them on appends
+        }
     }
 
     /** Creates (zeroed, 0600) or opens the flag block in {@code connectionDir}. */

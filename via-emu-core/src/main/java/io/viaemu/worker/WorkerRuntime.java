@@ -11,6 +11,7 @@ import io.viaemu.ViaConnectionHandler;
 import io.viaemu.ViaProtocolException;
 import io.viaemu.idle.Doorbell;
 import io.viaemu.idle.IdleStrategy;
+import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ProcessExitWatch;
@@ -61,7 +62,10 @@ public final class WorkerRuntime {
         Path inboxDir = Layout.inboxDir(dir);
         Channel inbox = transport.open(inboxDir);
         ChannelReader reader = inbox.reader();
-        inboxBell = Doorbell.openFile(Doorbell.fileFor(inboxDir)); // before READY: nobody rings it yet
+        inboxBell = QueueDoorbells.forQueue(inboxDir); // before READY: nobody rings it yet
+        if (inboxBell == null) {
+            throw new IOException("cannot map the inbox's doorbell beside " + inboxDir);
+        }
         inboxBell.clearWaiters();
         Doorbell bell = inboxBell;
         Runnable onExit = bell::ringAlways;

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 
+import io.viaemu.idle.Doorbell;
+import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
@@ -74,6 +76,9 @@ public final class ChronicleTransport implements Transport {
         /** Files this process has mapped, by cycle: the ones {@link #reclaimBefore} may delete. */
         private final Map<Integer, File> filesByCycle = new ConcurrentSkipListMap<>();
         private ExcerptAppender appender;
+        /** Where this channel's readers park (see QueueDoorbells); resolved at the first append, null if none. */
+        private Doorbell readersBell;
+        private boolean readersBellResolved;
         private int reclaimedBelow = Integer.MIN_VALUE;
 
         ChronicleChannel(Path directory, RollCycle rollCycle, long blockSize) {
@@ -145,7 +150,16 @@ public final class ChronicleTransport implements Transport {
                     bytes.write(payload, off, len);
                 }
             }
-            return a.lastIndexAppended();
+            long index = a.lastIndexAppended();
+            if (!readersBellResolved) {
+                readersBell = QueueDoorbells.forQueue(directory);
+                readersBellResolved = true;
+            }
+            Doorbell bell = readersBell;
+            if (bell != null) {
+                bell.ring(); // wakes a parked reader; a fence and a read when none is parked
+            }
+            return index;
         }
 
         @Override
