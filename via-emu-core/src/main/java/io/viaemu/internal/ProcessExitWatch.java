@@ -31,7 +31,7 @@ public final class ProcessExitWatch {
     private static final Map<Integer, long[]> BY_FD = new ConcurrentHashMap<>();
     private static final Map<Long, Integer> FD_BY_PID = new ConcurrentHashMap<>();
     /** Processes seen exiting: pid to start time (bounded: old entries are dropped). */
-    private static final Map<Long, Long> EXITED = new ConcurrentHashMap<>();
+    private static final Map<Long, Long> EXITED_PROCESSES = new ConcurrentHashMap<>();
     private static final AtomicLong EXITS = new AtomicLong();
     private static final java.util.List<Runnable> LISTENERS = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -121,24 +121,43 @@ public final class ProcessExitWatch {
      * /proc this is also true for a zombie its parent has not reaped yet.
      */
     public static boolean hasExited(long pid, long startMillis) {
-        Long start = EXITED.get(pid);
+        return state(pid, startMillis) == EXITED;
+    }
+
+    /** {@link #state}: the process was seen exiting. */
+    public static final int EXITED = 0;
+    /** {@link #state}: the process is watched and its pidfd says it still runs. */
+    public static final int RUNNING = 1;
+    /** {@link #state}: not watched: ask /proc. */
+    public static final int UNKNOWN = 2;
+
+    /**
+     * What the watch knows about process {@code pid} started at {@code startMillis} (0: unknown): one
+     * {@code poll(2)} of its pidfd at most, cheaper than reading /proc, and right about zombies.
+     */
+    public static int state(long pid, long startMillis) {
+        Long start = EXITED_PROCESSES.get(pid);
         if (start != null) {
-            return startMillis == 0 || start == 0 || Math.abs(start - startMillis) < 1000;
+            return startMillis == 0 || start == 0 || Math.abs(start - startMillis) < 1000 ? EXITED : UNKNOWN;
         }
         Integer fd = FD_BY_PID.get(pid);
         if (fd == null) {
-            return false;
+            return UNKNOWN;
         }
-        // exited, but the watch thread has not said so yet: ask the pidfd itself (one poll(2), no waiting)
         long[] watched = BY_FD.get(fd);
         if (watched == null || (startMillis != 0 && watched[1] != 0 && Math.abs(watched[1] - startMillis) >= 1000)) {
-            return false;
+            return UNKNOWN; // another process by that pid, or the watch just ended
         }
+        // exited but not reported by the watch thread yet? the pidfd itself says (no waiting)
         ByteBuffer pollfd = POLLFD.get();
         pollfd.putInt(0, fd);
         pollfd.putShort(4, (short) POLLIN);
         pollfd.putShort(6, (short) 0);
-        return LinuxCalls.poll(LinuxCalls.address(pollfd), 1, 0) == 1 && (pollfd.getShort(6) & POLLIN) != 0;
+        int n = LinuxCalls.poll(LinuxCalls.address(pollfd), 1, 0);
+        if (n == 1 && (pollfd.getShort(6) & POLLIN) != 0) {
+            return EXITED;
+        }
+        return n == 0 ? RUNNING : UNKNOWN;
     }
 
     private static final int POLLIN = 0x001;
@@ -164,10 +183,10 @@ public final class ProcessExitWatch {
                 synchronized (ProcessExitWatch.class) {
                     FD_BY_PID.remove(process[0], fd);
                 }
-                if (EXITED.size() > 10_000) {
-                    EXITED.clear(); // bounds memory; /proc answers for processes long gone
+                if (EXITED_PROCESSES.size() > 10_000) {
+                    EXITED_PROCESSES.clear(); // bounds memory; /proc answers for processes long gone
                 }
-                EXITED.put(process[0], process[1]);
+                EXITED_PROCESSES.put(process[0], process[1]);
                 EXITS.incrementAndGet();
                 log.debug("process {} exited", process[0]);
             }

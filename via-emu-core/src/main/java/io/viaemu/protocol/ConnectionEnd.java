@@ -656,7 +656,9 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     /** True while process {@code pid} started at {@code start} runs; an exited one waiting to be reaped is dead. */
     protected static boolean alive(long pid, long start) {
-        return !ProcessExitWatch.hasExited(pid, start) && Processes.isAlive(pid, start);
+        int watched = ProcessExitWatch.state(pid, start);
+        return watched == ProcessExitWatch.RUNNING
+                || (watched == ProcessExitWatch.UNKNOWN && Processes.isAlive(pid, start));
     }
 
     /** Have the kernel report the exit of this peer process (see {@link ProcessExitWatch}). */
