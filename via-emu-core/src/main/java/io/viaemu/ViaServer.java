@@ -9,12 +9,18 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 
+import io.viaemu.idle.BackoffIdleStrategy;
+import io.viaemu.idle.Doorbell;
+import io.viaemu.idle.IdleStrategy;
+import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.internal.BackgroundThreads;
 import io.viaemu.internal.EndpointLock;
 import io.viaemu.internal.FilePermissions;
@@ -22,6 +28,8 @@ import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.JvmOptions;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.StaleConnections;
+import io.viaemu.internal.ProcessBells;
+import io.viaemu.internal.Processes;
 import io.viaemu.protocol.ConnectionState;
 import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
@@ -35,8 +43,6 @@ import io.viaemu.transport.Document;
 import io.viaemu.transport.Transport;
 import io.viaemu.worker.WorkerLauncher;
 import io.viaemu.worker.WorkerPool;
-import net.openhft.chronicle.threads.LongPauser;
-import net.openhft.chronicle.threads.Pauser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,14 +60,30 @@ public final class ViaServer implements Closeable {
     private final Channel listen;
     private final EndpointLock endpointLock;
     private final WorkerPool workers;
-    private final LinkedBlockingQueue<ParentRole> accepted = new LinkedBlockingQueue<>();
+    /** Granted connections not yet accepted; guarded by acceptLock. */
+    private final ArrayDeque<ParentRole> accepted = new ArrayDeque<>();
+    private final ReentrantLock acceptLock = new ReentrantLock();
+    private final Condition acceptable = acceptLock.newCondition();
+    /** Clients ring it after each CONNECT; the acceptor parks on it. */
+    private final Doorbell listenBell;
     private final Map<String, ParentRole> connections = new ConcurrentHashMap<>();
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong handoversCompleted = new AtomicLong();
     private final AtomicLong handoversFailed = new AtomicLong();
     private final Thread acceptor;
     private final Thread shutdownHook;
-    private final Housekeeper.Task sweeper = this::sweep;
+    private final Housekeeper.Task sweeper = new Housekeeper.Task() {
+        @Override
+        public boolean tick(long nowMillis) {
+            return sweep(nowMillis);
+        }
+
+        @Override
+        public long idleIntervalNanos() {
+            return TimeUnit.MILLISECONDS.toNanos(SWEEP_INTERVAL_MILLIS);
+        }
+    };
+    private static final long SWEEP_INTERVAL_MILLIS = 2_000;
     private long nextSweep;
     /** The other endpoints of the base directory are swept less often: their own servers, if any, sweep them. */
     private static final long FOREIGN_SWEEP_INTERVAL_MILLIS = 30_000;
@@ -82,6 +104,11 @@ public final class ViaServer implements Closeable {
         StaleConnections.sweepOtherEndpoints(config, endpoint); // endpoints whose server may never run again
         nextForeignSweep = System.currentTimeMillis() + FOREIGN_SWEEP_INTERVAL_MILLIS;
         this.listen = transport.open(Layout.listenDir(config.baseDir(), endpoint));
+        this.listenBell = QueueDoorbells.forQueue(Layout.listenDir(config.baseDir(), endpoint));
+        if (listenBell == null) {
+            throw new IOException("cannot map the listen queue's doorbell beside " + listen.directory());
+        }
+        listenBell.clearWaiters(); // the endpoint lock makes this process its only waiter
         this.workers = new WorkerPool(config, transport, endpoint, launcher);
         workers.cleanStaleWorkerDirectories(); // before start(): none of them is ours
         workers.start();
@@ -116,22 +143,31 @@ public final class ViaServer implements Closeable {
      * @throws ViaTimeoutException if none arrived in time
      */
     public ParentConnection accept(long timeoutMillis) throws IOException {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         try {
-            while (true) {
-                if (closed) {
-                    throw new ViaException("server of endpoint '" + endpoint + "' is closed");
+            acceptLock.lockInterruptibly();
+            try {
+                while (true) {
+                    if (closed) {
+                        throw new ViaException("server of endpoint '" + endpoint + "' is closed");
+                    }
+                    ParentRole c = accepted.poll();
+                    if (c != null) {
+                        return c;
+                    }
+                    if (timeoutMillis <= 0) {
+                        acceptable.await(); // signalled by a grant and by close()
+                        continue;
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new ViaTimeoutException("no connection on endpoint '" + endpoint + "' within "
+                                + timeoutMillis + " ms");
+                    }
+                    acceptable.awaitNanos(left);
                 }
-                // in slices, so that a close is noticed within 100 ms whatever the timeout
-                long slice = timeoutMillis <= 0 ? 100 : Math.min(100, deadline - System.currentTimeMillis());
-                ParentRole c = accepted.poll(Math.max(slice, 0), TimeUnit.MILLISECONDS);
-                if (c != null) {
-                    return c;
-                }
-                if (timeoutMillis > 0 && System.currentTimeMillis() >= deadline) {
-                    throw new ViaTimeoutException("no connection on endpoint '" + endpoint + "' within "
-                            + timeoutMillis + " ms");
-                }
+            } finally {
+                acceptLock.unlock();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -142,17 +178,16 @@ public final class ViaServer implements Closeable {
     private void acceptLoop(ChannelReader reader) {
         Document doc = new Document(256);
         Messages.Reader r = new Messages.Reader();
-        // Connects are rare next to data: never spin for them, and back off to 5 ms. Every wake-up of this thread
-        // preempts a busy reader on a 2-core machine: a yielding acceptor, or one parking at most 200 µs (5,000
-        // wake-ups a second), put the round trip's p99 at 0.6-2.8 ms.
-        Pauser pauser = new LongPauser(100, 10, 50, 1_000, TimeUnit.MICROSECONDS);
+        // Connects are rare next to data: never spin for them, park on the listen queue's doorbell at once (every
+        // wake-up of this thread preempts a busy reader on a 2-core machine). Without a futex: parks of up to 1 ms.
+        IdleStrategy idle = new BackoffIdleStrategy(0, 0, 50_000, 1_000_000);
         while (!closed) {
             try {
                 if (!reader.next(doc)) {
-                    pauser.pause();
+                    idle.idle(listenBell, Long.MAX_VALUE);
                     continue;
                 }
-                pauser.reset();
+                idle.reset();
                 listen.reclaimBefore(doc.index());
                 MessageType type = r.reset(doc).type();
                 if (type == MessageType.CONNECT) {
@@ -172,6 +207,7 @@ public final class ViaServer implements Closeable {
                 }
             }
         }
+        idle.reset();
         reader.close();
     }
 
@@ -209,7 +245,13 @@ public final class ViaServer implements Closeable {
         ParentRole c = new ParentRole(config, endpoint, connectionId, dir, flags, up, down, workers, parentEvents);
         connections.put(c.id(), c);
         c.grant();
-        accepted.add(c);
+        acceptLock.lock();
+        try {
+            accepted.add(c);
+            acceptable.signal();
+        } finally {
+            acceptLock.unlock();
+        }
     }
 
     /** What the parent roles of this server tell it: handovers starting, connections released. */
@@ -352,10 +394,11 @@ public final class ViaServer implements Closeable {
         if (now < nextSweep) {
             return true;
         }
-        nextSweep = now + 2_000;
+        nextSweep = now + SWEEP_INTERVAL_MILLIS;
         try {
             cleanStaleConnections();
             workers.cleanStaleWorkerDirectories();
+            ProcessBells.sweep(config.baseDir());
         } catch (IOException e) {
             log.warn("sweep of {} failed: {}", endpoint, e.toString());
         }
@@ -388,6 +431,13 @@ public final class ViaServer implements Closeable {
             return; // the shutdown hook and the application may both close
         }
         closed = true;
+        listenBell.ringAlways(); // the acceptor leaves its park
+        acceptLock.lock();
+        try {
+            acceptable.signalAll(); // so do accept() callers
+        } finally {
+            acceptLock.unlock();
+        }
         try {
             if (config.shutdownHook()) {
                 Runtime.getRuntime().removeShutdownHook(shutdownHook);

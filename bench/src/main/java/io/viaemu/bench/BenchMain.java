@@ -41,6 +41,10 @@ public final class BenchMain {
                     + ", quick " + Params.QUICK.connectWarmup() + ")",
             "  --connects N             measured connects, median shown (default " + Params.FULL.connects()
                     + ", quick " + Params.QUICK.connects() + ")",
+            "  --idle-sec N             seconds the idle-CPU figures measure (default " + Params.FULL.idleSeconds()
+                    + ", quick " + Params.QUICK.idleSeconds() + ")",
+            "  --wake-iterations N      round trips from parked readers (default " + Params.FULL.wakeIterations()
+                    + ", quick " + Params.QUICK.wakeIterations() + ")",
             "  --timeout-sec N          limit per figure; a peer still running is killed (default "
                     + Params.FULL.timeoutSec() + ", quick " + Params.QUICK.timeoutSec() + ")",
             "  --pin split|none         split (default): pin the peers' measuring threads to different CPUs (server 1,",
@@ -61,7 +65,9 @@ public final class BenchMain {
             "--stream-rounds", "streamRounds",
             "--connect-warmup", "connectWarmup",
             "--connects", "connects",
-            "--timeout-sec", "timeoutSec");
+            "--timeout-sec", "timeoutSec",
+            "--idle-sec", "idleSeconds",
+            "--wake-iterations", "wakeIterations");
 
     /** Parsed command line. */
     record Options(boolean quick, List<String> contenders, List<Figure> figures, Params params, Path out,
@@ -127,6 +133,9 @@ public final class BenchMain {
             Map<String, PeerPair.Outcome> byContender = new LinkedHashMap<>();
             results.put(figure, byContender);
             for (String contender : options.contenders()) {
+                if (!figure.measures(contender)) {
+                    continue; // shown as "–"
+                }
                 System.err.printf(Locale.ROOT, "[bench] %-9s %-10s ...%n", figure.id(), contender);
                 PeerPair.Outcome outcome = pairs.run(contender, figure, options.params());
                 byContender.put(contender, outcome);
@@ -161,6 +170,13 @@ public final class BenchMain {
                 return String.format(Locale.ROOT, "median %s MB/s (rounds %s..%s)",
                         Report.number(o.value("median_mbps")), Report.number(o.value("min_mbps")),
                         Report.number(o.value("max_mbps")));
+            case IDLE_100: case IDLE_1000:
+                return String.format(Locale.ROOT, "%s cores (server %s + client %s)",
+                        Report.number(o.value("cores")), Report.number(o.value("server_cores")),
+                        Report.number(o.value("client_cores")));
+            case WAKE_64:
+                return String.format(Locale.ROOT, "p50 %s µs, p99 %s µs",
+                        Report.number(o.value("p50_ns") / 1000), Report.number(o.value("p99_ns") / 1000));
             case CONNECT:
                 return String.format(Locale.ROOT, "median %s µs (with first write %s µs)",
                         Report.number(o.value("median_ns") / 1000), Report.number(o.value("median_with_write_ns") / 1000));

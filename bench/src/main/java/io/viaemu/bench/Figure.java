@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -28,7 +30,19 @@ public enum Figure {
     /** One-way stream in 64 KiB writes. */
     STREAM_64K("stream64k", "Stream, 64 KiB writes"),
     /** Connect until the first byte can be sent, then one 1-byte echo (not timed) and close. */
-    CONNECT("connect", "Connect");
+    CONNECT("connect", "Connect"),
+    /** 100 open, idle connections with a thread blocked in receive on each end: CPU of both processes. */
+    IDLE_100("idle100", "Idle CPU, 100 connections"),
+    /** The same with 1,000 connections. */
+    IDLE_1000("idle1000", "Idle CPU, 1,000 connections"),
+    /** 64 B round trips with a pause before each that is longer than any spin budget: readers wake from parked. */
+    WAKE_64("wake64", "Round trip 64 B from parked readers");
+
+    /** Pause before each round trip of {@link #WAKE_64}: far beyond the spin-then-yield budget of a waiting reader. */
+    static final long WAKE_PAUSE_MICROS = 5_000;
+    /** Settling time of the idle figures before measuring (connect storms, JIT). */
+    private static final long IDLE_SETTLE_MILLIS = 2_000;
+    private static final long CLOCK_TICKS_PER_SECOND = 100; // USER_HZ
 
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     /** Period of the streamed byte pattern: prime, larger than any write, so shifted or repeated data is caught. */
@@ -69,9 +83,27 @@ public enum Figure {
         return sb.toString();
     }
 
+    /**
+     * Whether this figure is measured for {@code contender}. The idle and parked-reader figures are about readers
+     * that block; contenders that spin by design (raw Chronicle, via with the BUSY pauser) would show a core per
+     * waiting thread there.
+     */
+    boolean measures(String contender) {
+        switch (this) {
+            case IDLE_100: case IDLE_1000: case WAKE_64:
+                return contender.equals("tcp") || contender.equals("uds") || contender.equals("via-backoff");
+            default:
+                return true;
+        }
+    }
+
+    int idleConnections() {
+        return this == IDLE_100 ? 100 : 1_000;
+    }
+
     int messageSize() {
         switch (this) {
-            case RTT_64: return 64;
+            case RTT_64: case WAKE_64: return 64;
             case RTT_4K: case STREAM_4K: return 4 * 1024;
             case STREAM_64K: return 64 * 1024;
             default: return 1;
@@ -86,8 +118,59 @@ public enum Figure {
             case RTT_64: case RTT_4K: return serveEcho(listener, (long) (p.rttWarmup() + p.rttIterations()) * messageSize());
             case STREAM_4K: case STREAM_64K: return serveStream(listener, p);
             case CONNECT: return serveConnects(listener, p);
+            case IDLE_100: case IDLE_1000: return serveIdle(listener, idleConnections());
+            case WAKE_64: return serveEcho(listener, (long) (wakeWarmup(p) + p.wakeIterations()) * messageSize());
             default: throw new AssertionError(this);
         }
+    }
+
+    private static int wakeWarmup(Params p) {
+        return Math.min(p.rttWarmup(), 5_000);
+    }
+
+    /** Accepts n connections, tells the client this process's pid, and blocks a thread in read on each. */
+    private static Map<String, String> serveIdle(Contender.Listener listener, int n) throws IOException {
+        List<Connection> connections = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            connections.add(listener.accept());
+        }
+        byte[] pid = new byte[8];
+        LONG.set(pid, 0, ProcessHandle.current().pid());
+        connections.get(0).write(pid, 0, 8);
+        List<Thread> readers = blockedReaders(connections);
+        for (Thread t : readers) {
+            try {
+                t.join(TimeUnit.MINUTES.toMillis(5)); // until the client closes
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (Connection c : connections) {
+            c.close();
+        }
+        return Map.of("connections", Integer.toString(n));
+    }
+
+    /** One thread per connection, blocked in read until end of stream or an error (a close from another thread). */
+    private static List<Thread> blockedReaders(List<Connection> connections) {
+        List<Thread> threads = new ArrayList<>();
+        for (Connection c : connections) {
+            Thread t = new Thread(() -> {
+                byte[] buf = new byte[64];
+                try {
+                    while (c.read(buf, 0, buf.length) >= 0) {
+                        // nothing is sent on an idle connection
+                    }
+                } catch (IOException | RuntimeException closed) {
+                    // the connection was closed under the reader: the figure is over
+                }
+            }, "idle-reader");
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        return threads;
     }
 
     private static Map<String, String> serveEcho(Contender.Listener listener, long totalBytes) throws IOException {
@@ -163,8 +246,111 @@ public enum Figure {
             case RTT_64: case RTT_4K: return driveRoundTrips(contender, address, p);
             case STREAM_4K: case STREAM_64K: return driveStream(contender, address, p);
             case CONNECT: return driveConnects(contender, address, p);
+            case IDLE_100: case IDLE_1000: return driveIdle(contender, address, p, idleConnections());
+            case WAKE_64: return driveWakeUps(contender, address, p);
             default: throw new AssertionError(this);
         }
+    }
+
+    private static Map<String, String> driveIdle(Contender contender, String address, Params p, int n)
+            throws IOException {
+        List<Connection> connections = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                connections.add(contender.connect(address));
+            }
+            byte[] pidBytes = new byte[8];
+            connections.get(0).readFully(pidBytes, 0, 8);
+            long serverPid = (long) LONG.get(pidBytes, 0);
+            long clientPid = ProcessHandle.current().pid();
+            List<Thread> readers = blockedReaders(connections);
+            sleepMillis(IDLE_SETTLE_MILLIS);
+            long server0 = cpuTicks(serverPid);
+            long client0 = cpuTicks(clientPid);
+            long t0 = System.nanoTime();
+            sleepMillis(TimeUnit.SECONDS.toMillis(p.idleSeconds()));
+            long server1 = cpuTicks(serverPid);
+            long client1 = cpuTicks(clientPid);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            double serverCores = (server1 - server0) / (double) CLOCK_TICKS_PER_SECOND / seconds;
+            double clientCores = (client1 - client0) / (double) CLOCK_TICKS_PER_SECOND / seconds;
+            for (Connection c : connections) {
+                c.close();
+            }
+            for (Thread t : readers) {
+                try {
+                    t.join(10_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            Map<String, String> r = new LinkedHashMap<>();
+            r.put("connections", Integer.toString(n));
+            r.put("seconds", Double.toString(seconds));
+            r.put("server_cores", Double.toString(serverCores));
+            r.put("client_cores", Double.toString(clientCores));
+            r.put("cores", Double.toString(serverCores + clientCores));
+            return r;
+        } finally {
+            for (Connection c : connections) {
+                try {
+                    c.close();
+                } catch (IOException | RuntimeException ignored) {
+                    // closed above
+                }
+            }
+        }
+    }
+
+    /** utime + stime of process {@code pid} in clock ticks (fields 14 and 15 of /proc/PID/stat). */
+    private static long cpuTicks(long pid) throws IOException {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
+    private static void sleepMillis(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    private Map<String, String> driveWakeUps(Contender contender, String address, Params p) throws IOException {
+        int size = messageSize();
+        byte[] out = new byte[size];
+        byte[] in = new byte[size];
+        Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+        int warmup = wakeWarmup(p);
+        int total = warmup + p.wakeIterations();
+        try (Connection c = contender.connect(address)) {
+            for (int i = 0; i < total; i++) {
+                LONG.set(out, 0, (long) i);
+                if (i >= warmup) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(WAKE_PAUSE_MICROS));
+                }
+                long t0 = System.nanoTime();
+                c.write(out, 0, size);
+                c.readFully(in, 0, size);
+                long rtt = System.nanoTime() - t0;
+                if (!Arrays.equals(in, out)) {
+                    throw new IOException("echo " + i + " differs from what was sent");
+                }
+                if (i >= warmup) {
+                    histogram.recordValue(Math.min(rtt, histogram.getHighestTrackableValue()));
+                }
+            }
+        }
+        Map<String, String> r = new LinkedHashMap<>();
+        r.put("count", Long.toString(histogram.getTotalCount()));
+        r.put("p50_ns", Long.toString(histogram.getValueAtPercentile(50)));
+        r.put("p99_ns", Long.toString(histogram.getValueAtPercentile(99)));
+        r.put("p999_ns", Long.toString(histogram.getValueAtPercentile(99.9)));
+        r.put("max_ns", Long.toString(histogram.getMaxValue()));
+        return r;
     }
 
     private Map<String, String> driveRoundTrips(Contender contender, String address, Params p) throws IOException {

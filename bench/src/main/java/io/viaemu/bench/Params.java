@@ -20,13 +20,14 @@ import java.util.Map;
  *                           0: let the OS place them
  */
 public record Params(int rttWarmup, int rttIterations, int streamWarmupMiB, int streamRoundMiB, int streamRounds,
-                     int connectWarmup, int connects, int timeoutSec, int pin) {
+                     int connectWarmup, int connects, int timeoutSec, int pin, int idleSeconds,
+                     int wakeIterations) {
 
     /** The default run: at least 100k measured round trips per message size. */
-    public static final Params FULL = new Params(20_000, 100_000, 256, 512, 5, 20, 200, 300, 1);
+    public static final Params FULL = new Params(20_000, 100_000, 256, 512, 5, 20, 200, 300, 1, 10, 2_000);
 
     /** {@code --quick}: a CI smoke run of a few thousand iterations. */
-    public static final Params QUICK = new Params(2_000, 5_000, 16, 32, 3, 5, 30, 90, 1);
+    public static final Params QUICK = new Params(2_000, 5_000, 16, 32, 3, 5, 30, 90, 1, 2, 200);
 
     public Params {
         positive("rttIterations", rttIterations);
@@ -34,6 +35,8 @@ public record Params(int rttWarmup, int rttIterations, int streamWarmupMiB, int 
         positive("streamRounds", streamRounds);
         positive("connects", connects);
         positive("timeoutSec", timeoutSec);
+        positive("idleSeconds", idleSeconds);
+        positive("wakeIterations", wakeIterations);
         notNegative("rttWarmup", rttWarmup);
         notNegative("streamWarmupMiB", streamWarmupMiB);
         notNegative("connectWarmup", connectWarmup);
@@ -74,13 +77,15 @@ public record Params(int rttWarmup, int rttIterations, int streamWarmupMiB, int 
         map.put("connects", connects);
         map.put("timeoutSec", timeoutSec);
         map.put("pin", pin);
+        map.put("idleSeconds", idleSeconds);
+        map.put("wakeIterations", wakeIterations);
         return map;
     }
 
     public static Params fromMap(Map<String, Integer> map) {
         return new Params(map.get("rttWarmup"), map.get("rttIterations"), map.get("streamWarmupMiB"),
                 map.get("streamRoundMiB"), map.get("streamRounds"), map.get("connectWarmup"), map.get("connects"),
-                map.get("timeoutSec"), map.get("pin"));
+                map.get("timeoutSec"), map.get("pin"), map.get("idleSeconds"), map.get("wakeIterations"));
     }
 
     /** {@code key=value} arguments for a peer. */

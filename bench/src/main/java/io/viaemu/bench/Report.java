@@ -22,7 +22,11 @@ final class Report {
             new Row(Figure.RTT_4K, "Round trip 4 KiB, p99.9 (µs)", "p999_ns", 1000),
             new Row(Figure.STREAM_4K, "Stream, 4 KiB writes (MB/s)", "median_mbps", 1),
             new Row(Figure.STREAM_64K, "Stream, 64 KiB writes (MB/s)", "median_mbps", 1),
-            new Row(Figure.CONNECT, "Connect, median (µs)", "median_ns", 1000));
+            new Row(Figure.CONNECT, "Connect, median (µs)", "median_ns", 1000),
+            new Row(Figure.IDLE_100, "Idle CPU, 100 connections, server + client (cores)", "cores", 1),
+            new Row(Figure.IDLE_1000, "Idle CPU, 1,000 connections, server + client (cores)", "cores", 1),
+            new Row(Figure.WAKE_64, "Round trip 64 B from parked readers, p50 (µs)", "p50_ns", 1000),
+            new Row(Figure.WAKE_64, "Round trip 64 B from parked readers, p99 (µs)", "p99_ns", 1000));
 
     private static final List<Row> DETAILS = List.of(
             new Row(Figure.RTT_64, "Round trip 64 B, mean (µs)", "mean_ns", 1000),
@@ -34,7 +38,12 @@ final class Report {
             new Row(Figure.STREAM_64K, "Stream, 64 KiB writes, slowest round (MB/s)", "min_mbps", 1),
             new Row(Figure.STREAM_64K, "Stream, 64 KiB writes, fastest round (MB/s)", "max_mbps", 1),
             new Row(Figure.CONNECT, "Connect, p90 (µs)", "p90_ns", 1000),
-            new Row(Figure.CONNECT, "Connect + first 1 B write, median (µs)", "median_with_write_ns", 1000));
+            new Row(Figure.CONNECT, "Connect + first 1 B write, median (µs)", "median_with_write_ns", 1000),
+            new Row(Figure.IDLE_100, "Idle CPU, 100 connections, server (cores)", "server_cores", 1),
+            new Row(Figure.IDLE_100, "Idle CPU, 100 connections, client (cores)", "client_cores", 1),
+            new Row(Figure.IDLE_1000, "Idle CPU, 1,000 connections, server (cores)", "server_cores", 1),
+            new Row(Figure.IDLE_1000, "Idle CPU, 1,000 connections, client (cores)", "client_cores", 1),
+            new Row(Figure.WAKE_64, "Round trip 64 B from parked readers, p99.9 (µs)", "p999_ns", 1000));
 
     private Report() {
     }
@@ -68,7 +77,13 @@ final class Report {
                 .append(" rounds of ").append(p.streamRoundMiB()).append(" MiB, each acknowledged by the receiver after ")
                 .append("it checked every byte (CRC32C of a deterministic pattern); median round shown; MB/s = 10^6 B/s\n");
         md.append("- Connects: ").append(p.connectWarmup()).append(" warm-up + ").append(p.connects())
-                .append(" measured, sequential; time from starting to connect until the first byte can be sent\n\n");
+                .append(" measured, sequential; time from starting to connect until the first byte can be sent\n");
+        md.append("- Idle CPU: N connections, a thread blocked in receive on each end, CPU time (utime + stime from ")
+                .append("/proc/PID/stat) of server and client over ").append(p.idleSeconds()).append(" s after 2 s of ")
+                .append("settling; only contenders whose readers may block (spinning ones would show a core each)\n");
+        md.append("- Parked readers: ").append(p.wakeIterations()).append(" round trips of 64 B, ")
+                .append(Figure.WAKE_PAUSE_MICROS / 1000).append(" ms pause before each (longer than the spin ")
+                .append("budget, so both readers are parked when the message comes)\n\n");
 
         List<String> footnotes = new ArrayList<>();
         table(md, MAIN, contenders, results, footnotes);

@@ -4,13 +4,16 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.protocol.Messages;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.Transport;
 
 /**
  * Channels this process only appends requests to (listen queues, worker inboxes), kept open: opening a queue costs
- * far more than a connect should. Appends are serialised per channel.
+ * far more than a connect should. Appends are serialised per channel. Each append rings the queue's doorbell
+ * (the transport does, see {@link io.viaemu.idle.QueueDoorbells}), on which the server's acceptor or the worker
+ * parks.
  */
 public final class ListenChannels {
     private static final Map<Path, Channel> OPEN = new ConcurrentHashMap<>();
@@ -35,6 +38,7 @@ public final class ListenChannels {
 
     /** Forgets (and closes) a channel whose directory is going away. */
     public static void forget(Path dir) {
+        QueueDoorbells.forget(dir);
         Channel c = OPEN.remove(dir);
         if (c != null) {
             synchronized (c) {

@@ -12,7 +12,7 @@ import io.viaemu.internal.Processes;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.Document;
-import net.openhft.chronicle.threads.Pauser;
+import io.viaemu.idle.IdleStrategy;
 
 /**
  * The child's end, in a worker process. Until it owns the connection every receive and send waits; its first
@@ -40,13 +40,15 @@ public final class ChildRole extends ConnectionEnd {
     /** Announces the child in the flag block (pid last: it is what the parent waits for) and starts housekeeping. */
     public void announce() {
         outbound.prepareToAppend(); // the GRANT is on the handover's critical path
-        Processes.isAlive(parentPid, parentStart); // the first check of a process is the slow one: not in mid-handover
-        Processes.isAlive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START));
+        // the first check of a process is the slow one: not in mid-handover
+        watch(parentPid, parentStart);
+        watch(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START));
         flags.set(Word.CHILD_HEARTBEAT, System.currentTimeMillis());
         flags.set(Word.CHILD_START, Processes.currentStart());
         flags.set(Word.NANOS_CHILD_ANNOUNCED, System.nanoTime());
         flags.set(Word.CHILD_PID, Processes.currentPid());
-        Housekeeper.get(config.pollInterval().toNanos()).add(this);
+        Housekeeper.get(config.pollInterval().toNanos()).add(this, config.baseDir());
+        flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // the client opens this child's inbox ahead of time
     }
 
     @Override
@@ -72,7 +74,7 @@ public final class ChildRole extends ConnectionEnd {
         }
         boolean requested = flags.get(Word.P) != 0;
         // dead means gone or a zombie; a stopped or wedged parent is alive and could resume: no takeover from it
-        boolean parentDead = !Processes.isAlive(parentPid, parentStart);
+        boolean parentDead = !alive(parentPid, parentStart);
         boolean t2 = (flags.get(Word.TRIGGERS_ENABLED) & Trigger.T2_PARENT_ABORT.bit()) != 0;
         if (requested && nonce != flags.get(Word.NONCE) && !(parentDead && t2)) {
             return "wrong nonce";
@@ -112,8 +114,8 @@ public final class ChildRole extends ConnectionEnd {
         outbound.append(w.bytes(), w.length(), w.bytes(), 0, 0);
         flags.set(Word.NANOS_GRANTED, System.nanoTime());
         flags.stamp(Word.AT_GRANTED);
-        flags.set(Word.CHILD_GRANTED, Processes.currentPid());
         owner = true;
+        flags.set(Word.CHILD_GRANTED, Processes.currentPid()); // a signal: rings the client and this child's waiters
         log.info("connection {} child: granted the client's reconnection{}", id, parentDead ? " (parent dead)" : "");
         return null;
     }
@@ -141,9 +143,18 @@ public final class ChildRole extends ConnectionEnd {
         if ((flags.get(Word.TRIGGERS_ENABLED) & trigger.bit()) != 0
                 && flags.compareAndSet(Word.C, 0, trigger.code())) {
             flags.set(Word.NANOS_C_REQUESTED, System.nanoTime());
+            flags.ringHousekeeper(Word.PARENT_PID, Word.PARENT_START); // the parent's housekeeper starts the handover
             log.info("connection {} child: {} - requesting the connection (C)", id, trigger);
         }
-        Pauser pauser = config.pauser().newPauser();
+        IdleStrategy idle = config.pauser().newIdleStrategy();
+        try {
+            awaitOwnershipLoop(trigger, deadlineNanos, idle);
+        } finally {
+            idle.reset();
+        }
+    }
+
+    private void awaitOwnershipLoop(Trigger trigger, long deadlineNanos, IdleStrategy idle) throws IOException {
         while (!owner) {
             ConnectionState s = flags.state();
             if (s == ConnectionState.CLOSED) {
@@ -161,7 +172,7 @@ public final class ChildRole extends ConnectionEnd {
                         + s + ", trigger " + trigger + (((flags.get(Word.TRIGGERS_ENABLED) & trigger.bit()) == 0)
                         ? " is off)" : " requested)"));
             }
-            pauser.pause();
+            idle.idle(ownDoorbell(), deadlineNanos);
         }
     }
 
@@ -206,7 +217,7 @@ public final class ChildRole extends ConnectionEnd {
         }
         flags.set(Word.CHILD_HEARTBEAT, now);
         if (owner && flags.get(Word.RECONNECTION_COMPLETION) == 0 && flags.get(Word.CLIENT_REPORTED) != 0
-                && !Processes.isAlive(parentPid, parentStart)) {
+                && !alive(parentPid, parentStart)) {
             // unexpected T2: the child stands in for the dead parent and sets the completion flag (once)
             if (flags.compareAndSet(Word.RECONNECTION_COMPLETION, 0, 1)) {
                 flags.set(Word.NANOS_COMPLETED, System.nanoTime());
@@ -217,11 +228,11 @@ public final class ChildRole extends ConnectionEnd {
         }
         if (livenessDue(now) && !flags.state().isTerminal()
                 && (flags.get(Word.CLOSED_MASK) & FlagBlock.CLOSED_CLIENT) == 0) {
-            if (!Processes.isAlive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START))) {
+            if (!alive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START))) {
                 fail(ErrorCode.CLIENT_DIED, "client pid " + flags.get(Word.CLIENT_PID));
             } else if (owner && heartbeatStale(Word.CLIENT_HEARTBEAT, now)) {
                 fail(ErrorCode.PEER_HUNG, "client heartbeat older than " + config.peerTimeout().toMillis() + " ms");
-            } else if (!owner && !Processes.isAlive(parentPid, parentStart)
+            } else if (!owner && !alive(parentPid, parentStart)
                     && (flags.get(Word.TRIGGERS_ENABLED) & Trigger.T2_PARENT_ABORT.bit()) == 0) {
                 fail(ErrorCode.PARENT_DIED, "parent pid " + parentPid + " died and T2 is off");
             }
@@ -229,15 +240,21 @@ public final class ChildRole extends ConnectionEnd {
         return true;
     }
 
-    /** Not yet owner, or owner of a handover not yet complete: the parent may die (T2) at any moment. */
+    /**
+     * Where nothing can wake the housekeeper: not yet owner, or owner of a handover not yet complete (the parent may
+     * die, T2, at any moment). Otherwise only while a handover runs: the parent's exit is reported at once.
+     */
     @Override
     public boolean urgent() {
-        return !owner || flags.get(Word.RECONNECTION_COMPLETION) == 0;
+        if (!Housekeeper.woken()) {
+            return !owner || flags.get(Word.RECONNECTION_COMPLETION) == 0;
+        }
+        return flags.get(Word.TRIGGER_FIRED) != 0 && flags.get(Word.RECONNECTION_COMPLETION) == 0;
     }
 
     @Override
     protected boolean peerAlive() {
-        return Processes.isAlive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START));
+        return alive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START));
     }
 
     @Override

@@ -23,7 +23,7 @@ import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
 import io.viaemu.transport.Transport;
-import net.openhft.chronicle.threads.Pauser;
+import io.viaemu.idle.IdleStrategy;
 
 /**
  * The client's end. Its part of the handover, driven by flags the parent sets in the flag block:
@@ -49,7 +49,7 @@ public final class ClientRole extends ConnectionEnd {
     private final AtomicBoolean handoverTaskQueued = new AtomicBoolean();
     /** Made with the connection: a lambda's call site is linked when it first runs, not in mid-handover. */
     private final java.util.function.BooleanSupplier childGrantedOrGone = () -> flags.get(Word.CHILD_GRANTED) != 0
-            || !Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START));
+            || !alive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START));
     /** The forked child's inbox, opened ahead of the reconnection (housekeeper thread only). */
     private Path childInbox;
 
@@ -96,7 +96,8 @@ public final class ClientRole extends ConnectionEnd {
             FilePermissions.deleteTree(dir);
             throw e;
         }
-        Housekeeper.get(config.pollInterval().toNanos()).add(client);
+        watch(client.parentPid, client.parentStart);
+        Housekeeper.get(config.pollInterval().toNanos()).add(client, config.baseDir());
         return client;
     }
 
@@ -105,7 +106,7 @@ public final class ClientRole extends ConnectionEnd {
         long deadline = System.nanoTime() + timeout * 1_000_000L;
         Document d = new Document(256);
         Messages.Reader r = new Messages.Reader();
-        Pauser pauser = config.pauser().newPauser();
+        IdleStrategy idle = config.pauser().newIdleStrategy();
         readLock.lock();
         try {
             while (true) {
@@ -129,9 +130,10 @@ public final class ClientRole extends ConnectionEnd {
                     throw new ViaTimeoutException("no server granted the connection to endpoint '" + endpoint
                             + "' under " + config.baseDir() + " within " + timeout + " ms (is the server running?)");
                 }
-                pauser.pause();
+                idle.idle(ownDoorbell(), deadline);
             }
         } finally {
+            idle.reset();
             readLock.unlock();
         }
     }
@@ -158,8 +160,16 @@ public final class ClientRole extends ConnectionEnd {
      */
     private void driveHandover(boolean waitForRequest) throws IOException {
         long deadline = System.nanoTime() + config.handoverTimeout().toNanos();
-        Pauser pauser = sendPauser;
-        pauser.reset();
+        IdleStrategy idle = sendIdle;
+        idle.reset();
+        try {
+            driveHandoverSteps(waitForRequest, deadline, idle);
+        } finally {
+            idle.reset();
+        }
+    }
+
+    private void driveHandoverSteps(boolean waitForRequest, long deadline, IdleStrategy idle) throws IOException {
         while (true) {
             checkUsable();
             long intermission = flags.get(Word.TRANSMISSION_INTERMISSION);
@@ -179,7 +189,7 @@ public final class ClientRole extends ConnectionEnd {
                 throw new ViaTimeoutException("connection " + id + ": the parent sent no reconnection request within "
                         + config.handoverTimeout().toMillis() + " ms of the intermission");
             }
-            pauser.pause();
+            idle.idle(ownDoorbell(), deadline); // the parent's P rings it
         }
     }
 
@@ -264,7 +274,7 @@ public final class ClientRole extends ConnectionEnd {
             childInbox = Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId));
             Async.run("via-client-prepare-" + id, () -> {
                 ListenChannels.prepare(transport, childInbox);
-                Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START)); // first check is slow
+                watch(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START)); // its first check is the slow one
             });
         }
         long intermission = flags.get(Word.TRANSMISSION_INTERMISSION);
@@ -272,7 +282,7 @@ public final class ClientRole extends ConnectionEnd {
                 || (intermission == Intermission.INTERMITTED && flags.get(Word.P) != 0);
         if (livenessDue(now) && !flags.state().isTerminal()
                 && (flags.get(Word.CLOSED_MASK) & FlagBlock.CLOSED_SERVER) == 0) {
-            if (!reconnected && !recoveryNeeded && !Processes.isAlive(parentPid, parentStart)) {
+            if (!reconnected && !recoveryNeeded && !alive(parentPid, parentStart)) {
                 boolean t2 = (flags.get(Word.TRIGGERS_ENABLED) & Trigger.T2_PARENT_ABORT.bit()) != 0;
                 if (t2 && flags.get(Word.CHILD_PID) != 0 && flags.get(Word.RECONNECTION_COMPLETION) == 0) {
                     log.warn("connection {} client: parent pid {} died; reconnecting to the child (T2)", id, parentPid);
@@ -281,11 +291,12 @@ public final class ClientRole extends ConnectionEnd {
                         flags.set(Word.NANOS_TRIGGER, System.nanoTime());
                     }
                     recoveryNeeded = true;
+                    flags.ringBoth(); // a sender parked in the handover must see it
                     work = true;
                 } else if (flags.get(Word.RECONNECTION_COMPLETION) == 0) {
                     fail(ErrorCode.PARENT_DIED, "parent pid " + parentPid);
                 }
-            } else if (reconnected && !Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
+            } else if (reconnected && !alive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
                 fail(ErrorCode.CHILD_DIED, "child pid " + flags.get(Word.CHILD_PID));
             } else if (!recoveryNeeded
                     && heartbeatStale(reconnected ? Word.CHILD_HEARTBEAT : Word.PARENT_HEARTBEAT, now)) {
@@ -317,16 +328,22 @@ public final class ClientRole extends ConnectionEnd {
         return true;
     }
 
-    /** Forked and not yet reconnected: an intermission may be requested while the application is idle. */
+    /**
+     * A handover is under way (or, where nothing can wake the housekeeper, may start: forked and not reconnected).
+     * Otherwise the parent rings this process's doorbell for each step the client must take while idle.
+     */
     @Override
     public boolean urgent() {
-        return recoveryNeeded || (!reconnected && flags.get(Word.WORKER_ID) != 0);
+        if (!Housekeeper.woken()) {
+            return recoveryNeeded || (!reconnected && flags.get(Word.WORKER_ID) != 0);
+        }
+        return recoveryNeeded || (!reconnected && flags.get(Word.TRIGGER_FIRED) != 0);
     }
 
     @Override
     protected boolean peerAlive() {
-        return reconnected ? Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))
-                : Processes.isAlive(parentPid, parentStart);
+        return reconnected ? alive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))
+                : alive(parentPid, parentStart);
     }
 
     @Override

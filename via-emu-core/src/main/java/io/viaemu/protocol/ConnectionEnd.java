@@ -12,14 +12,17 @@ import io.viaemu.ViaConnection;
 import io.viaemu.ViaException;
 import io.viaemu.ViaProtocolException;
 import io.viaemu.ViaTimeoutException;
+import io.viaemu.idle.Doorbell;
+import io.viaemu.idle.IdleStrategy;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
+import io.viaemu.internal.ProcessExitWatch;
+import io.viaemu.internal.Processes;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
-import net.openhft.chronicle.threads.Pauser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * own gate in front of sends and receives: that gate is where the handover protocol happens.
  *
  * <p>The receiving thread polls the queue itself (no hand-off to another thread), holding the read lock only for
- * one poll at a time so that a handover can take the stream over between two polls.
+ * one poll at a time so that a handover can take the stream over between two polls. Between polls it idles with the
+ * configured {@link IdleStrategy}; the default parks on this side's doorbell in the flag block, which the peer rings
+ * after each append and every flag change (see {@link FlagBlock}), and which a failure, a close or a peer's death
+ * (through the housekeeper) rings too.
  */
 public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
@@ -66,9 +72,12 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     private long lastReadIndex = -1;
     private boolean inputEnded;
     private IOException inputError;
-    private final Pauser receivePauser;
-
-    protected final Pauser sendPauser;
+    /** Guarded by sendLock. */
+    protected final IdleStrategy sendIdle;
+    /** The doorbell this end's threads park on, and the one its peer parks on. */
+    private final Doorbell ownBell;
+    private final Doorbell peerBell;
+    private long exitsSeen = ProcessExitWatch.exits();
     private byte[] sendScratch;
 
     protected volatile boolean closed;
@@ -90,8 +99,29 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         this.outbound = outbound;
         this.reader = inbound.reader();
         this.doc = new Document(Math.min(config.maxMessageSize() + Messages.HEADER, 64 * 1024));
-        this.receivePauser = config.pauser().newPauser();
-        this.sendPauser = config.pauser().newPauser();
+        this.sendIdle = config.pauser().newIdleStrategy();
+        boolean client = role() == Role.CLIENT;
+        this.ownBell = client ? flags.clientBell() : flags.serverBell();
+        this.peerBell = client ? flags.serverBell() : flags.clientBell();
+    }
+
+    /** The doorbell this end's waiting threads park on. */
+    public Doorbell ownDoorbell() {
+        return ownBell;
+    }
+
+    /** The doorbell the peer's waiting threads park on. */
+    public Doorbell peerDoorbell() {
+        return peerBell;
+    }
+
+    /**
+     * Wakes the peer's parked threads: for a reader that published progress a peer may wait for (the consumed
+     * position a writer blocked on flow control waits on, see {@link #awaitPeerProgress}). A fence and a read when
+     * nobody is parked.
+     */
+    public void ringPeer() {
+        peerBell.ring();
     }
 
     @Override
@@ -116,8 +146,17 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             return 0;
         }
         long deadline = timeoutMillis <= 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
-        Pauser pauser = receivePauser;
-        pauser.reset();
+        // one per call: threads may receive concurrently, and a strategy that parks keeps per-thread state
+        IdleStrategy idle = config.pauser().newIdleStrategy();
+        try {
+            return receiveLoop(bytes, off, len, timeoutMillis, deadline, idle);
+        } finally {
+            idle.reset(); // no longer announced on the doorbell
+        }
+    }
+
+    private int receiveLoop(byte[] bytes, int off, int len, long timeoutMillis, long deadline, IdleStrategy idle)
+            throws IOException {
         while (true) {
             beforeReceive(deadline);
             readLock.lock();
@@ -151,14 +190,14 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                     }
                     if (direct == ChannelReader.HELD) {
                         dispatch(); // anything else: control documents, larger documents, bad input
-                        pauser.reset();
+                        idle.reset();
                         continue;
                     }
                     if (direct == 0) {
                         continue; // an empty data document carries nothing
                     }
                 } else if (pollInbound()) {
-                    pauser.reset();
+                    idle.reset();
                     continue;
                 }
             } finally {
@@ -168,7 +207,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             if (System.nanoTime() - deadline > 0) {
                 throw new ViaTimeoutException("receive timed out after " + timeoutMillis + " ms on connection " + id);
             }
-            pauser.pause();
+            idle.idle(ownBell, deadline);
         }
     }
 
@@ -409,7 +448,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                     + " bytes");
         }
         header.start(MessageType.DATA);
-        outbound.append(header.bytes(), header.length(), bytes, off, len);
+        outbound.append(header.bytes(), header.length(), bytes, off, len); // rings the peer's doorbell
     }
 
     private void checkSendable() throws IOException {
@@ -427,7 +466,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     /** Appends a control document to a channel; the caller holds sendLock if it is the outbound one. */
     protected long appendControl(Channel channel, Messages.Writer w) {
-        return channel.append(w.bytes(), w.length(), w.bytes(), 0, 0);
+        return channel.append(w.bytes(), w.length(), w.bytes(), 0, 0); // the transport rings its reader
     }
 
     /** A writer for a control document; use under sendLock. */
@@ -475,20 +514,46 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         }
     }
 
-    /** Waits with the send pauser until {@code condition} holds; false on timeout. Checks failure meanwhile. */
+    /**
+     * Waits until {@code condition} holds, parked on this end's doorbell (anything the condition reads must ring it
+     * when it changes: a {@link FlagBlock#SIGNALS signal word}, an append); false on timeout. Checks failure
+     * meanwhile.
+     */
     protected boolean await(java.util.function.BooleanSupplier condition, long timeoutMillis) throws IOException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        Pauser p = config.pauser().newPauser();
-        while (!condition.getAsBoolean()) {
-            if (flags.state() == ConnectionState.FAILED) {
-                throw new ViaException("connection " + id + " failed: " + flags.error().description());
+        return awaitOn(ownBell, condition, timeoutMillis);
+    }
+
+    /**
+     * Waits until {@code condition} holds, parked on this end's doorbell: for a writer blocked on flow control, whose
+     * peer's reader calls {@link #ringPeer()} after it published what it consumed (and a failure, a close or the
+     * peer's death ring it too). The condition is re-checked after every wake-up; spurious ones (data arriving) are
+     * harmless. False on timeout ({@code timeoutMillis <= 0}: none); throws if the connection failed meanwhile.
+     * Must not be called under the read lock.
+     */
+    public boolean awaitPeerProgress(java.util.function.BooleanSupplier condition, long timeoutMillis)
+            throws IOException {
+        return awaitOn(ownBell, condition, timeoutMillis <= 0 ? Long.MAX_VALUE : timeoutMillis);
+    }
+
+    private boolean awaitOn(Doorbell bell, java.util.function.BooleanSupplier condition, long timeoutMillis)
+            throws IOException {
+        long deadline = timeoutMillis == Long.MAX_VALUE ? Long.MAX_VALUE
+                : System.nanoTime() + timeoutMillis * 1_000_000L;
+        IdleStrategy idle = config.pauser().newIdleStrategy();
+        try {
+            while (!condition.getAsBoolean()) {
+                if (flags.state() == ConnectionState.FAILED) {
+                    throw new ViaException("connection " + id + " failed: " + flags.error().description());
+                }
+                if (deadline != Long.MAX_VALUE && System.nanoTime() - deadline > 0) {
+                    return false;
+                }
+                idle.idle(bell, deadline);
             }
-            if (System.nanoTime() - deadline > 0) {
-                return false;
-            }
-            p.pause();
+            return true;
+        } finally {
+            idle.reset();
         }
-        return true;
     }
 
     @Override
@@ -544,6 +609,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         reader.close();
         inbound.close();
         outbound.close();
+        flags.ringBoth(); // this process's own waiters, too, must see that the end is closed
     }
 
     /**
@@ -614,13 +680,41 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     // ---------------------------------------------------------------------------------------------- housekeeping
 
-    /** Liveness checks read /proc: do them every ~10 ms, not every tick. */
+    /**
+     * True when this tick must check the peers' liveness: a watched process exited since the last check
+     * ({@link ProcessExitWatch}), or at the heartbeat interval (hung peers); every ~10 ms where exits are not
+     * reported.
+     */
     protected boolean livenessDue(long now) {
-        if (now >= nextLivenessCheck) {
-            nextLivenessCheck = now + 10;
+        long exits = ProcessExitWatch.exits();
+        if (exits != exitsSeen || now >= nextLivenessCheck) {
+            exitsSeen = exits;
+            nextLivenessCheck = now + (Housekeeper.woken() ? heartbeatIntervalMillis() : 10);
             return true;
         }
         return false;
+    }
+
+    /** Heartbeats are written (and checked) ten times per peer timeout: a stale one is seen within 10 % of it. */
+    protected long heartbeatIntervalMillis() {
+        return Math.max(1, config.peerTimeout().toMillis() / 10);
+    }
+
+    @Override
+    public long idleIntervalNanos() {
+        return Housekeeper.woken() ? heartbeatIntervalMillis() * 1_000_000L : Housekeeper.IDLE_INTERVAL_NANOS;
+    }
+
+    /** True while process {@code pid} started at {@code start} runs; an exited one waiting to be reaped is dead. */
+    protected static boolean alive(long pid, long start) {
+        int watched = ProcessExitWatch.state(pid, start);
+        return watched == ProcessExitWatch.RUNNING
+                || (watched == ProcessExitWatch.UNKNOWN && Processes.isAlive(pid, start));
+    }
+
+    /** Have the kernel report the exit of this peer process (see {@link ProcessExitWatch}). */
+    protected static void watch(long pid, long start) {
+        ProcessExitWatch.watch(pid, start);
     }
 
     protected boolean heartbeatStale(Word heartbeat, long now) {

@@ -11,9 +11,14 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 
+import io.viaemu.idle.Doorbell;
+import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.internal.FilePermissions;
+import io.viaemu.internal.ProcessBells;
 
 /**
  * The shared-memory flag block of one connection (the {@code flags} file in its directory), mapped by the client,
@@ -22,6 +27,13 @@ import io.viaemu.internal.FilePermissions;
  * processes are, their heartbeats, and the parent's consumed position in the up queue, which the child needs to
  * recover the parent's unconsumed input after the parent died. Every word is a 64-bit value read and written
  * atomically (volatile / CAS on the mapping), so any process, the actuator included, can read it at any time.
+ *
+ * <p>The last {@value #DOORBELLS_SIZE} bytes (from {@link #DOORBELLS_OFFSET}) are not words but two
+ * {@link Doorbell}s, each on its own cache line: the client's (its threads park on it for the down queue and the
+ * flags the client waits for) and the server side's (parent and child park on it for the up queue and theirs).
+ * Appending to a queue rings its reader's doorbell (the transport does, see {@link QueueDoorbells}); changing a
+ * {@link #SIGNALS signal word} rings both. Words must
+ * stay below {@link #DOORBELLS_OFFSET} (room for {@value #DOORBELLS_OFFSET} / 8 words).
  *
  * <p>The mapping is released by the garbage collector (no explicit unmap): a late read from a thread that has not
  * noticed the connection closed can never touch unmapped memory.
@@ -130,14 +142,45 @@ public final class FlagBlock {
     public static final String FILE_NAME = "flags";
     static final long MAGIC_VALUE = 0x3147414c46414956L; // "VIAFLAG1" little-endian
     static final int SIZE = 4096;
+    /** Where the doorbells start: a fixed offset near the end, so that words appended to {@link Word} never reach it. */
+    public static final int DOORBELLS_OFFSET = QueueDoorbells.CLIENT_OFFSET;
+    static final int DOORBELLS_SIZE = 2 * Doorbell.SIZE;
+    private static final int CLIENT_BELL = QueueDoorbells.CLIENT_OFFSET;
+    private static final int SERVER_BELL = QueueDoorbells.SERVER_OFFSET;
+
+    /**
+     * Words some waiting thread of another process waits on: every change of one rings both doorbells (a fence and
+     * two reads when nobody is parked). The heartbeats, stamps and the consumed position are not among them.
+     */
+    static final Set<Word> SIGNALS = EnumSet.of(Word.STATE, Word.P, Word.C, Word.TRANSMISSION_INTERMISSION,
+            Word.RECONNECTION_COMPLETION, Word.CHILD_PID, Word.CHILD_GRANTED, Word.CLIENT_REPORTED, Word.CLOSED_MASK,
+            Word.ERROR_CODE, Word.TRIGGER_FIRED, Word.WORKER_ID);
+    private static final boolean[] IS_SIGNAL = new boolean[Word.values().length];
+
+    static {
+        if (Word.values().length * 8 > DOORBELLS_OFFSET) {
+            throw new ExceptionInInitializerError("flag block words overlap its doorbells");
+        }
+        for (Word w : SIGNALS) {
+            IS_SIGNAL[w.ordinal()] = true;
+        }
+    }
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final Path file;
     private final MappedByteBuffer buffer;
+    /** Null in a read-only block. */
+    private final Doorbell clientBell;
+    private final Doorbell serverBell;
 
-    private FlagBlock(Path file, MappedByteBuffer buffer) {
+    private FlagBlock(Path file, MappedByteBuffer buffer, boolean readOnly) {
         this.file = file;
         this.buffer = buffer;
+        this.clientBell = readOnly ? null : new Doorbell(buffer, CLIENT_BELL, file + "#client");
+        this.serverBell = readOnly ? null : new Doorbell(buffer, SERVER_BELL, file + "#server");
+        if (!readOnly) {
+            QueueDoorbells.register(file.getParent(), clientBell, serverBell); // the transport rings them on appends
+        }
     }
 
     /** Creates (zeroed, 0600) or opens the flag block in {@code connectionDir}. */
@@ -146,7 +189,7 @@ public final class FlagBlock {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
             FilePermissions.makePrivate(file);
-            FlagBlock block = new FlagBlock(file, ch.map(FileChannel.MapMode.READ_WRITE, 0, SIZE));
+            FlagBlock block = new FlagBlock(file, ch.map(FileChannel.MapMode.READ_WRITE, 0, SIZE), false);
             block.compareAndSet(Word.MAGIC, 0, MAGIC_VALUE);
             return block;
         }
@@ -173,7 +216,8 @@ public final class FlagBlock {
         try (FileChannel ch = readOnly ? FileChannel.open(file, StandardOpenOption.READ)
                 : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             FlagBlock block = new FlagBlock(file,
-                    ch.map(readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE, 0, SIZE));
+                    ch.map(readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE, 0, SIZE),
+                    readOnly);
             if (block.get(Word.MAGIC) != MAGIC_VALUE) {
                 throw new IOException("flag block " + file + " has no via-emu magic word");
             }
@@ -191,6 +235,37 @@ public final class FlagBlock {
 
     public void set(Word w, long value) {
         LONGS.setVolatile(buffer, w.offset(), value);
+        if (IS_SIGNAL[w.ordinal()]) {
+            ringBoth();
+        }
+    }
+
+    /** The doorbell the client's threads park on: rung after appends to the down queue and on signal changes. */
+    public Doorbell clientBell() {
+        return clientBell;
+    }
+
+    /** The doorbell parent and child park on: rung after appends to the up queue and on signal changes. */
+    public Doorbell serverBell() {
+        return serverBell;
+    }
+
+    /** Rings both doorbells: something every waiting side may care about changed. */
+    public void ringBoth() {
+        if (clientBell != null) {
+            clientBell.ring();
+            serverBell.ring();
+        }
+    }
+
+    /**
+     * Wakes the housekeeper of the process whose pid and start time are in {@code pid} and {@code start}: a
+     * handover step it must act on even while none of its threads waits (see {@link ProcessBells}).
+     */
+    public void ringHousekeeper(Word pid, Word start) {
+        // BASE/ENDPOINT/conn/ID/flags
+        Path base = file.getParent().getParent().getParent().getParent();
+        ProcessBells.ring(base, get(pid), get(start));
     }
 
     /** A release store: cheaper than {@link #set}, for values only read later (the consumed position). */
@@ -199,7 +274,11 @@ public final class FlagBlock {
     }
 
     public boolean compareAndSet(Word w, long expected, long value) {
-        return LONGS.compareAndSet(buffer, w.offset(), expected, value);
+        boolean set = LONGS.compareAndSet(buffer, w.offset(), expected, value);
+        if (set && IS_SIGNAL[w.ordinal()]) {
+            ringBoth();
+        }
+        return set;
     }
 
     public long getAndAdd(Word w, long delta) {
@@ -208,6 +287,9 @@ public final class FlagBlock {
 
     public void orBits(Word w, long bits) {
         LONGS.getAndBitwiseOr(buffer, w.offset(), bits);
+        if (IS_SIGNAL[w.ordinal()]) {
+            ringBoth();
+        }
     }
 
     /** Records when a step happened (first time only). */

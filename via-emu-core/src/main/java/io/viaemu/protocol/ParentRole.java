@@ -20,7 +20,6 @@ import io.viaemu.transport.Channel;
 import io.viaemu.transport.Document;
 import io.viaemu.worker.Worker;
 import io.viaemu.worker.WorkerPool;
-import net.openhft.chronicle.threads.Pauser;
 
 /**
  * The parent's end: serves the connection until an active trigger fires after EMU_FORK, then runs the handover:
@@ -95,7 +94,8 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         } finally {
             sendLock.unlock();
         }
-        Housekeeper.get(config.pollInterval().toNanos()).add(this);
+        watch(clientPid, clientStart);
+        Housekeeper.get(config.pollInterval().toNanos()).add(this, config.baseDir());
     }
 
     // ------------------------------------------------------------------------------------------------ EMU_FORK
@@ -123,6 +123,8 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         flags.advance(ConnectionState.FORKED);
         flags.stamp(Word.AT_FORKED);
         flags.set(Word.NANOS_FORKED, System.nanoTime());
+        // a worker that dies before announcing itself must wake the wait below as its announcement would
+        ProcessHandle.of(w.pid()).ifPresent(h -> h.onExit().thenRun(flags::ringBoth));
         w.assign(connectionId, handlerName);
         boolean ready = await(() -> flags.get(Word.CHILD_PID) != 0 || !w.isAlive(),
                 config.childStartTimeout().toMillis());
@@ -136,6 +138,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         }
         worker = w;
         forked = true;
+        watch(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START));
         log.info("EMU_FORK connection {} -> child pid {} (worker {}, handler '{}'), triggers {}", id,
                 flags.get(Word.CHILD_PID), Layout.idString(w.id()), handlerName, config.triggers());
     }
@@ -232,6 +235,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.REQUESTED);
         appendControl(outbound, control(MessageType.INTERMISSION_REQUEST));
         listener.onHandoverStarted(this, trigger); // while the client reacts: off the handover's critical path
+        flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // S7: an idle client confirms from its housekeeper
         if (!await(clientIntermitted, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.INTERMISSION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.INTERMISSION_TIMEOUT.description());
@@ -250,6 +254,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         readLock.lock();
         try {
             handedOver = true; // the application's next receive learns the child has the input now
+            flags.ringBoth(); // and wakes if it is parked
             byte[] bytes = takePending();
             flags.set(Word.READ_INDEX, Math.max(lastReadIndex(), 0));
             if (bytes.length > 0) {
@@ -286,6 +291,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         appendControl(outbound, control(MessageType.RECONNECT_REQUEST).putLong(childPid)
                 .putLong(flags.get(Word.WORKER_ID)));
         flags.stamp(Word.AT_RECONNECT_REQUESTED);
+        flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // S11: an idle client reconnects from its housekeeper
     }
 
     /** Step 5: the client reports; the completion flag is set exactly once. */
@@ -354,6 +360,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             }
             if (!handedOver) {
                 handedOver = true;
+                flags.ringBoth();
             }
             return;
         }
@@ -384,33 +391,36 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         }
         if (livenessDue(now) && !flags.state().isTerminal()
                 && (flags.get(Word.CLOSED_MASK) & FlagBlock.CLOSED_CLIENT) == 0) {
-            if (!Processes.isAlive(clientPid, clientStart)) {
+            if (!alive(clientPid, clientStart)) {
                 fail(ErrorCode.CLIENT_DIED, "client pid " + clientPid);
             } else if (heartbeatStale(Word.CLIENT_HEARTBEAT, now)) {
                 fail(ErrorCode.PEER_HUNG, "client heartbeat older than " + config.peerTimeout().toMillis() + " ms");
             } else if (forked && flags.get(Word.TRIGGER_FIRED) == 0
-                    && !Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
+                    && !alive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
                 // the child is gone before any trigger: the parent simply keeps the connection
                 forked = false;
                 flags.set(Word.STATE, ConnectionState.ESTABLISHED.code());
                 log.warn("connection {}: child pid {} exited before the handover; the parent keeps the connection",
                         id, flags.get(Word.CHILD_PID));
             } else if (flags.state().isHandingOver()
-                    && !Processes.isAlive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
+                    && !alive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
                 fail(ErrorCode.CHILD_DIED, "child pid " + flags.get(Word.CHILD_PID) + " died during the handover");
             }
         }
         return true;
     }
 
-    /** Forked, no trigger yet: the child may set C at any moment (T3/T4). */
+    /**
+     * Where nothing can wake the housekeeper: forked, no trigger yet (the child may set C at any moment, T3/T4).
+     * Otherwise the child rings this process's doorbell when it sets C, and child exits are reported at once.
+     */
     @Override
     public boolean urgent() {
-        return forked && !handedOver;
+        return forked && !handedOver && !Housekeeper.woken();
     }
 
     @Override
     protected boolean peerAlive() {
-        return Processes.isAlive(clientPid, clientStart);
+        return alive(clientPid, clientStart);
     }
 }

@@ -9,8 +9,12 @@ import java.util.concurrent.TimeUnit;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnectionHandler;
 import io.viaemu.ViaProtocolException;
+import io.viaemu.idle.Doorbell;
+import io.viaemu.idle.IdleStrategy;
+import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Layout;
+import io.viaemu.internal.ProcessExitWatch;
 import io.viaemu.internal.Processes;
 import io.viaemu.protocol.ChildRole;
 import io.viaemu.protocol.FlagBlock;
@@ -20,7 +24,6 @@ import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
 import io.viaemu.transport.Transport;
-import net.openhft.chronicle.threads.Pauser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +44,8 @@ public final class WorkerRuntime {
     private final long[] parent = parentFromEnvironment();
     private volatile ChildRole child;
     private volatile boolean handlerDone;
+    /** Rung by every append to the inbox, by the handler's end and by the parent's exit. */
+    private Doorbell inboxBell;
 
     public WorkerRuntime(ViaConfig config, Transport transport, String endpoint, long workerId,
             HandlerResolver resolver) {
@@ -57,6 +62,15 @@ public final class WorkerRuntime {
         Path inboxDir = Layout.inboxDir(dir);
         Channel inbox = transport.open(inboxDir);
         ChannelReader reader = inbox.reader();
+        inboxBell = QueueDoorbells.forQueue(inboxDir); // before READY: nobody rings it yet
+        if (inboxBell == null) {
+            throw new IOException("cannot map the inbox's doorbell beside " + inboxDir);
+        }
+        inboxBell.clearWaiters();
+        Doorbell bell = inboxBell;
+        Runnable onExit = bell::ringAlways;
+        ProcessExitWatch.addListener(onExit);
+        ProcessExitWatch.watch(parent[0], parent[1]);
         Path ready = dir.resolve(Worker.READY_FILE);
         Path tmp = dir.resolve(Worker.READY_FILE + ".tmp");
         Files.writeString(tmp, Long.toString(ProcessHandle.current().pid()));
@@ -65,27 +79,32 @@ public final class WorkerRuntime {
         log.info("worker {} pid {} ready", Layout.idString(workerId), ProcessHandle.current().pid());
         Document doc = new Document(512);
         Messages.Reader r = new Messages.Reader();
-        Pauser pauser = config.pauser().newPauser();
+        IdleStrategy idle = config.pauser().newIdleStrategy();
         long nextParentCheck = 0;
+        // the parent's exit rings the doorbell when the kernel reports it; otherwise look every 100 ms
+        long parentCheckMillis = ProcessExitWatch.available() ? 10_000 : 100;
         try {
             while (!handlerDone) {
                 if (reader.next(doc)) {
-                    pauser.reset();
+                    idle.reset();
                     handle(doc, r);
                     continue;
                 }
                 long now = System.currentTimeMillis();
-                if (child == null && now > nextParentCheck) {
-                    nextParentCheck = now + 100;
-                    if (parent[0] != 0 && !Processes.isAlive(parent[0], parent[1])) {
+                if (child == null && (now > nextParentCheck || ProcessExitWatch.hasExited(parent[0], parent[1]))) {
+                    nextParentCheck = now + parentCheckMillis;
+                    if (parent[0] != 0 && (ProcessExitWatch.hasExited(parent[0], parent[1])
+                            || !Processes.isAlive(parent[0], parent[1]))) {
                         log.info("worker {}: parent died before assigning a connection; exiting",
                                 Layout.idString(workerId));
                         return;
                     }
                 }
-                pauser.pause();
+                idle.idle(bell, child == null ? System.nanoTime() + parentCheckMillis * 1_000_000L : Long.MAX_VALUE);
             }
         } finally {
+            idle.reset();
+            ProcessExitWatch.removeListener(onExit);
             reader.close();
             inbox.close();
             FilePermissions.deleteTree(dir);
@@ -127,6 +146,7 @@ public final class WorkerRuntime {
             c.announce();
         } catch (RuntimeException | Error e) {
             handlerDone = true; // this worker's one assignment failed: exit, so the parent sees the child gone
+            inboxBell.ringAlways();
             throw e;
         }
         child = c;
@@ -144,6 +164,7 @@ public final class WorkerRuntime {
                     log.warn("closing connection {}: {}", c.id(), e.toString());
                 } finally {
                     handlerDone = true; // whatever happened, this worker's one connection is over
+                    inboxBell.ringAlways();
                 }
             }
         }, "via-handler-" + c.id());

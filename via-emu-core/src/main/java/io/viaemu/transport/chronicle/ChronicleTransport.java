@@ -13,6 +13,8 @@ import java.util.function.Supplier;
 
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Processes;
+import io.viaemu.idle.Doorbell;
+import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
@@ -91,6 +93,9 @@ public final class ChronicleTransport implements Transport {
         /** Files this process has mapped, by cycle: the ones {@link #reclaimBefore} may delete. */
         private final Map<Integer, File> filesByCycle = new ConcurrentSkipListMap<>();
         private ExcerptAppender appender;
+        /** Where this channel's readers park (see QueueDoorbells); resolved at the first append, null if none. */
+        private Doorbell readersBell;
+        private boolean readersBellResolved;
         private int reclaimedBelow = Integer.MIN_VALUE;
         /** Made the first time a writer waits for the lock; guarded by this channel. */
         private volatile DeadHolderRecovery lockRecovery;
@@ -167,7 +172,16 @@ public final class ChronicleTransport implements Transport {
                     bytes.write(payload, off, len);
                 }
             }
-            return a.lastIndexAppended();
+            long index = a.lastIndexAppended();
+            if (!readersBellResolved) {
+                readersBell = QueueDoorbells.forQueue(directory);
+                readersBellResolved = true;
+            }
+            Doorbell bell = readersBell;
+            if (bell != null) {
+                bell.ring(); // wakes a parked reader; a fence and a read when none is parked
+            }
+            return index;
         }
 
         @Override

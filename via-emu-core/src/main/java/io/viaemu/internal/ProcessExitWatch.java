@@ -1,0 +1,203 @@
+package io.viaemu.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.viaemu.idle.LinuxCalls;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Notices the exit of peer processes without polling: one thread per process blocks in {@code epoll_wait} on a
+ * pidfd ({@code pidfd_open(2)}, Linux 5.3+) of every watched peer; a pidfd becomes readable when its process exits,
+ * a zombie not yet reaped included. On an exit it records the process as exited and wakes the
+ * {@link Housekeeper}, whose tick fails (or recovers) the connections of that peer, which rings their doorbells and
+ * so wakes every thread parked on them. Where pidfds are unavailable, the housekeeper polls as before.
+ */
+public final class ProcessExitWatch {
+    private static final Logger log = LoggerFactory.getLogger(ProcessExitWatch.class);
+    private static final int EPOLL_CTL_ADD = 1;
+    private static final int EPOLLIN = 0x001;
+    /** {@code struct epoll_event} is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
+    private static final int EVENT_SIZE = System.getProperty("os.arch", "").equals("aarch64") ? 16 : 12;
+    private static final int DATA_OFFSET = EVENT_SIZE == 12 ? 4 : 8;
+    private static final int MAX_EVENTS = 64;
+
+    private static final int EPOLL_FD = open();
+    /** Watched processes by pidfd, and the pidfd of each watched pid. */
+    private static final Map<Integer, long[]> BY_FD = new ConcurrentHashMap<>();
+    private static final Map<Long, Integer> FD_BY_PID = new ConcurrentHashMap<>();
+    /** Processes seen exiting: pid to start time (bounded: old entries are dropped). */
+    private static final Map<Long, Long> EXITED_PROCESSES = new ConcurrentHashMap<>();
+    private static final AtomicLong EXITS = new AtomicLong();
+    private static final java.util.List<Runnable> LISTENERS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private ProcessExitWatch() {
+    }
+
+    private static int open() {
+        try {
+            if (!LinuxCalls.BOUND) {
+                return -1;
+            }
+            int self = LinuxCalls.pidfdOpen(ProcessHandle.current().pid());
+            if (self < 0) {
+                log.warn("via-emu: pidfd_open unavailable (kernel {}); peer deaths are noticed by polling",
+                        System.getProperty("os.version"));
+                return -1;
+            }
+            LinuxCalls.close(self);
+            int ep = LinuxCalls.epoll_create1(0x80000); // EPOLL_CLOEXEC
+            if (ep < 0) {
+                log.warn("via-emu: epoll_create1 failed; peer deaths are noticed by polling");
+                return -1;
+            }
+            BackgroundThreads.daemon("via-exit-watch", () -> run(ep)).start();
+            return ep;
+        } catch (Throwable e) {
+            log.warn("via-emu: no process exit watch ({}); peer deaths are noticed by polling", e.toString());
+            return -1;
+        }
+    }
+
+    /** True if exits of watched processes are reported at once. */
+    public static boolean available() {
+        return EPOLL_FD >= 0;
+    }
+
+    /** Runs {@code listener} (quick, non-blocking) on the watch thread after every reported exit. */
+    public static void addListener(Runnable listener) {
+        LISTENERS.add(listener);
+    }
+
+    public static void removeListener(Runnable listener) {
+        LISTENERS.remove(listener);
+    }
+
+    /** How many watched processes were seen exiting so far: a change means a tick must check liveness. */
+    public static long exits() {
+        return EXITS.get();
+    }
+
+    /**
+     * Watches process {@code pid} started at {@code startMillis} (0: unknown). Cheap when it is watched already.
+     * A process found gone at once is recorded as exited.
+     */
+    public static void watch(long pid, long startMillis) {
+        if (EPOLL_FD < 0 || pid <= 0 || FD_BY_PID.containsKey(pid) || pid == ProcessHandle.current().pid()) {
+            return;
+        }
+        synchronized (ProcessExitWatch.class) {
+            if (FD_BY_PID.containsKey(pid)) {
+                return;
+            }
+            int fd = LinuxCalls.pidfdOpen(pid);
+            if (fd < 0) {
+                return; // no such process: the liveness checks see it dead
+            }
+            // the pidfd names whatever process has the pid now: only if that is the one we mean is it a watch of it
+            if (!Processes.isAlive(pid, startMillis)) {
+                LinuxCalls.close(fd);
+                return;
+            }
+            ByteBuffer ev = ByteBuffer.allocateDirect(EVENT_SIZE).order(ByteOrder.nativeOrder());
+            ev.putInt(0, EPOLLIN);
+            ev.putLong(DATA_OFFSET, fd);
+            BY_FD.put(fd, new long[] {pid, startMillis});
+            FD_BY_PID.put(pid, fd);
+            if (LinuxCalls.epoll_ctl(EPOLL_FD, EPOLL_CTL_ADD, fd, LinuxCalls.address(ev)) != 0) {
+                BY_FD.remove(fd);
+                FD_BY_PID.remove(pid);
+                LinuxCalls.close(fd);
+            }
+        }
+    }
+
+    /**
+     * True if process {@code pid} started at {@code startMillis} (0: unknown) was seen exiting. Unlike a look at
+     * /proc this is also true for a zombie its parent has not reaped yet.
+     */
+    public static boolean hasExited(long pid, long startMillis) {
+        return state(pid, startMillis) == EXITED;
+    }
+
+    /** {@link #state}: the process was seen exiting. */
+    public static final int EXITED = 0;
+    /** {@link #state}: the process is watched and its pidfd says it still runs. */
+    public static final int RUNNING = 1;
+    /** {@link #state}: not watched: ask /proc. */
+    public static final int UNKNOWN = 2;
+
+    /**
+     * What the watch knows about process {@code pid} started at {@code startMillis} (0: unknown): one
+     * {@code poll(2)} of its pidfd at most, cheaper than reading /proc, and right about zombies.
+     */
+    public static int state(long pid, long startMillis) {
+        Long start = EXITED_PROCESSES.get(pid);
+        if (start != null) {
+            return startMillis == 0 || start == 0 || Math.abs(start - startMillis) < 1000 ? EXITED : UNKNOWN;
+        }
+        Integer fd = FD_BY_PID.get(pid);
+        if (fd == null) {
+            return UNKNOWN;
+        }
+        long[] watched = BY_FD.get(fd);
+        if (watched == null || (startMillis != 0 && watched[1] != 0 && Math.abs(watched[1] - startMillis) >= 1000)) {
+            return UNKNOWN; // another process by that pid, or the watch just ended
+        }
+        // exited but not reported by the watch thread yet? the pidfd itself says (no waiting)
+        ByteBuffer pollfd = POLLFD.get();
+        pollfd.putInt(0, fd);
+        pollfd.putShort(4, (short) POLLIN);
+        pollfd.putShort(6, (short) 0);
+        int n = LinuxCalls.poll(LinuxCalls.address(pollfd), 1, 0);
+        if (n == 1 && (pollfd.getShort(6) & POLLIN) != 0) {
+            return EXITED;
+        }
+        return n == 0 ? RUNNING : UNKNOWN;
+    }
+
+    private static final int POLLIN = 0x001;
+    /** One {@code struct pollfd} per thread. */
+    private static final ThreadLocal<ByteBuffer> POLLFD = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()));
+
+    private static void run(int ep) {
+        ByteBuffer events = ByteBuffer.allocateDirect(EVENT_SIZE * MAX_EVENTS).order(ByteOrder.nativeOrder());
+        long address = LinuxCalls.address(events);
+        while (true) {
+            int n = LinuxCalls.epoll_wait(ep, address, MAX_EVENTS, -1);
+            if (n <= 0) {
+                continue; // EINTR
+            }
+            for (int i = 0; i < n; i++) {
+                int fd = (int) events.getLong(i * EVENT_SIZE + DATA_OFFSET);
+                long[] process = BY_FD.remove(fd);
+                LinuxCalls.close(fd); // also removes it from the epoll set
+                if (process == null) {
+                    continue;
+                }
+                synchronized (ProcessExitWatch.class) {
+                    FD_BY_PID.remove(process[0], fd);
+                }
+                if (EXITED_PROCESSES.size() > 10_000) {
+                    EXITED_PROCESSES.clear(); // bounds memory; /proc answers for processes long gone
+                }
+                EXITED_PROCESSES.put(process[0], process[1]);
+                EXITS.incrementAndGet();
+                log.debug("process {} exited", process[0]);
+            }
+            Housekeeper.wakeIfRunning();
+            for (Runnable l : LISTENERS) {
+                try {
+                    l.run();
+                } catch (RuntimeException e) {
+                    log.warn("exit listener {} failed: {}", l, e.toString());
+                }
+            }
+        }
+    }
+}
