@@ -27,6 +27,7 @@ public final class ViaConfig {
     private final int maxMessageSize;
     private final int maxConnections;
     private final long connectionDiskQuota;
+    private final long sendWindow;
     private final Duration retention;
     private final int workerPoolSize;
     private final List<String> workerJvmOptions;
@@ -47,6 +48,7 @@ public final class ViaConfig {
         this.maxMessageSize = b.maxMessageSize;
         this.maxConnections = b.maxConnections;
         this.connectionDiskQuota = b.connectionDiskQuota;
+        this.sendWindow = b.sendWindow;
         this.retention = b.retention;
         this.workerPoolSize = b.workerPoolSize;
         this.workerJvmOptions = List.copyOf(b.workerJvmOptions);
@@ -72,6 +74,7 @@ public final class ViaConfig {
         b.maxMessageSize = maxMessageSize;
         b.maxConnections = maxConnections;
         b.connectionDiskQuota = connectionDiskQuota;
+        b.sendWindow = sendWindow;
         b.retention = retention;
         b.workerPoolSize = workerPoolSize;
         b.workerJvmOptions = workerJvmOptions;
@@ -119,6 +122,20 @@ public final class ViaConfig {
     /** Bytes a connection's queues may hold on disk before sends are refused; 0 = unlimited. */
     public long connectionDiskQuota() { return connectionDiskQuota; }
 
+    /**
+     * Flow control, like TCP's window: a sender blocks while this many payload bytes it sent are not yet consumed
+     * by the receiving application (a smaller receive window the receiver advertises wins). 0 turns flow control
+     * off. Default 4 MiB. The queues also roll to a new file every half window, so that a connection's disk stays
+     * within about twice its window.
+     */
+    public long sendWindow() { return sendWindow; }
+
+    /**
+     * Bytes after which a writer rolls its connection queue to a new file: half the send window (at least 64 KiB),
+     * or 64 MiB without flow control. Consumed files are deleted by their reader.
+     */
+    public long rollBytes() { return sendWindow > 0 ? Math.max(sendWindow / 2, 64 * 1024) : 64L << 20; }
+
     /** How long the queue files of a closed connection are kept; zero deletes them at close. */
     public Duration retention() { return retention; }
 
@@ -160,6 +177,7 @@ public final class ViaConfig {
         private int maxMessageSize = 1 << 20;
         private int maxConnections = 1024;
         private long connectionDiskQuota = 0;
+        private long sendWindow = 4L << 20;
         private Duration retention = Duration.ZERO;
         private int workerPoolSize = 0;
         private List<String> workerJvmOptions = List.of();
@@ -206,6 +224,15 @@ public final class ViaConfig {
         public Builder maxConnections(int maxConnections) { this.maxConnections = maxConnections; return this; }
 
         public Builder connectionDiskQuota(long bytes) { this.connectionDiskQuota = bytes; return this; }
+
+        /** Bytes in flight before a sender blocks (see {@link ViaConfig#sendWindow()}); 0 = no flow control. */
+        public Builder sendWindow(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("sendWindow must not be negative");
+            }
+            this.sendWindow = bytes;
+            return this;
+        }
 
         public Builder retention(Duration retention) { this.retention = Objects.requireNonNull(retention); return this; }
 

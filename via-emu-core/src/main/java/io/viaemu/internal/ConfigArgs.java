@@ -39,6 +39,7 @@ public final class ConfigArgs {
         a.add(arg("via.max-message-size", c.maxMessageSize()));
         a.add(arg("via.max-connections", c.maxConnections()));
         a.add(arg("via.connection-disk-quota", c.connectionDiskQuota()));
+        a.add(arg("via.send-window", c.sendWindow()));
         a.add(arg("via.retention", millis(c.retention())));
         for (Trigger t : Trigger.values()) {
             a.add(arg(TRIGGER_KEYS.get(t), c.isEnabled(t)));
@@ -83,6 +84,7 @@ public final class ConfigArgs {
         if (m.containsKey("via.connection-disk-quota")) {
             b.connectionDiskQuota(Long.parseLong(m.get("via.connection-disk-quota")));
         }
+        if (m.containsKey("via.send-window")) b.sendWindow(Long.parseLong(m.get("via.send-window")));
         if (m.containsKey("via.retention")) b.retention(duration(m.get("via.retention")));
         if (m.containsKey("via.timeouts.connect")) b.connectTimeout(duration(m.get("via.timeouts.connect")));
         if (m.containsKey("via.timeouts.handover")) b.handoverTimeout(duration(m.get("via.timeouts.handover")));
