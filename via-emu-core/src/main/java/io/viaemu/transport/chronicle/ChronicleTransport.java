@@ -129,6 +129,9 @@ public final class ChronicleTransport implements Transport {
         /** The shared segment number of a size-rolled channel, null for a time-rolled one. */
         private final SegmentCounter segments;
         private final long rollBytes;
+        /** Cycle this appender wrote last, and the file position of its first document in that cycle. */
+        private int appendCycle = Integer.MIN_VALUE;
+        private long appendCycleStart;
 
         ChronicleChannel(Path directory, RollCycle rollCycle, long blockSize, SegmentCounter segments, long rollBytes) {
             this.directory = directory;
@@ -198,19 +201,29 @@ public final class ChronicleTransport implements Transport {
         @Override
         public long append(byte[] header, int headerLength, byte[] payload, int off, int len) {
             ExcerptAppender a = appender();
-            long filled;
+            long start;
+            long end;
             try (DocumentContext dc = a.writingDocument()) {
                 Bytes<?> bytes = dc.wire().bytes();
+                start = bytes.writePosition(); // the store's bytes: positions in the cycle file
                 bytes.write(header, 0, headerLength);
                 if (len > 0) {
                     bytes.write(payload, off, len);
                 }
-                filled = bytes.writePosition(); // the store's bytes: the position in the cycle file
+                end = bytes.writePosition();
             }
             long index = a.lastIndexAppended();
-            if (segments != null && filled > rollBytes) {
-                long segment = rollCycle.toCycle(index) - 1L;
-                segments.compareAndSet(segment, segment + 1); // lost CAS: another writer rolled it already
+            if (segments != null) {
+                int cycle = rollCycle.toCycle(index);
+                if (cycle != appendCycle) {
+                    // the file's header and index come first: count from this appender's first document in it
+                    appendCycle = cycle;
+                    appendCycleStart = start;
+                }
+                if (end - appendCycleStart > rollBytes) {
+                    long segment = cycle - 1L;
+                    segments.compareAndSet(segment, segment + 1); // lost CAS: another writer rolled it already
+                }
             }
             return index;
         }
