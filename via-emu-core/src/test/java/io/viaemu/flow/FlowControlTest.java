@@ -151,7 +151,7 @@ class FlowControlTest {
 
     @Test
     void consumedFilesAreReleasedWhileTheConnectionLives() throws Exception {
-        // 64 KiB window: the queues roll every 64 KiB (the floor of half a window); 16 MiB make ~256 files
+        // 64 KiB window: the queues roll every 64 KiB (one window); 16 MiB make ~256 files
         FlagBlock flags = flagsOf(parent);
         Path up = ((ConnectionEnd) parent).directory().resolve("up");
         long total = 16L << 20;

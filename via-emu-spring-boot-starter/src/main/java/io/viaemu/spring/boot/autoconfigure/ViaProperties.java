@@ -54,7 +54,8 @@ public class ViaProperties {
     /**
      * Flow control, like TCP's window: a send blocks while this many bytes it sent are not yet read by the peer
      * (SO_SNDBUF of the socket emulation); 0 turns flow control off. The connection's queues roll to a new file
-     * every half window, and consumed files are deleted, so a connection's disk stays within about twice this.
+     * every window's worth of bytes, and consumed files are deleted, so a connection's disk stays within about
+     * three windows.
      */
     private DataSize sendWindow = DataSize.ofMegabytes(4);
 
