@@ -64,6 +64,32 @@ public interface ViaConnection extends Closeable {
     long readTimeout();
 
     /**
+     * Flow control of this end's sends (like SO_SNDBUF): a send blocks while {@code bytes} payload bytes it sent
+     * are not yet consumed by the peer's application; 0 turns it off. Starts at {@link ViaConfig#sendWindow()}.
+     */
+    default void setSendWindow(long bytes) {
+        throw new UnsupportedOperationException("flow control is not supported by " + getClass().getName());
+    }
+
+    /** The send window in bytes; 0 = no flow control. */
+    default long sendWindow() {
+        return 0;
+    }
+
+    /**
+     * Advertises a receive window to the peer (like SO_RCVBUF): the peer's sends block while this many bytes it
+     * sent are not yet consumed here, if that is smaller than its own send window. 0 withdraws it.
+     */
+    default void setReceiveWindow(long bytes) {
+        throw new UnsupportedOperationException("flow control is not supported by " + getClass().getName());
+    }
+
+    /** The receive window advertised to the peer in bytes; 0 = none (the peer's send window alone applies). */
+    default long receiveWindow() {
+        return 0;
+    }
+
+    /**
      * Closes this end. On a forked parent connection with trigger T1 active this hands the connection over to
      * the child instead; the client then goes on with the child.
      */

@@ -227,8 +227,8 @@ public final class ViaServer implements Closeable {
                     endpoint, Layout.idString(connectionId), clientPid, flags.state());
             return;
         }
-        Channel up = transport.open(Layout.upDir(dir));
-        Channel down = transport.open(Layout.downDir(dir));
+        Channel up = io.viaemu.protocol.ConnectionQueues.up(transport, dir, flags, config);
+        Channel down = io.viaemu.protocol.ConnectionQueues.down(transport, dir, flags, config);
         if (connections.size() >= config.maxConnections()) {
             refused.incrementAndGet();
             Messages.Writer w = new Messages.Writer().start(MessageType.CLOSE).putLong(ErrorCode.REFUSED.code())

@@ -23,6 +23,7 @@ public final class Contenders {
         register(() -> new ViaContender(PauserKind.BUSY));
         register(() -> new ViaContender(PauserKind.BACKOFF));
         register(ViaSocketContender::new);
+        register(AeronContender::new);
     }
 
     private Contenders() {

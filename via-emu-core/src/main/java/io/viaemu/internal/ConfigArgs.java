@@ -32,6 +32,7 @@ public final class ConfigArgs {
         a.add(arg("via.max-message-size", c.maxMessageSize()));
         a.add(arg("via.max-connections", c.maxConnections()));
         a.add(arg("via.connection-disk-quota", c.connectionDiskQuota()));
+        a.add(arg("via.send-window", c.sendWindow()));
         a.add(arg("via.retention", millis(c.retention())));
         for (Trigger t : Trigger.values()) {
             a.add(arg(TRIGGER_KEYS.get(t), c.isEnabled(t)));

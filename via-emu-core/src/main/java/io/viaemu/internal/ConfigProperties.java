@@ -35,6 +35,7 @@ public final class ConfigProperties {
     public static final String MAX_MESSAGE_SIZE = "via.max-message-size";
     public static final String MAX_CONNECTIONS = "via.max-connections";
     public static final String CONNECTION_DISK_QUOTA = "via.connection-disk-quota";
+    public static final String SEND_WINDOW = "via.send-window";
     public static final String RETENTION = "via.retention";
     public static final String SHUTDOWN_HOOK = "via.shutdown-hook";
     public static final String TRIGGERS = "via.triggers.";
@@ -81,6 +82,7 @@ public final class ConfigProperties {
         set(via, MAX_MESSAGE_SIZE, v -> b.maxMessageSize(Math.toIntExact(size(v))));
         set(via, MAX_CONNECTIONS, v -> b.maxConnections(nonNegativeInt(v)));
         set(via, CONNECTION_DISK_QUOTA, v -> b.connectionDiskQuota(size(v)));
+        set(via, SEND_WINDOW, v -> b.sendWindow(size(v)));
         set(via, RETENTION, v -> b.retention(duration(v)));
         set(via, SHUTDOWN_HOOK, v -> b.shutdownHook(bool(v)));
         set(via, CONNECT_TIMEOUT, v -> b.connectTimeout(duration(v)));

@@ -86,6 +86,8 @@ public final class ChildRole extends ConnectionEnd {
         readLock.lock();
         try {
             if (requested) {
+                // the parent stopped consuming before it set P: its count is final, and the copies are not in it
+                takeOverConsumed(flags.get(Word.UP_CONSUMED));
                 long copied = flags.get(Word.BYTES_COPIED);
                 if (copied > 0) {
                     copyBytesLeft = copied; // first the copies, then what the parent never read
@@ -96,6 +98,8 @@ public final class ChildRole extends ConnectionEnd {
             } else {
                 long[] consumed = flags.consumed();
                 positionReader(consumed[0], consumed[1]);
+                // the count recorded with that position: the bytes the child replays after it are counted again
+                takeOverConsumed(consumed[2]);
                 log.warn("connection {} child: parent pid {} died before the copy; recovering its unconsumed input "
                         + "from the up queue at {}+{}", id, parentPid, Long.toHexString(consumed[0]), consumed[1]);
             }

@@ -81,8 +81,8 @@ public final class ClientRole extends ConnectionEnd {
         flags.set(Word.CLIENT_HEARTBEAT, System.currentTimeMillis()); // a client stopped before its first tick is seen too
         flags.set(Word.STATE, ConnectionState.CONNECTING.code());
         flags.stamp(Word.AT_CONNECTED);
-        Channel up = transport.open(Layout.upDir(dir));
-        Channel down = transport.open(Layout.downDir(dir));
+        Channel up = ConnectionQueues.up(transport, dir, flags, config);
+        Channel down = ConnectionQueues.down(transport, dir, flags, config);
         ClientRole client = new ClientRole(config, transport, endpoint, connectionId, dir, flags, up, down);
         try {
             Messages.Writer w = new Messages.Writer().start(MessageType.CONNECT)

@@ -65,6 +65,8 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     private int pendingPos;
     private int pendingEnd;
     private long pendingIndex = -1;
+    /** The pending document is the client's own DATA (not a parent's COPY after the cut). */
+    private boolean pendingIsData;
     /** Bytes of the document at {@link #skipIndex} already consumed by the parent (recovery after its death). */
     private long skipIndex = -1;
     private long skipBytes;
@@ -80,7 +82,27 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     private long exitsSeen = ProcessExitWatch.exits();
     private byte[] sendScratch;
 
+    /*
+     * Flow control. The receiver publishes the bytes of its direction its application consumed (one word, one
+     * writer at a time: parent then child up, the client down); the sender counts what it appended (getAndAdd:
+     * down-queue writers are parent then child) and blocks while the difference reaches its window.
+     */
+    /** Consumed count of the inbound direction this end publishes, and appended count of the outbound one. */
+    private final Word consumedWord;
+    private final Word appendedWord;
+    /** The peer's consumed count of our outbound direction, and the receive window it may advertise. */
+    private final Word peerConsumedWord;
+    private final Word peerReceiveWindowWord;
+    private final Word receiveWindowWord;
+    /** Inbound payload bytes this end's application consumed (under readLock). */
+    private long consumedBytes;
+    /** The peer's consumed count as last read (under sendLock): re-read only when the window looks full. */
+    private long peerConsumedSeen;
+    private volatile long sendWindow;
+
     protected volatile boolean closed;
+    /** Set first thing by a close, so that a send blocked on the window lets go of the send lock. */
+    private volatile boolean closing;
     private volatile boolean outputShut;
     private volatile long readTimeout;
     private long nextLivenessCheck;
@@ -103,6 +125,12 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         boolean client = role() == Role.CLIENT;
         this.ownBell = client ? flags.clientBell() : flags.serverBell();
         this.peerBell = client ? flags.serverBell() : flags.clientBell();
+        this.consumedWord = client ? Word.DOWN_CONSUMED : Word.UP_CONSUMED;
+        this.appendedWord = client ? Word.UP_APPENDED : Word.DOWN_APPENDED;
+        this.peerConsumedWord = client ? Word.UP_CONSUMED : Word.DOWN_CONSUMED;
+        this.peerReceiveWindowWord = client ? Word.UP_RECEIVE_WINDOW : Word.DOWN_RECEIVE_WINDOW;
+        this.receiveWindowWord = client ? Word.DOWN_RECEIVE_WINDOW : Word.UP_RECEIVE_WINDOW;
+        this.sendWindow = config.sendWindow();
     }
 
     /** The doorbell this end's waiting threads park on. */
@@ -165,7 +193,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                     int n = Math.min(len, pendingEnd - pendingPos);
                     System.arraycopy(pendingBuf, pendingPos, bytes, off, n);
                     pendingPos += n;
-                    onConsumed(pendingIndex, pendingPos - Messages.HEADER);
+                    consumed(pendingIndex, pendingPos - Messages.HEADER, n, pendingIsData);
                     return n;
                 }
                 if (inputEnded) {
@@ -183,9 +211,8 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                     if (direct > 0) {
                         pendingPos = pendingEnd = 0;
                         pendingIndex = lastReadIndex = doc.index();
-                        inbound.reclaimBefore(pendingIndex);
                         onDocumentRead(MessageType.DATA, direct);
-                        onConsumed(pendingIndex, direct);
+                        consumed(pendingIndex, direct, direct, true);
                         return direct;
                     }
                     if (direct == ChannelReader.HELD) {
@@ -265,8 +292,8 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                 pendingPos = Messages.HEADER;
                 pendingEnd = doc.length();
                 pendingIndex = doc.index();
+                pendingIsData = type == MessageType.DATA;
                 lastReadIndex = pendingIndex;
-                inbound.reclaimBefore(pendingIndex); // every earlier document is consumed
                 if (skipIndex == pendingIndex) {
                     pendingPos = (int) Math.min(pendingEnd, pendingPos + skipBytes);
                     skipIndex = -1;
@@ -394,6 +421,37 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     protected void onConsumed(long index, long offset) {
     }
 
+    /**
+     * The one place where consumption is published (under readLock): the application took {@code n} more bytes,
+     * up to {@code offset} of document {@code index}. The consumed count goes to the flag block for the sender's
+     * window; files before a DATA document are released (a COPY sits after the cut, past documents the child has
+     * still to read, so it releases nothing); the role records its position. A sender blocked in
+     * {@link #awaitWindow} is woken right after the count is published.
+     */
+    private void consumed(long index, long offset, int n, boolean data) {
+        long total = consumedBytes += n;
+        flags.setRelease(consumedWord, total);
+        peerBell.ring(); // a sender blocked on its window parks on its own doorbell, our peer's (a fence, a read)
+        if (data) {
+            inbound.reclaimBefore(index); // every earlier document is consumed
+        }
+        onConsumed(index, offset);
+    }
+
+    /** Inbound payload bytes consumed by this end's application so far (under readLock). */
+    protected long consumedBytes() {
+        return consumedBytes;
+    }
+
+    /**
+     * Takes over the consumed count of the inbound direction (under readLock): a child continuing the parent's
+     * count, from the word after a handover or from the parent's recorded position after its death.
+     */
+    protected void takeOverConsumed(long bytes) {
+        consumedBytes = bytes;
+        flags.set(consumedWord, bytes);
+    }
+
     // ---------------------------------------------------------------------------------------------- sending
 
     @Override
@@ -408,7 +466,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             beforeSend();
             int max = config.maxMessageSize();
             do {
-                int n = Math.min(len, max);
+                int n = windowRoom(Math.min(len, max));
                 appendData(bytes, off, n);
                 off += n;
                 len -= n;
@@ -449,6 +507,110 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         }
         header.start(MessageType.DATA);
         outbound.append(header.bytes(), header.length(), bytes, off, len); // rings the peer's doorbell
+        // counted after the append: a writer killed in between leaves the window wider, never stuck
+        flags.getAndAdd(appendedWord, len);
+    }
+
+    /** The window in force for our sends: ours, or the peer's advertised receive window if smaller; 0 = none. */
+    private long effectiveWindow() {
+        long own = sendWindow;
+        long peer = flags.get(peerReceiveWindowWord);
+        if (own <= 0) {
+            return peer;
+        }
+        return peer > 0 ? Math.min(own, peer) : own;
+    }
+
+    /**
+     * How many of the {@code wanted} bytes may be appended now (under sendLock); blocks while the window is full.
+     * Like TCP's silly-window avoidance, a write waits until the whole of it fits, or, if it is larger than a quarter
+     * of the window, until a quarter of the window is free: the stream goes on in large pieces, not in the trickle
+     * a reader's single reads open.
+     */
+    private int windowRoom(int wanted) throws IOException {
+        long window = effectiveWindow();
+        if (window <= 0) {
+            return wanted;
+        }
+        long unconsumed = flags.get(appendedWord) - peerConsumedSeen;
+        if (window - unconsumed < wanted) {
+            peerConsumedSeen = flags.get(peerConsumedWord);
+            unconsumed = flags.get(appendedWord) - peerConsumedSeen;
+        }
+        long room = window - unconsumed;
+        if (room >= wanted) {
+            return wanted;
+        }
+        long enough = Math.min(wanted, Math.max(1, window / 4));
+        if (room < enough) {
+            room = awaitWindow(enough, Long.MAX_VALUE);
+        }
+        return (int) Math.min(wanted, room);
+    }
+
+    /**
+     * Waits (under sendLock) until the window has {@code needed} bytes free and returns the free bytes. Each pass
+     * checks what ends a blocked write: a failed connection (the housekeeper fails it when the peer dies or hangs),
+     * a close from another thread, and the role's gate (a client confirms an intermission here, so a handover
+     * proceeds under a blocked write; a parent whose connection is being handed over stops). Between passes the
+     * writer parks on its own doorbell, which the reader rings when it publishes consumption (and a failure or close
+     * rings too).
+     */
+    protected long awaitWindow(long needed, long deadlineNanos) throws IOException {
+        IdleStrategy idle = sendIdle;
+        idle.reset();
+        try {
+            return awaitWindowLoop(needed, deadlineNanos, idle);
+        } finally {
+            idle.reset();
+        }
+    }
+
+    private long awaitWindowLoop(long needed, long deadlineNanos, IdleStrategy idle) throws IOException {
+        while (true) {
+            if (closing || closed) {
+                throw new ViaException("connection " + id + " is closed");
+            }
+            checkUsable();
+            beforeSend();
+            long window = effectiveWindow();
+            peerConsumedSeen = flags.get(peerConsumedWord);
+            long room = window <= 0 ? Long.MAX_VALUE : window - (flags.get(appendedWord) - peerConsumedSeen);
+            if (room >= Math.min(needed, Math.max(1, window / 4))) {
+                return room;
+            }
+            if (System.nanoTime() - deadlineNanos > 0) {
+                throw new ViaTimeoutException("send on connection " + id + " blocked on a full window of " + window
+                        + " bytes");
+            }
+            idle.idle(ownBell, deadlineNanos);
+        }
+    }
+
+    @Override
+    public void setSendWindow(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("send window must not be negative: " + bytes);
+        }
+        sendWindow = bytes;
+    }
+
+    @Override
+    public long sendWindow() {
+        return sendWindow;
+    }
+
+    @Override
+    public void setReceiveWindow(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("receive window must not be negative: " + bytes);
+        }
+        flags.set(receiveWindowWord, bytes);
+    }
+
+    @Override
+    public long receiveWindow() {
+        return flags.get(receiveWindowWord);
     }
 
     private void checkSendable() throws IOException {
@@ -582,6 +744,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         if (closed) {
             return;
         }
+        closing = true; // a send blocked on the window holds the send lock: this lets it go
         sendLock.lock();
         readLock.lock();
         try {

@@ -110,10 +110,44 @@ public final class FlagBlock {
          */
         NANOS_CONNECT_SENT, NANOS_PARENT_GRANTED, NANOS_CLIENT_GRANTED, NANOS_FORKED, NANOS_CHILD_ANNOUNCED,
         NANOS_C_REQUESTED, NANOS_INTERMISSION_REQUESTED, NANOS_INTERMISSION_SEEN, NANOS_COPY_STARTED, NANOS_COPIED,
-        NANOS_RECONNECT_SEEN, NANOS_RECONNECT_RECEIVED, NANOS_GRANT_SEEN, NANOS_REPORTED;
+        NANOS_RECONNECT_SEEN, NANOS_RECONNECT_RECEIVED, NANOS_GRANT_SEEN, NANOS_REPORTED,
+
+        /*
+         * Flow control. Each word below has one writer at a time and sits at a fixed offset, so that what a receiver
+         * writes after every read and what a sender writes after every append are on different cache lines (the
+         * words above are 8 bytes apart: a busy counter among them would bounce its line between the processes).
+         */
+        /** Up-queue payload bytes consumed by the server side's application (parent, then child); one writer. */
+        UP_CONSUMED(1024),
+        /** The byte count of the parent's consumed-position slots 0 and 1 (recovery after its death). */
+        CONSUMED_COUNT_0(1032), CONSUMED_COUNT_1(1040),
+        /** Down-queue payload bytes consumed by the client's application; written by the client only. */
+        DOWN_CONSUMED(1088),
+        /** Up-queue payload bytes the client appended (COPY documents are not counted: their bytes already were). */
+        UP_APPENDED(1152),
+        /** Down-queue payload bytes appended by the server side (parent, then child: getAndAdd). */
+        DOWN_APPENDED(1216),
+        /** Receive windows the receivers advertise (SO_RCVBUF), 0: none; a sender uses the smaller of its own. */
+        UP_RECEIVE_WINDOW(1280), DOWN_RECEIVE_WINDOW(1288),
+        /**
+         * The queues' logical roll cycles: a writer whose current file holds more than the roll threshold advances
+         * the segment (CAS), and every appender and tailer of the queue, in any process, moves to the next file.
+         */
+        UP_SEGMENT(1296), DOWN_SEGMENT(1304);
+
+        /** Fixed byte offset of the flow-control words; -1: at {@code ordinal * 8}. */
+        private final int fixedOffset;
+
+        Word() {
+            this(-1);
+        }
+
+        Word(int fixedOffset) {
+            this.fixedOffset = fixedOffset;
+        }
 
         public int offset() {
-            return ordinal() * 8;
+            return fixedOffset >= 0 ? fixedOffset : ordinal() * 8;
         }
     }
 
@@ -158,8 +192,17 @@ public final class FlagBlock {
     private static final boolean[] IS_SIGNAL = new boolean[Word.values().length];
 
     static {
-        if (Word.values().length * 8 > DOORBELLS_OFFSET) {
-            throw new ExceptionInInitializerError("flag block words overlap its doorbells");
+        int firstFixed = DOORBELLS_OFFSET;
+        for (Word w : Word.values()) {
+            if (w.fixedOffset >= 0) {
+                firstFixed = Math.min(firstFixed, w.fixedOffset);
+            }
+        }
+        for (Word w : Word.values()) {
+            if (w.offset() + 8 > DOORBELLS_OFFSET || (w.fixedOffset < 0 && w.offset() + 8 > firstFixed)) {
+                throw new ExceptionInInitializerError("flag block word " + w + " overlaps the fixed-offset words"
+                        + " or the doorbells");
+            }
         }
         for (Word w : SIGNALS) {
             IS_SIGNAL[w.ordinal()] = true;
@@ -285,6 +328,21 @@ public final class FlagBlock {
         return (long) LONGS.getAndAdd(buffer, w.offset(), delta);
     }
 
+    /** One word as a counter the transport can share between processes (a size-rolled queue's segment). */
+    public io.viaemu.transport.Transport.SegmentCounter counter(Word w) {
+        return new io.viaemu.transport.Transport.SegmentCounter() {
+            @Override
+            public long get() {
+                return FlagBlock.this.get(w);
+            }
+
+            @Override
+            public boolean compareAndSet(long expected, long value) {
+                return FlagBlock.this.compareAndSet(w, expected, value);
+            }
+        };
+    }
+
     public void orBits(Word w, long bits) {
         LONGS.getAndBitwiseOr(buffer, w.offset(), bits);
         if (IS_SIGNAL[w.ordinal()]) {
@@ -332,25 +390,34 @@ public final class FlagBlock {
         return ErrorCode.of(get(Word.ERROR_CODE));
     }
 
-    /** Records the parent's consumed position: document {@code index}, {@code offset} bytes of it consumed. */
-    public void recordConsumed(long index, long offset) {
+    /**
+     * Records the parent's consumed position: document {@code index}, {@code offset} bytes of it consumed, and
+     * {@code consumedBytes} up-queue bytes consumed in all (the flow-control count that goes with that position).
+     */
+    public void recordConsumed(long index, long offset, long consumedBytes) {
         long slot = get(Word.CONSUMED_SLOT) ^ 1;
         if (slot == 0) {
             setRelease(Word.CONSUMED_INDEX_0, index);
             setRelease(Word.CONSUMED_OFFSET_0, offset);
+            setRelease(Word.CONSUMED_COUNT_0, consumedBytes);
         } else {
             setRelease(Word.CONSUMED_INDEX_1, index);
             setRelease(Word.CONSUMED_OFFSET_1, offset);
+            setRelease(Word.CONSUMED_COUNT_1, consumedBytes);
         }
         set(Word.CONSUMED_SLOT, slot);
     }
 
-    /** {index, offset} of the parent's consumed position, index -1 if it never consumed anything. */
+    /**
+     * {index, offset, consumed bytes} of the parent's consumed position, index -1 if it never consumed anything;
+     * the three come from the same slot.
+     */
     public long[] consumed() {
         long slot = get(Word.CONSUMED_SLOT);
         long index = get(slot == 0 ? Word.CONSUMED_INDEX_0 : Word.CONSUMED_INDEX_1);
         long offset = get(slot == 0 ? Word.CONSUMED_OFFSET_0 : Word.CONSUMED_OFFSET_1);
-        return new long[] {index == 0 ? -1 : index, offset};
+        long count = get(slot == 0 ? Word.CONSUMED_COUNT_0 : Word.CONSUMED_COUNT_1);
+        return new long[] {index == 0 ? -1 : index, offset, count};
     }
 
     /** Every word, for the actuator and logs. */

@@ -115,7 +115,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         readLock.lock();
         try {
             long[] pos = consumedPosition();
-            flags.recordConsumed(pos[0], pos[1]);
+            flags.recordConsumed(pos[0], pos[1], consumedBytes());
             recordConsumption = true; // from now on every consumed byte is recorded, for a child recovering from our death
         } finally {
             readLock.unlock();
@@ -346,7 +346,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     @Override
     protected void onConsumed(long index, long offset) {
         if (recordConsumption) {
-            flags.recordConsumed(index, offset);
+            flags.recordConsumed(index, offset, consumedBytes()); // the count goes with the position it belongs to
         }
     }
 

@@ -10,8 +10,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The option values of one emulated socket. A via-emu connection has no TCP underneath, so apart from SO_TIMEOUT
- * (read and accept timeouts) options change nothing: they are accepted and recorded so that unchanged socket code
- * that sets and reads them (Nagle, keep-alive, buffer sizes, linger) works. Both option APIs are served: the
+ * (read and accept timeouts) and the buffer sizes, options change nothing: they are accepted and recorded so that
+ * unchanged socket code that sets and reads them (Nagle, keep-alive, linger) works. SO_SNDBUF is the connection's
+ * send window (a write blocks while that many of its bytes are unread by the peer) and SO_RCVBUF the receive window
+ * it advertises to the peer; unset, both report the configured send window. Both option APIs are served: the
  * {@link SocketOptions} integer ids the {@code Socket} setters use, and {@link StandardSocketOptions}.
  */
 final class SocketOptionValues {
@@ -70,6 +72,30 @@ final class SocketOptionValues {
             case SocketOptions.IP_TOS: s.setTrafficClass((Integer) v); break;
             default: break;
         }
+    }
+
+    /** Applies the explicitly set buffer sizes to a via-emu connection: they are its flow-control windows. */
+    void applyTo(io.viaemu.ViaConnection c) {
+        for (int id : explicitlySet) {
+            applyOne(c, id);
+        }
+    }
+
+    void applyOne(io.viaemu.ViaConnection c, int id) {
+        if (id == SocketOptions.SO_SNDBUF) {
+            c.setSendWindow((Integer) values.get(id));
+        } else if (id == SocketOptions.SO_RCVBUF) {
+            c.setReceiveWindow((Integer) values.get(id));
+        }
+    }
+
+    /** {@link #get(int)} on a connected socket: an unset buffer size is the connection's send window. */
+    Object get(int id, io.viaemu.ViaConnection c) throws SocketException {
+        if (c != null && !explicitlySet.contains(id) && (id == SocketOptions.SO_SNDBUF || id == SocketOptions.SO_RCVBUF)
+                && c.sendWindow() > 0) {
+            return (int) Math.min(c.sendWindow(), Integer.MAX_VALUE);
+        }
+        return get(id);
     }
 
     /** Applies the recorded options a server socket has to a real TCP server socket. */
@@ -162,6 +188,14 @@ final class SocketOptionValues {
     <T> T get(SocketOption<T> option, Set<SocketOption<?>> supported) throws SocketException {
         checkSupported(option, supported);
         return (T) get(idOf(option));
+    }
+
+    /** The {@link SocketOption} API on a (possibly) connected socket: buffer sizes are its windows. */
+    @SuppressWarnings("unchecked")
+    <T> T get(SocketOption<T> option, Set<SocketOption<?>> supported, io.viaemu.ViaConnection c)
+            throws SocketException {
+        checkSupported(option, supported);
+        return (T) get(idOf(option), c);
     }
 
     private static void checkSupported(SocketOption<?> option, Set<SocketOption<?>> supported) {

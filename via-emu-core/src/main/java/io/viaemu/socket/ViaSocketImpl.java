@@ -182,6 +182,7 @@ final class ViaSocketImpl extends SocketImpl {
             }
             connection = conn;
         }
+        options.applyTo(conn); // SO_SNDBUF / SO_RCVBUF set before connecting: the connection's windows
         endpoint = ep;
         address = isa.isUnresolved() ? loopbackNamed(isa.getHostString()) : isa.getAddress();
         port = isa.getPort();
@@ -193,6 +194,7 @@ final class ViaSocketImpl extends SocketImpl {
 
     private void adopt(InetSocketAddress remote) {
         connection = established;
+        options.applyTo(established);
         established = null;
         address = remote.getAddress();
         port = remote.getPort();
@@ -416,6 +418,10 @@ final class ViaSocketImpl extends SocketImpl {
         if (t != null) {
             options.applyOne(t, optID);
         }
+        ViaConnection c = connection;
+        if (c != null) {
+            options.applyOne(c, optID);
+        }
     }
 
     @Override
@@ -425,7 +431,7 @@ final class ViaSocketImpl extends SocketImpl {
             InetAddress a = localAddress;
             return a != null ? a : InetAddress.getLoopbackAddress();
         }
-        return options.get(optID);
+        return options.get(optID, connection);
     }
 
     @Override
@@ -437,13 +443,17 @@ final class ViaSocketImpl extends SocketImpl {
         if (t != null) {
             options.applyOne(t, SocketOptionValues.idOf(name));
         }
+        ViaConnection c = connection;
+        if (c != null) {
+            options.applyOne(c, SocketOptionValues.idOf(name));
+        }
     }
 
     @Override
     protected <T> T getOption(SocketOption<T> name) throws IOException {
         Objects.requireNonNull(name);
         ensureOpen();
-        return options.get(name, SocketOptionValues.CLIENT_OPTIONS);
+        return options.get(name, SocketOptionValues.CLIENT_OPTIONS, connection);
     }
 
     @Override

@@ -11,4 +11,22 @@ public interface Transport {
 
     /** Opens the channel stored in {@code directory}, creating it if missing. Several processes may open it. */
     Channel open(Path directory);
+
+    /**
+     * Opens a channel whose files roll by size, not by time: a writer whose current file holds more than
+     * {@code rollBytes} advances {@code segments}, which every process that opens the channel must share, and every
+     * appender and reader of the channel moves on to a new file. Files whose documents are consumed are then
+     * released by {@link Channel#reclaimBefore}, so the channel's disk follows what is unconsumed, not its history.
+     * A transport without files ignores the counter.
+     */
+    default Channel open(Path directory, SegmentCounter segments, long rollBytes) {
+        return open(directory);
+    }
+
+    /** A counter shared between processes (a flag-block word): the number of a channel's current file. */
+    interface SegmentCounter {
+        long get();
+
+        boolean compareAndSet(long expected, long value);
+    }
 }

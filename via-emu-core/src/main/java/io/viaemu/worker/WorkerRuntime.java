@@ -141,7 +141,8 @@ public final class WorkerRuntime {
         Path connDir = Layout.connectionDir(config.baseDir(), endpoint, connectionId);
         FlagBlock flags = FlagBlock.open(connDir);
         ChildRole c = new ChildRole(config, endpoint, connectionId, connDir, flags,
-                transport.open(Layout.upDir(connDir)), transport.open(Layout.downDir(connDir)));
+                io.viaemu.protocol.ConnectionQueues.up(transport, connDir, flags, config),
+                io.viaemu.protocol.ConnectionQueues.down(transport, connDir, flags, config));
         try {
             c.announce();
         } catch (RuntimeException | Error e) {

@@ -43,8 +43,8 @@ final class DeafClient implements AutoCloseable {
         flags.set(Word.CLIENT_PID, Processes.currentPid());
         flags.set(Word.STATE, ConnectionState.CONNECTING.code());
         ChronicleTransport transport = new ChronicleTransport(config.rollCycle(), config.blockSize());
-        up = transport.open(Layout.upDir(dir));
-        down = transport.open(Layout.downDir(dir));
+        up = io.viaemu.protocol.ConnectionQueues.up(transport, dir, flags, config);
+        down = io.viaemu.protocol.ConnectionQueues.down(transport, dir, flags, config);
         downReader = down.reader();
         Channel listen = transport.open(Layout.listenDir(config.baseDir(), endpoint));
         try {

@@ -95,14 +95,15 @@ class DiskAndResourceTest {
     }
 
     /**
-     * The Chronicle trap: queues roll to a new file every second (TEST_SECONDLY); the tailer in the other process
-     * must follow each roll (also across seconds with no document at all), and the rolled files must be deleted
-     * by their reader, or a long-lived connection fills the disk.
+     * The Chronicle trap: queues roll to a new file often (the listen queue every second, TEST_SECONDLY; the
+     * connection's queues by size, every 64 KiB with a 64 KiB window); the tailer in the other process must follow
+     * each roll (also across seconds with no document at all), and the rolled files must be deleted by their
+     * reader, or a long-lived connection fills the disk.
      */
     @Test
     void streamingAcrossCycleRollsKeepsEveryByteInOrderAndDeletesRolledFiles() throws Exception {
         base = TestDirs.privateDir(tmp, "base");
-        Map<String, String> props = FaultConfigs.props("rollCycle", "TEST_SECONDLY");
+        Map<String, String> props = FaultConfigs.props("rollCycle", "TEST_SECONDLY", "sendWindow", "65536");
         server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "ECHO");
         ViaConfig config = FaultConfigs.config(base, props);
         try (ViaConnection c = ViaClient.connect(config, EP)) {
@@ -159,6 +160,10 @@ class DiskAndResourceTest {
             assertThat(received[0]).as("every long came back").isEqualTo(seq);
             System.out.printf("streamed %d longs across cycle rolls; at most %d up and %d down cycle files%n", seq,
                     maxUp, maxDown);
+            io.viaemu.protocol.FlagBlock flags = ((io.viaemu.protocol.ConnectionEnd) c).flags();
+            assertThat(flags.get(io.viaemu.protocol.FlagBlock.Word.UP_SEGMENT)).as("up queue rolls").isGreaterThan(5);
+            assertThat(flags.get(io.viaemu.protocol.FlagBlock.Word.DOWN_SEGMENT)).as("down queue rolls")
+                    .isGreaterThan(5);
             assertThat(maxUp).as("cycle files of the up queue at any time").isLessThanOrEqualTo(3);
             assertThat(maxDown).as("cycle files of the down queue at any time").isLessThanOrEqualTo(3);
             // the listen queue rolls too; it must not keep a file per second either

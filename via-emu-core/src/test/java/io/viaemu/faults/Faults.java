@@ -40,7 +40,20 @@ final class Faults {
 
     /** A channel of this JVM's own on a queue directory, for writing documents no well-behaved peer would. */
     static Channel rawChannel(ViaConfig config, Path queueDir) {
-        return new ChronicleTransport(config.rollCycle(), config.blockSize()).open(queueDir);
+        ChronicleTransport transport = new ChronicleTransport(config.rollCycle(), config.blockSize());
+        Path connDir = queueDir.getParent();
+        String name = queueDir.getFileName().toString();
+        if ((name.equals("up") || name.equals("down")) && Files.exists(connDir.resolve("flags"))) {
+            // a connection's queue rolls by size on its flag block's segment word, in every process that opens it
+            try {
+                io.viaemu.protocol.FlagBlock flags = io.viaemu.protocol.FlagBlock.open(connDir);
+                return name.equals("up") ? io.viaemu.protocol.ConnectionQueues.up(transport, connDir, flags, config)
+                        : io.viaemu.protocol.ConnectionQueues.down(transport, connDir, flags, config);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        return transport.open(queueDir);
     }
 
     /** Appends {@code bytes} as one document, exactly as given (no header added). */

@@ -14,7 +14,7 @@ import io.viaemu.ViaConfig;
  * The configuration of the fault tests, from {@code via.test.*} properties, so that the test JVM (its clients) and
  * the server JVM it starts (as {@code -D} options, see {@link #jvmOptions}) build the same {@link ViaConfig}.
  * Keys (all optional): triggers ("T1,T2" or "none"), pool, handoverTimeoutMs, childStartTimeoutMs, connectTimeoutMs,
- * retentionMs, maxConnections, diskQuota, rollCycle, maxMessageSize, workerMain (a main class run as the worker
+ * retentionMs, maxConnections, diskQuota, sendWindow, rollCycle, maxMessageSize, workerMain (a main class run as the worker
  * program instead of WorkerMain), out (the RecordingHandler's output directory).
  */
 public final class FaultConfigs {
@@ -46,6 +46,7 @@ public final class FaultConfigs {
                 .retention(Duration.ofMillis(Long.parseLong(or(p.apply("retentionMs"), "3600000"))))
                 .maxConnections(Integer.parseInt(or(p.apply("maxConnections"), "1024")))
                 .connectionDiskQuota(Long.parseLong(or(p.apply("diskQuota"), "0")))
+                .sendWindow(Long.parseLong(or(p.apply("sendWindow"), Long.toString(4L << 20))))
                 .rollCycle(or(p.apply("rollCycle"), "FAST_DAILY"))
                 .workerJvmOptions(workerOptions);
         if (p.apply("maxMessageSize") != null) {

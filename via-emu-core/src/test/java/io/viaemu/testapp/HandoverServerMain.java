@@ -50,6 +50,17 @@ public final class HandoverServerMain {
                     c.abort();
                     System.out.println("ABORTED handedOver=" + c.isHandedOver());
                     break;
+                case "T1-BLOCKED": // the client's write is blocked on a full window when the parent closes
+                    consume(c, parentIn, 1000, 0);
+                    awaitClientBlocked(c);
+                    c.close();
+                    System.out.println("CLOSED handedOver=" + c.isHandedOver());
+                    break;
+                case "KILL-BLOCKED": // ... or when the parent is killed (by the test)
+                    consume(c, parentIn, 1000, 0);
+                    awaitClientBlocked(c);
+                    Thread.sleep(120_000);
+                    break;
                 case "KILL":
                     System.out.println("CONSUMING");
                     consume(c, parentIn, Integer.MAX_VALUE, 1);
@@ -87,6 +98,29 @@ public final class HandoverServerMain {
         System.out.println("PARENT-DONE");
         Thread.sleep(120_000); // stay up (bounded) so the test decides when the parent goes
         server.close();
+    }
+
+    /** Reads nothing until the client's sends have stood still for 300 ms with more than half a window unread. */
+    static void awaitClientBlocked(ParentConnection c) throws Exception {
+        io.viaemu.protocol.FlagBlock flags = ((io.viaemu.protocol.ConnectionEnd) c).flags();
+        long window = c.sendWindow();
+        long last = -1;
+        long stillSince = System.nanoTime();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            long appended = flags.get(io.viaemu.protocol.FlagBlock.Word.UP_APPENDED);
+            if (appended != last) {
+                last = appended;
+                stillSince = System.nanoTime();
+            } else if (appended - flags.get(io.viaemu.protocol.FlagBlock.Word.UP_CONSUMED) > window / 2
+                    && System.nanoTime() - stillSince > 300_000_000L) {
+                System.out.println("CLIENT-BLOCKED appended=" + appended + " unconsumed="
+                        + (appended - flags.get(io.viaemu.protocol.FlagBlock.Word.UP_CONSUMED)) + " window=" + window);
+                return;
+            }
+            Thread.sleep(5);
+        }
+        throw new IllegalStateException("the client never blocked on the window");
     }
 
     /** Consumes {@code bytes} bytes in pieces of 7 to 13 bytes, writing each piece to {@code sink}. */

@@ -36,7 +36,8 @@ public final class StreamingClientMain {
         });
         reader.setDaemon(true);
         reader.start();
-        ByteBuffer batch = ByteBuffer.allocate(16 * 8);
+        int batchLongs = Integer.getInteger("via.test.batchLongs", 16); // more than a window: a write sent in pieces
+        ByteBuffer batch = ByteBuffer.allocate(batchLongs * 8);
         long seq = 0;
         Path stop = out.resolve("stop");
         long sentAt = System.nanoTime();
@@ -44,7 +45,7 @@ public final class StreamingClientMain {
         try {
             while (!Files.exists(stop)) {
                 batch.clear();
-                for (int i = 0; i < 16; i++) {
+                for (int i = 0; i < batchLongs; i++) {
                     batch.putLong(seq++);
                 }
                 long t0 = System.nanoTime();
@@ -55,7 +56,7 @@ public final class StreamingClientMain {
             c.shutdownOutput();
         } catch (Exception e) {
             System.out.println("CLIENT-SEND-ERROR " + e);
-            Files.writeString(out.resolve("client-sent.txt"), Long.toString(seq - 16));
+            Files.writeString(out.resolve("client-sent.txt"), Long.toString(seq - batchLongs));
             System.exit(2);
         }
         Files.writeString(out.resolve("client-sent.txt"), Long.toString(seq));

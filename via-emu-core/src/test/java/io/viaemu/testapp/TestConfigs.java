@@ -30,6 +30,7 @@ public final class TestConfigs {
 
     public static ViaConfig config(Path base, String triggers, int poolSize) {
         return ViaConfig.builder(base)
+                .sendWindow(Long.getLong("via.test.window", 4L << 20))
                 .triggers(triggers(triggers))
                 .workerPoolSize(poolSize)
                 .handoverTimeout(Duration.ofSeconds(5))

@@ -19,7 +19,10 @@ import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
 import io.viaemu.transport.Transport;
+import io.viaemu.transport.Transport.SegmentCounter;
+import io.viaemu.internal.FilePermissions;
 import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.core.time.TimeProvider;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
@@ -72,7 +75,56 @@ public final class ChronicleTransport implements Transport {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new ChronicleChannel(directory, rollCycle, blockSize);
+        return new ChronicleChannel(directory, rollCycle, blockSize, null, 0);
+    }
+
+    /**
+     * A channel that rolls by size. Chronicle Queue rolls by time only, so the queue gets a logical clock: its
+     * "time" is the shared segment number times the roll cycle's length, and a writer that filled the current file
+     * past {@code rollBytes} advances the segment (CAS); each process's queue asks its clock at every append and
+     * read, so all appenders roll to the next file and tailers follow the end-of-file marker the rolling appender
+     * writes, as with a time roll. {@link #SEGMENT_CYCLE}: one second per segment gives 2^31 files per channel.
+     */
+    @Override
+    public Channel open(Path directory, SegmentCounter segments, long rollBytes) {
+        try {
+            FilePermissions.createPrivateDirectories(directory);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new ChronicleChannel(directory, SEGMENT_CYCLE, blockSize, segments, rollBytes);
+    }
+
+    /**
+     * The roll cycle of size-rolled channels: only its file naming and index layout matter (the clock is logical);
+     * one cycle per second of logical time and 2^32 documents per file.
+     */
+    static final RollCycle SEGMENT_CYCLE = TestRollCycles.TEST_SECONDLY;
+
+    /** The logical clock of a size-rolled queue: segment {@code n} is cycle {@code n + 1} (cycle 0 is 1970's). */
+    static final class SegmentClock implements TimeProvider {
+        private final SegmentCounter segments;
+        private final long cycleMillis;
+
+        SegmentClock(SegmentCounter segments, RollCycle cycle) {
+            this.segments = segments;
+            this.cycleMillis = cycle.lengthInMillis();
+        }
+
+        @Override
+        public long currentTimeMillis() {
+            return (segments.get() + 1) * cycleMillis;
+        }
+
+        @Override
+        public long currentTimeMicros() {
+            return currentTimeMillis() * 1000;
+        }
+
+        @Override
+        public long currentTimeNanos() {
+            return currentTimeMillis() * 1_000_000;
+        }
     }
 
     /**
@@ -100,12 +152,23 @@ public final class ChronicleTransport implements Transport {
         /** Made the first time a writer waits for the lock; guarded by this channel. */
         private volatile DeadHolderRecovery lockRecovery;
         private boolean closed;
+        /** The shared segment number of a size-rolled channel, null for a time-rolled one. */
+        private final SegmentCounter segments;
+        private final long rollBytes;
+        /** Cycle this appender wrote last, and the file position of its first document in that cycle. */
+        private int appendCycle = Integer.MIN_VALUE;
+        private long appendCycleStart;
 
-        ChronicleChannel(Path directory, RollCycle rollCycle, long blockSize) {
+        ChronicleChannel(Path directory, RollCycle rollCycle, long blockSize, SegmentCounter segments, long rollBytes) {
             this.directory = directory;
             this.rollCycle = rollCycle;
+            this.segments = segments;
+            this.rollBytes = rollBytes;
             SingleChronicleQueueBuilder builder = SingleChronicleQueueBuilder.binary(directory);
             Supplier<TimingPauser> chroniclePausers = builder.pauserSupplier(); // Chronicle's default
+            if (segments != null) {
+                builder.timeProvider(new SegmentClock(segments, rollCycle));
+            }
             this.queue = builder
                     .rollCycle(rollCycle)
                     .blockSize(blockSize)
@@ -165,14 +228,30 @@ public final class ChronicleTransport implements Transport {
         @Override
         public long append(byte[] header, int headerLength, byte[] payload, int off, int len) {
             ExcerptAppender a = appender();
+            long start;
+            long end;
             try (DocumentContext dc = a.writingDocument()) {
                 Bytes<?> bytes = dc.wire().bytes();
+                start = bytes.writePosition(); // the store's bytes: positions in the cycle file
                 bytes.write(header, 0, headerLength);
                 if (len > 0) {
                     bytes.write(payload, off, len);
                 }
+                end = bytes.writePosition();
             }
             long index = a.lastIndexAppended();
+            if (segments != null) {
+                int cycle = rollCycle.toCycle(index);
+                if (cycle != appendCycle) {
+                    // the file's header and index come first: count from this appender's first document in it
+                    appendCycle = cycle;
+                    appendCycleStart = start;
+                }
+                if (end - appendCycleStart > rollBytes) {
+                    long segment = cycle - 1L;
+                    segments.compareAndSet(segment, segment + 1); // lost CAS: another writer rolled it already
+                }
+            }
             if (!readersBellResolved) {
                 readersBell = QueueDoorbells.forQueue(directory);
                 readersBellResolved = true;

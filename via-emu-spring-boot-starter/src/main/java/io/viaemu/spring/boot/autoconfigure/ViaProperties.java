@@ -51,6 +51,14 @@ public class ViaProperties {
     /** Bytes a connection's queues may hold on disk before sends are refused; 0 means unlimited. */
     private DataSize connectionDiskQuota = DataSize.ofBytes(0);
 
+    /**
+     * Flow control, like TCP's window: a send blocks while this many bytes it sent are not yet read by the peer
+     * (SO_SNDBUF of the socket emulation); 0 turns flow control off. The connection's queues roll to a new file
+     * every window's worth of bytes, and consumed files are deleted, so a connection's disk stays within about
+     * three windows.
+     */
+    private DataSize sendWindow = DataSize.ofMegabytes(4);
+
     /** How long the files of a closed connection are kept (and shown by the actuator endpoint); 0 deletes at once. */
     private Duration retention = Duration.ZERO;
 
@@ -70,6 +78,7 @@ public class ViaProperties {
                 .maxMessageSize(Math.toIntExact(maxMessageSize.toBytes()))
                 .maxConnections(maxConnections)
                 .connectionDiskQuota(connectionDiskQuota.toBytes())
+                .sendWindow(sendWindow.toBytes())
                 .retention(retention)
                 .connectTimeout(timeouts.connect)
                 .handoverTimeout(timeouts.handover)
@@ -150,6 +159,14 @@ public class ViaProperties {
 
     public void setConnectionDiskQuota(DataSize connectionDiskQuota) {
         this.connectionDiskQuota = connectionDiskQuota;
+    }
+
+    public DataSize getSendWindow() {
+        return sendWindow;
+    }
+
+    public void setSendWindow(DataSize sendWindow) {
+        this.sendWindow = sendWindow;
     }
 
     public Duration getRetention() {

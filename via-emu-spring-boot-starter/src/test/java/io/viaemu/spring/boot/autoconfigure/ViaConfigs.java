@@ -26,6 +26,7 @@ final class ViaConfigs {
         m.put("maxMessageSize", c.maxMessageSize());
         m.put("maxConnections", c.maxConnections());
         m.put("connectionDiskQuota", c.connectionDiskQuota());
+        m.put("sendWindow", c.sendWindow());
         m.put("retention", c.retention());
         m.put("workerPoolSize", c.workerPoolSize());
         m.put("workerJvmOptions", c.workerJvmOptions());

@@ -56,6 +56,7 @@ class ViaPropertiesTests {
         m.put("via.max-message-size", "64KB");
         m.put("via.max-connections", "12");
         m.put("via.connection-disk-quota", "1GB");
+        m.put("via.send-window", "256KB");
         m.put("via.retention", "5m");
         m.put("via.triggers.t1-parent-close", "false");
         m.put("via.triggers.t2-parent-abort", "true");
@@ -81,6 +82,7 @@ class ViaPropertiesTests {
         assertThat(c.maxMessageSize()).isEqualTo(64 << 10);
         assertThat(c.maxConnections()).isEqualTo(12);
         assertThat(c.connectionDiskQuota()).isEqualTo(1L << 30);
+        assertThat(c.sendWindow()).isEqualTo(256L << 10);
         assertThat(c.retention()).isEqualTo(Duration.ofMinutes(5));
         assertThat(c.triggers()).containsExactlyInAnyOrder(Trigger.T2_PARENT_ABORT, Trigger.T4_CHILD_SEND);
         assertThat(c.connectTimeout()).isEqualTo(Duration.ofSeconds(3));
@@ -108,7 +110,7 @@ class ViaPropertiesTests {
         ViaConfig parent = ViaConfig.builder(Path.of("/srv/via"))
                 .triggers(EnumSet.of(Trigger.T1_PARENT_CLOSE, Trigger.T3_CHILD_RECEIVE))
                 .pauser(PauserKind.BUSY).rollCycle("HOURLY").blockSize(8L << 20).maxMessageSize(4096)
-                .maxConnections(7).connectionDiskQuota(12345).retention(Duration.ofSeconds(90))
+                .maxConnections(7).connectionDiskQuota(12345).sendWindow(777_777).retention(Duration.ofSeconds(90))
                 .connectTimeout(Duration.ofMillis(1234)).handoverTimeout(Duration.ofSeconds(4))
                 .childStartTimeout(Duration.ofSeconds(33)).pollInterval(Duration.ofMillis(3))
                 .peerTimeout(Duration.ofSeconds(6)).workerPoolSize(2).build();
