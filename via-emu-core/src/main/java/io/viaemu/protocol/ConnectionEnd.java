@@ -745,6 +745,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             return;
         }
         closing = true; // a send blocked on the window holds the send lock: this lets it go
+        ownBell.ring(); // ... once it wakes: it parks on this end's doorbell
         sendLock.lock();
         readLock.lock();
         try {
