@@ -209,7 +209,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         long start = System.nanoTime();
         sendLock.lock();
         try {
-            requestIntermission(trigger);
+            requestIntermission();
             copyUnconsumedInput();
             requestReconnection(childPid);
             awaitCompletion();
@@ -229,13 +229,13 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     }
 
     /** Step 4a: ask the client to intermit, wait for its confirmation. */
-    private void requestIntermission(Trigger trigger) throws IOException {
+    private void requestIntermission() throws IOException {
         flags.advance(ConnectionState.INTERMISSION);
         flags.set(Word.NANOS_INTERMISSION_REQUESTED, System.nanoTime());
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.REQUESTED);
         appendControl(outbound, control(MessageType.INTERMISSION_REQUEST));
-        listener.onHandoverStarted(this, trigger); // while the client reacts: off the handover's critical path
         flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // S7: an idle client confirms from its housekeeper
+        listener.onHandoverStarted(this, Trigger.ofCode((int) flags.get(Word.TRIGGER_FIRED))); // while the client reacts
         if (!await(clientIntermitted, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.INTERMISSION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.INTERMISSION_TIMEOUT.description());
