@@ -102,6 +102,24 @@ class ViaAddressMapTest {
     }
 
     @Test
+    void portEntriesApplyToThisHostsOwnNetworkAddresses() throws Exception {
+        // an RMI stub names its server by java.rmi.server.hostname or the local host's address, often not loopback
+        ViaAddressMap map = new ViaAddressMap().map(7000, "echo").defaultTemplate("port-{port}");
+        int checked = 0;
+        for (java.net.NetworkInterface ni : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+            for (InetAddress own : java.util.Collections.list(ni.getInetAddresses())) {
+                assertThat(map.endpointFor(new InetSocketAddress(own, 7000))).as(own.toString()).isEqualTo("echo");
+                assertThat(map.endpointFor(new InetSocketAddress(own, 7001))).as(own.toString()).isEqualTo("port-7001");
+                checked++;
+            }
+        }
+        assertThat(checked).isPositive();
+        // an address of no interface of this host stays remote (TEST-NET-3, never assigned)
+        InetAddress remote = InetAddress.getByAddress(new byte[] {(byte) 203, 0, 113, 77});
+        assertThat(map.endpointFor(new InetSocketAddress(remote, 7000))).isNull();
+    }
+
+    @Test
     void entriesCanBeRemoved() {
         ViaAddressMap map = new ViaAddressMap().map(7000, "echo").map("h", 1, "e");
         map.unmap(7000).unmap("h", 1);
