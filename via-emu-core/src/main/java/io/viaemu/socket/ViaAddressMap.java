@@ -2,6 +2,8 @@ package io.viaemu.socket;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -19,8 +21,8 @@ import java.util.regex.Pattern;
  * <li><b>Host entry</b> {@code host:port -> endpoint}: matches that host name (case-insensitive, as the caller wrote
  * it) or that literal IP address.</li>
  * <li><b>Port entry</b> {@code port -> endpoint}: matches the port on a <em>local</em> address only: {@code
- * localhost}, any loopback address (127.0.0.0/8, ::1) or the wildcard address (0.0.0.0, ::, what a server binds by
- * default). via-emu connects processes of one host, so a port entry never captures a remote host that happens to
+ * localhost}, any loopback address (127.0.0.0/8, ::1), the wildcard address (0.0.0.0, ::, what a server binds by
+ * default) or an address of one of this host's network interfaces (what an RMI stub names its server by). via-emu connects processes of one host, so a port entry never captures a remote host that happens to
  * use the same port; map such a host explicitly with a host entry.</li>
  * <li><b>Default template</b> (optional), e.g. {@code port-{port}}: any local address whose port has no entry maps to
  * the template with {@code {port}} replaced, so that any number of ports work without listing them.</li>
@@ -223,14 +225,26 @@ public final class ViaAddressMap {
         return ports.containsKey(port);
     }
 
-    /** Port entries apply to these: the loopback and wildcard addresses and the name {@code localhost}. */
+    /**
+     * Port entries apply to these: the loopback and wildcard addresses, the name {@code localhost}, and every address
+     * of this host's network interfaces (what RMI stubs and other self-describing protocols name this host by:
+     * {@code java.rmi.server.hostname} or the local host's address; TCP to it reaches this host's listeners too).
+     */
     static boolean isLocal(InetSocketAddress address) {
         InetAddress ip = address.getAddress();
         if (ip != null) {
-            return ip.isLoopbackAddress() || ip.isAnyLocalAddress();
+            return ip.isLoopbackAddress() || ip.isAnyLocalAddress() || isThisHostsAddress(ip);
         }
         String host = address.getHostString();
         return host == null || host.isEmpty() || host.equalsIgnoreCase("localhost");
+    }
+
+    private static boolean isThisHostsAddress(InetAddress ip) {
+        try {
+            return NetworkInterface.getByInetAddress(ip) != null;
+        } catch (SocketException e) {
+            return false; // the interfaces cannot be listed: only loopback and wildcard count as local
+        }
     }
 
     /** The message an unmapped address fails with: names the address and tells how to map it. */

@@ -72,7 +72,10 @@ public class ViaSocketFactory extends SocketFactory {
         if (base != null || socketBase == null) {
             return ViaConfig.fromProperties(properties);
         }
-        return ViaConfig.builder(Path.of(socketBase)).properties(properties).build();
+        Properties withBase = new Properties();
+        withBase.putAll(properties);
+        withBase.setProperty(ConfigProperties.BASE_DIR, socketBase);
+        return ViaConfig.fromProperties(withBase);
     }
 
     private static String trimmed(String s) {

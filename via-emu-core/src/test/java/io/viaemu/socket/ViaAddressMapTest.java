@@ -102,6 +102,46 @@ class ViaAddressMapTest {
     }
 
     @Test
+    void factoriesFromPropertiesTakeEveryViaSettingAndRefuseTwoDifferentBaseDirectories() {
+        Properties p = new Properties();
+        p.setProperty(ViaSocketFactory.BASE_DIR_PROPERTY, "/tmp/socket-base");
+        p.setProperty("via.timeouts.connect", "2s");
+        p.setProperty("via.pauser", "busy");
+        ViaSocketFactory f = ViaSocketFactory.fromProperties(p);
+        assertThat(f.config().baseDir()).isEqualTo(java.nio.file.Path.of("/tmp/socket-base"));
+        assertThat(f.config().connectTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
+        assertThat(f.config().pauser()).isEqualTo(io.viaemu.PauserKind.BUSY);
+        p.setProperty("via.base-dir", "/tmp/socket-base");
+        assertThat(ViaServerSocketFactory.fromProperties(p).config().baseDir())
+                .isEqualTo(java.nio.file.Path.of("/tmp/socket-base"));
+        p.setProperty("via.base-dir", "/tmp/other-base");
+        assertThatThrownBy(() -> ViaSocketFactory.fromProperties(p)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("/tmp/socket-base").hasMessageContaining("/tmp/other-base");
+        p.remove("via.base-dir");
+        p.setProperty("via.timeouts.connect", "soon");
+        assertThatThrownBy(() -> ViaSocketFactory.fromProperties(p)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("via.timeouts.connect").hasMessageContaining("'soon'");
+    }
+
+    @Test
+    void portEntriesApplyToThisHostsOwnNetworkAddresses() throws Exception {
+        // an RMI stub names its server by java.rmi.server.hostname or the local host's address, often not loopback
+        ViaAddressMap map = new ViaAddressMap().map(7000, "echo").defaultTemplate("port-{port}");
+        int checked = 0;
+        for (java.net.NetworkInterface ni : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+            for (InetAddress own : java.util.Collections.list(ni.getInetAddresses())) {
+                assertThat(map.endpointFor(new InetSocketAddress(own, 7000))).as(own.toString()).isEqualTo("echo");
+                assertThat(map.endpointFor(new InetSocketAddress(own, 7001))).as(own.toString()).isEqualTo("port-7001");
+                checked++;
+            }
+        }
+        assertThat(checked).isPositive();
+        // an address of no interface of this host stays remote (TEST-NET-3, never assigned)
+        InetAddress remote = InetAddress.getByAddress(new byte[] {(byte) 203, 0, 113, 77});
+        assertThat(map.endpointFor(new InetSocketAddress(remote, 7000))).isNull();
+    }
+
+    @Test
     void entriesCanBeRemoved() {
         ViaAddressMap map = new ViaAddressMap().map(7000, "echo").map("h", 1, "e");
         map.unmap(7000).unmap("h", 1);
