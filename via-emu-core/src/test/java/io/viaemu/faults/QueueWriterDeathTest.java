@@ -95,6 +95,61 @@ class QueueWriterDeathTest {
         }
     }
 
+    @Test
+    void writerKilledHoldingTheLockButNotReapedIsDeadToo() throws Exception {
+        // Chronicle's own check (does /proc/PID exist) takes a zombie for alive and never forces its lock: without
+        // via-emu's check the append waited for good (Chronicle warning every 3 s that the holder is alive)
+        Path base = TestDirs.privateDir(tmp, "base");
+        Path dir = base.resolve("q");
+        ViaConfig config = ViaConfig.builder(base).build();
+        Channel channel = Faults.rawChannel(config, dir);
+        Process wrapper = null;
+        try {
+            Faults.appendRaw(channel, Faults.bytes(1, 5, 1));
+            Path holderOut = tmp.resolve("holder.out");
+            Path pidFile = tmp.resolve("holder.pid");
+            List<String> cmd = new ArrayList<>(List.of("sh", "-c",
+                    "\"$@\" > \"$VIA_TEST_OUT\" 2>&1 & echo $! > \"$VIA_TEST_PID_FILE\"; exec sleep 600", "sh",
+                    ProcessHandle.current().info().command().orElse("java")));
+            cmd.addAll(io.viaemu.internal.JvmOptions.channelOptions());
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LockHoldingWriterMain.class.getName(),
+                    dir.toString(), config.rollCycle()));
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(tmp.resolve("wrapper.out").toFile());
+            pb.environment().put("VIA_TEST_OUT", holderOut.toString());
+            pb.environment().put("VIA_TEST_PID_FILE", pidFile.toString());
+            wrapper = pb.start();
+            Faults.await("the holder holds the lock", STEP, () -> read(holderOut).contains("HOLDING"));
+            long holder = Long.parseLong(read(pidFile).trim());
+            new ProcessBuilder("kill", "-KILL", Long.toString(holder)).start().waitFor();
+            Faults.await("the killed holder is a zombie", java.time.Duration.ofSeconds(10),
+                    () -> read(Path.of("/proc", Long.toString(holder), "stat")).matches("\\d+ \\(.*\\) Z .*\\s*"));
+            long t0 = System.nanoTime();
+            // bounded: Chronicle alone waits for a live-looking holder forever
+            java.util.concurrent.CompletableFuture.runAsync(() -> Faults.appendRaw(channel, Faults.bytes(1, 5, 2)))
+                    .get(30, java.util.concurrent.TimeUnit.SECONDS);
+            long tookMillis = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println("append after the lock holder became a zombie took " + tookMillis + " ms");
+            assertThat(tookMillis).as("append after a writer died holding the lock, unreaped")
+                    .isLessThan(RECOVERY_BOUND_MILLIS);
+            assertThat(documents(channel)).containsExactly("[1, 5, 1]", "[1, 5, 2]");
+        } finally {
+            if (wrapper != null) {
+                wrapper.destroyForcibly(); // the zombie goes to init, which reaps it
+                wrapper.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            channel.close();
+        }
+    }
+
+    private static String read(Path p) {
+        try {
+            return java.nio.file.Files.exists(p) ? java.nio.file.Files.readString(p) : "";
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
     private static List<String> documents(Channel channel) {
         List<String> docs = new ArrayList<>();
         try (ChannelReader r = channel.reader()) {
