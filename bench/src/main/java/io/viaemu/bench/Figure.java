@@ -41,7 +41,7 @@ public enum Figure {
     /** Pause before each round trip of {@link #WAKE_64}: far beyond the spin-then-yield budget of a waiting reader. */
     static final long WAKE_PAUSE_MICROS = 5_000;
     /** Settling time of the idle figures before measuring (connect storms, JIT). */
-    private static final long IDLE_SETTLE_MILLIS = 2_000;
+    private static final long IDLE_SETTLE_MILLIS = 5_000;
     private static final long CLOCK_TICKS_PER_SECOND = 100; // USER_HZ
 
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);

@@ -79,7 +79,7 @@ final class Report {
         md.append("- Connects: ").append(p.connectWarmup()).append(" warm-up + ").append(p.connects())
                 .append(" measured, sequential; time from starting to connect until the first byte can be sent\n");
         md.append("- Idle CPU: N connections, a thread blocked in receive on each end, CPU time (utime + stime from ")
-                .append("/proc/PID/stat) of server and client over ").append(p.idleSeconds()).append(" s after 2 s of ")
+                .append("/proc/PID/stat) of server and client over ").append(p.idleSeconds()).append(" s after 5 s of ")
                 .append("settling; only contenders whose readers may block (spinning ones would show a core each)\n");
         md.append("- Parked readers: ").append(p.wakeIterations()).append(" round trips of 64 B, ")
                 .append(Figure.WAKE_PAUSE_MICROS / 1000).append(" ms pause before each (longer than the spin ")

@@ -36,9 +36,12 @@ public final class Housekeeper {
             return false;
         }
 
-        /** Longest sleep between two ticks while not urgent. */
+        /**
+         * Longest sleep between two ticks while not urgent. The default: a second where peers wake the housekeeper
+         * (override it for anything timed, such as heartbeats), else {@link #IDLE_INTERVAL_NANOS}.
+         */
         default long idleIntervalNanos() {
-            return IDLE_INTERVAL_NANOS;
+            return woken() ? 1_000_000_000L : IDLE_INTERVAL_NANOS;
         }
     }
 

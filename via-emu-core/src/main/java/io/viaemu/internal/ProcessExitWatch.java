@@ -83,24 +83,35 @@ public final class ProcessExitWatch {
     }
 
     /**
-     * Watches process {@code pid} started at {@code startMillis} (0: unknown). Cheap when it is watched already.
-     * A process found gone at once is recorded as exited.
+     * Watches process {@code pid} started at {@code startMillis} (0: unknown). Cheap when it is watched already;
+     * otherwise the watch is set up on a background thread (the first look at a process reads several /proc files,
+     * which must not delay a connect). A process found gone is recorded as exited.
      */
     public static void watch(long pid, long startMillis) {
         if (EPOLL_FD < 0 || pid <= 0 || FD_BY_PID.containsKey(pid) || pid == ProcessHandle.current().pid()) {
             return;
         }
+        REGISTRAR.execute(() -> register(pid, startMillis));
+    }
+
+    /** Sets watches up, one at a time, off the callers' threads; idle (blocked on its queue) otherwise. */
+    private static final java.util.concurrent.ExecutorService REGISTRAR =
+            java.util.concurrent.Executors.newSingleThreadExecutor(r -> BackgroundThreads.daemon("via-exit-watch-add", r));
+
+    private static void register(long pid, long startMillis) {
         synchronized (ProcessExitWatch.class) {
             if (FD_BY_PID.containsKey(pid)) {
                 return;
             }
             int fd = LinuxCalls.pidfdOpen(pid);
             if (fd < 0) {
-                return; // no such process: the liveness checks see it dead
+                exited(pid, startMillis); // no such process any more
+                return;
             }
             // the pidfd names whatever process has the pid now: only if that is the one we mean is it a watch of it
             if (!Processes.isAlive(pid, startMillis)) {
                 LinuxCalls.close(fd);
+                exited(pid, startMillis);
                 return;
             }
             ByteBuffer ev = ByteBuffer.allocateDirect(EVENT_SIZE).order(ByteOrder.nativeOrder());
@@ -183,20 +194,33 @@ public final class ProcessExitWatch {
                 synchronized (ProcessExitWatch.class) {
                     FD_BY_PID.remove(process[0], fd);
                 }
-                if (EXITED_PROCESSES.size() > 10_000) {
-                    EXITED_PROCESSES.clear(); // bounds memory; /proc answers for processes long gone
-                }
-                EXITED_PROCESSES.put(process[0], process[1]);
-                EXITS.incrementAndGet();
-                log.debug("process {} exited", process[0]);
+                record(process[0], process[1]);
             }
-            Housekeeper.wakeIfRunning();
-            for (Runnable l : LISTENERS) {
-                try {
-                    l.run();
-                } catch (RuntimeException e) {
-                    log.warn("exit listener {} failed: {}", l, e.toString());
-                }
+            notifyExits();
+        }
+    }
+
+    private static void exited(long pid, long startMillis) {
+        record(pid, startMillis);
+        notifyExits();
+    }
+
+    private static void record(long pid, long startMillis) {
+        if (EXITED_PROCESSES.size() > 10_000) {
+            EXITED_PROCESSES.clear(); // bounds memory; /proc answers for processes long gone
+        }
+        EXITED_PROCESSES.put(pid, startMillis);
+        EXITS.incrementAndGet();
+        log.debug("process {} exited", pid);
+    }
+
+    private static void notifyExits() {
+        Housekeeper.wakeIfRunning();
+        for (Runnable l : LISTENERS) {
+            try {
+                l.run();
+            } catch (RuntimeException e) {
+                log.warn("exit listener {} failed: {}", l, e.toString());
             }
         }
     }
