@@ -89,11 +89,16 @@ final class SocketOptionValues {
         }
     }
 
-    /** {@link #get(int)} on a connected socket: an unset buffer size is the connection's send window. */
+    /**
+     * {@link #get(int)} on a connected socket: an unset SO_RCVBUF is the receive window the connection advertises
+     * (an accepted socket inherits its listener's), else, like an unset SO_SNDBUF, its send window.
+     */
     Object get(int id, io.viaemu.ViaConnection c) throws SocketException {
-        if (c != null && !explicitlySet.contains(id) && (id == SocketOptions.SO_SNDBUF || id == SocketOptions.SO_RCVBUF)
-                && c.sendWindow() > 0) {
-            return (int) Math.min(c.sendWindow(), Integer.MAX_VALUE);
+        if (c != null && !explicitlySet.contains(id) && (id == SocketOptions.SO_SNDBUF || id == SocketOptions.SO_RCVBUF)) {
+            long window = id == SocketOptions.SO_RCVBUF && c.receiveWindow() > 0 ? c.receiveWindow() : c.sendWindow();
+            if (window > 0) {
+                return (int) Math.min(window, Integer.MAX_VALUE);
+            }
         }
         return get(id);
     }

@@ -224,6 +224,7 @@ final class ViaServerSocketImpl extends SocketImpl {
             released();
             throw new SocketException("Socket is closed");
         }
+        options.applyTo(c); // like TCP, an accepted socket inherits the listener's SO_RCVBUF: its receive window
         InetAddress local = address == null || address.isAnyLocalAddress() ? InetAddress.getLoopbackAddress() : address;
         AtomicBoolean once = new AtomicBoolean();
         try {

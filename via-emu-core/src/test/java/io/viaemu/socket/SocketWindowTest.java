@@ -71,6 +71,14 @@ class SocketWindowTest {
     }
 
     @Test
+    void anAcceptedSocketInheritsTheListenersSoRcvbuf() throws Exception {
+        listener.setReceiveBufferSize(12 * 1024);
+        connect();
+        assertThat(server.getReceiveBufferSize()).isEqualTo(12 * 1024);
+        assertBlocksAt(12 * 1024);
+    }
+
+    @Test
     void closingTheSocketFromAnotherThreadEndsABlockedWrite() throws Exception {
         connect();
         client.setSendBufferSize(8 * 1024);
