@@ -49,6 +49,12 @@ public final class ConfigArgs {
         a.add(arg("via.timeouts.poll-interval", millis(c.pollInterval())));
         a.add(arg("via.timeouts.peer", millis(c.peerTimeout())));
         a.add(arg("via.worker.class-data-sharing", c.workerClassDataSharing()));
+        a.add(arg("via.worker.max-connections", c.workerMaxConnections()));
+        a.add(arg("via.worker.max-connections-jitter", c.workerMaxConnectionsJitter()));
+        a.add(arg("via.worker.concurrency", c.workerConcurrency()));
+        a.add(arg("via.worker.max-heap", c.workerMaxHeap()));
+        a.add(arg("via.worker.max-rss", c.workerMaxRss()));
+        a.add(arg("via.worker.handler-timeout", millis(c.workerHandlerTimeout())));
         return a;
     }
 
@@ -92,6 +98,18 @@ public final class ConfigArgs {
         if (m.containsKey("via.timeouts.peer")) b.peerTimeout(duration(m.get("via.timeouts.peer")));
         if (m.containsKey("via.worker.class-data-sharing")) {
             b.workerClassDataSharing(Boolean.parseBoolean(m.get("via.worker.class-data-sharing")));
+        }
+        if (m.containsKey("via.worker.max-connections")) {
+            b.workerMaxConnections(Integer.parseInt(m.get("via.worker.max-connections")));
+        }
+        if (m.containsKey("via.worker.max-connections-jitter")) {
+            b.workerMaxConnectionsJitter(Integer.parseInt(m.get("via.worker.max-connections-jitter")));
+        }
+        if (m.containsKey("via.worker.concurrency")) b.workerConcurrency(Integer.parseInt(m.get("via.worker.concurrency")));
+        if (m.containsKey("via.worker.max-heap")) b.workerMaxHeap(Long.parseLong(m.get("via.worker.max-heap")));
+        if (m.containsKey("via.worker.max-rss")) b.workerMaxRss(Long.parseLong(m.get("via.worker.max-rss")));
+        if (m.containsKey("via.worker.handler-timeout")) {
+            b.workerHandlerTimeout(duration(m.get("via.worker.handler-timeout")));
         }
         return b.build();
     }
