@@ -42,14 +42,24 @@ public final class WorkerPool implements Closeable {
     private final ViaConfig config;
     private final Transport transport;
     private final String endpoint;
-    private final WorkerLauncher launcher;
+    private final Launch launcher;
     /** Every worker launched and not yet seen exiting; guarded by this. */
     private final List<Worker> workers = new ArrayList<>();
     private final ExecutorService refiller;
     private boolean refillQueued;
     private boolean closed;
 
+    /** Starts the process of worker {@code id} (its directory and status block exist). */
+    @FunctionalInterface
+    interface Launch {
+        Process launch(long workerId) throws IOException;
+    }
+
     public WorkerPool(ViaConfig config, Transport transport, String endpoint, WorkerLauncher launcher) {
+        this(config, transport, endpoint, id -> launcher.launch(config, endpoint, id));
+    }
+
+    WorkerPool(ViaConfig config, Transport transport, String endpoint, Launch launcher) {
         this.config = config;
         this.transport = transport;
         this.endpoint = endpoint;
@@ -181,7 +191,7 @@ public final class WorkerPool implements Closeable {
                 config.workerMaxConnectionsJitter() + 1)), config.workerConcurrency());
         Process p;
         try {
-            p = launcher.launch(config, endpoint, id);
+            p = launcher.launch(id);
         } catch (IOException | RuntimeException e) {
             FilePermissions.deleteTree(dir);
             throw e;
@@ -265,6 +275,11 @@ public final class WorkerPool implements Closeable {
             }
         }
         return n;
+    }
+
+    /** The workers as they are now, oldest first. */
+    synchronized List<Worker> all() {
+        return new ArrayList<>(workers);
     }
 
     /** Every live worker: pid, state, connections served and current. */
