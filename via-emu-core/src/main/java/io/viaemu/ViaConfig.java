@@ -38,6 +38,7 @@ public final class ViaConfig {
     private final long workerMaxHeap;
     private final long workerMaxRss;
     private final Duration workerHandlerTimeout;
+    private final Duration workerIdleTimeout;
     private final boolean shutdownHook;
 
     private ViaConfig(Builder b) {
@@ -65,6 +66,7 @@ public final class ViaConfig {
         this.workerMaxHeap = b.workerMaxHeap;
         this.workerMaxRss = b.workerMaxRss;
         this.workerHandlerTimeout = b.workerHandlerTimeout;
+        this.workerIdleTimeout = b.workerIdleTimeout;
         this.shutdownHook = b.shutdownHook;
     }
 
@@ -97,6 +99,7 @@ public final class ViaConfig {
         b.workerMaxHeap = workerMaxHeap;
         b.workerMaxRss = workerMaxRss;
         b.workerHandlerTimeout = workerHandlerTimeout;
+        b.workerIdleTimeout = workerIdleTimeout;
         b.shutdownHook = shutdownHook;
         return b;
     }
@@ -195,6 +198,13 @@ public final class ViaConfig {
     public Duration workerHandlerTimeout() { return workerHandlerTimeout; }
 
     /**
+     * A reusable worker beyond the {@link #workerPoolSize()} spare ones that has had no connection for this long is
+     * retired (it exits), so a burst does not leave its workers running for good (PHP-FPM's
+     * pm.process_idle_timeout). Zero keeps them.
+     */
+    public Duration workerIdleTimeout() { return workerIdleTimeout; }
+
+    /**
      * Whether a server registers a JVM shutdown hook that closes it (handing forked connections over: T2). A
      * framework that closes the server in its own shutdown order (the Spring starter) turns it off.
      */
@@ -232,6 +242,7 @@ public final class ViaConfig {
         private long workerMaxHeap = 0;
         private long workerMaxRss = 0;
         private Duration workerHandlerTimeout = Duration.ZERO;
+        private Duration workerIdleTimeout = Duration.ofSeconds(60);
         private boolean shutdownHook = true;
 
         private Builder(Path baseDir) {
@@ -323,6 +334,14 @@ public final class ViaConfig {
                 throw new IllegalArgumentException("workerHandlerTimeout must be zero (no limit) or positive");
             }
             this.workerHandlerTimeout = d;
+            return this;
+        }
+
+        public Builder workerIdleTimeout(Duration d) {
+            if (d == null || d.isNegative()) {
+                throw new IllegalArgumentException("workerIdleTimeout must be zero (keep idle workers) or positive");
+            }
+            this.workerIdleTimeout = d;
             return this;
         }
 

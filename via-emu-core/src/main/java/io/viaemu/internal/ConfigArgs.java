@@ -55,6 +55,7 @@ public final class ConfigArgs {
         a.add(arg("via.worker.max-heap", c.workerMaxHeap()));
         a.add(arg("via.worker.max-rss", c.workerMaxRss()));
         a.add(arg("via.worker.handler-timeout", millis(c.workerHandlerTimeout())));
+        a.add(arg("via.worker.idle-timeout", millis(c.workerIdleTimeout())));
         return a;
     }
 
@@ -108,6 +109,7 @@ public final class ConfigArgs {
         if (m.containsKey("via.worker.concurrency")) b.workerConcurrency(Integer.parseInt(m.get("via.worker.concurrency")));
         if (m.containsKey("via.worker.max-heap")) b.workerMaxHeap(Long.parseLong(m.get("via.worker.max-heap")));
         if (m.containsKey("via.worker.max-rss")) b.workerMaxRss(Long.parseLong(m.get("via.worker.max-rss")));
+        if (m.containsKey("via.worker.idle-timeout")) b.workerIdleTimeout(duration(m.get("via.worker.idle-timeout")));
         if (m.containsKey("via.worker.handler-timeout")) {
             b.workerHandlerTimeout(duration(m.get("via.worker.handler-timeout")));
         }

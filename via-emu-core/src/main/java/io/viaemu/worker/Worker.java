@@ -22,6 +22,8 @@ public final class Worker {
     private final Transport transport;
     private final WorkerStatus status;
     private final long startedMillis = System.currentTimeMillis();
+    /** When the pool's idle check first saw it without connections, 0 while it has some; the pool's lock. */
+    long idleSinceMillis;
 
     Worker(long id, Process process, Path dir, Transport transport, WorkerStatus status) {
         this.id = id;

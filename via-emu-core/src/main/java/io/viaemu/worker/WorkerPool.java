@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -45,7 +45,7 @@ public final class WorkerPool implements Closeable {
     private final Launch launcher;
     /** Every worker launched and not yet seen exiting; guarded by this. */
     private final List<Worker> workers = new ArrayList<>();
-    private final ExecutorService refiller;
+    private final ScheduledExecutorService refiller;
     private boolean refillQueued;
     private boolean closed;
 
@@ -64,7 +64,13 @@ public final class WorkerPool implements Closeable {
         this.transport = transport;
         this.endpoint = endpoint;
         this.launcher = launcher;
-        this.refiller = Executors.newSingleThreadExecutor(r -> BackgroundThreads.daemon("via-worker-pool-" + endpoint, r));
+        this.refiller = Executors.newSingleThreadScheduledExecutor(
+                r -> BackgroundThreads.daemon("via-worker-pool-" + endpoint, r));
+        if (!config.workerIdleTimeout().isZero() && config.workerMaxConnections() != 1) {
+            long period = Math.max(10, Math.min(1_000, config.workerIdleTimeout().toMillis() / 4));
+            refiller.scheduleWithFixedDelay(() -> retireIdle(System.currentTimeMillis()), period, period,
+                    TimeUnit.MILLISECONDS);
+        }
     }
 
     /** Starts the spare workers (asynchronously: they get ready in the background). */
@@ -229,6 +235,37 @@ public final class WorkerPool implements Closeable {
                 queueRefill();
             }
         }
+    }
+
+    /**
+     * Retires reusable workers that had no connection for the idle timeout while more than
+     * {@link ViaConfig#workerPoolSize()} are spare: the worker sees its admission closed and exits. The pool never
+     * drops below its size this way.
+     */
+    synchronized int retireIdle(long nowMillis) {
+        if (closed) {
+            return 0;
+        }
+        int spare = spare();
+        int retired = 0;
+        for (Worker w : workers) {
+            WorkerStatus s = w.status();
+            if (!w.isAlive() || !w.isReady() || s.current() > 0 || s.admissionClosed()) {
+                w.idleSinceMillis = 0;
+                continue;
+            }
+            if (w.idleSinceMillis == 0) {
+                w.idleSinceMillis = nowMillis;
+            }
+            if (spare > config.workerPoolSize() && nowMillis - w.idleSinceMillis >= config.workerIdleTimeout().toMillis()
+                    && s.closeIfIdle()) {
+                spare--;
+                retired++;
+                log.info("endpoint '{}': retiring worker {} (idle for {} ms, {} spare workers left)", endpoint,
+                        Layout.idString(w.id()), nowMillis - w.idleSinceMillis, spare);
+            }
+        }
+        return retired;
     }
 
     /**

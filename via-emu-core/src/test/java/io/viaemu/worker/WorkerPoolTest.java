@@ -38,8 +38,12 @@ class WorkerPoolTest {
     }
 
     private WorkerPool pool(int size, int maxConnections, int concurrency) throws Exception {
+        return pool(size, maxConnections, concurrency, Duration.ZERO);
+    }
+
+    private WorkerPool pool(int size, int maxConnections, int concurrency, Duration idleTimeout) throws Exception {
         ViaConfig config = ViaConfig.builder(TestDirs.privateDir(tmp, "base")).workerPoolSize(size)
-                .workerMaxConnections(maxConnections).workerConcurrency(concurrency)
+                .workerMaxConnections(maxConnections).workerConcurrency(concurrency).workerIdleTimeout(idleTimeout)
                 .childStartTimeout(Duration.ofSeconds(2)).build();
         pool = new WorkerPool(config, null, "ep", id -> {
             FakeProcess p = new FakeProcess();
@@ -203,6 +207,28 @@ class WorkerPoolTest {
         });
         killer.setDaemon(true);
         killer.start();
+    }
+
+    @Test
+    void idleReusableWorkersBeyondThePoolSizeAreRetiredAfterTheIdleTimeout() throws Exception {
+        pool(1, 0, 1, Duration.ofMillis(300));
+        Worker first = pool.all().get(0);
+        ready(first);
+        assertThat(pool.acquire()).isSameAs(first);
+        awaitTrue(() -> launched.size() == 2, "a spare worker while the first is busy");
+        Worker second = pool.all().get(1);
+        ready(second);
+        Thread.sleep(600);
+        assertThat(first.status().admissionClosed() || second.status().admissionClosed())
+                .as("one busy and one spare: nothing to retire").isFalse();
+        first.status().finishedOne(); // the burst is over: two idle workers, one more than the pool's size
+        awaitTrue(() -> first.status().admissionClosed() || second.status().admissionClosed(), "one retired");
+        Thread.sleep(600);
+        assertThat(first.status().admissionClosed() && second.status().admissionClosed())
+                .as("the pool keeps its one spare worker").isFalse();
+        Worker retired = first.status().admissionClosed() ? first : second;
+        assertThat(retired.status().recycleReason()).isEqualTo(WorkerStatus.Recycle.RETIRED_BY_PARENT);
+        assertThat(pool.acquire()).isNotSameAs(retired);
     }
 
     @Test

@@ -85,6 +85,7 @@ public class ViaProperties {
                 .workerMaxHeap(worker.maxHeap.toBytes())
                 .workerMaxRss(worker.maxRss.toBytes())
                 .workerHandlerTimeout(worker.handlerTimeout)
+                .workerIdleTimeout(worker.idleTimeout)
                 // Spring closes the servers in its own shutdown order (stop accepting, then close = T2 handover)
                 .shutdownHook(false);
     }
@@ -350,6 +351,12 @@ public class ViaProperties {
          */
         private Duration handlerTimeout = Duration.ZERO;
 
+        /**
+         * A reusable worker beyond pool-size spare ones that has had no connection this long exits, so a burst of
+         * connections does not leave its workers running for good. 0 keeps them.
+         */
+        private Duration idleTimeout = Duration.ofSeconds(60);
+
         /** Set by the worker launcher, only in worker JVMs: the application then serves forked connections. */
         private String id;
 
@@ -391,6 +398,14 @@ public class ViaProperties {
 
         public void setMaxRss(DataSize maxRss) {
             this.maxRss = maxRss;
+        }
+
+        public Duration getIdleTimeout() {
+            return idleTimeout;
+        }
+
+        public void setIdleTimeout(Duration idleTimeout) {
+            this.idleTimeout = idleTimeout;
         }
 
         public Duration getHandlerTimeout() {

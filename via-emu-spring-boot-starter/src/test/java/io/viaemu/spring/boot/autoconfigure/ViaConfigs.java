@@ -36,6 +36,7 @@ final class ViaConfigs {
         m.put("workerMaxHeap", c.workerMaxHeap());
         m.put("workerMaxRss", c.workerMaxRss());
         m.put("workerHandlerTimeout", c.workerHandlerTimeout());
+        m.put("workerIdleTimeout", c.workerIdleTimeout());
         return m;
     }
 
