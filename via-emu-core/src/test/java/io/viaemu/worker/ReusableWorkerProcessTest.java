@@ -19,6 +19,7 @@ import io.viaemu.ViaConnection;
 import io.viaemu.ViaException;
 import io.viaemu.protocol.ConnectionEnd;
 import io.viaemu.protocol.FlagBlock.Word;
+import io.viaemu.testapp.GreetingEchoHandler;
 import io.viaemu.testapp.ReusableWorkerServerMain;
 import io.viaemu.testapp.TestConfigs;
 import io.viaemu.testing.JvmProcess;
@@ -60,6 +61,33 @@ class ReusableWorkerProcessTest extends SeparateProcessTest {
         assertThat(childPids).as("one worker JVM served every connection").hasSize(1);
         long pid = childPids.iterator().next();
         awaitWorkers(w -> w.equals(pid + ":IDLE:100:0:NONE"), "one idle worker that served 100 connections");
+    }
+
+    @Test
+    void reusableWorkersHandOverByT3AndT4ByteExactToo() throws Exception {
+        startServer(0, 0, 2, 0, "t3t4");
+        for (String endpoint : List.of("ep-t3", "ep-t4")) {
+            boolean t4 = endpoint.endsWith("t4");
+            Set<Long> childPids = new HashSet<>();
+            for (int i = 0; i < 10; i++) {
+                byte[] rest = pattern(i, REST);
+                try (ViaConnection c = open(endpoint, t4 ? 'G' : 'R', rest)) {
+                    if (t4) {
+                        assertThat(readExactly(c, GreetingEchoHandler.GREETING.length))
+                                .isEqualTo(GreetingEchoHandler.GREETING);
+                    }
+                    assertThat(readExactly(c, REST)).as("%s connection %d: the copy, echoed", endpoint, i)
+                            .isEqualTo(rest);
+                    roundTrip(c, 500 + i);
+                    var flags = ((ConnectionEnd) c).flags();
+                    assertThat(flags.get(Word.TRIGGER_FIRED)).isEqualTo(
+                            (t4 ? Trigger.T4_CHILD_SEND : Trigger.T3_CHILD_RECEIVE).code());
+                    assertThat(flags.get(Word.BYTES_COPIED)).isEqualTo(REST);
+                    childPids.add(flags.get(Word.CHILD_PID));
+                }
+            }
+            assertThat(childPids).as("one worker served the 10 connections of %s", endpoint).hasSize(1);
+        }
     }
 
     @Test
@@ -163,14 +191,21 @@ class ReusableWorkerProcessTest extends SeparateProcessTest {
 
     // ---------------------------------------------------------------------------------------------------------
 
-    private void startServer(int pool, int maxConnections, int concurrency, long handlerTimeoutMillis) {
+    private void startServer(int pool, int maxConnections, int concurrency, long handlerTimeoutMillis,
+            String... extra) {
+        List<String> args = new ArrayList<>(List.of(base.toString(), "ep", Integer.toString(pool),
+                Integer.toString(maxConnections), Integer.toString(concurrency), Long.toString(handlerTimeoutMillis)));
+        args.addAll(List.of(extra));
         server = JvmProcess.start(tmp.resolve("logs"), "server", List.of(), ReusableWorkerServerMain.class,
-                base.toString(), "ep", Integer.toString(pool), Integer.toString(maxConnections),
-                Integer.toString(concurrency), Long.toString(handlerTimeoutMillis)).awaitOutput("LISTENING", STEP);
+                args.toArray(String[]::new)).awaitOutput("LISTENING", STEP);
     }
 
     private ViaConnection open(char command, byte[] rest) throws IOException {
-        ViaConnection c = ViaClient.connect(TestConfigs.config(base, "T1,T2", 0), "ep");
+        return open("ep", command, rest);
+    }
+
+    private ViaConnection open(String endpoint, char command, byte[] rest) throws IOException {
+        ViaConnection c = ViaClient.connect(TestConfigs.config(base, "T1,T2", 0), endpoint);
         byte[] first = new byte[ReusableWorkerServerMain.HEADER + rest.length];
         first[0] = (byte) command;
         System.arraycopy(rest, 0, first, ReusableWorkerServerMain.HEADER, rest.length);

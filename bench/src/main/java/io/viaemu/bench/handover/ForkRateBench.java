@@ -43,6 +43,11 @@ import io.viaemu.worker.WorkerSnapshot;
 public final class ForkRateBench {
     static final String ENDPOINT = "forks";
     static final int MESSAGE = 64;
+    /**
+     * Every via-emu process logs each connection's handover at INFO; at thousands a second that is the logging's
+     * cost, not the mechanism's: the server and its workers log warnings only (run the client with the same).
+     */
+    static final String QUIET = "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn";
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("server")) {
@@ -267,6 +272,7 @@ public final class ForkRateBench {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(JvmOptions.channelOptions());
+        cmd.add(QUIET);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(ForkRateBench.class.getName());
@@ -291,7 +297,7 @@ public final class ForkRateBench {
     private static void server(Path base, int maxConnections, int concurrency, int pool) throws Exception {
         ViaConfig config = ViaConfig.builder(base).triggers(Trigger.T1_PARENT_CLOSE).workerPoolSize(pool)
                 .workerMaxConnections(maxConnections).workerConcurrency(concurrency).maxConnections(4096)
-                .workerJvmOptions(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"))
+                .workerJvmOptions(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", QUIET))
                 .shutdownHook(false).build();
         ViaServer via = ViaServer.listen(config, ENDPOINT);
         List<Long> forks = new ArrayList<>();
