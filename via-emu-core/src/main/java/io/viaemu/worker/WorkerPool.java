@@ -80,7 +80,7 @@ public final class WorkerPool implements Closeable {
                 if (closed || spare() >= config.workerPoolSize()) {
                     return;
                 }
-                workers.add(launch());
+                launch();
             }
         }
     }
@@ -101,7 +101,6 @@ public final class WorkerPool implements Closeable {
             w = admitBest();
             if (w == null) {
                 w = launch();
-                workers.add(w);
                 if (w.status().admit() == 0) {
                     throw new IllegalStateException("a new worker refused its first connection: " + w);
                 }
@@ -189,7 +188,10 @@ public final class WorkerPool implements Closeable {
         }
     }
 
-    /** Creates the worker's directory and status block (its limits in it), then starts its JVM. */
+    /**
+     * Creates the worker's directory and status block (its limits in it), starts its JVM and adds it to the list;
+     * under lock.
+     */
     private Worker launch() throws IOException {
         long id = Layout.randomId();
         Path dir = Layout.workerDir(config.baseDir(), endpoint, id);
@@ -203,7 +205,8 @@ public final class WorkerPool implements Closeable {
             throw e;
         }
         Worker w = new Worker(id, p, dir, transport, status);
-        p.onExit().thenRun(() -> exited(w));
+        workers.add(w);
+        p.onExit().thenRun(() -> exited(w)); // after the add: a process that died already is removed at once
         log.debug("started worker {}", w);
         return w;
     }

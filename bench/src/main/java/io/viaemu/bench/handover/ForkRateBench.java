@@ -38,7 +38,9 @@ import io.viaemu.worker.WorkerSnapshot;
  * also times every {@code fork()} (the EMU_FORK latency: from the call until the child announced itself).
  *
  * <p>Usage: {@code ForkRateBench [--connections N] [--fork-samples N] [--max-connections N] [--concurrency N]
- * [--pool N]}; {@code server} is the role it starts.
+ * [--pool N] [--warmup N]}: N connections with 8 client threads, the fork samples with 1, after N warm-up
+ * connections; {@code server} is the role it starts. {@code --max-connections 1 --concurrency 1} measures one-shot
+ * workers (a JVM start per connection: use small counts).
  */
 public final class ForkRateBench {
     static final String ENDPOINT = "forks";
@@ -59,6 +61,7 @@ public final class ForkRateBench {
         int maxConnections = 0;
         int concurrency = 8;
         int pool = 1;
+        int warmup = 300;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--connections": connections = Integer.parseInt(args[i + 1]); break;
@@ -66,6 +69,7 @@ public final class ForkRateBench {
                 case "--max-connections": maxConnections = Integer.parseInt(args[i + 1]); break;
                 case "--concurrency": concurrency = Integer.parseInt(args[i + 1]); break;
                 case "--pool": pool = Integer.parseInt(args[i + 1]); break;
+                case "--warmup": warmup = Integer.parseInt(args[i + 1]); break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -76,11 +80,11 @@ public final class ForkRateBench {
             int tcpPort = awaitListening(base, server);
             ViaConfig config = clientConfig(base);
             StringBuilder out = new StringBuilder();
-            out.append(String.format(Locale.ROOT, "workers: max-connections %d, concurrency %d, pool %d; uptime: %s%n",
+            out.append(String.format(Locale.ROOT, "workers: max-connections %d, concurrency %d, pool %d; load: %s%n",
                     maxConnections, concurrency, pool, Files.readString(Path.of("/proc/loadavg")).trim()));
             // warm-up: JIT both sides, start the pool's workers; discarded
-            runVia(config, 1, 300);
-            runTcp(tcpPort, 1, 300);
+            runVia(config, 1, warmup);
+            runTcp(tcpPort, 1, Math.max(warmup, 300));
             forkNanos(base); // clears the server's fork samples
             Result via1 = runVia(config, 1, forkSamples);
             long[] forks1 = forkNanos(base);
@@ -103,7 +107,7 @@ public final class ForkRateBench {
             Thread.sleep(2_000); // the children see the clients' closes and clean up
             out.append(String.format(Locale.ROOT, "left after the run: %d connection directories, %s%n",
                     countDirs(base.resolve(ENDPOINT).resolve("conn")), workers(base)));
-            out.append("uptime after: ").append(Files.readString(Path.of("/proc/loadavg")).trim()).append('\n');
+            out.append("load after: ").append(Files.readString(Path.of("/proc/loadavg")).trim()).append('\n');
             System.out.print(out);
             Path target = Path.of("bench", "target");
             if (Files.isDirectory(target)) {
@@ -114,6 +118,19 @@ public final class ForkRateBench {
             server.waitFor(10, TimeUnit.SECONDS);
             server.destroyForcibly();
         }
+        // idle workers exit when their parent is gone; none may be left behind
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long left;
+        while ((left = processesMentioning(base)) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        System.out.println("worker processes left 10 s after the server stopped: " + left);
+        io.viaemu.internal.FilePermissions.deleteTree(base);
+    }
+
+    private static long processesMentioning(Path base) {
+        return ProcessHandle.allProcesses().filter(p -> p.info().arguments().map(a -> String.join(" ", a)
+                .contains(base.toString())).orElse(false)).count();
     }
 
     private static String row(String name, String a, String b) {
