@@ -181,6 +181,14 @@ public final class WorkerRuntime {
     }
 
     private void assign(long connectionId, String handlerName) throws IOException {
+        long reserved = status.assigned();
+        if (received >= reserved) {
+            // The parent reserves every connection in the status block before it sends ASSIGN: this one it did not
+            // (a forged or replayed document). Not counted, so the parent's bookkeeping stays exact.
+            log.warn("worker {}: refused a second ASSIGN (connection {}): the parent reserved {} connection(s) here "
+                    + "and all were assigned", name, Layout.idString(connectionId), reserved);
+            return;
+        }
         received++;
         long limit = status.limit();
         if (limit > 0 && received >= limit) {
