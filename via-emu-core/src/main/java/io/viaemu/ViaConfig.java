@@ -36,6 +36,13 @@ public final class ViaConfig {
     private final List<String> workerJvmOptions;
     private final List<String> workerCommand;
     private final boolean workerClassDataSharing;
+    private final int workerMaxConnections;
+    private final int workerMaxConnectionsJitter;
+    private final int workerConcurrency;
+    private final long workerMaxHeap;
+    private final long workerMaxRss;
+    private final Duration workerHandlerTimeout;
+    private final Duration workerIdleTimeout;
     private final boolean shutdownHook;
 
     private ViaConfig(Builder b) {
@@ -58,6 +65,13 @@ public final class ViaConfig {
         this.workerJvmOptions = List.copyOf(b.workerJvmOptions);
         this.workerCommand = b.workerCommand == null ? null : List.copyOf(b.workerCommand);
         this.workerClassDataSharing = b.workerClassDataSharing;
+        this.workerMaxConnections = b.workerMaxConnections;
+        this.workerMaxConnectionsJitter = b.workerMaxConnectionsJitter;
+        this.workerConcurrency = b.workerConcurrency;
+        this.workerMaxHeap = b.workerMaxHeap;
+        this.workerMaxRss = b.workerMaxRss;
+        this.workerHandlerTimeout = b.workerHandlerTimeout;
+        this.workerIdleTimeout = b.workerIdleTimeout;
         this.shutdownHook = b.shutdownHook;
     }
 
@@ -115,6 +129,13 @@ public final class ViaConfig {
         b.workerJvmOptions = workerJvmOptions;
         b.workerCommand = workerCommand;
         b.workerClassDataSharing = workerClassDataSharing;
+        b.workerMaxConnections = workerMaxConnections;
+        b.workerMaxConnectionsJitter = workerMaxConnectionsJitter;
+        b.workerConcurrency = workerConcurrency;
+        b.workerMaxHeap = workerMaxHeap;
+        b.workerMaxRss = workerMaxRss;
+        b.workerHandlerTimeout = workerHandlerTimeout;
+        b.workerIdleTimeout = workerIdleTimeout;
         b.shutdownHook = shutdownHook;
         return b;
     }
@@ -195,6 +216,46 @@ public final class ViaConfig {
     public boolean workerClassDataSharing() { return workerClassDataSharing; }
 
     /**
+     * Connections one worker JVM serves before it is recycled (Apache's MaxConnectionsPerChild, PHP-FPM's
+     * pm.max_requests, Gunicorn's max_requests). 1 (the default) is one-shot isolation: a worker serves one
+     * connection and exits, so no connection sees what a previous one left (static state, threads, memory).
+     * 0 = unlimited.
+     */
+    public int workerMaxConnections() { return workerMaxConnections; }
+
+    /**
+     * Up to this many connections are added at random to {@link #workerMaxConnections()} per worker (Gunicorn's
+     * max_requests_jitter), so workers started together are not all recycled at once. Ignored when unlimited.
+     */
+    public int workerMaxConnectionsJitter() { return workerMaxConnectionsJitter; }
+
+    /** Connections a worker serves at once (each on its own handler thread); at least 1. */
+    public int workerConcurrency() { return workerConcurrency; }
+
+    /**
+     * A worker whose heap in use after the latest garbage collection exceeds this many bytes takes no more
+     * connections and exits once its connections have ended; 0 = no limit.
+     */
+    public long workerMaxHeap() { return workerMaxHeap; }
+
+    /** Like {@link #workerMaxHeap()}, for the worker's resident set size (VmRSS); 0 = no limit. */
+    public long workerMaxRss() { return workerMaxRss; }
+
+    /**
+     * How long a handler may run on one connection: after that the connection is failed (the client's next I/O
+     * says why) and the worker is recycled (a handler that overran may have left the worker in any state).
+     * Zero = no limit.
+     */
+    public Duration workerHandlerTimeout() { return workerHandlerTimeout; }
+
+    /**
+     * A reusable worker beyond the {@link #workerPoolSize()} spare ones that has had no connection for this long is
+     * retired (it exits), so a burst does not leave its workers running for good (PHP-FPM's
+     * pm.process_idle_timeout). Zero keeps them.
+     */
+    public Duration workerIdleTimeout() { return workerIdleTimeout; }
+
+    /**
      * Whether a server registers a JVM shutdown hook that closes it (handing forked connections over: T2). A
      * framework that closes the server in its own shutdown order (the Spring starter) turns it off.
      */
@@ -203,7 +264,8 @@ public final class ViaConfig {
     @Override
     public String toString() {
         return "ViaConfig{baseDir=" + baseDir + ", triggers=" + triggers + ", pauser=" + pauser
-                + ", rollCycle=" + rollCycle + ", workerPoolSize=" + workerPoolSize + '}';
+                + ", rollCycle=" + rollCycle + ", workerPoolSize=" + workerPoolSize
+                + ", workerMaxConnections=" + workerMaxConnections + ", workerConcurrency=" + workerConcurrency + '}';
     }
 
     public static final class Builder {
@@ -226,6 +288,13 @@ public final class ViaConfig {
         private List<String> workerJvmOptions = List.of();
         private List<String> workerCommand;
         private boolean workerClassDataSharing = true;
+        private int workerMaxConnections = 1;
+        private int workerMaxConnectionsJitter = 0;
+        private int workerConcurrency = 1;
+        private long workerMaxHeap = 0;
+        private long workerMaxRss = 0;
+        private Duration workerHandlerTimeout = Duration.ZERO;
+        private Duration workerIdleTimeout = Duration.ofSeconds(60);
         private boolean shutdownHook = true;
 
         private Builder(Path baseDir) {
@@ -310,6 +379,50 @@ public final class ViaConfig {
 
         public Builder shutdownHook(boolean install) { this.shutdownHook = install; return this; }
 
+        public Builder workerMaxConnections(int connections) {
+            this.workerMaxConnections = notNegative(connections, "workerMaxConnections");
+            return this;
+        }
+
+        public Builder workerMaxConnectionsJitter(int connections) {
+            this.workerMaxConnectionsJitter = notNegative(connections, "workerMaxConnectionsJitter");
+            return this;
+        }
+
+        public Builder workerConcurrency(int connections) {
+            if (connections < 1) {
+                throw new IllegalArgumentException("workerConcurrency must be at least 1");
+            }
+            this.workerConcurrency = connections;
+            return this;
+        }
+
+        public Builder workerMaxHeap(long bytes) {
+            this.workerMaxHeap = notNegative(bytes, "workerMaxHeap");
+            return this;
+        }
+
+        public Builder workerMaxRss(long bytes) {
+            this.workerMaxRss = notNegative(bytes, "workerMaxRss");
+            return this;
+        }
+
+        public Builder workerHandlerTimeout(Duration d) {
+            if (d == null || d.isNegative()) {
+                throw new IllegalArgumentException("workerHandlerTimeout must be zero (no limit) or positive");
+            }
+            this.workerHandlerTimeout = d;
+            return this;
+        }
+
+        public Builder workerIdleTimeout(Duration d) {
+            if (d == null || d.isNegative()) {
+                throw new IllegalArgumentException("workerIdleTimeout must be zero (keep idle workers) or positive");
+            }
+            this.workerIdleTimeout = d;
+            return this;
+        }
+
         public ViaConfig build() {
             if (blockSize < (long) maxMessageSize * 4 + 4096) {
                 throw new IllegalArgumentException("blockSize " + blockSize + " must be at least 4 x maxMessageSize ("
@@ -326,6 +439,20 @@ public final class ViaConfig {
                 throw new IllegalArgumentException("bad via.* configuration (via.block-size, via.max-message-size): "
                         + e.getMessage(), e);
             }
+        }
+
+        private static int notNegative(int v, String name) {
+            if (v < 0) {
+                throw new IllegalArgumentException(name + " must not be negative");
+            }
+            return v;
+        }
+
+        private static long notNegative(long v, String name) {
+            if (v < 0) {
+                throw new IllegalArgumentException(name + " must not be negative");
+            }
+            return v;
         }
 
         private static Duration positive(Duration d, String name) {

@@ -375,6 +375,11 @@ public final class ViaServer implements Closeable {
         return workers;
     }
 
+    /** Every live worker process of this endpoint: pid, state, connections served and current. */
+    public List<io.viaemu.worker.WorkerSnapshot> workerSnapshots() {
+        return workers.snapshots();
+    }
+
     public ViaConfig config() {
         return config;
     }

@@ -43,6 +43,13 @@ public final class ConfigArgs {
         a.add(arg("via.timeouts.poll-interval", millis(c.pollInterval())));
         a.add(arg("via.timeouts.peer", millis(c.peerTimeout())));
         a.add(arg("via.worker.class-data-sharing", c.workerClassDataSharing()));
+        a.add(arg("via.worker.max-connections", c.workerMaxConnections()));
+        a.add(arg("via.worker.max-connections-jitter", c.workerMaxConnectionsJitter()));
+        a.add(arg("via.worker.concurrency", c.workerConcurrency()));
+        a.add(arg("via.worker.max-heap", c.workerMaxHeap()));
+        a.add(arg("via.worker.max-rss", c.workerMaxRss()));
+        a.add(arg("via.worker.handler-timeout", millis(c.workerHandlerTimeout())));
+        a.add(arg("via.worker.idle-timeout", millis(c.workerIdleTimeout())));
         return a;
     }
 

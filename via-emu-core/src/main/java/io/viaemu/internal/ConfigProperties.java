@@ -47,6 +47,13 @@ public final class ConfigProperties {
     public static final String PEER_TIMEOUT = "via.timeouts.peer";
     public static final String WORKER_POOL_SIZE = "via.worker.pool-size";
     public static final String WORKER_CLASS_DATA_SHARING = "via.worker.class-data-sharing";
+    public static final String WORKER_MAX_CONNECTIONS = "via.worker.max-connections";
+    public static final String WORKER_MAX_CONNECTIONS_JITTER = "via.worker.max-connections-jitter";
+    public static final String WORKER_CONCURRENCY = "via.worker.concurrency";
+    public static final String WORKER_MAX_HEAP = "via.worker.max-heap";
+    public static final String WORKER_MAX_RSS = "via.worker.max-rss";
+    public static final String WORKER_HANDLER_TIMEOUT = "via.worker.handler-timeout";
+    public static final String WORKER_IDLE_TIMEOUT = "via.worker.idle-timeout";
     public static final String WORKER_JVM_OPTIONS = "via.worker.jvm-options";
     public static final String WORKER_COMMAND = "via.worker.command";
 
@@ -92,6 +99,13 @@ public final class ConfigProperties {
         set(via, PEER_TIMEOUT, v -> b.peerTimeout(duration(v)));
         set(via, WORKER_POOL_SIZE, v -> b.workerPoolSize(nonNegativeInt(v)));
         set(via, WORKER_CLASS_DATA_SHARING, v -> b.workerClassDataSharing(bool(v)));
+        set(via, WORKER_MAX_CONNECTIONS, v -> b.workerMaxConnections(nonNegativeInt(v)));
+        set(via, WORKER_MAX_CONNECTIONS_JITTER, v -> b.workerMaxConnectionsJitter(nonNegativeInt(v)));
+        set(via, WORKER_CONCURRENCY, v -> b.workerConcurrency(nonNegativeInt(v)));
+        set(via, WORKER_MAX_HEAP, v -> b.workerMaxHeap(size(v)));
+        set(via, WORKER_MAX_RSS, v -> b.workerMaxRss(size(v)));
+        set(via, WORKER_HANDLER_TIMEOUT, v -> b.workerHandlerTimeout(duration(v)));
+        set(via, WORKER_IDLE_TIMEOUT, v -> b.workerIdleTimeout(duration(v)));
         List<String> jvmOptions = list(via, WORKER_JVM_OPTIONS);
         if (jvmOptions != null) {
             b.workerJvmOptions(jvmOptions);

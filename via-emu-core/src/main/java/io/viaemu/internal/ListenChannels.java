@@ -22,21 +22,35 @@ public final class ListenChannels {
     }
 
     public static long append(Transport transport, Path dir, Messages.Writer w) {
-        Channel channel = OPEN.computeIfAbsent(dir, transport::open);
-        synchronized (channel) {
-            return channel.append(w.bytes(), w.length(), w.bytes(), 0, 0);
+        while (true) {
+            Channel channel = OPEN.computeIfAbsent(dir, transport::open);
+            synchronized (channel) {
+                // Another user may have forgotten (closed) it since we looked it up: a reusable worker's inbox is
+                // shared by every connection of this process it serves. Then open it again.
+                if (OPEN.get(dir) == channel) {
+                    return channel.append(w.bytes(), w.length(), w.bytes(), 0, 0);
+                }
+            }
         }
     }
 
     /** Opens the channel ahead of its first append (opening a queue costs milliseconds). */
     public static void prepare(Transport transport, Path dir) {
-        Channel channel = OPEN.computeIfAbsent(dir, transport::open);
-        synchronized (channel) {
-            channel.prepareToAppend();
+        while (true) {
+            Channel channel = OPEN.computeIfAbsent(dir, transport::open);
+            synchronized (channel) {
+                if (OPEN.get(dir) == channel) {
+                    channel.prepareToAppend();
+                    return;
+                }
+            }
         }
     }
 
-    /** Forgets (and closes) a channel whose directory is going away. */
+    /**
+     * Forgets (and closes) a channel whose directory is going away, or that this user does not need any more; a
+     * later append opens it again.
+     */
     public static void forget(Path dir) {
         QueueDoorbells.forget(dir);
         Channel c = OPEN.remove(dir);

@@ -14,7 +14,9 @@ public enum ErrorCode {
     REFUSED(9, "the connection was refused"),
     PEER_HUNG(10, "the peer stopped answering (heartbeat timeout)"),
     QUOTA(11, "the connection exceeded its disk quota"),
-    SERVER_CLOSED(12, "the server shut down");
+    SERVER_CLOSED(12, "the server shut down"),
+    HANDLER_TIMEOUT(13, "the worker's handler exceeded its time limit"),
+    HANDLER_UNAVAILABLE(14, "the worker could not start the named handler");
 
     private final int code;
     private final String description;

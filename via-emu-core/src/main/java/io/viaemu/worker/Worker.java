@@ -1,6 +1,5 @@
 package io.viaemu.worker;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import io.viaemu.internal.Layout;
@@ -9,7 +8,11 @@ import io.viaemu.protocol.MessageType;
 import io.viaemu.protocol.Messages;
 import io.viaemu.transport.Transport;
 
-/** The parent's handle on one worker process. */
+/**
+ * The parent's handle on one worker process. What the worker is doing (ready, how many connections it has, whether
+ * it still takes any) is in its {@link WorkerStatus} block, which both processes map: reading it costs a memory
+ * load, so choosing a worker never touches the disk.
+ */
 public final class Worker {
     static final String READY_FILE = "ready";
 
@@ -17,13 +20,17 @@ public final class Worker {
     private final Process process;
     private final Path dir;
     private final Transport transport;
-    private final long startedNanos = System.nanoTime();
+    private final WorkerStatus status;
+    private final long startedMillis = System.currentTimeMillis();
+    /** When the pool's idle check first saw it without connections, 0 while it has some; the pool's lock. */
+    long idleSinceMillis;
 
-    Worker(long id, Process process, Path dir, Transport transport) {
+    Worker(long id, Process process, Path dir, Transport transport, WorkerStatus status) {
         this.id = id;
         this.process = process;
         this.dir = dir;
         this.transport = transport;
+        this.status = status;
     }
 
     public long id() {
@@ -40,27 +47,62 @@ public final class Worker {
 
     /** The worker listens on its inbox. */
     public boolean isReady() {
-        return Files.exists(dir.resolve(READY_FILE));
+        return status.state() != WorkerStatus.State.STARTING;
     }
 
-    long ageNanos() {
-        return System.nanoTime() - startedNanos;
+    WorkerStatus status() {
+        return status;
     }
 
-    /** EMU_FORK's message to the worker: serve this connection with this handler. */
+    Process process() {
+        return process;
+    }
+
+    Path directory() {
+        return dir;
+    }
+
+    /**
+     * EMU_FORK's message to the worker: serve this connection with this handler. The caller reserved the
+     * connection in the worker's admission word first ({@link WorkerPool#acquire()}).
+     */
     public void assign(long connectionId, String handlerName) {
-        Path inbox = Layout.inboxDir(dir);
         Messages.Writer w = new Messages.Writer().start(MessageType.ASSIGN).putLong(connectionId).putString(handlerName);
-        ListenChannels.append(transport, inbox, w);
-        ListenChannels.forget(inbox); // one assignment per worker: do not keep its queue mapped
+        ListenChannels.append(transport, Layout.inboxDir(dir), w); // kept open while the worker lives: reuse
+    }
+
+    /** Closes the parent's handle on the worker's inbox (the worker is gone or takes no more connections). */
+    void forgetInbox() {
+        ListenChannels.forget(Layout.inboxDir(dir));
     }
 
     public void kill() {
         process.destroyForcibly();
     }
 
+    /** What the worker is doing now, for the actuator and tests. */
+    public WorkerSnapshot snapshot() {
+        WorkerSnapshot.State state;
+        boolean alive = process.isAlive();
+        WorkerStatus.State s = status.state();
+        if (!alive || s == WorkerStatus.State.EXITED) {
+            state = WorkerSnapshot.State.EXITED;
+        } else if (s == WorkerStatus.State.STARTING) {
+            state = WorkerSnapshot.State.STARTING;
+        } else if (status.admissionClosed() || s == WorkerStatus.State.DRAINING) {
+            state = WorkerSnapshot.State.DRAINING;
+        } else if (status.current() > 0) {
+            state = WorkerSnapshot.State.BUSY;
+        } else {
+            state = WorkerSnapshot.State.IDLE;
+        }
+        return new WorkerSnapshot(Layout.idString(id), process.pid(), state, status.finished(), status.current(),
+                status.limit(), status.concurrency(), status.recycleReason().name(), startedMillis);
+    }
+
     @Override
     public String toString() {
-        return "Worker{" + Layout.idString(id) + ", pid " + process.pid() + (isReady() ? ", ready" : "") + "}";
+        return "Worker{" + Layout.idString(id) + ", pid " + process.pid() + ", " + status.state() + ", "
+                + status.current() + " current, " + status.finished() + " served}";
     }
 }

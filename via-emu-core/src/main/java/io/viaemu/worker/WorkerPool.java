@@ -4,13 +4,17 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaException;
+import io.viaemu.internal.BackgroundThreads;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.Processes;
@@ -19,9 +23,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Worker processes for EMU_FORK, like a pre-forking server: {@link ViaConfig#workerPoolSize()} idle JVMs are kept
- * started and ready, so a fork costs an inbox message instead of a JVM (and application) start. Size 0 starts a
- * worker per fork. Each worker serves one connection and then exits.
+ * Worker processes for EMU_FORK, like a pre-forking server. Every live worker is in one list, whatever it does; what
+ * it does is in its {@link WorkerStatus} block, which the worker updates and the parent reads (memory loads, no
+ * disk, no messages). A worker is <em>spare</em> while it can take one more connection: starting or ready, admission
+ * open, under its connection limit ({@link ViaConfig#workerMaxConnections()} plus jitter) and under its concurrency.
+ * The pool keeps {@link ViaConfig#workerPoolSize()} spare workers, so a reusable worker that finished its
+ * connections counts again at once; it launches a replacement (on its refill thread, never on the fork's path)
+ * whenever an assignment, a recycling or a death leaves fewer. With the default limit of 1 every worker is one-shot:
+ * it is spare until its one assignment, then serves it and exits.
+ *
+ * <p>{@link #acquire()} on a pool with a spare ready worker reserves a connection in that worker's admission word by
+ * CAS and returns: no JVM start, no directory scan, no waiting. The parent learns that a worker exited from the
+ * kernel ({@link Process#onExit()}), and then forgets it, deletes its directory and refills.
  */
 public final class WorkerPool implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
@@ -29,26 +42,53 @@ public final class WorkerPool implements Closeable {
     private final ViaConfig config;
     private final Transport transport;
     private final String endpoint;
-    private final WorkerLauncher launcher;
-    private final Deque<Worker> idle = new ArrayDeque<>();
+    private final Launch launcher;
+    /** Every worker launched and not yet seen exiting; guarded by this. */
+    private final List<Worker> workers = new ArrayList<>();
+    private final ScheduledExecutorService refiller;
+    private boolean refillQueued;
     private boolean closed;
 
+    /** Starts the process of worker {@code id} (its directory and status block exist). */
+    @FunctionalInterface
+    interface Launch {
+        Process launch(long workerId) throws IOException;
+    }
+
     public WorkerPool(ViaConfig config, Transport transport, String endpoint, WorkerLauncher launcher) {
+        this(config, transport, endpoint, id -> launcher.launch(config, endpoint, id));
+    }
+
+    WorkerPool(ViaConfig config, Transport transport, String endpoint, Launch launcher) {
         this.config = config;
         this.transport = transport;
         this.endpoint = endpoint;
         this.launcher = launcher;
+        this.refiller = Executors.newSingleThreadScheduledExecutor(
+                r -> BackgroundThreads.daemon("via-worker-pool-" + endpoint, r));
+        if (!config.workerIdleTimeout().isZero() && config.workerMaxConnections() != 1) {
+            long period = Math.max(10, Math.min(1_000, config.workerIdleTimeout().toMillis() / 4));
+            refiller.scheduleWithFixedDelay(() -> retireIdle(System.currentTimeMillis()), period, period,
+                    TimeUnit.MILLISECONDS);
+        }
     }
 
-    /** Starts the idle workers (asynchronously: they get ready in the background). */
-    public synchronized void start() throws IOException {
-        while (!closed && idle.size() < config.workerPoolSize()) { // a refill racing close() starts none
-            idle.add(launch());
+    /** Starts the spare workers (asynchronously: they get ready in the background). */
+    public void start() throws IOException {
+        while (true) {
+            synchronized (this) {
+                if (closed || spare() >= config.workerPoolSize()) {
+                    return;
+                }
+                launch();
+            }
         }
     }
 
     /**
-     * A ready worker: an idle one if there is one (the pool is then topped up), otherwise a new one.
+     * A worker that has reserved one connection for the caller and is ready: a spare ready one if there is one
+     * (the least busy), else a spare one still starting, else a new one. The pool is then topped up in the
+     * background.
      *
      * @throws ViaException if none is ready within the child start timeout
      */
@@ -58,30 +98,78 @@ public final class WorkerPool implements Closeable {
             if (closed) {
                 throw new ViaException("worker pool of endpoint '" + endpoint + "' is closed");
             }
-            idle.removeIf(x -> !x.isAlive());
-            w = idle.stream().filter(Worker::isReady).findFirst().orElse(idle.peekFirst());
-            if (w != null) {
-                idle.remove(w);
+            w = admitBest();
+            if (w == null) {
+                w = launch();
+                if (w.status().admit() == 0) {
+                    throw new IllegalStateException("a new worker refused its first connection: " + w);
+                }
+            }
+            if (spare() < config.workerPoolSize()) {
+                queueRefill();
             }
         }
-        if (w == null) {
-            w = launch();
-        }
-        refill();
         awaitReady(w);
         return w;
     }
 
-    private void refill() {
-        Thread t = new Thread(() -> {
+    /** Reserves a connection in the spare worker to use: ready before starting, then the least busy; under lock. */
+    private Worker admitBest() {
+        Worker best = null;
+        for (Worker w : workers) {
+            if (!w.isAlive() || !w.status().canAdmit()) {
+                continue;
+            }
+            if (best == null || better(w, best)) {
+                best = w;
+            }
+        }
+        if (best != null && best.status().admit() > 0) {
+            return best;
+        }
+        // lost a race with the worker closing its admission (it recycled itself): take any other
+        for (Worker w : workers) {
+            if (w != best && w.isAlive() && w.status().admit() > 0) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** Ready beats starting; then fewer current connections (spreads load over the JVMs); then the older one. */
+    static boolean better(Worker a, Worker b) {
+        if (a.isReady() != b.isReady()) {
+            return a.isReady();
+        }
+        return a.status().current() < b.status().current();
+    }
+
+    /** Workers that can take one more connection now or once started; under lock. */
+    private int spare() {
+        int n = 0;
+        for (Worker w : workers) {
+            if (w.isAlive() && w.status().canAdmit()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private void queueRefill() {
+        if (refillQueued || closed) {
+            return;
+        }
+        refillQueued = true;
+        refiller.execute(() -> {
+            synchronized (this) {
+                refillQueued = false;
+            }
             try {
                 start();
-            } catch (IOException e) {
-                log.warn("could not start a pool worker: {}", e.toString());
+            } catch (IOException | RuntimeException e) {
+                log.warn("endpoint '{}': could not start a pool worker: {}", endpoint, e.toString());
             }
-        }, "via-worker-pool-refill");
-        t.setDaemon(true);
-        t.start();
+        });
     }
 
     private void awaitReady(Worker w) throws ViaException {
@@ -100,12 +188,87 @@ public final class WorkerPool implements Closeable {
         }
     }
 
+    /**
+     * Creates the worker's directory and status block (its limits in it), starts its JVM and adds it to the list;
+     * under lock.
+     */
     private Worker launch() throws IOException {
         long id = Layout.randomId();
-        Process p = launcher.launch(config, endpoint, id);
-        Worker w = new Worker(id, p, Layout.workerDir(config.baseDir(), endpoint, id), transport);
+        Path dir = Layout.workerDir(config.baseDir(), endpoint, id);
+        WorkerStatus status = WorkerStatus.create(dir, connectionLimit(config, ThreadLocalRandom.current().nextInt(
+                config.workerMaxConnectionsJitter() + 1)), config.workerConcurrency());
+        Process p;
+        try {
+            p = launcher.launch(id);
+        } catch (IOException | RuntimeException e) {
+            FilePermissions.deleteTree(dir);
+            throw e;
+        }
+        Worker w = new Worker(id, p, dir, transport, status);
+        workers.add(w);
+        p.onExit().thenRun(() -> exited(w)); // after the add: a process that died already is removed at once
         log.debug("started worker {}", w);
         return w;
+    }
+
+    /** {@link ViaConfig#workerMaxConnections()} plus {@code jitter}; 0 (unlimited) stays 0. */
+    static long connectionLimit(ViaConfig config, int jitter) {
+        return config.workerMaxConnections() == 0 ? 0 : (long) config.workerMaxConnections() + jitter;
+    }
+
+    /** The kernel says the worker's process ended: forget it, delete what it left, and top up. */
+    private void exited(Worker w) {
+        boolean wasReady;
+        synchronized (this) {
+            workers.remove(w);
+            wasReady = w.isReady();
+        }
+        w.forgetInbox();
+        log.info("endpoint '{}': worker {} exited ({}, {} connections served)", endpoint, Layout.idString(w.id()),
+                w.status().recycleReason() == WorkerStatus.Recycle.NONE ? "exit " + w.process().exitValue()
+                        : "recycled: " + w.status().recycleReason(), w.status().finished());
+        try {
+            FilePermissions.deleteTree(w.directory()); // a killed worker leaves its inbox queue behind
+        } catch (IOException | RuntimeException e) {
+            log.debug("endpoint '{}': deleting {}: {}", endpoint, w.directory(), e.toString());
+        }
+        synchronized (this) {
+            // a worker that never got ready is a start failure: the next fork tries again, not a launch loop
+            if (wasReady && spare() < config.workerPoolSize()) {
+                queueRefill();
+            }
+        }
+    }
+
+    /**
+     * Retires reusable workers that had no connection for the idle timeout while more than
+     * {@link ViaConfig#workerPoolSize()} are spare: the worker sees its admission closed and exits. The pool never
+     * drops below its size this way.
+     */
+    synchronized int retireIdle(long nowMillis) {
+        if (closed) {
+            return 0;
+        }
+        int spare = spare();
+        int retired = 0;
+        for (Worker w : workers) {
+            WorkerStatus s = w.status();
+            if (!w.isAlive() || !w.isReady() || s.current() > 0 || s.admissionClosed()) {
+                w.idleSinceMillis = 0;
+                continue;
+            }
+            if (w.idleSinceMillis == 0) {
+                w.idleSinceMillis = nowMillis;
+            }
+            if (spare > config.workerPoolSize() && nowMillis - w.idleSinceMillis >= config.workerIdleTimeout().toMillis()
+                    && s.closeIfIdle()) {
+                spare--;
+                retired++;
+                log.info("endpoint '{}': retiring worker {} (idle for {} ms, {} spare workers left)", endpoint,
+                        Layout.idString(w.id()), nowMillis - w.idleSinceMillis, spare);
+            }
+        }
+        return retired;
     }
 
     /**
@@ -138,31 +301,75 @@ public final class WorkerPool implements Closeable {
         }
     }
 
+    /** Workers that can take a connection now or once started (the pool keeps {@code workerPoolSize} of them). */
     public synchronized int idleCount() {
-        return idle.size();
+        return spare();
     }
 
+    /** Spare workers that are ready now. */
     public synchronized int readyCount() {
-        return (int) idle.stream().filter(Worker::isReady).count();
+        int n = 0;
+        for (Worker w : workers) {
+            if (w.isAlive() && w.isReady() && w.status().canAdmit()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The workers as they are now, oldest first. */
+    synchronized List<Worker> all() {
+        return new ArrayList<>(workers);
+    }
+
+    /** Every live worker: pid, state, connections served and current. */
+    public List<WorkerSnapshot> snapshots() {
+        List<Worker> copy;
+        synchronized (this) {
+            copy = new ArrayList<>(workers);
+        }
+        List<WorkerSnapshot> list = new ArrayList<>(copy.size());
+        for (Worker w : copy) {
+            list.add(w.snapshot());
+        }
+        return list;
+    }
+
+    /**
+     * Stops the idle workers; workers serving connections go on with them, take no new ones, and exit when they
+     * have ended.
+     */
+    @Override
+    public void close() {
+        List<Worker> idle = new ArrayList<>();
+        synchronized (this) {
+            closed = true;
+            for (Worker w : workers) {
+                if (w.status().closeIfIdle()) {
+                    idle.add(w);
+                } else {
+                    w.status().close(WorkerStatus.Recycle.RETIRED_BY_PARENT);
+                }
+            }
+        }
+        for (Worker w : idle) {
+            w.kill();
+        }
+        refiller.shutdown();
+        deleteDirectoriesOf(idle);
     }
 
     /** How long {@link #close()} waits for killed idle workers to be gone before it deletes their directories. */
     private static final long IDLE_WORKER_EXIT_MILLIS = 5_000;
 
     /**
-     * Stops the idle workers and deletes their directories (ready file, inbox queue); workers serving connections
-     * go on. An idle worker serves nobody and holds nothing another process needs, so it is killed rather than asked;
-     * its directory is deleted once it is dead, since a worker deletes its own only when it ends normally, and the
-     * sweep that would otherwise find it stops with this server.
+     * Deletes the directories (status block, ready file, inbox queue) of killed idle workers once they are dead: a
+     * worker deletes its own only when it ends normally, and the sweep that would otherwise find it stops with this
+     * server.
      */
-    @Override
-    public synchronized void close() {
-        closed = true;
-        for (Worker w : idle) {
-            w.kill();
-        }
+    private void deleteDirectoriesOf(List<Worker> killed) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(IDLE_WORKER_EXIT_MILLIS);
-        for (Worker w : idle) {
+        for (Worker w : killed) {
             while (w.isAlive() && System.nanoTime() - deadline < 0) {
                 sleepMillis(1);
             }
@@ -178,7 +385,6 @@ public final class WorkerPool implements Closeable {
                 log.warn("could not delete the directory of idle worker {}: {}", w, e.toString());
             }
         }
-        idle.clear();
     }
 
     private static void sleepMillis(long ms) {

@@ -1,10 +1,22 @@
 package io.viaemu.worker;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnectionHandler;
@@ -16,7 +28,9 @@ import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ProcessExitWatch;
 import io.viaemu.internal.Processes;
+import io.viaemu.protocol.ConnectionQueues;
 import io.viaemu.protocol.ChildRole;
+import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.MessageType;
 import io.viaemu.protocol.Messages;
@@ -28,24 +42,50 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker side of EMU_FORK, in a worker JVM: listens on its inbox for the parent's ASSIGN, runs the named
- * handler on the connection as the child, and answers the client's RECONNECT. Serves one connection, then returns.
- * An idle worker whose parent died returns too.
+ * The worker side of EMU_FORK, in a worker JVM: listens on its inbox for the parent's ASSIGNs, runs the named
+ * handler on each connection as its child (each on its own thread, as many at once as the parent assigns: the
+ * parent keeps to the worker's concurrency), and answers the clients' RECONNECTs.
+ *
+ * <p>The worker serves connections until it is recycled: it took its connection limit (1 by default: one-shot), its
+ * heap or resident size passed a limit, a handler overran its time limit, the parent retired it, or the parent died.
+ * Then it closes its admission ({@link WorkerStatus}), finishes the connections it has (drain) and returns. Every
+ * change it makes to its connection count goes to its status block, which is how the parent learns it is idle
+ * again. An idle worker whose parent died returns at once.
  */
 public final class WorkerRuntime {
     private static final Logger log = LoggerFactory.getLogger(WorkerRuntime.class);
+    /** How often the inbox loop looks at the parent, handler time limits and memory. */
+    private static final long TICK_NANOS = 100_000_000L;
+    private static final long DRAINING_TICK_NANOS = 10_000_000L;
 
     private final ViaConfig config;
     private final Transport transport;
     private final String endpoint;
     private final long workerId;
+    private final String name;
     private final HandlerResolver resolver;
     /** The launching parent {pid, startMillis}; pid 0 if unknown (started by hand). */
     private final long[] parent = parentFromEnvironment();
-    private volatile ChildRole child;
-    private volatile boolean handlerDone;
-    /** Rung by every append to the inbox, by the handler's end and by the parent's exit. */
+    /** Connections being served, by connection id. */
+    private final Map<Long, Served> serving = new ConcurrentHashMap<>();
+    /** Connections assigned whose handler has neither ended nor overrun its time limit. */
+    private final AtomicInteger active = new AtomicInteger();
+    private final ExecutorService handlers = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "via-handler");
+        t.setDaemon(true); // a handler stuck past its time limit must not keep a recycled worker alive
+        return t;
+    });
+    private volatile WorkerStatus status;
+    /** ASSIGN documents read (inbox thread only). */
+    private long received;
+    /** Assignments owed when admission closed; -1 while open. Guarded by this. */
+    private volatile long owed = -1;
+    private volatile long drainSinceNanos;
+    private volatile boolean parentDead;
+    /** Rung by every append to the inbox, by a handler's end and by the parent's exit. */
     private Doorbell inboxBell;
+    /** Set by a handler's end or a process exit: the inbox loop ticks at once instead of at its next tick. */
+    private volatile boolean attention;
 
     public WorkerRuntime(ViaConfig config, Transport transport, String endpoint, long workerId,
             HandlerResolver resolver) {
@@ -53,12 +93,14 @@ public final class WorkerRuntime {
         this.transport = transport;
         this.endpoint = endpoint;
         this.workerId = workerId;
+        this.name = Layout.idString(workerId);
         this.resolver = resolver;
     }
 
-    /** Runs until the assigned connection's handler finished (or the parent died before assigning one). */
+    /** Runs until the worker is recycled and its connections have ended (or the parent died while it was idle). */
     public void run() throws IOException {
         Path dir = Layout.workerDir(config.baseDir(), endpoint, workerId);
+        status = openStatus(dir);
         Path inboxDir = Layout.inboxDir(dir);
         Channel inbox = transport.open(inboxDir);
         ChannelReader reader = inbox.reader();
@@ -68,7 +110,10 @@ public final class WorkerRuntime {
         }
         inboxBell.clearWaiters();
         Doorbell bell = inboxBell;
-        Runnable onExit = bell::ringAlways;
+        Runnable onExit = () -> {
+            attention = true;
+            bell.ringAlways();
+        };
         ProcessExitWatch.addListener(onExit);
         ProcessExitWatch.watch(parent[0], parent[1]);
         Path ready = dir.resolve(Worker.READY_FILE);
@@ -76,38 +121,65 @@ public final class WorkerRuntime {
         Files.writeString(tmp, Long.toString(ProcessHandle.current().pid()));
         FilePermissions.makePrivate(tmp);
         Files.move(tmp, ready, StandardCopyOption.ATOMIC_MOVE);
-        log.info("worker {} pid {} ready", Layout.idString(workerId), ProcessHandle.current().pid());
+        status.announce(Processes.currentPid(), Processes.currentStart());
+        log.info("worker {} pid {} ready (connection limit {}, concurrency {})", name, ProcessHandle.current().pid(),
+                status.limit() == 0 ? "none" : status.limit(), status.concurrency());
         Document doc = new Document(512);
         Messages.Reader r = new Messages.Reader();
         IdleStrategy idle = config.pauser().newIdleStrategy();
-        long nextParentCheck = 0;
-        // the parent's exit rings the doorbell when the kernel reports it; otherwise look every 100 ms
-        long parentCheckMillis = ProcessExitWatch.available() ? 10_000 : 100;
+        long nextTick = System.nanoTime();
         try {
-            while (!handlerDone) {
-                if (reader.next(doc)) {
-                    idle.reset();
+            while (true) {
+                long now = System.nanoTime();
+                if (now - nextTick >= 0 || attention) {
+                    attention = false;
+                    tick(now);
+                    nextTick = now + (owed >= 0 ? DRAINING_TICK_NANOS : TICK_NANOS);
+                }
+                if (drained(now)) {
+                    break;
+                }
+                if (awaitInbox(reader, doc, idle, nextTick)) {
                     handle(doc, r);
-                    continue;
+                    inbox.reclaimBefore(doc.index());
                 }
-                long now = System.currentTimeMillis();
-                if (child == null && (now > nextParentCheck || ProcessExitWatch.hasExited(parent[0], parent[1]))) {
-                    nextParentCheck = now + parentCheckMillis;
-                    if (parent[0] != 0 && (ProcessExitWatch.hasExited(parent[0], parent[1])
-                            || !Processes.isAlive(parent[0], parent[1]))) {
-                        log.info("worker {}: parent died before assigning a connection; exiting",
-                                Layout.idString(workerId));
-                        return;
-                    }
-                }
-                idle.idle(bell, child == null ? System.nanoTime() + parentCheckMillis * 1_000_000L : Long.MAX_VALUE);
             }
+            log.info("worker {}: {} connection(s) served; exiting ({})", name, status.finished(),
+                    status.recycleReason());
         } finally {
             idle.reset();
             ProcessExitWatch.removeListener(onExit);
+            status.state(WorkerStatus.State.EXITED);
+            handlers.shutdown();
             reader.close();
             inbox.close();
             FilePermissions.deleteTree(dir);
+        }
+    }
+
+    /**
+     * The one place the worker waits for its inbox, parked on the inbox's doorbell: until a document is read into
+     * {@code doc} (true), the deadline, or something needing {@link #tick} at once (false).
+     */
+    private boolean awaitInbox(ChannelReader reader, Document doc, IdleStrategy idle, long deadlineNanos) {
+        while (true) {
+            if (reader.next(doc)) {
+                idle.reset();
+                return true;
+            }
+            if (attention || System.nanoTime() - deadlineNanos >= 0) {
+                return false;
+            }
+            idle.idle(inboxBell, deadlineNanos);
+        }
+    }
+
+    private static WorkerStatus openStatus(Path dir) throws IOException {
+        try {
+            return WorkerStatus.open(dir);
+        } catch (NoSuchFileException e) {
+            throw new IOException("worker directory " + dir + " has no status block: workers are started by a "
+                    + "WorkerPool, which creates it", e);
         }
     }
 
@@ -122,68 +194,228 @@ public final class WorkerRuntime {
                     reconnect(r.getLong(), r.getString(), r.getLong(), r.getLong());
                     break;
                 default:
-                    log.warn("worker {}: refused unexpected {} document in its inbox", Layout.idString(workerId), type);
+                    log.warn("worker {}: refused unexpected {} document in its inbox", name, type);
             }
         } catch (ViaProtocolException e) {
-            log.warn("worker {}: refused a bad inbox document: {}", Layout.idString(workerId), e.getMessage());
+            log.warn("worker {}: refused a bad inbox document: {}", name, e.getMessage());
         } catch (IOException | RuntimeException e) {
-            log.error("worker {}: failed to handle an inbox document", Layout.idString(workerId), e);
+            log.error("worker {}: failed to handle an inbox document", name, e);
         }
     }
 
     private void assign(long connectionId, String handlerName) throws IOException {
-        if (child != null) {
-            log.warn("worker {}: refused a second ASSIGN ({}): a worker serves one connection",
-                    Layout.idString(workerId), Layout.idString(connectionId));
+        long reserved = status.assigned();
+        if (received >= reserved) {
+            // The parent reserves every connection in the status block before it sends ASSIGN: this one it did not
+            // (a forged or replayed document). Not counted, so the parent's bookkeeping stays exact.
+            log.warn("worker {}: refused a second ASSIGN (connection {}): the parent reserved {} connection(s) here "
+                    + "and all were assigned", name, Layout.idString(connectionId), reserved);
             return;
         }
-        ViaConnectionHandler handler = resolver.resolve(handlerName);
+        received++;
+        long limit = status.limit();
+        if (limit > 0 && received >= limit) {
+            recycle(WorkerStatus.Recycle.MAX_CONNECTIONS, "served its limit of " + limit + " connection(s)");
+        }
         Path connDir = Layout.connectionDir(config.baseDir(), endpoint, connectionId);
-        FlagBlock flags = FlagBlock.open(connDir);
+        if (serving.containsKey(connectionId)) {
+            log.warn("worker {}: refused a second ASSIGN of connection {}", name, Layout.idString(connectionId));
+            status.finishedOne();
+            return;
+        }
+        ViaConnectionHandler handler;
+        FlagBlock flags;
+        try {
+            flags = FlagBlock.open(connDir);
+        } catch (IOException e) {
+            log.warn("worker {}: refused ASSIGN of connection {}: {}", name, Layout.idString(connectionId),
+                    e.toString());
+            status.finishedOne();
+            return;
+        }
+        try {
+            handler = resolver.resolve(handlerName);
+        } catch (RuntimeException e) {
+            // the parent's EMU_FORK waits for this child: the failed connection tells it why, and the worker lives on
+            log.warn("worker {}: connection {}: no handler '{}': {}", name, Layout.idString(connectionId),
+                    handlerName, e.toString());
+            flags.fail(ErrorCode.HANDLER_UNAVAILABLE);
+            status.finishedOne();
+            return;
+        }
         ChildRole c = new ChildRole(config, endpoint, connectionId, connDir, flags,
-                io.viaemu.protocol.ConnectionQueues.up(transport, connDir, flags, config),
-                io.viaemu.protocol.ConnectionQueues.down(transport, connDir, flags, config));
+                ConnectionQueues.up(transport, connDir, flags, config), ConnectionQueues.down(transport, connDir, flags, config));
+        Served s = new Served(connectionId, c, handlerName);
+        serving.put(connectionId, s);
+        active.incrementAndGet();
         try {
             c.announce();
         } catch (RuntimeException | Error e) {
-            handlerDone = true; // this worker's one assignment failed: exit, so the parent sees the child gone
-            inboxBell.ringAlways();
+            log.warn("worker {}: connection {}: announcing the child failed: {}", name, c.id(), e.toString());
+            flags.fail(ErrorCode.HANDLER_UNAVAILABLE);
+            c.close();
+            end(s);
             throw e;
         }
-        child = c;
-        log.info("worker {}: child of connection {} runs handler '{}'", Layout.idString(workerId), c.id(),
-                handlerName);
-        Thread t = new Thread(() -> {
+        log.info("worker {}: child of connection {} runs handler '{}' (connection {} of this worker)", name, c.id(),
+                handlerName, received);
+        handlers.execute(() -> serve(s, handler));
+    }
+
+    private void serve(Served s, ViaConnectionHandler handler) {
+        ChildRole c = s.child;
+        Thread.currentThread().setName("via-handler-" + c.id());
+        try {
+            handler.handle(c);
+        } catch (Throwable e) {
+            log.warn("handler '{}' on connection {} ended with {}", s.handlerName, c.id(), e.toString());
+        } finally {
             try {
-                handler.handle(c);
+                c.close();
             } catch (Throwable e) {
-                log.warn("handler '{}' on connection {} ended with {}", handlerName, c.id(), e.toString());
+                log.warn("closing connection {}: {}", c.id(), e.toString());
             } finally {
-                try {
-                    c.close();
-                } catch (Throwable e) {
-                    log.warn("closing connection {}: {}", c.id(), e.toString());
-                } finally {
-                    handlerDone = true; // whatever happened, this worker's one connection is over
-                    inboxBell.ringAlways();
-                }
+                end(s);
+                checkMemory();
+                Thread.currentThread().setName("via-handler");
             }
-        }, "via-handler-" + c.id());
-        t.start();
+        }
+    }
+
+    /** The connection is over for the worker's bookkeeping: handler ended or overran; counted once. */
+    private void end(Served s) {
+        if (s.ended.compareAndSet(false, true)) {
+            serving.remove(s.connectionId, s);
+            active.decrementAndGet();
+            status.finishedOne();
+            attention = true; // a draining worker may be done now: the inbox loop looks at once
+            Doorbell bell = inboxBell;
+            if (bell != null) {
+                bell.ringAlways();
+            }
+        }
     }
 
     private void reconnect(long connectionId, String endpointName, long token, long nonce) {
-        ChildRole c = child;
-        if (c == null || c.flags() == null || !Layout.idString(connectionId).equals(c.id())
-                || !endpoint.equals(endpointName)) {
-            log.warn("worker {}: refused RECONNECT for unknown connection {} of endpoint '{}'",
-                    Layout.idString(workerId), Layout.idString(connectionId), endpointName);
+        Served s = serving.get(connectionId);
+        if (s == null || !endpoint.equals(endpointName)) {
+            log.warn("worker {}: refused RECONNECT for unknown connection {} of endpoint '{}'", name,
+                    Layout.idString(connectionId), endpointName);
             return;
         }
-        String refusal = c.onReconnect(token, nonce);
+        String refusal = s.child.onReconnect(token, nonce);
         if (refusal != null) {
-            log.warn("worker {}: refused RECONNECT for connection {}: {}", Layout.idString(workerId), c.id(), refusal);
+            log.warn("worker {}: refused RECONNECT for connection {}: {}", name, s.child.id(), refusal);
         }
+    }
+
+    // ------------------------------------------------------------------------------------------------ recycling
+
+    private void tick(long now) {
+        if (!parentDead && parent[0] != 0 && !Processes.isAlive(parent[0], parent[1])) {
+            parentDead = true;
+            recycle(WorkerStatus.Recycle.PARENT_DIED, "the parent died");
+        }
+        if (owed < 0 && status.admissionClosed()) {
+            recycle(WorkerStatus.Recycle.RETIRED_BY_PARENT, "the parent retired it");
+        }
+        long limitNanos = config.workerHandlerTimeout().toNanos();
+        if (limitNanos > 0) {
+            for (Served s : serving.values()) {
+                if (now - s.startNanos > limitNanos && !s.ended.get()) {
+                    overran(s);
+                }
+            }
+        }
+        checkMemory();
+    }
+
+    /** A handler ran past its time limit: its connection fails with that reason and the worker is recycled. */
+    private void overran(Served s) {
+        long ms = config.workerHandlerTimeout().toMillis();
+        ChildRole c = s.child;
+        String detail = "handler '" + s.handlerName + "' ran longer than " + ms + " ms";
+        if (c.isOwner()) {
+            c.fail(ErrorCode.HANDLER_TIMEOUT, detail); // the client reads the reason in a CLOSE
+        } else {
+            // the parent still has the stream: the child must not write into it; the flag block says it for all
+            c.flags().fail(ErrorCode.HANDLER_TIMEOUT);
+        }
+        log.warn("worker {}: connection {}: {}; failed it", name, c.id(), detail);
+        end(s);
+        recycle(WorkerStatus.Recycle.HANDLER_TIMEOUT, detail);
+    }
+
+    private void checkMemory() {
+        if (owed >= 0) {
+            return;
+        }
+        if (config.workerMaxHeap() > 0) {
+            long heap = heapAfterLastGc();
+            if (heap > config.workerMaxHeap()) {
+                recycle(WorkerStatus.Recycle.HEAP_LIMIT, "heap after GC " + heap + " B > " + config.workerMaxHeap());
+                return;
+            }
+        }
+        if (config.workerMaxRss() > 0) {
+            long rss = residentSetSize();
+            if (rss > config.workerMaxRss()) {
+                recycle(WorkerStatus.Recycle.RSS_LIMIT, "resident set " + rss + " B > " + config.workerMaxRss());
+            }
+        }
+    }
+
+    /** Stops taking connections; the ones assigned are served to their end (drain). */
+    private synchronized void recycle(WorkerStatus.Recycle reason, String why) {
+        if (owed >= 0) {
+            return;
+        }
+        owed = status.close(reason);
+        drainSinceNanos = System.nanoTime();
+        status.state(WorkerStatus.State.DRAINING);
+        WorkerStatus.Recycle recorded = status.recycleReason(); // the parent may have closed it first
+        log.info("worker {}: recycling ({}: {}): finishing {} connection(s), taking no new ones", name, recorded,
+                recorded == reason ? why : "closed by the parent", active.get() + Math.max(0, owed - received));
+    }
+
+    /** Recycled and every connection it owes has ended. */
+    private boolean drained(long now) {
+        long o = owed;
+        if (o < 0 || active.get() > 0) {
+            return false;
+        }
+        // an assignment the parent reserved but never sent (it failed in between) is not waited for forever
+        return received >= o || parentDead || now - drainSinceNanos > config.childStartTimeout().toNanos();
+    }
+
+    /** Heap in use right after the latest collection of each heap pool (what survived: leaks, caches). */
+    static long heapAfterLastGc() {
+        long sum = 0;
+        List<MemoryPoolMXBean> pools = ManagementFactory.getMemoryPoolMXBeans();
+        for (MemoryPoolMXBean p : pools) {
+            if (p.getType() == MemoryType.HEAP && p.isCollectionUsageThresholdSupported()) {
+                MemoryUsage u = p.getCollectionUsage();
+                if (u != null) {
+                    sum += u.getUsed();
+                }
+            }
+        }
+        return sum;
+    }
+
+    /** VmRSS of this process in bytes, 0 if unknown. */
+    static long residentSetSize() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    String[] f = line.substring(6).trim().split("\\s+");
+                    return Long.parseLong(f[0]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+        return 0;
     }
 
     private static long[] parentFromEnvironment() {
@@ -199,12 +431,32 @@ public final class WorkerRuntime {
         }
     }
 
-    /** Waits (bounded) for the handler thread to finish; for tests and orderly shutdown. */
+    /** Connections this worker is serving now (tests). */
+    public int activeConnections() {
+        return active.get();
+    }
+
+    /** Waits (bounded) until no connection is being served; for tests and orderly shutdown. */
     public boolean awaitHandler(long timeout, TimeUnit unit) throws InterruptedException {
         long deadline = System.nanoTime() + unit.toNanos(timeout);
-        while (!handlerDone && System.nanoTime() < deadline) {
+        while (active.get() > 0 && System.nanoTime() < deadline) {
             TimeUnit.MILLISECONDS.sleep(5);
         }
-        return handlerDone;
+        return active.get() == 0;
+    }
+
+    /** One connection this worker serves. */
+    private static final class Served {
+        final long connectionId;
+        final ChildRole child;
+        final String handlerName;
+        final long startNanos = System.nanoTime();
+        final AtomicBoolean ended = new AtomicBoolean();
+
+        Served(long connectionId, ChildRole child, String handlerName) {
+            this.connectionId = connectionId;
+            this.child = child;
+            this.handlerName = handlerName;
+        }
     }
 }

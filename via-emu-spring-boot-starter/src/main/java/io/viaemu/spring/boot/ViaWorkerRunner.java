@@ -13,8 +13,10 @@ import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * Worker mode ({@code via.worker.id} set by the launcher): once the application is ready, serves the one connection
- * the parent assigns with {@link WorkerRuntime}, then ends the application and the JVM. Starting only when the
+ * Worker mode ({@code via.worker.id} set by the launcher): once the application is ready, serves the connections
+ * the parent assigns with {@link WorkerRuntime} (one, or {@code via.worker.max-connections} of them, in turn or
+ * {@code via.worker.concurrency} at once) until the worker is recycled, then ends the application and the JVM.
+ * Starting only when the
  * application is ready matters: the runtime tells the parent "ready" first thing, and the parent then hands over
  * a connection whose handler bean must exist.
  */

@@ -9,6 +9,7 @@ import io.viaemu.ConnectionSnapshot;
 import io.viaemu.Trigger;
 import io.viaemu.ViaServer;
 import io.viaemu.spring.boot.ViaServers;
+import io.viaemu.worker.WorkerSnapshot;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
@@ -17,7 +18,8 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  * {@code /actuator/viaconnections}: every endpoint's server (triggers, worker pool, handover counts) and every
  * connection with a flag block on disk, handed-over ones included, with the flags of the original design (P, C,
  * copy-request, data-received, reconnection-completion, transmission-intermission), the trigger that fired, the
- * bytes copied at the handover, the pids and the timestamps of each step. {@code /actuator/viaconnections/{id}}
+ * bytes copied at the handover, the pids and the timestamps of each step, and every worker process (pid, state,
+ * connections served and current). {@code /actuator/viaconnections/{id}}
  * shows one connection (404 if unknown).
  */
 @Endpoint(id = "viaconnections")
@@ -56,7 +58,7 @@ public class ViaConnectionsEndpoint {
                 new WorkerPoolDescriptor(s.config().workerPoolSize(), s.workers().idleCount(),
                         s.workers().readyCount()),
                 s.connections().size(), s.handoversCompleted(), s.handoversFailed(), s.refusedConnections(),
-                connections);
+                connections, s.workerSnapshots().stream().map(WorkerDescriptor::of).toList());
     }
 
     /** The whole report. */
@@ -69,7 +71,23 @@ public class ViaConnectionsEndpoint {
      */
     public record ServerDescriptor(String endpoint, String baseDir, List<String> triggers,
             WorkerPoolDescriptor workerPool, int openConnections, long handoversCompleted, long handoversFailed,
-            long refusedConnections, List<ConnectionDescriptor> connections) {
+            long refusedConnections, List<ConnectionDescriptor> connections, List<WorkerDescriptor> workers) {
+    }
+
+    /**
+     * One worker process: STARTING, IDLE, BUSY (serving, may take more up to its concurrency), DRAINING (recycled:
+     * takes no more, exits when its connections have ended); connections served and current; its connection limit
+     * (0 = unlimited) and why it was recycled (NONE while it takes connections).
+     */
+    public record WorkerDescriptor(String id, long pid, String state, long connectionsServed,
+            long currentConnections, long connectionLimit, int concurrency, String recycleReason,
+            Instant startedAt) {
+
+        static WorkerDescriptor of(WorkerSnapshot w) {
+            return new WorkerDescriptor(w.id(), w.pid(), w.state().name(), w.connectionsServed(),
+                    w.currentConnections(), w.connectionLimit(), w.concurrency(), w.recycleReason(),
+                    Instant.ofEpochMilli(w.startedAtMillis()));
+        }
     }
 
     /** {@code size} idle workers are kept; {@code ready} of the {@code idle} ones listen on their inbox already. */

@@ -88,6 +88,13 @@ public class ViaProperties {
                 .workerPoolSize(worker.poolSize)
                 .workerJvmOptions(worker.jvmOptions)
                 .workerClassDataSharing(worker.classDataSharing)
+                .workerMaxConnections(worker.maxConnections)
+                .workerMaxConnectionsJitter(worker.maxConnectionsJitter)
+                .workerConcurrency(worker.concurrency)
+                .workerMaxHeap(worker.maxHeap.toBytes())
+                .workerMaxRss(worker.maxRss.toBytes())
+                .workerHandlerTimeout(worker.handlerTimeout)
+                .workerIdleTimeout(worker.idleTimeout)
                 // Spring closes the servers in its own shutdown order (stop accepting, then close = T2 handover)
                 .shutdownHook(false);
     }
@@ -314,7 +321,10 @@ public class ViaProperties {
 
     public static class Worker {
 
-        /** Idle worker JVMs kept started per endpoint so a fork does not wait for a JVM start; 0 starts one per fork. */
+        /**
+         * Spare worker JVMs kept per endpoint (started, and able to take a connection) so a fork does not wait for
+         * a JVM start; reusable workers that finished their connections count. 0 starts one when a fork finds none.
+         */
         private int poolSize = 0;
 
         /** Extra JVM options of worker processes (the channel's own options are always added). */
@@ -326,8 +336,102 @@ public class ViaProperties {
          */
         private boolean classDataSharing = true;
 
-        /** Set by the worker launcher, only in worker JVMs: the application then serves one forked connection. */
+        /**
+         * Connections one worker JVM serves, one after another, before it is recycled (like Apache's
+         * MaxConnectionsPerChild or Gunicorn's max_requests). 1 is one-shot isolation: every connection gets a fresh
+         * JVM and sees nothing a previous one left (static state, threads, memory), at the cost of a JVM start per
+         * fork. 0 means unlimited.
+         */
+        private int maxConnections = 1;
+
+        /**
+         * Up to this many connections added at random to max-connections per worker, so that workers started
+         * together are not all recycled at once (Gunicorn's max_requests_jitter).
+         */
+        private int maxConnectionsJitter = 0;
+
+        /** Connections a worker serves at once, each on its own handler thread. */
+        private int concurrency = 1;
+
+        /**
+         * Heap in use after a garbage collection beyond which a worker takes no more connections and exits once its
+         * connections have ended; 0 means no limit.
+         */
+        private DataSize maxHeap = DataSize.ofBytes(0);
+
+        /** Resident set size beyond which a worker is recycled like for max-heap; 0 means no limit. */
+        private DataSize maxRss = DataSize.ofBytes(0);
+
+        /**
+         * How long a handler may run on one connection; after that the connection is failed (the client is told
+         * why) and the worker recycled. 0 means no limit.
+         */
+        private Duration handlerTimeout = Duration.ZERO;
+
+        /**
+         * A reusable worker beyond pool-size spare ones that has had no connection this long exits, so a burst of
+         * connections does not leave its workers running for good. 0 keeps them.
+         */
+        private Duration idleTimeout = Duration.ofSeconds(60);
+
+        /** Set by the worker launcher, only in worker JVMs: the application then serves forked connections. */
         private String id;
+
+        public int getMaxConnections() {
+            return maxConnections;
+        }
+
+        public void setMaxConnections(int maxConnections) {
+            this.maxConnections = maxConnections;
+        }
+
+        public int getMaxConnectionsJitter() {
+            return maxConnectionsJitter;
+        }
+
+        public void setMaxConnectionsJitter(int maxConnectionsJitter) {
+            this.maxConnectionsJitter = maxConnectionsJitter;
+        }
+
+        public int getConcurrency() {
+            return concurrency;
+        }
+
+        public void setConcurrency(int concurrency) {
+            this.concurrency = concurrency;
+        }
+
+        public DataSize getMaxHeap() {
+            return maxHeap;
+        }
+
+        public void setMaxHeap(DataSize maxHeap) {
+            this.maxHeap = maxHeap;
+        }
+
+        public DataSize getMaxRss() {
+            return maxRss;
+        }
+
+        public void setMaxRss(DataSize maxRss) {
+            this.maxRss = maxRss;
+        }
+
+        public Duration getIdleTimeout() {
+            return idleTimeout;
+        }
+
+        public void setIdleTimeout(Duration idleTimeout) {
+            this.idleTimeout = idleTimeout;
+        }
+
+        public Duration getHandlerTimeout() {
+            return handlerTimeout;
+        }
+
+        public void setHandlerTimeout(Duration handlerTimeout) {
+            this.handlerTimeout = handlerTimeout;
+        }
 
         public boolean isClassDataSharing() {
             return classDataSharing;

@@ -30,6 +30,14 @@ final class ViaConfigs {
         m.put("retention", c.retention());
         m.put("workerPoolSize", c.workerPoolSize());
         m.put("workerJvmOptions", c.workerJvmOptions());
+        m.put("workerClassDataSharing", c.workerClassDataSharing());
+        m.put("workerMaxConnections", c.workerMaxConnections());
+        m.put("workerMaxConnectionsJitter", c.workerMaxConnectionsJitter());
+        m.put("workerConcurrency", c.workerConcurrency());
+        m.put("workerMaxHeap", c.workerMaxHeap());
+        m.put("workerMaxRss", c.workerMaxRss());
+        m.put("workerHandlerTimeout", c.workerHandlerTimeout());
+        m.put("workerIdleTimeout", c.workerIdleTimeout());
         return m;
     }
 

@@ -113,7 +113,10 @@ class ViaPropertiesTests {
                 .maxConnections(7).connectionDiskQuota(12345).sendWindow(777_777).retention(Duration.ofSeconds(90))
                 .connectTimeout(Duration.ofMillis(1234)).handoverTimeout(Duration.ofSeconds(4))
                 .childStartTimeout(Duration.ofSeconds(33)).pollInterval(Duration.ofMillis(3))
-                .peerTimeout(Duration.ofSeconds(6)).workerPoolSize(2).build();
+                .peerTimeout(Duration.ofSeconds(6)).workerPoolSize(2)
+                .workerMaxConnections(500).workerMaxConnectionsJitter(50).workerConcurrency(4)
+                .workerMaxHeap(200L << 20).workerMaxRss(400L << 20).workerHandlerTimeout(Duration.ofSeconds(30))
+                .build();
         List<String> args = ConfigArgs.toArgs(parent, "orders");
         Map<String, String> m = new HashMap<>(ConfigArgs.parse(args.toArray(String[]::new)));
         m.put(ConfigArgs.WORKER_ID, "00000000000000ff");
@@ -125,6 +128,27 @@ class ViaPropertiesTests {
         assertThat(p.getEndpoint()).isEqualTo("orders");
         assertThat(p.isWorker()).isTrue();
         assertThat(p.getWorker().getId()).isEqualTo("00000000000000ff");
+        ViaConfig worker = p.toConfigBuilder().build();
+        assertThat(worker.workerMaxConnections()).isEqualTo(500);
+        assertThat(worker.workerConcurrency()).isEqualTo(4);
+        assertThat(worker.workerHandlerTimeout()).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void reusableWorkerPropertiesBindAndOneShotIsTheDefault() {
+        ViaConfig defaults = bind(Map.of()).toConfigBuilder().build();
+        assertThat(defaults.workerMaxConnections()).isEqualTo(1);
+        assertThat(defaults.workerConcurrency()).isEqualTo(1);
+        assertThat(defaults.workerHandlerTimeout()).isEqualTo(Duration.ZERO);
+        ViaConfig c = bind(Map.of("via.worker.max-connections", "0", "via.worker.max-connections-jitter", "10",
+                "via.worker.concurrency", "8", "via.worker.max-heap", "256MB", "via.worker.max-rss", "1GB",
+                "via.worker.handler-timeout", "2m")).toConfigBuilder().build();
+        assertThat(c.workerMaxConnections()).isZero();
+        assertThat(c.workerMaxConnectionsJitter()).isEqualTo(10);
+        assertThat(c.workerConcurrency()).isEqualTo(8);
+        assertThat(c.workerMaxHeap()).isEqualTo(256L << 20);
+        assertThat(c.workerMaxRss()).isEqualTo(1L << 30);
+        assertThat(c.workerHandlerTimeout()).isEqualTo(Duration.ofMinutes(2));
     }
 
     @Test

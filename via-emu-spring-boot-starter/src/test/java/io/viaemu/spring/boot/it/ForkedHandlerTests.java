@@ -88,6 +88,12 @@ class ForkedHandlerTests {
                     .containsEntry("triggers", List.of("T1_PARENT_CLOSE", "T2_PARENT_ABORT"));
             List<Integer> poolSize = json.read("$.servers[?(@.endpoint == 'echo')].workerPool.size");
             assertThat(poolSize).containsExactly(0);
+            // the one-shot worker serving this connection is listed with its pid and its one current connection
+            List<Map<String, Object>> worker = json.read(
+                    "$.servers[?(@.endpoint == 'echo')].workers[?(@.pid == " + workerPid + ")]");
+            assertThat(worker).hasSize(1);
+            assertThat(worker.get(0)).containsEntry("currentConnections", 1).containsEntry("connectionLimit", 1)
+                    .containsEntry("state", "DRAINING").containsEntry("recycleReason", "MAX_CONNECTIONS");
             List<Map<String, Object>> found = json.read(
                     "$.servers[*].connections[?(@.id == '" + client.id() + "')]");
             assertThat(found).hasSize(1);
