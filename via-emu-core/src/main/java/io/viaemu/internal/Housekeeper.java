@@ -62,6 +62,12 @@ public final class Housekeeper {
     private final Thread thread;
     /** System.nanoTime() at which the current sleep ends. */
     private volatile long sleepingUntil = Long.MAX_VALUE;
+    /**
+     * Counts {@link #add}s. The loop publishes how long it will sleep, then compares this with what it saw before
+     * its ticks; {@code add} counts, then reads the published sleep: one of the two sees the other (both volatile),
+     * so a task added while the loop decides to sleep is never left for the whole sleep.
+     */
+    private volatile long added;
 
     private Housekeeper(long intervalNanos) {
         this.intervalNanos = intervalNanos;
@@ -93,6 +99,7 @@ public final class Housekeeper {
 
     public void add(Task task) {
         tasks.add(task);
+        added++; // only a signal: a lost increment between two adders still changes the value
         long interval = task.urgent() ? intervalNanos : Math.max(intervalNanos, task.idleIntervalNanos());
         if (sleepingUntil - (System.nanoTime() + interval) > 0) {
             wake(); // asleep for longer than the new task may wait: recompute the sleep
@@ -122,6 +129,7 @@ public final class Housekeeper {
     private void run() {
         while (true) {
             long now = System.currentTimeMillis();
+            long addedBefore = added;
             long sleep = Long.MAX_VALUE;
             for (Task t : tasks) {
                 try {
@@ -139,6 +147,10 @@ public final class Housekeeper {
             // no tasks: nothing to do until one is added (add() wakes this thread)
             long nanos = sleep == Long.MAX_VALUE ? TimeUnit.DAYS.toNanos(1) : sleep;
             sleepingUntil = System.nanoTime() + nanos;
+            if (added != addedBefore) {
+                sleepingUntil = System.nanoTime();
+                continue; // a task came while this pass ticked: tick it now, do not sleep past its interval
+            }
             LockSupport.parkNanos(this, nanos);
             sleepingUntil = System.nanoTime(); // awake: an added task is ticked soon
 

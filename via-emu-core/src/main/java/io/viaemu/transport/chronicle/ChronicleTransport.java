@@ -1,6 +1,7 @@
 package io.viaemu.transport.chronicle;
 
 import java.io.File;
+import java.lang.ref.WeakReference;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -362,19 +363,26 @@ public final class ChronicleTransport implements Transport {
      */
     static final class HolderWatchingPauser implements TimingPauser {
         private final TimingPauser delegate;
-        private final ChronicleChannel channel;
+        /**
+         * Weak: Chronicle keeps some of its pausers beyond the queue's close (seen as one connection queue, with its
+         * mapped files, retained per closed connection), and a pauser must not keep a closed channel alive.
+         */
+        private final WeakReference<ChronicleChannel> channel;
         private long nextCheck = System.nanoTime();
 
         HolderWatchingPauser(TimingPauser delegate, ChronicleChannel channel) {
             this.delegate = delegate;
-            this.channel = channel;
+            this.channel = new WeakReference<>(channel);
         }
 
         private void checkHolder() {
             long now = System.nanoTime();
             if (now - nextCheck >= 0) {
                 nextCheck = now + HOLDER_CHECK_INTERVAL_NANOS;
-                channel.recoverLockOfDeadHolder();
+                ChronicleChannel c = channel.get();
+                if (c != null) {
+                    c.recoverLockOfDeadHolder();
+                }
             }
         }
 
