@@ -193,15 +193,19 @@ public final class WorkerStatus {
         }
     }
 
-    /** The parent retires an idle worker: closes admission only if nothing is assigned and unfinished. */
+    /**
+     * The parent retires an idle worker: closes admission only if nothing is assigned and unfinished.
+     *
+     * @return true if the worker is idle and takes no more connections (closed now or before)
+     */
     boolean closeIfIdle() {
         while (true) {
             long v = get(Word.ADMISSION);
+            if ((v & COUNT_MASK) != get(Word.FINISHED)) {
+                return false; // a worker that closed admission itself may still be serving (a one-shot one is)
+            }
             if ((v & CLOSED) != 0) {
                 return true;
-            }
-            if ((v & COUNT_MASK) != get(Word.FINISHED)) {
-                return false;
             }
             if (LONGS.compareAndSet(buffer, Word.ADMISSION.offset(), v, v | CLOSED)) {
                 LONGS.compareAndSet(buffer, Word.RECYCLE_REASON.offset(), 0L, (long) Recycle.RETIRED_BY_PARENT.ordinal());

@@ -232,6 +232,28 @@ class WorkerPoolTest {
     }
 
     @Test
+    void closeLetsAOneShotWorkerFinishItsConnection() throws Exception {
+        pool(0, 1, 1);
+        Thread starter = new Thread(() -> {
+            try {
+                pool.acquire();
+            } catch (Exception e) {
+                // not reached: the worker gets ready below
+            }
+        });
+        starter.start();
+        awaitTrue(() -> launched.size() == 1, "the one-shot worker");
+        Worker w = pool.all().get(0);
+        ready(w);
+        starter.join(5_000);
+        w.status().close(WorkerStatus.Recycle.MAX_CONNECTIONS); // what the worker does at its one ASSIGN
+        pool.close(); // the server shuts down (after handing the connection to the worker: T2)
+        assertThat(launched.get(0).isAlive()).as("the worker still serves its one connection").isTrue();
+        w.status().finishedOne();
+        assertThat(w.status().closeIfIdle()).isTrue();
+    }
+
+    @Test
     void closeStopsIdleWorkersAndLetsBusyOnesDrain() throws Exception {
         pool(2, 0, 2);
         Worker busy = pool.all().get(0);
