@@ -158,22 +158,11 @@ class HandoverProcessTest extends SeparateProcessTest {
     }
 
     private FlagBlock flags() throws IOException {
-        try (Stream<Path> s = Files.list(base.resolve("ep").resolve("conn"))) {
-            List<Path> dirs = s.toList();
-            assertThat(dirs).hasSize(1);
-            return FlagBlock.openReadOnly(dirs.get(0));
-        }
+        return onlyConnectionFlags("ep");
     }
 
     private static void awaitFile(Path p) throws InterruptedException {
-        long deadline = System.nanoTime() + STEP.toNanos();
-        while (!Files.exists(p)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(p + " did not appear within " + STEP);
-            }
-            Thread.sleep(20);
-        }
-        Thread.sleep(50);
+        awaitFile(p, STEP);
     }
 
     static byte[] longs(long first, int count) {

@@ -1,8 +1,15 @@
 package io.viaemu.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+
+import io.viaemu.protocol.FlagBlock;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,5 +43,26 @@ public abstract class SeparateProcessTest {
             server.close();
         }
         TestDirs.killProcessesMentioning(base);
+    }
+
+    /** The flag block of the one connection of {@code endpoint} under the base directory (read-only). */
+    protected FlagBlock onlyConnectionFlags(String endpoint) throws IOException {
+        try (Stream<Path> s = Files.list(base.resolve(endpoint).resolve("conn"))) {
+            List<Path> dirs = s.toList();
+            assertThat(dirs).hasSize(1);
+            return FlagBlock.openReadOnly(dirs.get(0));
+        }
+    }
+
+    /** Waits until {@code p} exists (then a little longer: its writer may still be writing it). */
+    protected static void awaitFile(Path p, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!Files.exists(p)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(p + " did not appear within " + timeout);
+            }
+            Thread.sleep(20);
+        }
+        Thread.sleep(50);
     }
 }
