@@ -7,7 +7,7 @@ import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.JvmOptions;
 import io.viaemu.protocol.ClientRole;
 import io.viaemu.transport.Transport;
-import io.viaemu.transport.chronicle.ChronicleTransport;
+import io.viaemu.transport.TransportFactory;
 
 /** Connects to a via-emu endpoint on this host. */
 public final class ViaClient {
@@ -15,7 +15,8 @@ public final class ViaClient {
     }
 
     /**
-     * Connects to {@code endpoint} under the configuration's base directory and waits for the server's grant.
+     * Connects to {@code endpoint} under the configuration's base directory, over the configuration's transport,
+     * and waits for the server's grant.
      *
      * @throws ViaTimeoutException if no server granted within the connect timeout
      * @throws ViaRefusedException if no server listens on the endpoint, or it refused
@@ -35,8 +36,8 @@ public final class ViaClient {
         return ClientRole.connect(config, transport, endpoint);
     }
 
-    /** The Chronicle Queue transport for a configuration. */
+    /** The transport a configuration names ({@link ViaConfig#transport()}), with its options. */
     public static Transport transport(ViaConfig config) {
-        return new ChronicleTransport(config.rollCycle(), config.blockSize());
+        return TransportFactory.create(config);
     }
 }

@@ -3,17 +3,22 @@ package io.viaemu;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 
 import io.viaemu.internal.ConfigProperties;
+import io.viaemu.transport.TransportFactory;
+import io.viaemu.transport.chronicle.ChronicleOptions;
 
 /**
  * Everything a via-emu process (server, client or worker) needs to know about the channel. Immutable; build it
- * with {@link #builder(Path)}. All processes of one server must agree on the base directory and the roll cycle.
+ * with {@link #builder(Path)}. All processes of one server must agree on the base directory and the transport with
+ * its options (the roll cycle, for Chronicle).
  */
 public final class ViaConfig {
 
@@ -25,8 +30,8 @@ public final class ViaConfig {
     private final Duration childStartTimeout;
     private final Duration pollInterval;
     private final Duration peerTimeout;
-    private final String rollCycle;
-    private final long blockSize;
+    private final String transport;
+    private final Map<String, String> transportOptions;
     private final int maxMessageSize;
     private final int maxConnections;
     private final long connectionDiskQuota;
@@ -54,8 +59,8 @@ public final class ViaConfig {
         this.childStartTimeout = b.childStartTimeout;
         this.pollInterval = b.pollInterval;
         this.peerTimeout = b.peerTimeout;
-        this.rollCycle = b.rollCycle;
-        this.blockSize = b.blockSize;
+        this.transport = b.transport;
+        this.transportOptions = Collections.unmodifiableMap(new TreeMap<>(b.transportOptions));
         this.maxMessageSize = b.maxMessageSize;
         this.maxConnections = b.maxConnections;
         this.connectionDiskQuota = b.connectionDiskQuota;
@@ -87,7 +92,7 @@ public final class ViaConfig {
     /**
      * A configuration from {@code via.*} properties with the names and value formats of the Spring Boot starter:
      * {@code via.base-dir} (default {@link #defaultBaseDir()}), {@code via.pauser=busy|yielding|backoff},
-     * {@code via.roll-cycle}, {@code via.block-size=16MB}, {@code via.max-message-size=1MB},
+     * {@code via.transport=chronicle} and that transport's options ({@code via.roll-cycle}, {@code via.block-size=16MB}), {@code via.max-message-size=1MB},
      * {@code via.max-connections}, {@code via.connection-disk-quota=0}, {@code via.retention=10m},
      * {@code via.triggers.t1-parent-close|t2-parent-abort|t3-child-receive|t4-child-send=true|false},
      * {@code via.timeouts.connect|handover|child-start|poll-interval|peer=10s}, {@code via.worker.pool-size},
@@ -118,8 +123,8 @@ public final class ViaConfig {
         b.childStartTimeout = childStartTimeout;
         b.pollInterval = pollInterval;
         b.peerTimeout = peerTimeout;
-        b.rollCycle = rollCycle;
-        b.blockSize = blockSize;
+        b.transport = transport;
+        b.transportOptions = new TreeMap<>(transportOptions);
         b.maxMessageSize = maxMessageSize;
         b.maxConnections = maxConnections;
         b.connectionDiskQuota = connectionDiskQuota;
@@ -165,11 +170,34 @@ public final class ViaConfig {
     /** A peer whose heartbeat is older than this is taken as hung; a dead peer process is noticed at once. */
     public Duration peerTimeout() { return peerTimeout; }
 
-    /** Chronicle roll cycle name (RollCycles or TestRollCycles constant), e.g. FAST_DAILY. */
-    public String rollCycle() { return rollCycle; }
+    /**
+     * The transport's name (property {@code via.transport}): {@value TransportFactory#CHRONICLE} (the default) or
+     * one registered as a {@link TransportFactory} service. Every process of a server uses the same.
+     */
+    public String transport() { return transport; }
 
-    /** Chronicle mapping block size of each connection queue (sparse; caps the largest document). */
-    public long blockSize() { return blockSize; }
+    /**
+     * The transport's own options set in this configuration, by option name (the property {@code via.NAME}),
+     * parsed: for Chronicle {@value ChronicleOptions#ROLL_CYCLE} and {@value ChronicleOptions#BLOCK_SIZE} (see
+     * {@link ChronicleOptions}). Options not set take the transport's defaults.
+     */
+    public Map<String, String> transportOptions() { return transportOptions; }
+
+    /**
+     * Chronicle roll cycle name (RollCycles or TestRollCycles constant), e.g. FAST_DAILY.
+     *
+     * @deprecated a Chronicle transport option: {@code ChronicleOptions.from(transportOptions()).rollCycle()}
+     */
+    @Deprecated
+    public String rollCycle() { return ChronicleOptions.from(transportOptions).rollCycle(); }
+
+    /**
+     * Chronicle mapping block size of each connection queue (sparse; caps the largest document).
+     *
+     * @deprecated a Chronicle transport option: {@code ChronicleOptions.from(transportOptions()).blockSize()}
+     */
+    @Deprecated
+    public long blockSize() { return ChronicleOptions.from(transportOptions).blockSize(); }
 
     /** Largest payload of one data document; larger sends are split, larger incoming documents are refused. */
     public int maxMessageSize() { return maxMessageSize; }
@@ -264,7 +292,7 @@ public final class ViaConfig {
     @Override
     public String toString() {
         return "ViaConfig{baseDir=" + baseDir + ", triggers=" + triggers + ", pauser=" + pauser
-                + ", rollCycle=" + rollCycle + ", workerPoolSize=" + workerPoolSize
+                + ", transport=" + transport + transportOptions + ", workerPoolSize=" + workerPoolSize
                 + ", workerMaxConnections=" + workerMaxConnections + ", workerConcurrency=" + workerConcurrency + '}';
     }
 
@@ -277,8 +305,8 @@ public final class ViaConfig {
         private Duration childStartTimeout = Duration.ofSeconds(60);
         private Duration pollInterval = Duration.ofMillis(1);
         private Duration peerTimeout = Duration.ofSeconds(5);
-        private String rollCycle = "FAST_DAILY";
-        private long blockSize = 16L << 20;
+        private String transport = TransportFactory.CHRONICLE;
+        private Map<String, String> transportOptions = new TreeMap<>();
         private int maxMessageSize = 1 << 20;
         private int maxConnections = 1024;
         private long connectionDiskQuota = 0;
@@ -339,9 +367,34 @@ public final class ViaConfig {
 
         public Builder peerTimeout(Duration d) { this.peerTimeout = positive(d, "peerTimeout"); return this; }
 
-        public Builder rollCycle(String rollCycle) { this.rollCycle = Objects.requireNonNull(rollCycle); return this; }
+        /** The transport by name (see {@link ViaConfig#transport()}); its options are checked by {@link #build()}. */
+        public Builder transport(String name) {
+            this.transport = Objects.requireNonNull(name, "transport").trim();
+            return this;
+        }
 
-        public Builder blockSize(long blockSize) { this.blockSize = blockSize; return this; }
+        /** The transport named so far (for parsers that apply options of the transport chosen). */
+        public String transport() {
+            return transport;
+        }
+
+        /** One of the transport's options (see {@link ViaConfig#transportOptions()}), as its property text. */
+        public Builder transportOption(String option, String value) {
+            transportOptions.put(Objects.requireNonNull(option, "option"), Objects.requireNonNull(value, option));
+            return this;
+        }
+
+        /** @deprecated {@code transportOption(ChronicleOptions.ROLL_CYCLE, rollCycle)} */
+        @Deprecated
+        public Builder rollCycle(String rollCycle) {
+            return transportOption(ChronicleOptions.ROLL_CYCLE, Objects.requireNonNull(rollCycle));
+        }
+
+        /** @deprecated {@code transportOption(ChronicleOptions.BLOCK_SIZE, Long.toString(blockSize))} */
+        @Deprecated
+        public Builder blockSize(long blockSize) {
+            return transportOption(ChronicleOptions.BLOCK_SIZE, Long.toString(blockSize));
+        }
 
         public Builder maxMessageSize(int maxMessageSize) {
             if (maxMessageSize < 64) {
@@ -424,10 +477,13 @@ public final class ViaConfig {
         }
 
         public ViaConfig build() {
-            if (blockSize < (long) maxMessageSize * 4 + 4096) {
-                throw new IllegalArgumentException("blockSize " + blockSize + " must be at least 4 x maxMessageSize ("
-                        + maxMessageSize + ") + 4 KiB: Chronicle caps a document at a quarter of a block");
+            TransportFactory factory = TransportFactory.named(transport);
+            Map<String, String> parsed = new TreeMap<>();
+            for (Map.Entry<String, String> e : transportOptions.entrySet()) {
+                parsed.put(e.getKey(), factory.parseOption(e.getKey(), e.getValue()));
             }
+            factory.check(parsed, maxMessageSize);
+            transportOptions = parsed;
             return new ViaConfig(this);
         }
 

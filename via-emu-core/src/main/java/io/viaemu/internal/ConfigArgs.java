@@ -27,8 +27,8 @@ public final class ConfigArgs {
         a.add(arg("via.base-dir", c.baseDir()));
         a.add(arg(ENDPOINT, endpoint));
         a.add(arg("via.pauser", c.pauser()));
-        a.add(arg("via.roll-cycle", c.rollCycle()));
-        a.add(arg("via.block-size", c.blockSize()));
+        a.add(arg(ConfigProperties.TRANSPORT, c.transport()));
+        c.transportOptions().forEach((option, value) -> a.add(arg("via." + option, value)));
         a.add(arg("via.max-message-size", c.maxMessageSize()));
         a.add(arg("via.max-connections", c.maxConnections()));
         a.add(arg("via.connection-disk-quota", c.connectionDiskQuota()));

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -16,6 +17,8 @@ import java.util.regex.Pattern;
 import io.viaemu.PauserKind;
 import io.viaemu.Trigger;
 import io.viaemu.ViaConfig;
+import io.viaemu.transport.TransportFactory;
+import io.viaemu.transport.chronicle.ChronicleOptions;
 
 /**
  * {@link ViaConfig} settings from {@code via.*} properties: system properties, a {@link java.util.Properties} file,
@@ -30,8 +33,11 @@ public final class ConfigProperties {
 
     public static final String BASE_DIR = "via.base-dir";
     public static final String PAUSER = "via.pauser";
-    public static final String ROLL_CYCLE = "via.roll-cycle";
-    public static final String BLOCK_SIZE = "via.block-size";
+    /** The transport by name ({@code chronicle}); its options are properties {@code via.OPTION}. */
+    public static final String TRANSPORT = "via.transport";
+    /** The Chronicle transport's options as properties. */
+    public static final String ROLL_CYCLE = "via." + ChronicleOptions.ROLL_CYCLE;
+    public static final String BLOCK_SIZE = "via." + ChronicleOptions.BLOCK_SIZE;
     public static final String MAX_MESSAGE_SIZE = "via.max-message-size";
     public static final String MAX_CONNECTIONS = "via.max-connections";
     public static final String CONNECTION_DISK_QUOTA = "via.connection-disk-quota";
@@ -84,8 +90,12 @@ public final class ConfigProperties {
         Map<String, String> via = viaEntries(properties);
         checkNames(via);
         set(via, PAUSER, v -> b.pauser(pauser(v)));
-        set(via, ROLL_CYCLE, b::rollCycle);
-        set(via, BLOCK_SIZE, v -> b.blockSize(size(v)));
+        set(via, TRANSPORT, v -> b.transport(TransportFactory.named(v.trim()).name()));
+        TransportFactory transport = TransportFactory.named(b.transport());
+        for (String option : new TreeSet<>(transport.optionNames())) {
+            // the transport's options are properties too: via.roll-cycle, via.block-size for Chronicle
+            set(via, "via." + option, v -> b.transportOption(option, transport.parseOption(option, v)));
+        }
         set(via, MAX_MESSAGE_SIZE, v -> b.maxMessageSize(Math.toIntExact(size(v))));
         set(via, MAX_CONNECTIONS, v -> b.maxConnections(nonNegativeInt(v)));
         set(via, CONNECTION_DISK_QUOTA, v -> b.connectionDiskQuota(size(v)));
@@ -286,8 +296,8 @@ public final class ConfigProperties {
                     : key.startsWith(TRIGGERS) && !TRIGGER_KEYS.containsValue(key);
             if (unknown) {
                 throw new IllegalArgumentException("unknown property " + key + " (known: "
-                        + (key.startsWith(TIMEOUTS) ? new java.util.TreeSet<>(TIMEOUT_KEYS)
-                                : new java.util.TreeSet<>(TRIGGER_KEYS.values())) + ")");
+                        + (key.startsWith(TIMEOUTS) ? new TreeSet<>(TIMEOUT_KEYS)
+                                : new TreeSet<>(TRIGGER_KEYS.values())) + ")");
             }
         }
     }

@@ -2,6 +2,7 @@ package io.viaemu.protocol;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.viaemu.ConnectionHandedOverException;
@@ -57,6 +58,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     /** The stream belongs to the child (or is being given to it): the parent's own I/O must stop. */
     private volatile boolean handedOver;
     private final AtomicBoolean handoverQueued = new AtomicBoolean();
+    private final HandoverCompletion handoverCompletion = new HandoverCompletion();
     /*
      * The handover's wait conditions, made when the connection is: a lambda's call site is linked the first time it
      * runs, and the handover's code runs for the first time in the middle of a handover.
@@ -109,6 +111,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             throw new IllegalStateException("connection " + id + " is already forked");
         }
         checkUsable();
+        handoverCompletion.forked();
         Worker w = workers.acquire();
         flags.set(Word.TRIGGERS_ENABLED, Trigger.mask(config.triggers()));
         flags.set(Word.WORKER_ID, w.id());
@@ -153,6 +156,18 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         return handedOver;
     }
 
+    @Override
+    public CompletionStage<Trigger> handoverCompletion() {
+        return handoverCompletion.stage();
+    }
+
+    /** The server is told, then whoever waits for the handover: it will not come (any more) from this end. */
+    private void released() {
+        listener.onReleased(this);
+        handoverCompletion.failed(id, flags.state() == ConnectionState.FAILED
+                ? "failed without a handover: " + flags.error().description() : "closed without a handover");
+    }
+
     // ------------------------------------------------------------------------------------------------ triggers
 
     @Override
@@ -171,7 +186,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             flags.advance(ConnectionState.CLOSED);
         }
         closeEnd(FlagBlock.CLOSED_SERVER);
-        listener.onReleased(this);
+        released();
     }
 
     @Override
@@ -184,7 +199,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         }
         fail(ErrorCode.PARENT_DIED, "the parent aborted the connection");
         closeEnd(FlagBlock.CLOSED_SERVER);
-        listener.onReleased(this);
+        released();
     }
 
     /**
@@ -207,12 +222,14 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         long childPid = flags.get(Word.CHILD_PID);
         log.info("connection {}: trigger {} fired; handing over to child pid {}", id, trigger, childPid);
         long start = System.nanoTime();
+        boolean completed = false;
         sendLock.lock();
         try {
             requestIntermission();
             copyUnconsumedInput();
             requestReconnection(childPid);
             awaitCompletion();
+            completed = true;
         } catch (IOException e) {
             handedOver = true;
             log.warn("connection {}: handover ({}) failed: {}", id, trigger, e.getMessage());
@@ -222,6 +239,11 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             releaseResources();
             closed = true;
             listener.onReleased(this);
+            if (completed) {
+                handoverCompletion.completed(trigger);
+            } else {
+                handoverCompletion.failed(id, "the handover (" + trigger + ") failed");
+            }
         }
         log.info("connection {}: handed over to child pid {} in {} µs (trigger {}, {} bytes copied)", id, childPid,
                 (System.nanoTime() - start) / 1000, trigger, flags.get(Word.BYTES_COPIED));
@@ -374,6 +396,10 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         if (closed) {
             return false;
         }
+        if (flags.state() == ConnectionState.FAILED && !handoverCompletion.isDone()) {
+            // failed by any of the three processes: no handover will come; the end is released at its close
+            handoverCompletion.failed(id, "failed without a handover: " + flags.error().description());
+        }
         flags.set(Word.PARENT_HEARTBEAT, now);
         if (forked && flags.get(Word.TRIGGER_FIRED) == 0) {
             long c = flags.get(Word.C);
@@ -402,6 +428,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
                 flags.set(Word.STATE, ConnectionState.ESTABLISHED.code());
                 log.warn("connection {}: child pid {} exited before the handover; the parent keeps the connection",
                         id, flags.get(Word.CHILD_PID));
+                handoverCompletion.failed(id, "the child exited before a trigger fired; the parent keeps it");
             } else if (flags.state().isHandingOver()
                     && !alive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
                 fail(ErrorCode.CHILD_DIED, "child pid " + flags.get(Word.CHILD_PID) + " died during the handover");

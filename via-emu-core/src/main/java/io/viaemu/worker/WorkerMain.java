@@ -6,7 +6,7 @@ import io.viaemu.ViaConfig;
 import io.viaemu.internal.ConfigArgs;
 import io.viaemu.internal.JvmOptions;
 import io.viaemu.internal.Layout;
-import io.viaemu.transport.chronicle.ChronicleTransport;
+import io.viaemu.transport.TransportFactory;
 
 /**
  * The default worker program (no framework): handler names are {@link io.viaemu.ViaConnectionHandler} class names.
@@ -22,7 +22,7 @@ public final class WorkerMain {
         ViaConfig config = ConfigArgs.fromArgs(m);
         String endpoint = m.get(ConfigArgs.ENDPOINT);
         long workerId = Layout.parseId(m.get(ConfigArgs.WORKER_ID));
-        new WorkerRuntime(config, new ChronicleTransport(config.rollCycle(), config.blockSize()), endpoint, workerId,
+        new WorkerRuntime(config, TransportFactory.create(config), endpoint, workerId,
                 HandlerResolver.byClassName()).run();
         System.exit(0);
     }

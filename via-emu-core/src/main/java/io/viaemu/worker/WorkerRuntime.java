@@ -20,11 +20,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnectionHandler;
-import io.viaemu.ViaProtocolException;
 import io.viaemu.idle.Doorbell;
-import io.viaemu.idle.IdleStrategy;
 import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.internal.FilePermissions;
+import io.viaemu.internal.InboxDispatcher;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ProcessExitWatch;
 import io.viaemu.internal.Processes;
@@ -33,10 +32,8 @@ import io.viaemu.protocol.ChildRole;
 import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.MessageType;
-import io.viaemu.protocol.Messages;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
-import io.viaemu.transport.Document;
 import io.viaemu.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,9 +121,10 @@ public final class WorkerRuntime {
         status.announce(Processes.currentPid(), Processes.currentStart());
         log.info("worker {} pid {} ready (connection limit {}, concurrency {})", name, ProcessHandle.current().pid(),
                 status.limit() == 0 ? "none" : status.limit(), status.concurrency());
-        Document doc = new Document(512);
-        Messages.Reader r = new Messages.Reader();
-        IdleStrategy idle = config.pauser().newIdleStrategy();
+        InboxDispatcher dispatcher = new InboxDispatcher(log, "worker " + name, "inbox", "its inbox", inbox, reader,
+                inboxBell, config.pauser().newIdleStrategy(), 512)
+                .on(MessageType.ASSIGN, r -> assign(r.getLong(), r.getString()))
+                .on(MessageType.RECONNECT, r -> reconnect(r.getLong(), r.getString(), r.getLong(), r.getLong()));
         long nextTick = System.nanoTime();
         try {
             while (true) {
@@ -139,38 +137,18 @@ public final class WorkerRuntime {
                 if (drained(now)) {
                     break;
                 }
-                if (awaitInbox(reader, doc, idle, nextTick)) {
-                    handle(doc, r);
-                    inbox.reclaimBefore(doc.index());
-                }
+                // the one place the worker waits: for its inbox, its next tick, or something needing a tick at once
+                dispatcher.dispatchNext(nextTick, () -> attention);
             }
             log.info("worker {}: {} connection(s) served; exiting ({})", name, status.finished(),
                     status.recycleReason());
         } finally {
-            idle.reset();
+            dispatcher.close();
             ProcessExitWatch.removeListener(onExit);
             status.state(WorkerStatus.State.EXITED);
             handlers.shutdown();
-            reader.close();
             inbox.close();
             FilePermissions.deleteTree(dir);
-        }
-    }
-
-    /**
-     * The one place the worker waits for its inbox, parked on the inbox's doorbell: until a document is read into
-     * {@code doc} (true), the deadline, or something needing {@link #tick} at once (false).
-     */
-    private boolean awaitInbox(ChannelReader reader, Document doc, IdleStrategy idle, long deadlineNanos) {
-        while (true) {
-            if (reader.next(doc)) {
-                idle.reset();
-                return true;
-            }
-            if (attention || System.nanoTime() - deadlineNanos >= 0) {
-                return false;
-            }
-            idle.idle(inboxBell, deadlineNanos);
         }
     }
 
@@ -180,26 +158,6 @@ public final class WorkerRuntime {
         } catch (NoSuchFileException e) {
             throw new IOException("worker directory " + dir + " has no status block: workers are started by a "
                     + "WorkerPool, which creates it", e);
-        }
-    }
-
-    private void handle(Document doc, Messages.Reader r) {
-        try {
-            MessageType type = r.reset(doc).type();
-            switch (type) {
-                case ASSIGN:
-                    assign(r.getLong(), r.getString());
-                    break;
-                case RECONNECT:
-                    reconnect(r.getLong(), r.getString(), r.getLong(), r.getLong());
-                    break;
-                default:
-                    log.warn("worker {}: refused unexpected {} document in its inbox", name, type);
-            }
-        } catch (ViaProtocolException e) {
-            log.warn("worker {}: refused a bad inbox document: {}", name, e.getMessage());
-        } catch (IOException | RuntimeException e) {
-            log.error("worker {}: failed to handle an inbox document", name, e);
         }
     }
 

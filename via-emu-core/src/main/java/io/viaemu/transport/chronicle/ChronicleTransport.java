@@ -49,9 +49,13 @@ public final class ChronicleTransport implements Transport {
     private final RollCycle rollCycle;
     private final long blockSize;
 
+    public ChronicleTransport(ChronicleOptions options) {
+        this.rollCycle = rollCycle(options.rollCycle());
+        this.blockSize = options.blockSize();
+    }
+
     public ChronicleTransport(String rollCycle, long blockSize) {
-        this.rollCycle = rollCycle(rollCycle);
-        this.blockSize = blockSize;
+        this(ChronicleOptions.of(rollCycle, blockSize));
     }
 
     /** A RollCycles or TestRollCycles constant by name, e.g. FAST_DAILY or TEST_SECONDLY. */

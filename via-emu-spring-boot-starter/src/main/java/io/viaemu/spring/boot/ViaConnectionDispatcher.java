@@ -3,10 +3,12 @@ package io.viaemu.spring.boot;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.viaemu.ConnectionHandedOverException;
@@ -36,7 +38,6 @@ public class ViaConnectionDispatcher implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(ViaConnectionDispatcher.class);
     /** Accept waits this long at a time so that stop() is noticed promptly. */
     private static final long ACCEPT_SLICE_MILLIS = 200;
-    private static final long WAIT_POLL_MILLIS = 5;
 
     private final ViaServers servers;
     private final ConnectionHandlerRegistry handlers;
@@ -49,6 +50,8 @@ public class ViaConnectionDispatcher implements SmartLifecycle {
         return t;
     });
     private volatile boolean running;
+    /** Completed by {@link #stop()}: connection threads waiting for a handover stop waiting. */
+    private volatile CompletableFuture<Void> stopping = new CompletableFuture<>();
 
     public ViaConnectionDispatcher(ViaServers servers, ConnectionHandlerRegistry handlers,
             List<ViaHandoverListener> listeners) {
@@ -63,6 +66,7 @@ public class ViaConnectionDispatcher implements SmartLifecycle {
             return;
         }
         running = true;
+        stopping = new CompletableFuture<>();
         for (ViaServer server : servers.all()) {
             // the core calls back when a forked connection leaves the parent: exact, whoever fired the trigger
             server.addHandoverListener((snapshot, completed) -> {
@@ -176,8 +180,13 @@ public class ViaConnectionDispatcher implements SmartLifecycle {
      * hands it over with T2.
      */
     private void awaitOtherTrigger(ParentConnection c) throws Exception {
-        while (running && c.isOpen() && c.isForked() && !c.isHandedOver()) {
-            TimeUnit.MILLISECONDS.sleep(WAIT_POLL_MILLIS);
+        if (running && c.isOpen() && c.isForked() && !c.isHandedOver()) {
+            // the stage ends with the handover, the connection's end or the child's exit; stop() ends the wait too
+            try {
+                CompletableFuture.anyOf(c.handoverCompletion().toCompletableFuture(), stopping).get();
+            } catch (ExecutionException noHandover) {
+                log.debug("connection {}: {}", c.id(), noHandover.getCause().getMessage());
+            }
         }
         if (c.isOpen() && !c.isForked() && !c.isHandedOver()) {
             c.close();
@@ -185,16 +194,19 @@ public class ViaConnectionDispatcher implements SmartLifecycle {
     }
 
     /**
-     * A handover that a trigger started on a core thread (T3/T4) is over when the parent's end is released. Until
-     * the copy step even {@code isHandedOver()} is false, so the fired trigger in the flag block counts too.
+     * A handover that a trigger started on a core thread (T3/T4) is over when its stage completes (after the
+     * parent's end is released). Until the copy step even {@code isHandedOver()} is false, so the fired trigger in
+     * the flag block counts too.
      */
     private void awaitHandoverEnd(ViaServer server, ParentConnection c) {
-        long deadline = System.nanoTime() + 2 * servers.config().handoverTimeout().toNanos();
+        if (!(c.isOpen() && c.isForked() && (c.isHandedOver() || triggerFired(server, c)))) {
+            return;
+        }
         try {
-            while (c.isOpen() && c.isForked() && (c.isHandedOver() || triggerFired(server, c))
-                    && System.nanoTime() - deadline < 0) {
-                TimeUnit.MILLISECONDS.sleep(WAIT_POLL_MILLIS);
-            }
+            c.handoverCompletion().toCompletableFuture()
+                    .get(2 * servers.config().handoverTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            log.debug("connection {}: the handover ended without completing: {}", c.id(), e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -225,6 +237,7 @@ public class ViaConnectionDispatcher implements SmartLifecycle {
             return;
         }
         running = false;
+        stopping.complete(null);
         for (Thread t : acceptors) {
             try {
                 t.join(2 * ACCEPT_SLICE_MILLIS + 1000);

@@ -10,6 +10,8 @@ import java.util.Set;
 import io.viaemu.PauserKind;
 import io.viaemu.Trigger;
 import io.viaemu.ViaConfig;
+import io.viaemu.transport.TransportFactory;
+import io.viaemu.transport.chronicle.ChronicleOptions;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
@@ -35,6 +37,12 @@ public class ViaProperties {
 
     /** How threads waiting for the peer's next document spend their time. */
     private PauserKind pauser = PauserKind.BACKOFF;
+
+    /**
+     * The transport of the connections: "chronicle" (Chronicle Queue, the built-in one) or the name of a
+     * TransportFactory registered as a service. roll-cycle and block-size are Chronicle's options.
+     */
+    private String transport = TransportFactory.CHRONICLE;
 
     /** Chronicle roll cycle of the queues (a RollCycles or TestRollCycles constant). */
     private String rollCycle = "FAST_DAILY";
@@ -70,11 +78,14 @@ public class ViaProperties {
 
     /** A builder with every property applied; the starter adds the worker command and the customizers. */
     public ViaConfig.Builder toConfigBuilder() {
-        return ViaConfig.builder(baseDir)
+        ViaConfig.Builder b = ViaConfig.builder(baseDir).transport(transport);
+        if (TransportFactory.CHRONICLE.equals(transport.trim())) {
+            b.transportOption(ChronicleOptions.ROLL_CYCLE, rollCycle)
+                    .transportOption(ChronicleOptions.BLOCK_SIZE, Long.toString(blockSize.toBytes()));
+        }
+        return b
                 .triggers(triggers.toSet())
                 .pauser(pauser)
-                .rollCycle(rollCycle)
-                .blockSize(blockSize.toBytes())
                 .maxMessageSize(Math.toIntExact(maxMessageSize.toBytes()))
                 .maxConnections(maxConnections)
                 .connectionDiskQuota(connectionDiskQuota.toBytes())
@@ -126,6 +137,14 @@ public class ViaProperties {
 
     public void setPauser(PauserKind pauser) {
         this.pauser = pauser;
+    }
+
+    public String getTransport() {
+        return transport;
+    }
+
+    public void setTransport(String transport) {
+        this.transport = transport;
     }
 
     public String getRollCycle() {

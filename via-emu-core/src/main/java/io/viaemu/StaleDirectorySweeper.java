@@ -1,0 +1,90 @@
+package io.viaemu;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import io.viaemu.internal.Housekeeper;
+import io.viaemu.internal.ProcessBells;
+import io.viaemu.internal.StaleConnections;
+import io.viaemu.worker.WorkerPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A server's housekeeper task that deletes connection directories no live process uses any more (left by a crashed
+ * run, by peers that died, or closed and past their retention), stale worker directories and process doorbells:
+ * the server's own endpoint every {@value #SWEEP_INTERVAL_MILLIS} ms, the base directory's other endpoints every
+ * {@value #FOREIGN_SWEEP_INTERVAL_MILLIS} ms (their own servers, if any, sweep them more often).
+ */
+final class StaleDirectorySweeper implements Housekeeper.Task {
+    private static final Logger log = LoggerFactory.getLogger(ViaServer.class);
+    private static final long SWEEP_INTERVAL_MILLIS = 2_000;
+    private static final long FOREIGN_SWEEP_INTERVAL_MILLIS = 30_000;
+
+    private final ViaConfig config;
+    private final String endpoint;
+    /** Connection ids this process serves now: never deleted. */
+    private final Predicate<String> inUseHere;
+    private WorkerPool workers;
+    private long nextSweep;
+    private long nextForeignSweep;
+    private volatile boolean stopped;
+
+    StaleDirectorySweeper(ViaConfig config, String endpoint, Predicate<String> inUseHere) {
+        this.config = config;
+        this.endpoint = endpoint;
+        this.inUseHere = inUseHere;
+    }
+
+    /** The first sweep, at start, before the listen queue opens: this endpoint's and the others'. */
+    void sweepAtStart() throws IOException {
+        sweepOwnEndpoint();
+        StaleConnections.sweepOtherEndpoints(config, endpoint); // endpoints whose server may never run again
+        nextForeignSweep = System.currentTimeMillis() + FOREIGN_SWEEP_INTERVAL_MILLIS;
+    }
+
+    /** From now on the periodic sweeps include the pool's stale worker directories. */
+    void start(WorkerPool pool) {
+        this.workers = pool;
+        Housekeeper.get(config.pollInterval().toNanos()).add(this);
+    }
+
+    /** Stops the periodic sweeps (the housekeeper drops the task at its next tick). */
+    void stop() {
+        stopped = true;
+    }
+
+    /** This endpoint's connection directories only. */
+    void sweepOwnEndpoint() throws IOException {
+        StaleConnections.sweepEndpoint(config, endpoint, true, inUseHere);
+    }
+
+    @Override
+    public boolean tick(long now) {
+        if (stopped) {
+            return false;
+        }
+        if (now < nextSweep) {
+            return true;
+        }
+        nextSweep = now + SWEEP_INTERVAL_MILLIS;
+        try {
+            sweepOwnEndpoint();
+            workers.cleanStaleWorkerDirectories();
+            ProcessBells.sweep(config.baseDir());
+        } catch (IOException e) {
+            log.warn("sweep of {} failed: {}", endpoint, e.toString());
+        }
+        if (now >= nextForeignSweep) {
+            nextForeignSweep = now + FOREIGN_SWEEP_INTERVAL_MILLIS;
+            StaleConnections.sweepOtherEndpoints(config, endpoint);
+        }
+        return true;
+    }
+
+    @Override
+    public long idleIntervalNanos() {
+        return TimeUnit.MILLISECONDS.toNanos(SWEEP_INTERVAL_MILLIS);
+    }
+}
