@@ -1,5 +1,7 @@
 package io.viaemu;
 
+import static io.viaemu.testing.ByteStreams.concat;
+import static io.viaemu.testing.ByteStreams.longs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,7 +16,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 import io.viaemu.protocol.ConnectionEnd;
 import io.viaemu.protocol.FlagBlock;
@@ -170,13 +171,13 @@ class FlowControlProcessTest extends SeparateProcessTest {
         byte[] childIn = Files.readAllBytes(out.resolve("child-in.bin"));
         assertThat(sent * 8).as("the client streamed well past the window after the handover")
                 .isGreaterThan(parentIn.length + 4 * HANDOVER_WINDOW);
-        assertThat(HandoverProcessTest.concat(parentIn, childIn))
+        assertThat(concat(parentIn, childIn))
                 .as("parent's consumed bytes + child's bytes == client's stream (" + sent + " longs)")
-                .isEqualTo(HandoverProcessTest.longs(0, (int) sent));
+                .isEqualTo(longs(0, (int) sent));
         byte[] clientIn = Files.readAllBytes(out.resolve("client-in.bin"));
-        assertThat(clientIn).isEqualTo(HandoverProcessTest.concat(
-                HandoverProcessTest.longs(HandoverServerMain.PARENT_BASE, HandoverServerMain.PARENT_LONGS),
-                HandoverProcessTest.longs(RecordingHandler.CHILD_BASE, RecordingHandler.CHILD_LONGS)));
+        assertThat(clientIn).isEqualTo(concat(
+                longs(HandoverServerMain.PARENT_BASE, HandoverServerMain.PARENT_LONGS),
+                longs(RecordingHandler.CHILD_BASE, RecordingHandler.CHILD_LONGS)));
         FlagBlock flags = flags();
         assertThat(flags.get(Word.TRIGGER_FIRED)).isEqualTo(trigger.code());
         assertThat(flags.get(Word.RECONNECTION_COMPLETION)).isEqualTo(1);

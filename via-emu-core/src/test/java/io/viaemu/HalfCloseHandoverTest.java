@@ -1,11 +1,11 @@
 package io.viaemu;
 
+import static io.viaemu.testing.ByteStreams.concat;
+import static io.viaemu.testing.ByteStreams.longs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -14,10 +14,7 @@ import io.viaemu.testapp.RecordingHandler;
 import io.viaemu.testapp.TestConfigs;
 import io.viaemu.testing.JvmProcess;
 import io.viaemu.testing.SeparateProcessTest;
-import io.viaemu.testing.TestDirs;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A client that half-closes before the handover: its end of stream was read by the parent before the cut, and the
@@ -29,7 +26,7 @@ class HalfCloseHandoverTest extends SeparateProcessTest {
         server = JvmProcess.start(tmp.resolve("logs"), "server", List.of("-Dvia.test.out=" + out),
                 HandoverServerMain.class, base.toString(), "ep", "T1", "1", "T1", "3001", out.toString())
                 .awaitOutput("LISTENING", Duration.ofSeconds(60));
-        byte[] sent = HandoverProcessTest.longs(0, 625); // 5000 bytes: the parent consumes 4001 of them
+        byte[] sent = longs(0, 625); // 5000 bytes: the parent consumes 4001 of them
         try (ViaConnection c = ViaClient.connect(TestConfigs.config(base, "T1", 0), "ep")) {
             c.send(sent);
             c.shutdownOutput();
@@ -39,13 +36,13 @@ class HalfCloseHandoverTest extends SeparateProcessTest {
             while ((n = c.receive(buf, 0, buf.length, 60_000)) >= 0) {
                 got.write(buf, 0, n);
             }
-            assertThat(got.toByteArray()).isEqualTo(HandoverProcessTest.concat(
-                    HandoverProcessTest.longs(HandoverServerMain.PARENT_BASE, HandoverServerMain.PARENT_LONGS),
-                    HandoverProcessTest.longs(RecordingHandler.CHILD_BASE, RecordingHandler.CHILD_LONGS)));
+            assertThat(got.toByteArray()).isEqualTo(concat(
+                    longs(HandoverServerMain.PARENT_BASE, HandoverServerMain.PARENT_LONGS),
+                    longs(RecordingHandler.CHILD_BASE, RecordingHandler.CHILD_LONGS)));
         }
         server.awaitOutput("CLOSED handedOver=true", Duration.ofSeconds(30));
         assertThat(Files.readString(out.resolve("child-done.txt"))).isEqualTo("received=999 error=none\n");
-        assertThat(HandoverProcessTest.concat(Files.readAllBytes(out.resolve("parent-in.bin")),
+        assertThat(concat(Files.readAllBytes(out.resolve("parent-in.bin")),
                 Files.readAllBytes(out.resolve("child-in.bin")))).isEqualTo(sent);
     }
 }

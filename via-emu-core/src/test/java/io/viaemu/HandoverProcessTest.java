@@ -1,14 +1,14 @@
 package io.viaemu;
 
+import static io.viaemu.testing.ByteStreams.concat;
+import static io.viaemu.testing.ByteStreams.longs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.stream.Stream;
 
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.FlagBlock.Word;
@@ -17,11 +17,7 @@ import io.viaemu.testapp.RecordingHandler;
 import io.viaemu.testapp.StreamingClientMain;
 import io.viaemu.testing.JvmProcess;
 import io.viaemu.testing.SeparateProcessTest;
-import io.viaemu.testing.TestDirs;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The handover between real processes: a client JVM streams numbered longs without pause while the parent JVM
@@ -165,18 +161,4 @@ class HandoverProcessTest extends SeparateProcessTest {
         awaitFile(p, STEP);
     }
 
-    static byte[] longs(long first, int count) {
-        ByteBuffer b = ByteBuffer.allocate(count * 8);
-        for (int i = 0; i < count; i++) {
-            b.putLong(first + i);
-        }
-        return b.array();
-    }
-
-    static byte[] concat(byte[] a, byte[] b) {
-        byte[] c = new byte[a.length + b.length];
-        System.arraycopy(a, 0, c, 0, a.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
-    }
 }

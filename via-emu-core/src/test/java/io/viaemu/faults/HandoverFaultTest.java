@@ -1,5 +1,7 @@
 package io.viaemu.faults;
 
+import static io.viaemu.testing.ByteStreams.concat;
+import static io.viaemu.testing.ByteStreams.longs;
 import static io.viaemu.faults.Faults.EP;
 import static io.viaemu.faults.Faults.STEP;
 import static io.viaemu.faults.Faults.append;
@@ -11,7 +13,6 @@ import static io.viaemu.faults.Faults.line;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,13 +40,9 @@ import io.viaemu.testapp.SleepingMain;
 import io.viaemu.testapp.StreamingClientMain;
 import io.viaemu.testing.JvmProcess;
 import io.viaemu.testing.SeparateProcessTest;
-import io.viaemu.testing.TestDirs;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.Document;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -323,18 +320,4 @@ class HandoverFaultTest extends SeparateProcessTest {
         return new String(got);
     }
 
-    static byte[] longs(long first, int count) {
-        ByteBuffer b = ByteBuffer.allocate(count * 8);
-        for (int i = 0; i < count; i++) {
-            b.putLong(first + i);
-        }
-        return b.array();
-    }
-
-    static byte[] concat(byte[] a, byte[] b) {
-        byte[] c = new byte[a.length + b.length];
-        System.arraycopy(a, 0, c, 0, a.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
-    }
 }

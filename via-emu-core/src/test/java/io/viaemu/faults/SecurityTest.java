@@ -24,31 +24,13 @@ import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.testapp.FaultConfigs;
 import io.viaemu.testapp.FaultServerMain;
-import io.viaemu.testing.JvmProcess;
-import io.viaemu.testing.TestDirs;
-import org.junit.jupiter.api.AfterEach;
+import io.viaemu.testing.SeparateProcessTest;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Owner-only files, refusal of a shared base directory, connection limits and the per-connection disk quota. */
-class SecurityTest {
-    @TempDir
-    Path tmp;
-    Path base;
-    JvmProcess server;
-
-    @AfterEach
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-        if (base != null) {
-            TestDirs.killProcessesMentioning(base);
-        }
-    }
-
+class SecurityTest extends SeparateProcessTest {
     @ParameterizedTest(name = "base directory {0}")
     @ValueSource(strings = {"rwxrwxrwx", "rwxrwx---", "rwx---rwx", "rwxr-xr-x", "rwx-----x"})
     void serverAndClientRefuseABaseDirectoryOthersCanUse(String perms) throws IOException {
@@ -68,7 +50,6 @@ class SecurityTest {
 
     @Test
     void everyFileIsOwnerOnlyAndEveryDirectoryToo() throws Exception {
-        base = TestDirs.privateDir(tmp, "base");
         Map<String, String> props = FaultConfigs.props("pool", "1", "rollCycle", "TEST_SECONDLY");
         server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "ECHO");
         ViaConfig config = FaultConfigs.config(base, props);
@@ -106,7 +87,6 @@ class SecurityTest {
 
     @Test
     void connectionsBeyondTheMaximumAreRefusedClearly() throws Exception {
-        base = TestDirs.privateDir(tmp, "base");
         Map<String, String> props = FaultConfigs.props("maxConnections", "2");
         server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "ECHO");
         ViaConfig config = FaultConfigs.config(base, props);
@@ -145,7 +125,6 @@ class SecurityTest {
 
     @Test
     void theDiskQuotaStopsAConnectionThatWritesTooMuch() throws Exception {
-        base = TestDirs.privateDir(tmp, "base");
         int quota = 64 * 1024;
         Map<String, String> props = FaultConfigs.props("diskQuota", Integer.toString(quota));
         server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "ECHO");

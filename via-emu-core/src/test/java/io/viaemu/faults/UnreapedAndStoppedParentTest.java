@@ -1,11 +1,12 @@
 package io.viaemu.faults;
 
+import static io.viaemu.testing.ByteStreams.concat;
+import static io.viaemu.testing.ByteStreams.longs;
 import static io.viaemu.faults.Faults.EP;
 import static io.viaemu.faults.Faults.STEP;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -198,18 +199,4 @@ class UnreapedAndStoppedParentTest extends SeparateProcessTest {
         new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
     }
 
-    private static byte[] longs(long first, int count) {
-        ByteBuffer b = ByteBuffer.allocate(count * 8);
-        for (int i = 0; i < count; i++) {
-            b.putLong(first + i);
-        }
-        return b.array();
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] c = new byte[a.length + b.length];
-        System.arraycopy(a, 0, c, 0, a.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
-    }
 }

@@ -10,21 +10,13 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import com.jayway.jsonpath.DocumentContext;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.viaemu.ConnectionSnapshot;
-import io.viaemu.ViaConfig;
-import io.viaemu.spring.boot.ViaServers;
 import io.viaemu.spring.boot.actuate.ViaMetrics;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * Real worker JVMs, handover by T1 (T3/T4 off, so the trigger is deterministic): a {@code fork = true} handler, a
@@ -35,31 +27,9 @@ import org.springframework.test.context.DynamicPropertySource;
                 "via.triggers.t2-parent-abort=true", "via.triggers.t3-child-receive=false",
                 "via.triggers.t4-child-send=false"})
 @DirtiesContext
-class ForkedHandlerTests {
-    private static final long TEST_PID = ProcessHandle.current().pid();
-
-    @TempDir
-    static Path tmp;
-
-    @RegisterExtension
-    final WorkerLogsOnFailure logs = new WorkerLogsOnFailure(tmp == null ? null : tmp.resolve("via"));
-
-    @DynamicPropertySource
-    static void baseDir(DynamicPropertyRegistry registry) {
-        registry.add("via.base-dir", () -> tmp.resolve("via").toString());
-    }
-
+class ForkedHandlerTests extends WorkerJvmApplicationTest {
     @LocalServerPort
     int port;
-
-    @Autowired
-    ViaConfig config;
-
-    @Autowired
-    ViaServers servers;
-
-    @Autowired
-    MeterRegistry meters;
 
     @Test
     void forkTrueHandlerRunsInAWorkerOfThisApplicationAndTheActuatorShowsTheHandover() throws Exception {

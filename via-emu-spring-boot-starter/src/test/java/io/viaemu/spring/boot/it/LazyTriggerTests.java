@@ -3,24 +3,15 @@ package io.viaemu.spring.boot.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Path;
 import java.time.Duration;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 import io.viaemu.ConnectionSnapshot;
-import io.viaemu.ViaConfig;
-import io.viaemu.spring.boot.ViaServers;
 import io.viaemu.spring.boot.actuate.ViaMetrics;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * T1 off: a {@code fork = true} connection stays with the parent, untouched, until the worker's first receive (T3)
@@ -31,29 +22,7 @@ import org.springframework.test.context.DynamicPropertySource;
                 "via.triggers.t2-parent-abort=true", "via.triggers.t3-child-receive=true",
                 "via.triggers.t4-child-send=true"})
 @DirtiesContext
-class LazyTriggerTests {
-    private static final long TEST_PID = ProcessHandle.current().pid();
-
-    @TempDir
-    static Path tmp;
-
-    @RegisterExtension
-    final WorkerLogsOnFailure logs = new WorkerLogsOnFailure(tmp == null ? null : tmp.resolve("via"));
-
-    @DynamicPropertySource
-    static void baseDir(DynamicPropertyRegistry registry) {
-        registry.add("via.base-dir", () -> tmp.resolve("via").toString());
-    }
-
-    @Autowired
-    ViaConfig config;
-
-    @Autowired
-    ViaServers servers;
-
-    @Autowired
-    MeterRegistry meters;
-
+class LazyTriggerTests extends WorkerJvmApplicationTest {
     @Test
     void theWorkersFirstReceiveHandsTheConnectionOverByT3() throws Exception {
         try (LineClient client = LineClient.connect(config, "echo")) {

@@ -23,22 +23,15 @@ import java.util.regex.Pattern;
 
 import javax.imageio.ImageIO;
 
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.viaemu.ViaConfig;
 import io.viaemu.inspect.ViaInspector;
 import io.viaemu.spring.boot.actuate.ViaHandoverObservation;
 import io.viaemu.spring.boot.actuate.ViaMetrics;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
-import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * The timeline pages of a real handover (a worker JVM, T1), rendered by a real headless Chromium (Debian's
@@ -53,30 +46,13 @@ import org.springframework.test.context.DynamicPropertySource;
                 "via.triggers.t4-child-send=false",
                 "management.endpoints.web.exposure.include=health,viaconnections,viatimeline,metrics"})
 @DirtiesContext
-class TimelinePageBrowserTests {
+class TimelinePageBrowserTests extends WorkerJvmApplicationTest {
     private static final Duration BROWSER_TIMEOUT = Duration.ofSeconds(90);
     private static final List<String> STEPS = List.of("connect", "grant", "EMU_FORK", "S7", "S47", "S10", "S11",
             "S49", "S50", "S51");
 
-    @TempDir
-    static Path tmp;
-
-    @RegisterExtension
-    final WorkerLogsOnFailure logs = new WorkerLogsOnFailure(tmp == null ? null : tmp.resolve("via"));
-
-    @DynamicPropertySource
-    static void baseDir(DynamicPropertyRegistry registry) {
-        registry.add("via.base-dir", () -> tmp.resolve("via").toString());
-    }
-
     @LocalServerPort
     int port;
-
-    @Autowired
-    ViaConfig config;
-
-    @Autowired
-    MeterRegistry meters;
 
     @Test
     void aCompletedHandoverRendersInChromiumWithAllLanesAndSteps() throws Exception {
