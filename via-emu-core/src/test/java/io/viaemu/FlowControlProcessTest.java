@@ -161,12 +161,11 @@ class FlowControlProcessTest extends SeparateProcessTest {
 
     private void finishAndAssert(Trigger trigger) throws Exception {
         Thread.sleep(1_000); // the client streams on, to the child, through the window
-        Files.writeString(out.resolve("stop"), "");
-        int exit = client.awaitExit(STEP);
+        int exit = stopStreamingClient(STEP);
         assertThat(exit).as(client.output()).isZero();
         awaitFile(out.resolve("child-done.txt"));
         assertThat(Files.readString(out.resolve("child-done.txt"))).contains("error=none");
-        long sent = Long.parseLong(Files.readString(out.resolve("client-sent.txt")).trim());
+        long sent = longsSent();
         byte[] parentIn = Files.readAllBytes(out.resolve("parent-in.bin"));
         byte[] childIn = Files.readAllBytes(out.resolve("child-in.bin"));
         assertThat(sent * 8).as("the client streamed well past the window after the handover")

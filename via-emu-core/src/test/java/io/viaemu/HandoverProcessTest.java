@@ -105,15 +105,14 @@ class HandoverProcessTest extends SeparateProcessTest {
                 server.awaitOutput("SECOND-TRIGGERS-IGNORED handedOver=true", STEP);
         }
         Thread.sleep(500); // the client keeps streaming, now to the child
-        Files.writeString(out.resolve("stop"), "");
-        int exit = client.awaitExit(STEP);
+        int exit = stopStreamingClient(STEP);
         assertThat(exit).as(client.output()).isZero();
         awaitFile(out.resolve("child-done.txt"));
     }
 
     private void assertHandedOver(Trigger trigger, boolean expectCopy) throws Exception {
         assertThat(Files.readString(out.resolve("child-done.txt"))).contains("error=none");
-        long sent = Long.parseLong(Files.readString(out.resolve("client-sent.txt")).trim());
+        long sent = longsSent();
         byte[] parentIn = Files.readAllBytes(out.resolve("parent-in.bin"));
         byte[] childIn = Files.readAllBytes(out.resolve("child-in.bin"));
         byte[] expected = longs(0, (int) sent);

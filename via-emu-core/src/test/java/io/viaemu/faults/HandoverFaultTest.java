@@ -209,7 +209,7 @@ class HandoverFaultTest extends SeparateProcessTest {
         await("the child's handler ended", STEP, () -> Files.exists(done));
         Thread.sleep(50);
         assertThat(Files.readString(done)).contains("error=none");
-        long sent = Long.parseLong(Files.readString(out.resolve("client-sent.txt")).trim());
+        long sent = longsSent();
         assertThat(Files.readAllBytes(out.resolve("child-in.bin"))).isEqualTo(longs(0, (int) sent));
         assertThat(Files.readAllBytes(out.resolve("client-in.bin")))
                 .isEqualTo(longs(RecordingHandler.CHILD_BASE, RecordingHandler.CHILD_LONGS));
@@ -237,8 +237,7 @@ class HandoverFaultTest extends SeparateProcessTest {
                 + " reconnectRequested=" + (flags.get(Word.AT_RECONNECT_REQUESTED) != 0)
                 + " bytesCopied=" + flags.get(Word.BYTES_COPIED);
         Thread.sleep(500); // the client goes on streaming, to the child if all is well
-        Files.writeString(out.resolve("stop"), "");
-        int exit = client.awaitExit(STEP);
+        int exit = stopStreamingClient(STEP);
         Path done = out.resolve("child-done.txt");
         await("the child's handler ended", STEP, () -> Files.exists(done));
         Thread.sleep(50);
@@ -251,7 +250,7 @@ class HandoverFaultTest extends SeparateProcessTest {
                 + workerLogs();
         assertThat(exit).as(context).isZero();
         assertThat(childDone).as(context).contains("error=none");
-        long sent = Long.parseLong(Files.readString(out.resolve("client-sent.txt")).trim());
+        long sent = longsSent();
         byte[] parentIn = Files.readAllBytes(out.resolve("parent-in.bin"));
         byte[] childIn = Files.readAllBytes(out.resolve("child-in.bin"));
         assertThat(childIn.length).as("the child received input; " + context).isPositive();

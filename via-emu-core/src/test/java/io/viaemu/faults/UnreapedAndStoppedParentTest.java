@@ -66,13 +66,12 @@ class UnreapedAndStoppedParentTest extends SeparateProcessTest {
 
         Thread.sleep(500); // the client keeps streaming, to the child once it took over
         assertThat(state(parentPid)).as("the parent stays unreaped throughout").isEqualTo("Z");
-        Files.writeString(out.resolve("stop"), "");
-        int exit = client.awaitExit(STEP);
+        int exit = stopStreamingClient(STEP);
         assertThat(exit).as(client.output()).isZero();
         awaitFile(out.resolve("child-done.txt"));
 
         assertThat(Files.readString(out.resolve("child-done.txt"))).contains("error=none");
-        long sent = Long.parseLong(Files.readString(out.resolve("client-sent.txt")).trim());
+        long sent = longsSent();
         byte[] parentIn = Files.readAllBytes(out.resolve("parent-in.bin"));
         byte[] childIn = Files.readAllBytes(out.resolve("child-in.bin"));
         assertThat(childIn.length).as("child received input").isPositive();

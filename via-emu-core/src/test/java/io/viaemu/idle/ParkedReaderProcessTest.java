@@ -28,14 +28,19 @@ class ParkedReaderProcessTest extends SeparateProcessTest {
     private static final Duration START = Duration.ofSeconds(60);
     private static final long CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-    @Test
-    void idleConnectionsCostAlmostNoCpuAndAParkedReaderWakesForData() throws Exception {
-        int n = 50;
+    /** An echo server and a client JVM with {@code n} idle connections to it, every one accepted. */
+    private void startIdleConnections(int n) throws Exception {
         server = JvmProcess.start(tmp.resolve("logs"), "server", List.of(), IdleServerMain.class, base.toString(),
                 "idle", "echo").awaitOutput("LISTENING", START);
         client = JvmProcess.start(tmp.resolve("logs"), "client", List.of(), IdleClientMain.class, base.toString(),
                 "idle", Integer.toString(n)).awaitOutput("CONNECTED " + n, START);
         server.awaitOutput("ACCEPTED " + n, START);
+    }
+
+    @Test
+    void idleConnectionsCostAlmostNoCpuAndAParkedReaderWakesForData() throws Exception {
+        int n = 50;
+        startIdleConnections(n);
         TimeUnit.SECONDS.sleep(2); // past the spin budget, JIT compilation and start-up work
 
         long[] before = {cpuTicks(server.pid()), cpuTicks(client.pid())};
@@ -86,11 +91,7 @@ class ParkedReaderProcessTest extends SeparateProcessTest {
     @Test
     void parkedReadersWakeWhenTheirPeerIsKilled() throws Exception {
         int n = 20;
-        server = JvmProcess.start(tmp.resolve("logs"), "server", List.of(), IdleServerMain.class, base.toString(),
-                "idle", "echo").awaitOutput("LISTENING", START);
-        client = JvmProcess.start(tmp.resolve("logs"), "client", List.of(), IdleClientMain.class, base.toString(),
-                "idle", Integer.toString(n)).awaitOutput("CONNECTED " + n, START);
-        server.awaitOutput("ACCEPTED " + n, START);
+        startIdleConnections(n);
         TimeUnit.SECONDS.sleep(1); // every reader parked
         long killedAt = System.nanoTime();
         server.kill9();

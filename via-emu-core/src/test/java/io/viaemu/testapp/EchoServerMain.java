@@ -11,20 +11,24 @@ public final class EchoServerMain {
         ViaServer server = ViaServer.listen(TestConfigs.config(Path.of(args[0]), "none", 0), args[1]);
         System.out.println("LISTENING");
         while (true) {
-            ParentConnection c = server.accept(0);
-            Thread t = new Thread(() -> {
-                byte[] buf = new byte[8192];
-                try (c) {
-                    int n;
-                    while ((n = c.receive(buf, 0, buf.length, 0)) >= 0) {
-                        c.send(buf, 0, n);
-                    }
-                } catch (Exception e) {
-                    System.out.println("ECHO-ERROR " + e);
-                }
-            });
-            t.setDaemon(true);
-            t.start();
+            echoOnItsOwnThread(server.accept(0), "echo");
         }
+    }
+
+    /** A daemon thread blocked in receive (no timeout) echoes what arrives until the client closes. */
+    static void echoOnItsOwnThread(ParentConnection c, String threadName) {
+        Thread t = new Thread(() -> {
+            byte[] buf = new byte[8192];
+            try (c) {
+                int n;
+                while ((n = c.receive(buf, 0, buf.length, 0)) >= 0) {
+                    c.send(buf, 0, n);
+                }
+            } catch (Exception e) {
+                System.out.println("ECHO-ERROR " + e.toString().replace('\n', ' '));
+            }
+        }, threadName);
+        t.setDaemon(true);
+        t.start();
     }
 }

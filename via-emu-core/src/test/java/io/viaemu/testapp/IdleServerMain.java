@@ -34,19 +34,7 @@ public final class IdleServerMain {
         while (true) {
             ParentConnection c = server.accept(0);
             System.out.println("ACCEPTED " + ++accepted);
-            Thread t = new Thread(() -> {
-                byte[] buf = new byte[8192];
-                try (c) {
-                    int n;
-                    while ((n = c.receive(buf, 0, buf.length, 0)) >= 0) {
-                        c.send(buf, 0, n);
-                    }
-                } catch (Exception e) {
-                    System.out.println("ECHO-ERROR " + e.toString().replace('\n', ' '));
-                }
-            }, "echo-" + accepted);
-            t.setDaemon(true);
-            t.start();
+            EchoServerMain.echoOnItsOwnThread(c, "echo-" + accepted);
         }
     }
 

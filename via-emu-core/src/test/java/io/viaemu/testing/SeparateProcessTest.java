@@ -54,6 +54,20 @@ public abstract class SeparateProcessTest {
         }
     }
 
+    /**
+     * Tells the streaming client of the handover tests to stop (its {@code stop} file in the output directory) and
+     * waits for its exit code.
+     */
+    protected int stopStreamingClient(Duration timeout) throws IOException {
+        Files.writeString(out.resolve("stop"), "");
+        return client.awaitExit(timeout);
+    }
+
+    /** How many longs the streaming client sent, from its {@code client-sent.txt}. */
+    protected long longsSent() throws IOException {
+        return Long.parseLong(Files.readString(out.resolve("client-sent.txt")).trim());
+    }
+
     /** Waits until {@code p} exists (then a little longer: its writer may still be writing it). */
     protected static void awaitFile(Path p, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
