@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 import io.viaemu.protocol.ConnectionEnd;
 import io.viaemu.protocol.FlagBlock;
@@ -213,7 +215,7 @@ class FlowControlProcessTest extends SeparateProcessTest {
                 sent.addAndGet(writeBytes);
             }
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -225,7 +227,7 @@ class FlowControlProcessTest extends SeparateProcessTest {
         awaitFile(p, STEP);
     }
 
-    private static void awaitTrue(String what, java.util.function.BooleanSupplier c) throws InterruptedException {
+    private static void awaitTrue(String what, BooleanSupplier c) throws InterruptedException {
         long deadline = System.nanoTime() + STEP.toNanos();
         while (!c.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

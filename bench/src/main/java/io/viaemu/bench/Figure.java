@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -11,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.zip.CRC32C;
 
 import org.HdrHistogram.Histogram;
@@ -305,7 +308,7 @@ public enum Figure {
 
     /** utime + stime of process {@code pid} in clock ticks (fields 14 and 15 of /proc/PID/stat). */
     private static long cpuTicks(long pid) throws IOException {
-        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
@@ -330,7 +333,7 @@ public enum Figure {
             for (int i = 0; i < total; i++) {
                 LONG.set(out, 0, (long) i);
                 if (i >= warmup) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(WAKE_PAUSE_MICROS));
+                    LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(WAKE_PAUSE_MICROS));
                 }
                 long t0 = System.nanoTime();
                 c.write(out, 0, size);

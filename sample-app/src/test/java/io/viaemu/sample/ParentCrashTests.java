@@ -12,7 +12,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -93,9 +95,9 @@ class ParentCrashTests {
     /** The client must agree with the server: bind the sample's own application.yml, base directory replaced. */
     private static ViaConfig sampleConfig(Path base) throws Exception {
         var yaml = new YamlPropertySourceLoader().load("application.yml", new ClassPathResource("application.yml"));
-        var sources = new java.util.ArrayList<org.springframework.boot.context.properties.source
+        var sources = new ArrayList<org.springframework.boot.context.properties.source
                 .ConfigurationPropertySource>();
-        sources.add(new MapConfigurationPropertySource(java.util.Map.of("via.base-dir", base.toString())));
+        sources.add(new MapConfigurationPropertySource(Map.of("via.base-dir", base.toString())));
         ConfigurationPropertySources.from(yaml).forEach(sources::add);
         return new Binder(sources).bind("via", Bindable.of(ViaProperties.class)).get().toConfigBuilder().build();
     }

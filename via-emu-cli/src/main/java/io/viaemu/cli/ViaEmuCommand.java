@@ -1,5 +1,6 @@
 package io.viaemu.cli;
 
+import java.io.Console;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +9,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -189,13 +192,13 @@ public final class ViaEmuCommand implements Runnable {
                 List<EndpointView> endpoints = inspector.endpoints();
                 if (top.json) {
                     // one document per line: a script reads the stream line by line
-                    out().println(JSON_LINE.writeValueAsString(ordered("time", java.time.Instant.now().toString(),
+                    out().println(JSON_LINE.writeValueAsString(ordered("time", Instant.now().toString(),
                             "endpoints", endpoints)));
                 } else {
                     if (terminal) {
                         out().print("\033[H\033[2J"); // home and clear, like watch(1)
                     }
-                    out().println("every " + interval.toMillis() + " ms, " + java.time.Instant.now()
+                    out().println("every " + interval.toMillis() + " ms, " + Instant.now()
                             + (count > 0 ? " (" + (i + 1) + "/" + count + ")" : "  (Ctrl-C ends)"));
                     Text.endpoints(out(), top.baseDir, endpoints);
                 }
@@ -210,12 +213,12 @@ public final class ViaEmuCommand implements Runnable {
      * output is redirected and says so through Console.isTerminal(), which JDK 17 (the target here) does not have.
      */
     static boolean isTerminal() {
-        java.io.Console console = System.console();
+        Console console = System.console();
         if (console == null) {
             return false;
         }
         try {
-            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
         } catch (ReflectiveOperationException beforeJdk22) {
             return true;
         }
@@ -263,7 +266,7 @@ public final class ViaEmuCommand implements Runnable {
 
     /** A JSON object with its keys in this order. */
     static Map<String, Object> ordered(Object... keysAndValues) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < keysAndValues.length; i += 2) {
             m.put((String) keysAndValues[i], keysAndValues[i + 1]);
         }

@@ -1,5 +1,6 @@
 package io.viaemu.cli;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import io.viaemu.ViaClient;
@@ -10,7 +11,7 @@ import io.viaemu.testapp.TestConfigs;
 public final class HoldingClientMain {
     public static void main(String[] args) throws Exception {
         ViaConnection c = ViaClient.connect(TestConfigs.config(Path.of(args[0]), "none", 0), args[1]);
-        c.send("hello".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        c.send("hello".getBytes(StandardCharsets.US_ASCII));
         System.out.println("CONNECTED " + c.id());
         Thread.sleep(120_000);
         c.close();

@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +14,8 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import javax.xml.parsers.DocumentBuilderFactory;
@@ -138,7 +141,7 @@ class ViaEmuCommandTest extends SeparateProcessTest {
             Result timeline = run("timeline", handedOver, "-o", svg.toString(), "-d", base.toString());
             assertThat(timeline.code).as(timeline.err).isZero();
             assertTimeline(svg);
-            Files.copy(svg, Path.of("target", "handover-timeline.svg"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(svg, Path.of("target", "handover-timeline.svg"), StandardCopyOption.REPLACE_EXISTING);
 
             // watch: bounded by --count
             Result watch = run("watch", "--count", "2", "--interval", "100ms", "-d", base.toString());
@@ -273,7 +276,7 @@ class ViaEmuCommandTest extends SeparateProcessTest {
     }
 
     private static String idFrom(String output) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("CONNECTED ([0-9a-f]{16})").matcher(output);
+        Matcher m = Pattern.compile("CONNECTED ([0-9a-f]{16})").matcher(output);
         assertThat(m.find()).as(output).isTrue();
         return m.group(1);
     }

@@ -1,5 +1,7 @@
 package io.viaemu.idle;
 
+import java.nio.ByteBuffer;
+
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
@@ -62,7 +64,7 @@ public final class LinuxCalls {
     }
 
     /** The address of a direct buffer's first byte. */
-    public static long address(java.nio.ByteBuffer direct) {
+    public static long address(ByteBuffer direct) {
         return com.sun.jna.Pointer.nativeValue(Native.getDirectBufferPointer(direct));
     }
 }

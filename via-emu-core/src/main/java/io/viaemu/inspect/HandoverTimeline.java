@@ -2,6 +2,7 @@ package io.viaemu.inspect;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import io.viaemu.Trigger;
@@ -26,7 +27,7 @@ public final class HandoverTimeline {
         CLIENT, PARENT, CHILD;
 
         public String label() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
@@ -231,8 +232,8 @@ public final class HandoverTimeline {
     public static String millis(long nanos) {
         double ms = nanos / 1e6;
         if (Math.abs(ms) >= 100) {
-            return String.format(java.util.Locale.ROOT, "%,.1f ms", ms);
+            return String.format(Locale.ROOT, "%,.1f ms", ms);
         }
-        return String.format(java.util.Locale.ROOT, "%.3f ms", ms);
+        return String.format(Locale.ROOT, "%.3f ms", ms);
     }
 }

@@ -3,6 +3,7 @@ package io.viaemu.inspect;
 import java.io.StringWriter;
 import java.util.List;
 
+import java.util.Locale;
 import javax.xml.stream.XMLOutputFactory;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamWriter;
@@ -151,7 +152,7 @@ public final class TimelinePage {
     private static void num(XMLStreamWriter x, Double v) throws XMLStreamException {
         x.writeStartElement("td");
         x.writeAttribute("class", "num");
-        x.writeCharacters(v == null ? "" : String.format(java.util.Locale.ROOT, "%.3f", v));
+        x.writeCharacters(v == null ? "" : String.format(Locale.ROOT, "%.3f", v));
         x.writeEndElement();
     }
 }

@@ -4,6 +4,7 @@ import java.io.StringWriter;
 import java.io.Writer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
@@ -290,7 +291,7 @@ public final class TimelineSvg {
     }
 
     private static int y(List<Long> rows, long nanos) {
-        int i = java.util.Collections.binarySearch(rows, nanos);
+        int i = Collections.binarySearch(rows, nanos);
         return TOP + Math.max(i, 0) * ROW + ROW / 2;
     }
 

@@ -2,8 +2,12 @@ package io.viaemu.internal;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.viaemu.idle.LinuxCalls;
@@ -33,7 +37,7 @@ public final class ProcessExitWatch {
     /** Processes seen exiting: pid to start time (bounded: old entries are dropped). */
     private static final Map<Long, Long> EXITED_PROCESSES = new ConcurrentHashMap<>();
     private static final AtomicLong EXITS = new AtomicLong();
-    private static final java.util.List<Runnable> LISTENERS = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private static final List<Runnable> LISTENERS = new CopyOnWriteArrayList<>();
 
     private ProcessExitWatch() {
     }
@@ -95,8 +99,8 @@ public final class ProcessExitWatch {
     }
 
     /** Sets watches up, one at a time, off the callers' threads; idle (blocked on its queue) otherwise. */
-    private static final java.util.concurrent.ExecutorService REGISTRAR =
-            java.util.concurrent.Executors.newSingleThreadExecutor(r -> BackgroundThreads.daemon("via-exit-watch-add", r));
+    private static final ExecutorService REGISTRAR =
+            Executors.newSingleThreadExecutor(r -> BackgroundThreads.daemon("via-exit-watch-add", r));
 
     private static void register(long pid, long startMillis) {
         synchronized (ProcessExitWatch.class) {

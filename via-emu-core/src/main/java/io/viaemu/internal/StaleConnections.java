@@ -2,6 +2,7 @@ package io.viaemu.internal;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -61,7 +62,7 @@ public final class StaleConnections {
                     FilePermissions.deleteTree(p);
                 }
             }
-        } catch (java.nio.file.NoSuchFileException gone) {
+        } catch (NoSuchFileException gone) {
             // the endpoint's directory went meanwhile
         }
     }

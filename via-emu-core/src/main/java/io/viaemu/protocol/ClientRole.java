@@ -3,6 +3,7 @@ package io.viaemu.protocol;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 import io.viaemu.Trigger;
 import io.viaemu.ViaConfig;
@@ -20,7 +21,6 @@ import io.viaemu.internal.StaleConnections;
 import io.viaemu.protocol.FlagBlock.Intermission;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
-import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
 import io.viaemu.transport.Transport;
 import io.viaemu.idle.IdleStrategy;
@@ -48,7 +48,7 @@ public final class ClientRole extends ConnectionEnd {
     private volatile boolean recoveryNeeded;
     private final AtomicBoolean handoverTaskQueued = new AtomicBoolean();
     /** Made with the connection: a lambda's call site is linked when it first runs, not in mid-handover. */
-    private final java.util.function.BooleanSupplier childGrantedOrGone = () -> flags.get(Word.CHILD_GRANTED) != 0
+    private final BooleanSupplier childGrantedOrGone = () -> flags.get(Word.CHILD_GRANTED) != 0
             || !alive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START));
     /** The forked child's inbox, opened ahead of the reconnection (housekeeper thread only). */
     private Path childInbox;

@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
@@ -169,7 +172,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     @Override
     public int receive(byte[] bytes, int off, int len, long timeoutMillis) throws IOException {
-        java.util.Objects.checkFromIndexSize(off, len, bytes.length);
+        Objects.checkFromIndexSize(off, len, bytes.length);
         if (len == 0) {
             return 0;
         }
@@ -456,7 +459,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     @Override
     public void send(byte[] bytes, int off, int len) throws IOException {
-        java.util.Objects.checkFromIndexSize(off, len, bytes.length);
+        Objects.checkFromIndexSize(off, len, bytes.length);
         if (len == 0) {
             return; // a byte stream has nothing to say about an empty write
         }
@@ -681,7 +684,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      * when it changes: a {@link FlagBlock#SIGNALS signal word}, an append); false on timeout. Checks failure
      * meanwhile.
      */
-    protected boolean await(java.util.function.BooleanSupplier condition, long timeoutMillis) throws IOException {
+    protected boolean await(BooleanSupplier condition, long timeoutMillis) throws IOException {
         return awaitOn(ownBell, condition, timeoutMillis);
     }
 
@@ -692,12 +695,12 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      * harmless. False on timeout ({@code timeoutMillis <= 0}: none); throws if the connection failed meanwhile.
      * Must not be called under the read lock.
      */
-    public boolean awaitPeerProgress(java.util.function.BooleanSupplier condition, long timeoutMillis)
+    public boolean awaitPeerProgress(BooleanSupplier condition, long timeoutMillis)
             throws IOException {
         return awaitOn(ownBell, condition, timeoutMillis <= 0 ? Long.MAX_VALUE : timeoutMillis);
     }
 
-    private boolean awaitOn(Doorbell bell, java.util.function.BooleanSupplier condition, long timeoutMillis)
+    private boolean awaitOn(Doorbell bell, BooleanSupplier condition, long timeoutMillis)
             throws IOException {
         long deadline = timeoutMillis == Long.MAX_VALUE ? Long.MAX_VALUE
                 : System.nanoTime() + timeoutMillis * 1_000_000L;
@@ -822,7 +825,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                 return true;
             }
             nextCheck = now + 10; // a liveness check reads /proc
-            if (bothClosed() || !java.nio.file.Files.exists(dir)) {
+            if (bothClosed() || !Files.exists(dir)) {
                 return false;
             }
             if (!peerAlive()) {

@@ -19,6 +19,7 @@ import io.viaemu.idle.Doorbell;
 import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.ProcessBells;
+import io.viaemu.transport.Transport;
 
 /**
  * The shared-memory flag block of one connection (the {@code flags} file in its directory), mapped by the client,
@@ -329,8 +330,8 @@ public final class FlagBlock {
     }
 
     /** One word as a counter the transport can share between processes (a size-rolled queue's segment). */
-    public io.viaemu.transport.Transport.SegmentCounter counter(Word w) {
-        return new io.viaemu.transport.Transport.SegmentCounter() {
+    public Transport.SegmentCounter counter(Word w) {
+        return new Transport.SegmentCounter() {
             @Override
             public long get() {
                 return FlagBlock.this.get(w);

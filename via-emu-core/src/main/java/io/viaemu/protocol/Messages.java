@@ -1,6 +1,7 @@
 package io.viaemu.protocol;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import io.viaemu.ViaProtocolException;
 import io.viaemu.transport.Document;
@@ -53,7 +54,7 @@ public final class Messages {
         public Writer putString(String s) {
             byte[] b = s.getBytes(StandardCharsets.UTF_8);
             if (b.length > MAX_STRING) {
-                b = java.util.Arrays.copyOf(b, MAX_STRING);
+                b = Arrays.copyOf(b, MAX_STRING);
             }
             putInt(b.length);
             ensure(b.length);
@@ -72,7 +73,7 @@ public final class Messages {
 
         private void ensure(int n) {
             if (pos + n > buf.length) {
-                buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, pos + n));
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, pos + n));
             }
         }
     }

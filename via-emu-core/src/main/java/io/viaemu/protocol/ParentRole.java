@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 import io.viaemu.ConnectionHandedOverException;
 import io.viaemu.ParentConnection;
@@ -63,9 +64,9 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
      * The handover's wait conditions, made when the connection is: a lambda's call site is linked the first time it
      * runs, and the handover's code runs for the first time in the middle of a handover.
      */
-    private final java.util.function.BooleanSupplier clientIntermitted =
+    private final BooleanSupplier clientIntermitted =
             () -> flags.get(Word.TRANSMISSION_INTERMISSION) == Intermission.INTERMITTED;
-    private final java.util.function.BooleanSupplier clientReported = () -> flags.get(Word.CLIENT_REPORTED) != 0;
+    private final BooleanSupplier clientReported = () -> flags.get(Word.CLIENT_REPORTED) != 0;
 
     public ParentRole(ViaConfig config, String endpoint, long connectionId, Path dir, FlagBlock flags, Channel up,
             Channel down, WorkerPool workers, Listener listener) {

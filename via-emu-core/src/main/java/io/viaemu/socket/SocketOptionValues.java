@@ -1,5 +1,7 @@
 package io.viaemu.socket;
 
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketOption;
 import java.net.SocketOptions;
@@ -51,14 +53,14 @@ final class SocketOptionValues {
     }
 
     /** Applies the explicitly set options to a real TCP socket (the fallback for unmapped addresses). */
-    void applyTo(java.net.Socket s) throws SocketException {
+    void applyTo(Socket s) throws SocketException {
         for (int id : explicitlySet) {
             applyOne(s, id);
         }
     }
 
     /** Applies one recorded option to a real TCP socket. */
-    void applyOne(java.net.Socket s, int id) throws SocketException {
+    void applyOne(Socket s, int id) throws SocketException {
         Object v = values.get(id);
         switch (id) {
             case SocketOptions.SO_TIMEOUT: s.setSoTimeout((Integer) v); break;
@@ -104,13 +106,13 @@ final class SocketOptionValues {
     }
 
     /** Applies the recorded options a server socket has to a real TCP server socket. */
-    void applyTo(java.net.ServerSocket s) throws SocketException {
+    void applyTo(ServerSocket s) throws SocketException {
         for (int id : explicitlySet) {
             applyOne(s, id);
         }
     }
 
-    void applyOne(java.net.ServerSocket s, int id) throws SocketException {
+    void applyOne(ServerSocket s, int id) throws SocketException {
         Object v = values.get(id);
         switch (id) {
             case SocketOptions.SO_TIMEOUT: s.setSoTimeout((Integer) v); break;

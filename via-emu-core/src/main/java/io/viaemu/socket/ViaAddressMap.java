@@ -4,6 +4,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.net.UnknownHostException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -278,7 +279,7 @@ public final class ViaAddressMap {
             // looked up, so this does no DNS.
             try {
                 h = InetAddress.getByName(h).getHostAddress();
-            } catch (java.net.UnknownHostException e) {
+            } catch (UnknownHostException e) {
                 throw new IllegalArgumentException("bad IPv6 address '" + host + "'");
             }
         }

@@ -1,6 +1,7 @@
 package io.viaemu.socket;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -168,7 +169,7 @@ public class ViaSocket extends Socket {
                 Thread.sleep(5);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted while waiting for the handover");
+                throw new InterruptedIOException("interrupted while waiting for the handover");
             }
         }
         close();

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -289,7 +290,7 @@ class BadInputTest {
     }
 
     private static byte[] copy(Messages.Writer w) {
-        return java.util.Arrays.copyOf(w.bytes(), w.length());
+        return Arrays.copyOf(w.bytes(), w.length());
     }
 
     private static byte[] versioned(int version, Messages.Writer w) {

@@ -9,6 +9,7 @@ import io.viaemu.ViaConfig;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.Processes;
+import io.viaemu.protocol.ConnectionQueues;
 import io.viaemu.protocol.ConnectionState;
 import io.viaemu.protocol.MessageType;
 import io.viaemu.protocol.Messages;
@@ -43,8 +44,8 @@ final class DeafClient implements AutoCloseable {
         flags.set(Word.CLIENT_PID, Processes.currentPid());
         flags.set(Word.STATE, ConnectionState.CONNECTING.code());
         ChronicleTransport transport = new ChronicleTransport(config.rollCycle(), config.blockSize());
-        up = io.viaemu.protocol.ConnectionQueues.up(transport, dir, flags, config);
-        down = io.viaemu.protocol.ConnectionQueues.down(transport, dir, flags, config);
+        up = ConnectionQueues.up(transport, dir, flags, config);
+        down = ConnectionQueues.down(transport, dir, flags, config);
         downReader = down.reader();
         Channel listen = transport.open(Layout.listenDir(config.baseDir(), endpoint));
         try {

@@ -9,12 +9,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import io.viaemu.ViaClient;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
+import io.viaemu.protocol.ConnectionEnd;
+import io.viaemu.protocol.FlagBlock;
 import io.viaemu.testapp.FaultConfigs;
 import io.viaemu.testapp.FaultServerMain;
 import io.viaemu.testing.SeparateProcessTest;
@@ -88,14 +93,14 @@ class DiskAndResourceTest extends SeparateProcessTest {
 
     /** The files this process maps most often, for a failure message. */
     private static String mostMapped(long pid) throws IOException {
-        Map<String, Long> byFile = new java.util.TreeMap<>();
+        Map<String, Long> byFile = new TreeMap<>();
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/maps"))) {
             String[] f = line.trim().split("\\s+", 6);
             String file = f.length == 6 ? f[5].replaceAll("[0-9a-f]{16}", "ID") : "[anonymous]";
             byFile.merge(file, 1L, Long::sum);
         }
         return byFile.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(5)
-                .map(e -> e.getKey() + " x" + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
+                .map(e -> e.getKey() + " x" + e.getValue()).collect(Collectors.joining(", "));
     }
 
     /**
@@ -163,9 +168,9 @@ class DiskAndResourceTest extends SeparateProcessTest {
             assertThat(received[0]).as("every long came back").isEqualTo(seq);
             System.out.printf("streamed %d longs across cycle rolls; at most %d up and %d down cycle files%n", seq,
                     maxUp, maxDown);
-            io.viaemu.protocol.FlagBlock flags = ((io.viaemu.protocol.ConnectionEnd) c).flags();
-            assertThat(flags.get(io.viaemu.protocol.FlagBlock.Word.UP_SEGMENT)).as("up queue rolls").isGreaterThan(5);
-            assertThat(flags.get(io.viaemu.protocol.FlagBlock.Word.DOWN_SEGMENT)).as("down queue rolls")
+            FlagBlock flags = ((ConnectionEnd) c).flags();
+            assertThat(flags.get(FlagBlock.Word.UP_SEGMENT)).as("up queue rolls").isGreaterThan(5);
+            assertThat(flags.get(FlagBlock.Word.DOWN_SEGMENT)).as("down queue rolls")
                     .isGreaterThan(5);
             assertThat(maxUp).as("cycle files of the up queue at any time").isLessThanOrEqualTo(3);
             assertThat(maxDown).as("cycle files of the down queue at any time").isLessThanOrEqualTo(3);
@@ -200,7 +205,7 @@ class DiskAndResourceTest extends SeparateProcessTest {
         Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.run").redirectErrorStream(true)
                 .start();
         p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("jcmd GC.run").isTrue();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("jcmd GC.run").isTrue();
         Thread.sleep(300); // the cleaner unmaps after the GC
     }
 

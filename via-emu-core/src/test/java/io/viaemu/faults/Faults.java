@@ -3,8 +3,10 @@ package io.viaemu.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +19,8 @@ import io.viaemu.ViaClient;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
 import io.viaemu.internal.Layout;
+import io.viaemu.protocol.ConnectionQueues;
+import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.MessageType;
 import io.viaemu.protocol.Messages;
 import io.viaemu.testapp.FaultConfigs;
@@ -46,11 +50,11 @@ final class Faults {
         if ((name.equals("up") || name.equals("down")) && Files.exists(connDir.resolve("flags"))) {
             // a connection's queue rolls by size on its flag block's segment word, in every process that opens it
             try {
-                io.viaemu.protocol.FlagBlock flags = io.viaemu.protocol.FlagBlock.open(connDir);
-                return name.equals("up") ? io.viaemu.protocol.ConnectionQueues.up(transport, connDir, flags, config)
-                        : io.viaemu.protocol.ConnectionQueues.down(transport, connDir, flags, config);
+                FlagBlock flags = FlagBlock.open(connDir);
+                return name.equals("up") ? ConnectionQueues.up(transport, connDir, flags, config)
+                        : ConnectionQueues.down(transport, connDir, flags, config);
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         }
         return transport.open(queueDir);
@@ -138,10 +142,10 @@ final class Faults {
         }
         try (Stream<Path> s = Files.list(dir)) {
             return new ArrayList<>(s.toList());
-        } catch (java.nio.file.NoSuchFileException gone) {
+        } catch (NoSuchFileException gone) {
             return List.of();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import io.viaemu.ViaClient;
 import io.viaemu.ViaConfig;
@@ -26,11 +27,7 @@ import io.viaemu.testapp.FaultServerMain;
 import io.viaemu.testapp.StreamingClientMain;
 import io.viaemu.testing.JvmProcess;
 import io.viaemu.testing.SeparateProcessTest;
-import io.viaemu.testing.TestDirs;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** kill -9 of the client, of the child before it owns the connection and of the child that owns it. */
 class PeerDeathTest extends SeparateProcessTest {
@@ -90,7 +87,7 @@ class PeerDeathTest extends SeparateProcessTest {
             assertEcho(c, "forked, before the kill");
             ProcessHandle child = ProcessHandle.of(childPid).orElseThrow();
             child.destroyForcibly(); // SIGKILL
-            child.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            child.onExit().get(10, TimeUnit.SECONDS);
             server.awaitOutput("exited before the handover; the parent keeps the connection", Duration.ofSeconds(5));
             assertEcho(c, "after the child's death");
             FlagBlock flags = FlagBlock.openReadOnly(Faults.connDir(base, c));

@@ -26,11 +26,8 @@ import io.viaemu.testapp.FaultServerMain;
 import io.viaemu.testapp.StreamingClientMain;
 import io.viaemu.testing.JvmProcess;
 import io.viaemu.testing.SeparateProcessTest;
-import io.viaemu.testing.TestDirs;
 import io.viaemu.transport.Channel;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A server killed with its connections and workers, then started again on the same base directory: what the dead

@@ -4,6 +4,8 @@ import static io.viaemu.faults.Faults.EP;
 import static io.viaemu.faults.Faults.STEP;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,8 +33,8 @@ class WorkerShutdownTest extends SeparateProcessTest {
         List<Long> pids = Faults.list(workers).stream().map(w -> {
             try {
                 return Long.parseLong(Files.readString(w.resolve("ready")).trim());
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         }).toList();
 

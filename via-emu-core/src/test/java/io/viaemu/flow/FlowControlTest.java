@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,6 +12,7 @@ import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 import io.viaemu.ParentConnection;
@@ -21,8 +23,10 @@ import io.viaemu.ViaConnection;
 import io.viaemu.ViaException;
 import io.viaemu.ViaServer;
 import io.viaemu.protocol.ConnectionEnd;
+import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.FlagBlock.Word;
+import io.viaemu.testing.DiskUsage;
 import io.viaemu.testing.TestDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -134,7 +138,7 @@ class FlowControlTest {
         CompletableFuture<Void> write = CompletableFuture.runAsync(() -> send(client, pattern(2 * WINDOW)));
         FlagBlock flags = flagsOf(parent);
         awaitTrue(() -> flags.get(Word.UP_APPENDED) >= WINDOW * 3 / 4);
-        ((ConnectionEnd) parent).fail(io.viaemu.protocol.ErrorCode.CLIENT_DIED, "test");
+        ((ConnectionEnd) parent).fail(ErrorCode.CLIENT_DIED, "test");
         assertThatThrownBy(() -> write.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .hasRootCauseInstanceOf(ViaException.class).hasStackTraceContaining("failed");
     }
@@ -201,7 +205,7 @@ class FlowControlTest {
         try {
             c.send(b);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -228,10 +232,10 @@ class FlowControlTest {
     }
 
     static long cycleBytes(Path queueDir) throws IOException {
-        return io.viaemu.testing.DiskUsage.allocatedBytes(queueDir);
+        return DiskUsage.allocatedBytes(queueDir);
     }
 
-    private static void awaitTrue(java.util.function.BooleanSupplier c) throws InterruptedException {
+    private static void awaitTrue(BooleanSupplier c) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!c.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

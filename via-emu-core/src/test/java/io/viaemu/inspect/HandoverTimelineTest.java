@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +100,7 @@ class HandoverTimelineTest {
 
     private static List<String> attributes(Element root, String attribute) {
         NodeList all = root.getElementsByTagNameNS("http://www.w3.org/2000/svg", "g");
-        List<String> values = new java.util.ArrayList<>();
+        List<String> values = new ArrayList<>();
         for (int i = 0; i < all.getLength(); i++) {
             Element e = (Element) all.item(i);
             if (e.hasAttribute(attribute) && !"segment".equals(e.getAttribute("class"))) {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import io.viaemu.internal.JvmOptions;
 import io.viaemu.testing.JvmProcess;
@@ -77,6 +78,6 @@ class ChronicleChatterTest extends SeparateProcessTest {
     }
 
     private static List<String> concat(List<String> a, List<String> b) {
-        return java.util.stream.Stream.concat(a.stream(), b.stream()).collect(Collectors.toList());
+        return Stream.concat(a.stream(), b.stream()).collect(Collectors.toList());
     }
 }

@@ -1,7 +1,11 @@
 package io.viaemu.setup;
 
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -48,15 +52,15 @@ public final class EntryPointsMain {
         run("ViaServer.listen", () -> ViaServer.listen(config, "core").close());
         run("ViaClient.connect", () -> ViaClient.connect(config, "core").close());
         run("ServerSocket.bind", () -> {
-            try (java.net.ServerSocket s = servers.createServerSocket()) {
-                s.bind(new java.net.InetSocketAddress("localhost", 7000));
+            try (ServerSocket s = servers.createServerSocket()) {
+                s.bind(new InetSocketAddress("localhost", 7000));
             }
         });
         run("ServerSocketFactory.createServerSocket", () -> servers.createServerSocket(7000).close());
         run("SocketFactory.createSocket", () -> clients.createSocket("localhost", 7000).close());
         run("Socket.connect", () -> {
-            try (java.net.Socket s = clients.createSocket()) {
-                s.connect(new java.net.InetSocketAddress("localhost", 7000), 2_000);
+            try (Socket s = clients.createSocket()) {
+                s.connect(new InetSocketAddress("localhost", 7000), 2_000);
             }
         });
         // a third-party HTTP server: MockWebServer binds on its own thread and start() waits for that thread
@@ -88,7 +92,7 @@ public final class EntryPointsMain {
         } catch (TimeoutException e) {
             f.cancel(true);
             outcome = "HUNG";
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             Throwable t = e.getCause();
             outcome = t.getClass().getName() + ": " + String.valueOf(t.getMessage()).replace('\n', ' ');
         } catch (InterruptedException e) {

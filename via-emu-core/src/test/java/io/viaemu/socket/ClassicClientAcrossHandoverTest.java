@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
@@ -159,13 +161,13 @@ class ClassicClientAcrossHandoverTest {
      */
     static final class ForkingLineServer implements Closeable {
         final List<Throwable> errors = new CopyOnWriteArrayList<>();
-        final java.net.ServerSocket listener;
+        final ServerSocket listener;
 
         ForkingLineServer(ViaServerSocketFactory factory, int port, int ownLines) {
             try {
                 listener = factory.createServerSocket(port);
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
             Thread acceptor = new Thread(() -> {
                 while (!listener.isClosed()) {

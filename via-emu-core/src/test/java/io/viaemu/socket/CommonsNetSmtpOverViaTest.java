@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -140,7 +141,7 @@ class CommonsNetSmtpOverViaTest {
                 String helo = null;
                 Mail mail = null;
                 for (String line; (line = in.readLine()) != null; ) {
-                    String upper = line.toUpperCase(java.util.Locale.ROOT);
+                    String upper = line.toUpperCase(Locale.ROOT);
                     if (upper.startsWith("HELO ") || upper.startsWith("EHLO ")) {
                         helo = line.substring(5).trim();
                         reply(out, "250 via.test");

@@ -5,9 +5,12 @@ import static io.viaemu.socket.SocketTestSupport.privateBaseDir;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
@@ -47,7 +50,7 @@ class SocketWindowTest {
 
     @AfterEach
     void close() throws IOException {
-        for (java.io.Closeable c : new java.io.Closeable[] {client, server, listener}) {
+        for (Closeable c : new Closeable[] {client, server, listener}) {
             if (c != null) {
                 c.close();
             }
@@ -122,7 +125,7 @@ class SocketWindowTest {
     }
 
     private void connect() throws IOException {
-        client.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), PORT), 5_000);
+        client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), PORT), 5_000);
         server = listener.accept();
         server.setSoTimeout(5_000);
     }
@@ -135,7 +138,7 @@ class SocketWindowTest {
         try {
             s.getOutputStream().write(b);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
 import java.util.Properties;
 
 import org.junit.jupiter.api.Test;
@@ -92,11 +96,11 @@ class ViaAddressMapTest {
         Properties p = new Properties();
         p.setProperty("via.socket.map.7000", "echo");
         // no base directory set: the Spring Boot starter's default, not an IllegalStateException
-        assertThat(ViaSocketFactory.fromProperties(p).config().baseDir()).isEqualTo(java.nio.file.Path.of(
+        assertThat(ViaSocketFactory.fromProperties(p).config().baseDir()).isEqualTo(Path.of(
                 System.getProperty("java.io.tmpdir"), "via-emu-" + System.getProperty("user.name")).toAbsolutePath());
         p.setProperty(ViaSocketFactory.BASE_DIR_PROPERTY, "/tmp/some-base");
         ViaServerSocketFactory servers = ViaServerSocketFactory.fromProperties(p);
-        assertThat(servers.config().baseDir()).isEqualTo(java.nio.file.Path.of("/tmp/some-base"));
+        assertThat(servers.config().baseDir()).isEqualTo(Path.of("/tmp/some-base"));
         assertThat(servers.addressMap().endpointFor(new InetSocketAddress(LOOPBACK, 7000))).isEqualTo("echo");
         assertThat(servers.socketFactory().addressMap()).isSameAs(servers.addressMap());
     }
@@ -108,12 +112,12 @@ class ViaAddressMapTest {
         p.setProperty("via.timeouts.connect", "2s");
         p.setProperty("via.pauser", "busy");
         ViaSocketFactory f = ViaSocketFactory.fromProperties(p);
-        assertThat(f.config().baseDir()).isEqualTo(java.nio.file.Path.of("/tmp/socket-base"));
-        assertThat(f.config().connectTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
+        assertThat(f.config().baseDir()).isEqualTo(Path.of("/tmp/socket-base"));
+        assertThat(f.config().connectTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(f.config().pauser()).isEqualTo(io.viaemu.PauserKind.BUSY);
         p.setProperty("via.base-dir", "/tmp/socket-base");
         assertThat(ViaServerSocketFactory.fromProperties(p).config().baseDir())
-                .isEqualTo(java.nio.file.Path.of("/tmp/socket-base"));
+                .isEqualTo(Path.of("/tmp/socket-base"));
         p.setProperty("via.base-dir", "/tmp/other-base");
         assertThatThrownBy(() -> ViaSocketFactory.fromProperties(p)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("/tmp/socket-base").hasMessageContaining("/tmp/other-base");
@@ -128,8 +132,8 @@ class ViaAddressMapTest {
         // an RMI stub names its server by java.rmi.server.hostname or the local host's address, often not loopback
         ViaAddressMap map = new ViaAddressMap().map(7000, "echo").defaultTemplate("port-{port}");
         int checked = 0;
-        for (java.net.NetworkInterface ni : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
-            for (InetAddress own : java.util.Collections.list(ni.getInetAddresses())) {
+        for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            for (InetAddress own : Collections.list(ni.getInetAddresses())) {
                 assertThat(map.endpointFor(new InetSocketAddress(own, 7000))).as(own.toString()).isEqualTo("echo");
                 assertThat(map.endpointFor(new InetSocketAddress(own, 7001))).as(own.toString()).isEqualTo("port-7001");
                 checked++;

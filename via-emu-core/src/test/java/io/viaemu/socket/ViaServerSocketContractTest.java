@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.net.BindException;
+import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -120,7 +121,7 @@ class ViaServerSocketContractTest {
         // the last accepted socket is closed: the endpoint is released, connecting finds no server (refused, as TCP)
         try (Socket afterwards = clients.createSocket()) {
             assertThatThrownBy(() -> afterwards.connect(new InetSocketAddress("localhost", PORT), 300))
-                    .isInstanceOf(java.net.ConnectException.class).hasMessageContaining("Connection refused");
+                    .isInstanceOf(ConnectException.class).hasMessageContaining("Connection refused");
         }
     }
 

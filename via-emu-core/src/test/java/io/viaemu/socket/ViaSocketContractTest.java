@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -28,6 +30,7 @@ import javax.net.ServerSocketFactory;
 import javax.net.SocketFactory;
 
 import io.viaemu.ViaConfig;
+import io.viaemu.internal.EndpointLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -67,11 +70,11 @@ class ViaSocketContractTest {
     }
 
     /** Holds an endpoint like a server that never grants. */
-    private java.io.Closeable hungServer;
+    private Closeable hungServer;
 
     @AfterEach
     void closeAll() throws IOException {
-        for (java.io.Closeable c : new java.io.Closeable[] {client, server, listener, hungServer}) {
+        for (Closeable c : new Closeable[] {client, server, listener, hungServer}) {
             if (c != null) {
                 c.close();
             }
@@ -103,7 +106,7 @@ class ViaSocketContractTest {
             try {
                 server.getOutputStream().write(big);
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         });
         assertThat(client.getInputStream().readNBytes(big.length)).isEqualTo(big);
@@ -404,7 +407,7 @@ class ViaSocketContractTest {
     void aConnectTimeoutBoundsAConnectNobodyAnswers() throws IOException {
         map.map(7005, "nobody-listens");
         // a server that holds the endpoint but never grants (hung): only the connect timeout ends the wait
-        hungServer = io.viaemu.internal.EndpointLock.acquire(config.baseDir().resolve("nobody-listens"),
+        hungServer = EndpointLock.acquire(config.baseDir().resolve("nobody-listens"),
                 "nobody-listens");
         // the configuration's own connect timeout is long, so finishing well before it shows connect's timeout won
         ViaConfig patient = config.toBuilder().connectTimeout(Duration.ofSeconds(60)).build();

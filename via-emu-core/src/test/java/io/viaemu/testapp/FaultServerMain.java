@@ -1,5 +1,6 @@
 package io.viaemu.testapp;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import io.viaemu.ParentConnection;
@@ -77,7 +78,7 @@ public final class FaultServerMain {
                 System.out.println("FORKED child=" + childPid(server, c));
                 Path closeFile = Path.of(System.getProperty("via.test.out")).resolve("close");
                 long deadline = System.nanoTime() + 60_000_000_000L;
-                while (!java.nio.file.Files.exists(closeFile) && System.nanoTime() < deadline) {
+                while (!Files.exists(closeFile) && System.nanoTime() < deadline) {
                     Thread.sleep(10);
                 }
                 c.close();

@@ -1,6 +1,7 @@
 package io.viaemu.testapp;
 
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +9,8 @@ import java.nio.file.Path;
 import io.viaemu.ConnectionHandedOverException;
 import io.viaemu.ParentConnection;
 import io.viaemu.ViaServer;
+import io.viaemu.protocol.ConnectionEnd;
+import io.viaemu.protocol.FlagBlock;
 
 /**
  * The parent of the handover tests. Consumes the client's stream in odd-sized pieces (so a document is always
@@ -80,7 +83,7 @@ public final class HandoverServerMain {
                     try {
                         c.send(new byte[8]);
                         System.out.println("SEND-AFTER-HANDOVER succeeded");
-                    } catch (java.io.IOException e) {
+                    } catch (IOException e) {
                         System.out.println("SEND-AFTER-HANDOVER " + e.getClass().getSimpleName() + ": " + e.getMessage());
                     }
                     c.close();
@@ -102,20 +105,20 @@ public final class HandoverServerMain {
 
     /** Reads nothing until the client's sends have stood still for 300 ms with more than half a window unread. */
     static void awaitClientBlocked(ParentConnection c) throws Exception {
-        io.viaemu.protocol.FlagBlock flags = ((io.viaemu.protocol.ConnectionEnd) c).flags();
+        FlagBlock flags = ((ConnectionEnd) c).flags();
         long window = c.sendWindow();
         long last = -1;
         long stillSince = System.nanoTime();
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (System.nanoTime() < deadline) {
-            long appended = flags.get(io.viaemu.protocol.FlagBlock.Word.UP_APPENDED);
+            long appended = flags.get(FlagBlock.Word.UP_APPENDED);
             if (appended != last) {
                 last = appended;
                 stillSince = System.nanoTime();
-            } else if (appended - flags.get(io.viaemu.protocol.FlagBlock.Word.UP_CONSUMED) > window / 2
+            } else if (appended - flags.get(FlagBlock.Word.UP_CONSUMED) > window / 2
                     && System.nanoTime() - stillSince > 300_000_000L) {
                 System.out.println("CLIENT-BLOCKED appended=" + appended + " unconsumed="
-                        + (appended - flags.get(io.viaemu.protocol.FlagBlock.Word.UP_CONSUMED)) + " window=" + window);
+                        + (appended - flags.get(FlagBlock.Word.UP_CONSUMED)) + " window=" + window);
                 return;
             }
             Thread.sleep(5);

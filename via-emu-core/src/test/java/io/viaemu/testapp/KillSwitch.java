@@ -3,6 +3,7 @@ package io.viaemu.testapp;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 import io.viaemu.internal.Layout;
 import io.viaemu.protocol.FlagBlock;
@@ -33,7 +34,7 @@ public final class KillSwitch {
             return;
         }
         FlagBlock f = FlagBlock.openReadOnly(Layout.connectionDir(base, endpoint, Layout.parseId(connectionId)));
-        java.util.function.BooleanSupplier reached;
+        BooleanSupplier reached;
         switch (step) {
             case "INTERMITTED":
                 reached = () -> f.get(Word.TRANSMISSION_INTERMISSION) == Intermission.INTERMITTED;

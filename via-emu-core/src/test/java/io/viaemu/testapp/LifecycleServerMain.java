@@ -1,5 +1,8 @@
 package io.viaemu.testapp;
 
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -22,7 +25,7 @@ public final class LifecycleServerMain {
      * Reads the client's first 8 bytes (how long to go on reading, in ms), reads (and drops) the client's stream
      * that long, even past its end, and closes. A client that dies meanwhile makes a receive fail: the connection is closed anyway.
      */
-    static void readThenClose(ParentConnection c) throws java.io.IOException {
+    static void readThenClose(ParentConnection c) throws IOException {
         byte[] buf = new byte[8192];
         String result = "read";
         try {
@@ -30,11 +33,11 @@ public final class LifecycleServerMain {
             while (got < 8) {
                 int n = c.receive(buf, got, 8 - got, 30_000);
                 if (n < 0) {
-                    throw new java.io.EOFException("end of stream before the delay");
+                    throw new EOFException("end of stream before the delay");
                 }
                 got += n;
             }
-            long readMillis = java.nio.ByteBuffer.wrap(buf, 0, 8).getLong();
+            long readMillis = ByteBuffer.wrap(buf, 0, 8).getLong();
             long until = System.nanoTime() + readMillis * 1_000_000L;
             while (System.nanoTime() < until) {
                 try {
@@ -48,7 +51,7 @@ public final class LifecycleServerMain {
                     // go on until the time is up
                 }
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             result = "failed: " + e.getMessage();
         }
         c.close();

@@ -2,6 +2,7 @@ package io.viaemu.testapp;
 
 import java.nio.file.Path;
 
+import io.viaemu.transport.chronicle.ChronicleTransport;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
@@ -16,7 +17,7 @@ import net.openhft.chronicle.wire.DocumentContext;
 public final class LockHoldingWriterMain {
     public static void main(String[] args) throws Exception {
         SingleChronicleQueue queue = SingleChronicleQueueBuilder.binary(Path.of(args[0]))
-                .rollCycle(io.viaemu.transport.chronicle.ChronicleTransport.rollCycle(args[1]))
+                .rollCycle(ChronicleTransport.rollCycle(args[1]))
                 .blockSize(16L << 20)
                 .build();
         ExcerptAppender appender = queue.createAppender();

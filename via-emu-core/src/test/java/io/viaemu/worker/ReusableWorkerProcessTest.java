@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 import io.viaemu.Trigger;
@@ -268,7 +269,7 @@ class ReusableWorkerProcessTest extends SeparateProcessTest {
         throw new AssertionError("waited for " + what + "; last WORKERS line: " + last + "\n" + server.output());
     }
 
-    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what)
+    private static void awaitTrue(BooleanSupplier condition, String what)
             throws InterruptedException {
         long deadline = System.nanoTime() + STEP.toNanos();
         while (!condition.getAsBoolean()) {

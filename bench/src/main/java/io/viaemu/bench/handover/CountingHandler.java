@@ -1,5 +1,6 @@
 package io.viaemu.bench.handover;
 
+import java.io.EOFException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ public final class CountingHandler implements ViaConnectionHandler {
                 if (off == 0) {
                     return false;
                 }
-                throw new java.io.EOFException("end of stream inside a message");
+                throw new EOFException("end of stream inside a message");
             }
             off += n;
         }

@@ -27,6 +27,7 @@ import io.viaemu.ViaClient;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
 import io.viaemu.ViaServer;
+import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.JvmOptions;
 import io.viaemu.worker.WorkerSnapshot;
 
@@ -125,7 +126,7 @@ public final class ForkRateBench {
             Thread.sleep(100);
         }
         System.out.println("worker processes left 10 s after the server stopped: " + left);
-        io.viaemu.internal.FilePermissions.deleteTree(base);
+        FilePermissions.deleteTree(base);
     }
 
     private static long processesMentioning(Path base) {

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -145,7 +146,7 @@ public final class HandoverBench {
         }
         c.close(); // T1
         ConnectionSnapshot snap = server.snapshot(c.id()).orElseThrow();
-        java.util.Map<FlagBlock.Word, Long> w = FlagBlock.openReadOnly(
+        Map<FlagBlock.Word, Long> w = FlagBlock.openReadOnly(
                 base.resolve(ENDPOINT).resolve("conn").resolve(c.id())).snapshot();
         long t = w.get(FlagBlock.Word.NANOS_TRIGGER);
         String steps = "trigger>intermitted " + (w.get(FlagBlock.Word.NANOS_INTERMITTED) - t) / 1000

@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Processes;
@@ -21,7 +22,6 @@ import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
 import io.viaemu.transport.Transport;
 import io.viaemu.transport.Transport.SegmentCounter;
-import io.viaemu.internal.FilePermissions;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.core.time.TimeProvider;
 import net.openhft.chronicle.queue.ExcerptAppender;
@@ -203,7 +203,7 @@ public final class ChronicleTransport implements Transport {
                     })
                     .build();
             // the listener sees the cycle files; the queue's metadata file is created at build, with the umask's mode
-            try (java.util.stream.Stream<Path> files = Files.list(directory)) {
+            try (Stream<Path> files = Files.list(directory)) {
                 files.forEach(FilePermissions::makePrivate);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 import io.viaemu.ViaConnection;
 
@@ -20,12 +21,12 @@ public final class ByteArrayConnection implements ViaConnection {
     }
 
     public ByteArrayConnection(String input) {
-        this(input.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        this(input.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Everything sent so far, as UTF-8. */
     public String sent() {
-        return sent.toString(java.nio.charset.StandardCharsets.UTF_8);
+        return sent.toString(StandardCharsets.UTF_8);
     }
 
     /** Bytes not received yet: what a child would get after a fork. */

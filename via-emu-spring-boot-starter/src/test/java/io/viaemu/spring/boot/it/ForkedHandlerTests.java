@@ -3,6 +3,8 @@ package io.viaemu.spring.boot.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -149,8 +151,8 @@ class ForkedHandlerTests extends WorkerJvmApplicationTest {
     }
 
     /** The full command line; ProcessHandle.Info gives nothing for one as long as a test class path. */
-    static List<String> commandLine(long pid) throws java.io.IOException {
-        String raw = java.nio.file.Files.readString(Path.of("/proc/" + pid + "/cmdline"));
+    static List<String> commandLine(long pid) throws IOException {
+        String raw = Files.readString(Path.of("/proc/" + pid + "/cmdline"));
         return List.of(raw.split("\u0000"));
     }
 }
