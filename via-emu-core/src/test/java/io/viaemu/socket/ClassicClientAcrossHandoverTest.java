@@ -1,7 +1,6 @@
 package io.viaemu.socket;
 
 import static io.viaemu.socket.SocketTestSupport.config;
-import static io.viaemu.socket.SocketTestSupport.privateBaseDir;
 import static io.viaemu.socket.SocketTestSupport.readLine;
 import static io.viaemu.socket.SocketTestSupport.workerLogs;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,11 +27,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import io.viaemu.ConnectionSnapshot;
 import io.viaemu.ViaConfig;
 import io.viaemu.testing.JvmProcess;
+import io.viaemu.testing.SeparateProcessTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A server written on {@code ServerSocket} serves the first lines of each connection itself, then hands the
@@ -42,13 +41,11 @@ import org.junit.jupiter.api.io.TempDir;
  * the first ones signed by this JVM's pid and the rest by the worker's.
  */
 @Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class ClassicClientAcrossHandoverTest {
+class ClassicClientAcrossHandoverTest extends SeparateProcessTest {
 
     private static final int PORT = 7401;
     private static final long MY_PID = ProcessHandle.current().pid();
 
-    @TempDir
-    Path tempDir;
 
     private Path baseDir;
     private ViaServerSocketFactory servers;
@@ -56,7 +53,7 @@ class ClassicClientAcrossHandoverTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        baseDir = privateBaseDir(tempDir);
+        baseDir = base;
         ViaConfig config = config(baseDir); // all triggers on: closing a forked connection hands it over (T1)
         servers = new ViaServerSocketFactory(config, new ViaAddressMap().map(PORT, "handover-lines"));
     }
@@ -127,7 +124,7 @@ class ClassicClientAcrossHandoverTest {
         forkingServer = new ForkingLineServer(servers, PORT, 3);
         List<String> options = List.of("-Dvia.socket.base-dir=" + baseDir, "-Dvia.socket.map." + PORT
                 + "=handover-lines");
-        try (JvmProcess client = JvmProcess.start(tempDir.resolve("logs"), "classic-client", options,
+        try (JvmProcess client = JvmProcess.start(tmp.resolve("logs"), "classic-client", options,
                 ClassicClientMain.class, "via", "localhost", Integer.toString(PORT), "one", "two", "three", "four",
                 "five", "six", "seven")) {
             int exit = client.awaitExit(Duration.ofSeconds(60));

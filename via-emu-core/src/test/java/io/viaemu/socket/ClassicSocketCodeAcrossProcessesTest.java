@@ -1,6 +1,5 @@
 package io.viaemu.socket;
 
-import static io.viaemu.socket.SocketTestSupport.privateBaseDir;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -16,9 +15,9 @@ import java.util.regex.Pattern;
 import io.viaemu.socket.classic.ClassicUppercaseClient;
 import io.viaemu.socket.classic.ClassicUppercaseServer;
 import io.viaemu.testing.JvmProcess;
+import io.viaemu.testing.SeparateProcessTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Classic blocking socket code ({@link ClassicUppercaseServer}: accept loop, thread per client;
@@ -26,15 +25,13 @@ import org.junit.jupiter.api.io.TempDir;
  * once over real TCP on the loopback address with the JDK's default factories. Same classes, same replies.
  */
 @Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class ClassicSocketCodeAcrossProcessesTest {
+class ClassicSocketCodeAcrossProcessesTest extends SeparateProcessTest {
 
     private static final Duration START = Duration.ofSeconds(30);
     private static final Duration RUN = Duration.ofSeconds(30);
     private static final Pattern LISTENING = Pattern.compile("LISTENING port=(\\d+)");
     private static final Pattern PID = Pattern.compile(" pid=(\\d+)$");
 
-    @TempDir
-    Path tempDir;
 
     @Test
     void theClassicClassesReferenceNothingOfViaEmu() throws IOException {
@@ -56,8 +53,8 @@ class ClassicSocketCodeAcrossProcessesTest {
 
     @Test
     void classicServerAndClientsRunUnchangedInSeparateJvmsOverViaEmuAndOverTcp() throws Exception {
-        Path logs = tempDir.resolve("logs");
-        List<String> viaOptions = List.of("-Dvia.socket.base-dir=" + privateBaseDir(tempDir),
+        Path logs = tmp.resolve("logs");
+        List<String> viaOptions = List.of("-Dvia.socket.base-dir=" + base,
                 "-Dvia.socket.map.7301=classic-upper");
 
         List<List<String>> overVia;
