@@ -21,12 +21,10 @@ import io.viaemu.ViaConnection;
 import io.viaemu.protocol.ConnectionEnd;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.testapp.FaultConfigs;
-import io.viaemu.testapp.FaultServerMain;
-import io.viaemu.testing.SeparateProcessTest;
 import org.junit.jupiter.api.Test;
 
 /** Many connections in a row leave no files or process resources behind; rolled queue files are released. */
-class DiskAndResourceTest extends SeparateProcessTest {
+class DiskAndResourceTest extends FaultProcessTest {
     /**
      * Connect/close cycles. A cycle costs ~23 ms on the 2-core CI machine (connect ~16 ms: four Chronicle queues
      * are created), so the 10,000 the issue asks for take ~4 minutes; CI can afford them (its whole run is under
@@ -37,8 +35,7 @@ class DiskAndResourceTest extends SeparateProcessTest {
     @Test
     void manyConnectCloseCyclesLeaveNoDirectoriesFilesOrResourcesBehind() throws Exception {
         Map<String, String> props = FaultConfigs.props("retentionMs", "0");
-        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "ECHO");
-        ViaConfig config = FaultConfigs.config(base, props);
+        ViaConfig config = startFaultServer(props, "ECHO");
         Path conns = base.resolve(EP).resolve("conn");
         for (int i = 0; i < 100; i++) { // warm up: classes, the housekeeper, the async pool, the listen channel
             cycle(config, i);
@@ -112,8 +109,7 @@ class DiskAndResourceTest extends SeparateProcessTest {
     @Test
     void streamingAcrossCycleRollsKeepsEveryByteInOrderAndDeletesRolledFiles() throws Exception {
         Map<String, String> props = FaultConfigs.props("rollCycle", "TEST_SECONDLY", "sendWindow", "65536");
-        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "ECHO");
-        ViaConfig config = FaultConfigs.config(base, props);
+        ViaConfig config = startFaultServer(props, "ECHO");
         try (ViaConnection c = ViaClient.connect(config, EP)) {
             Path dir = Faults.connDir(base, c);
             AtomicReference<Throwable> readError = new AtomicReference<>();

@@ -39,7 +39,6 @@ import io.viaemu.testapp.RecordingHandler;
 import io.viaemu.testapp.SleepingMain;
 import io.viaemu.testapp.StreamingClientMain;
 import io.viaemu.testing.JvmProcess;
-import io.viaemu.testing.SeparateProcessTest;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.Document;
 import org.junit.jupiter.api.Test;
@@ -47,7 +46,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Handovers that go wrong: a deaf client, a child that never starts, forged reconnections, a parent killed mid-way. */
-class HandoverFaultTest extends SeparateProcessTest {
+class HandoverFaultTest extends FaultProcessTest {
 
 
 
@@ -55,8 +54,7 @@ class HandoverFaultTest extends SeparateProcessTest {
     void clientThatNeverConfirmsTheIntermissionFailsTheHandoverAfterTheTimeout() throws Exception {
         Map<String, String> props = FaultConfigs.props("triggers", "T1", "handoverTimeoutMs", "1000",
                 "out", out.toString());
-        ViaConfig config = FaultConfigs.config(base, props);
-        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "FORK-CLOSE");
+        ViaConfig config = startFaultServer(props, "FORK-CLOSE");
         try (DeafClient deaf = new DeafClient(config, EP)) {
             deaf.startStreaming();
             server.awaitOutput("FORKED", STEP);
@@ -97,8 +95,7 @@ class HandoverFaultTest extends SeparateProcessTest {
     void childThatNeverStartsFailsTheForkAndTheParentKeepsTheConnection() throws Exception {
         Map<String, String> props = FaultConfigs.props("triggers", "T1", "childStartTimeoutMs", "1500",
                 "workerMain", SleepingMain.class.getName());
-        ViaConfig config = FaultConfigs.config(base, props);
-        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "FORK-ECHO");
+        ViaConfig config = startFaultServer(props, "FORK-ECHO");
         try (ViaConnection c = ViaClient.connect(config, EP)) {
             c.send("sent while the fork waits".getBytes());
             String failed = line(server.awaitOutput("FORK-FAILED", STEP).output(), "FORK-FAILED");
@@ -120,8 +117,7 @@ class HandoverFaultTest extends SeparateProcessTest {
     @Test
     void workerThatExitsAtOnceFailsTheForkClearly() throws Exception {
         Map<String, String> props = FaultConfigs.props("triggers", "T1", "workerMain", "no.such.WorkerMain");
-        ViaConfig config = FaultConfigs.config(base, props);
-        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "FORK-ECHO");
+        ViaConfig config = startFaultServer(props, "FORK-ECHO");
         try (ViaConnection c = ViaClient.connect(config, EP)) {
             String failed = line(server.awaitOutput("FORK-FAILED", STEP).output(), "FORK-FAILED");
             assertThat(failed).contains("exited before it was ready; see " + Layout.logsDir(base, EP));
@@ -137,8 +133,7 @@ class HandoverFaultTest extends SeparateProcessTest {
     @Test
     void handoverAfterTheClientsEndOfStreamGivesTheChildEndOfStream() throws Exception {
         Map<String, String> props = FaultConfigs.props("triggers", "T1", "out", out.toString());
-        ViaConfig config = FaultConfigs.config(base, props);
-        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "FORK-ECHO");
+        ViaConfig config = startFaultServer(props, "FORK-ECHO");
         try (ViaConnection c = ViaClient.connect(config, EP)) {
             server.awaitOutput("FORKED", STEP);
             c.send("request".getBytes());

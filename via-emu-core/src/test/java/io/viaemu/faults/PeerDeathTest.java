@@ -26,11 +26,10 @@ import io.viaemu.testapp.FaultConfigs;
 import io.viaemu.testapp.FaultServerMain;
 import io.viaemu.testapp.StreamingClientMain;
 import io.viaemu.testing.JvmProcess;
-import io.viaemu.testing.SeparateProcessTest;
 import org.junit.jupiter.api.Test;
 
 /** kill -9 of the client, of the child before it owns the connection and of the child that owns it. */
-class PeerDeathTest extends SeparateProcessTest {
+class PeerDeathTest extends FaultProcessTest {
     /** The housekeeper checks peers every ~10 ms; this bound leaves room for a loaded 2-core machine. */
     private static final long NOTICE_BOUND_MILLIS = 2_000;
 
@@ -80,8 +79,7 @@ class PeerDeathTest extends SeparateProcessTest {
     @Test
     void childKilledBeforeAnyTriggerLeavesTheConnectionWithTheParent() throws Exception {
         Map<String, String> props = FaultConfigs.props("triggers", "T1", "out", out.toString());
-        ViaConfig config = FaultConfigs.config(base, props);
-        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "FORK-ECHO");
+        ViaConfig config = startFaultServer(props, "FORK-ECHO");
         try (ViaConnection c = ViaClient.connect(config, EP)) {
             long childPid = childPid(server);
             assertEcho(c, "forked, before the kill");
@@ -124,8 +122,7 @@ class PeerDeathTest extends SeparateProcessTest {
     @Test
     void idleClientLearnsOnItsNextSendAndReceiveThatTheOwningChildDied() throws Exception {
         Map<String, String> props = FaultConfigs.props("triggers", "T1", "out", out.toString());
-        ViaConfig config = FaultConfigs.config(base, props);
-        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "FORK-CLOSE");
+        ViaConfig config = startFaultServer(props, "FORK-CLOSE");
         try (ViaConnection c = ViaClient.connect(config, EP)) {
             long childPid = childPid(server);
             server.awaitOutput("CLOSED handedOver=true", STEP); // this idle client reconnected in the background

@@ -23,14 +23,12 @@ import io.viaemu.ViaServer;
 import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.testapp.FaultConfigs;
-import io.viaemu.testapp.FaultServerMain;
-import io.viaemu.testing.SeparateProcessTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Owner-only files, refusal of a shared base directory, connection limits and the per-connection disk quota. */
-class SecurityTest extends SeparateProcessTest {
+class SecurityTest extends FaultProcessTest {
     @ParameterizedTest(name = "base directory {0}")
     @ValueSource(strings = {"rwxrwxrwx", "rwxrwx---", "rwx---rwx", "rwxr-xr-x", "rwx-----x"})
     void serverAndClientRefuseABaseDirectoryOthersCanUse(String perms) throws IOException {
@@ -51,8 +49,7 @@ class SecurityTest extends SeparateProcessTest {
     @Test
     void everyFileIsOwnerOnlyAndEveryDirectoryToo() throws Exception {
         Map<String, String> props = FaultConfigs.props("pool", "1", "rollCycle", "TEST_SECONDLY");
-        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "ECHO");
-        ViaConfig config = FaultConfigs.config(base, props);
+        ViaConfig config = startFaultServer(props, "ECHO");
         try (ViaConnection c = ViaClient.connect(config, EP)) {
             for (int i = 0; i < 3; i++) { // across cycle rolls: files created later must be private too
                 c.send(new byte[1000]);
@@ -88,8 +85,7 @@ class SecurityTest extends SeparateProcessTest {
     @Test
     void connectionsBeyondTheMaximumAreRefusedClearly() throws Exception {
         Map<String, String> props = FaultConfigs.props("maxConnections", "2");
-        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "ECHO");
-        ViaConfig config = FaultConfigs.config(base, props);
+        ViaConfig config = startFaultServer(props, "ECHO");
         ViaConnection c1 = ViaClient.connect(config, EP);
         try (ViaConnection c2 = ViaClient.connect(config, EP)) {
             assertThatThrownBy(() -> ViaClient.connect(config, EP)).isInstanceOf(ViaException.class)
@@ -127,8 +123,7 @@ class SecurityTest extends SeparateProcessTest {
     void theDiskQuotaStopsAConnectionThatWritesTooMuch() throws Exception {
         int quota = 64 * 1024;
         Map<String, String> props = FaultConfigs.props("diskQuota", Integer.toString(quota));
-        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "ECHO");
-        ViaConfig config = FaultConfigs.config(base, props);
+        ViaConfig config = startFaultServer(props, "ECHO");
         long echoed = 0;
         String failure = null;
         try (ViaConnection c = ViaClient.connect(config, EP)) {
