@@ -165,8 +165,7 @@ class FlowControlProcessTest extends SeparateProcessTest {
         Thread.sleep(1_000); // the client streams on, to the child, through the window
         int exit = stopStreamingClient(STEP);
         assertThat(exit).as(client.output()).isZero();
-        awaitFile(out.resolve("child-done.txt"));
-        assertThat(Files.readString(out.resolve("child-done.txt"))).contains("error=none");
+        assertThat(awaitChildDone(STEP)).contains("error=none");
         long sent = longsSent();
         byte[] parentIn = Files.readAllBytes(out.resolve("parent-in.bin"));
         byte[] childIn = Files.readAllBytes(out.resolve("child-in.bin"));
@@ -221,10 +220,6 @@ class FlowControlProcessTest extends SeparateProcessTest {
 
     private FlagBlock flags() throws IOException {
         return onlyConnectionFlags("ep");
-    }
-
-    private static void awaitFile(Path p) throws InterruptedException {
-        awaitFile(p, STEP);
     }
 
     private static void awaitTrue(String what, BooleanSupplier c) throws InterruptedException {

@@ -68,9 +68,7 @@ class UnreapedAndStoppedParentTest extends SeparateProcessTest {
         assertThat(state(parentPid)).as("the parent stays unreaped throughout").isEqualTo("Z");
         int exit = stopStreamingClient(STEP);
         assertThat(exit).as(client.output()).isZero();
-        awaitFile(out.resolve("child-done.txt"));
-
-        assertThat(Files.readString(out.resolve("child-done.txt"))).contains("error=none");
+        assertThat(awaitChildDone(STEP)).contains("error=none");
         long sent = longsSent();
         byte[] parentIn = Files.readAllBytes(out.resolve("parent-in.bin"));
         byte[] childIn = Files.readAllBytes(out.resolve("child-in.bin"));
@@ -104,8 +102,7 @@ class UnreapedAndStoppedParentTest extends SeparateProcessTest {
         assertThat(client.output()).contains("CLIENT-SEND-ERROR")
                 .contains(ErrorCode.PEER_HUNG.description());
         assertThat(millis).as("failed after the peer timeout, not before").isGreaterThanOrEqualTo(4_500);
-        awaitFile(out.resolve("child-done.txt"));
-        assertThat(Files.readString(out.resolve("child-done.txt"))).as("the child never owned the connection")
+        assertThat(awaitChildDone(STEP)).as("the child never owned the connection")
                 .startsWith("received=0 ").doesNotContain("error=none");
 
         FlagBlock flags = flags();
@@ -187,11 +184,6 @@ class UnreapedAndStoppedParentTest extends SeparateProcessTest {
                 return false;
             }
         });
-    }
-
-    private static void awaitFile(Path p) throws InterruptedException {
-        Faults.await(p + " exists", STEP, () -> Files.exists(p));
-        Thread.sleep(50);
     }
 
     private static void signal(String sig, long pid) throws Exception {

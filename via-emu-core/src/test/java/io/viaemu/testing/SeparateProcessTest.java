@@ -63,6 +63,13 @@ public abstract class SeparateProcessTest {
         return client.awaitExit(timeout);
     }
 
+    /** Waits for the child handler's report ({@code child-done.txt} in the output directory) and returns it. */
+    protected String awaitChildDone(Duration timeout) throws IOException, InterruptedException {
+        Path done = out.resolve("child-done.txt");
+        awaitFile(done, timeout);
+        return Files.readString(done);
+    }
+
     /** How many longs the streaming client sent, from its {@code client-sent.txt}. */
     protected long longsSent() throws IOException {
         return Long.parseLong(Files.readString(out.resolve("client-sent.txt")).trim());
