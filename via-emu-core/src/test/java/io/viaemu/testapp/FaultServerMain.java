@@ -64,6 +64,7 @@ public final class FaultServerMain {
                 break;
             case "FORK-CLOSE":
                 c.fork(RecordingHandler.class.getName());
+                reportHandoverStage(c);
                 System.out.println("FORKED child=" + childPid(server, c));
                 try {
                     c.close();
@@ -88,6 +89,7 @@ public final class FaultServerMain {
             case "FORK-ECHO":
                 try {
                     c.fork(RecordingHandler.class.getName());
+                    reportHandoverStage(c);
                     System.out.println("FORKED child=" + childPid(server, c));
                 } catch (Exception e) {
                     System.out.println("FORK-FAILED " + e.getClass().getSimpleName() + ": " + e.getMessage());
@@ -118,6 +120,12 @@ public final class FaultServerMain {
         if (verbose) {
             System.out.println("ECHO-ENDED " + result);
         }
+    }
+
+    /** Prints the outcome of the connection's handover stage when it completes, on the thread that completes it. */
+    static void reportHandoverStage(ParentConnection c) {
+        c.handoverCompletion().whenComplete((trigger, failure) -> System.out.println("HANDOVER-STAGE " + (failure == null
+                ? "completed " + trigger : "failed " + failure.getMessage()) + " on " + Thread.currentThread().getName()));
     }
 
     static long childPid(ViaServer server, ParentConnection c) {
