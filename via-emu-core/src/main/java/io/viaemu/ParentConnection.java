@@ -25,9 +25,10 @@ public interface ParentConnection extends ViaConnection {
     /**
      * The handover of this connection to its child: completes with the trigger that fired once the client has
      * reported its reconnection and the parent set reconnection-completion (S13), after the parent's end was
-     * released; completes exceptionally ({@link ViaException}) when no handover will come from this parent: the
-     * handover failed, the connection failed or was closed without one, or the forked child exited before a trigger
-     * fired (the parent keeps the connection; a later {@link #fork} gets a new stage). Pending before a fork and
+     * released; completes exceptionally with a {@link ViaException} (dependent stages see it as the cause of a
+     * {@code CompletionException}, as with any {@code CompletableFuture}) when no handover will come from this
+     * parent: the handover failed, the connection failed or was closed without one, or the forked child exited
+     * before a trigger fired (the parent keeps the connection; a later {@link #fork} gets a new stage). Pending before a fork and
      * until a trigger fires. Completed by the threads that observe the outcome (the handover's, the housekeeper's,
      * the closing one): dependent actions should be quick or run asynchronously.
      */

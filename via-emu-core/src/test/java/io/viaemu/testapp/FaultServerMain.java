@@ -2,6 +2,7 @@ package io.viaemu.testapp;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletionException;
 
 import io.viaemu.ParentConnection;
 import io.viaemu.ViaConnection;
@@ -124,8 +125,13 @@ public final class FaultServerMain {
 
     /** Prints the outcome of the connection's handover stage when it completes, on the thread that completes it. */
     static void reportHandoverStage(ParentConnection c) {
-        c.handoverCompletion().whenComplete((trigger, failure) -> System.out.println("HANDOVER-STAGE " + (failure == null
-                ? "completed " + trigger : "failed " + failure.getMessage()) + " on " + Thread.currentThread().getName()));
+        c.handoverCompletion().whenComplete((trigger, failure) -> {
+            // a dependent stage gets the failure wrapped in a CompletionException, as every CompletableFuture does
+            Throwable why = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
+                    : failure;
+            System.out.println("HANDOVER-STAGE " + (why == null ? "completed " + trigger : "failed " + why.getMessage())
+                    + " on " + Thread.currentThread().getName());
+        });
     }
 
     static long childPid(ViaServer server, ParentConnection c) {
