@@ -25,8 +25,8 @@ import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
 import io.viaemu.spring.boot.autoconfigure.ViaProperties;
 import io.viaemu.testing.JvmProcess;
+import io.viaemu.testing.SeparateProcessTest;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
@@ -38,14 +38,10 @@ import org.springframework.core.io.ClassPathResource;
  * T2, unexpected: the sample server is killed (kill -9) while it holds a forked chat connection; the client goes on
  * with the worker, which serves what the server had received but not consumed.
  */
-class ParentCrashTests {
-
-    @TempDir
-    Path tmp;
+class ParentCrashTests extends SeparateProcessTest {
 
     @Test
     void theWorkerTakesOverWhenTheServerIsKilled() throws Exception {
-        Path base = tmp.resolve("via");
         // Only T2: the forked connection stays with the server until it dies. Pool 0: no idle worker to orphan.
         try (JvmProcess server = JvmProcess.start(tmp.resolve("logs"), "server", List.of(), SampleApplication.class,
                 "--via.base-dir=" + base, "--server.port=0", "--via.worker.pool-size=0",
