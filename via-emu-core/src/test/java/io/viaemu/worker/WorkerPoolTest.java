@@ -58,6 +58,13 @@ class WorkerPoolTest {
         w.status().announce(w.pid(), System.currentTimeMillis());
     }
 
+    /** The pool's {@code index}th worker, announced ready (as its JVM would once started). */
+    private Worker readyWorker(int index) {
+        Worker w = pool.all().get(index);
+        ready(w);
+        return w;
+    }
+
     @Test
     void startLaunchesPoolSizeWorkersWithTheirLimitsInTheirStatusBlocks() throws Exception {
         pool(2, 5, 3);
@@ -73,8 +80,7 @@ class WorkerPoolTest {
     @Test
     void forkOnAnIdleReusableWorkerReservesItWithoutLaunchingAnything() throws Exception {
         pool(1, 0, 2);
-        Worker w = pool.all().get(0);
-        ready(w);
+        Worker w = readyWorker(0);
         assertThat(pool.acquire()).isSameAs(w);
         assertThat(w.status().current()).isEqualTo(1);
         assertThat(pool.idleCount()).as("1 of 2 taken: still spare").isEqualTo(1);
@@ -88,12 +94,10 @@ class WorkerPoolTest {
     @Test
     void aBusyWorkerIsReplacedAndCountsAgainOnceIdle() throws Exception {
         pool(1, 0, 1);
-        Worker first = pool.all().get(0);
-        ready(first);
+        Worker first = readyWorker(0);
         assertThat(pool.acquire()).isSameAs(first);
         awaitTrue(() -> launched.size() == 2, "a spare worker launched while the first is busy");
-        Worker second = pool.all().get(1);
-        ready(second);
+        Worker second = readyWorker(1);
         first.status().finishedOne();
         assertThat(pool.idleCount()).as("the reusable worker counts as spare again").isEqualTo(2);
         assertThat(pool.acquire()).as("ready and least busy, oldest first").isSameAs(first);
@@ -104,29 +108,25 @@ class WorkerPoolTest {
     @Test
     void oneShotWorkerTakesOneConnectionOnly() throws Exception {
         pool(1, 1, 1);
-        Worker first = pool.all().get(0);
-        ready(first);
+        Worker first = readyWorker(0);
         assertThat(pool.acquire()).isSameAs(first);
         first.status().finishedOne();
         assertThat(first.status().canAdmit()).as("limit of 1 reached").isFalse();
         awaitTrue(() -> launched.size() == 2, "its replacement");
-        Worker second = pool.all().get(1);
-        ready(second);
+        Worker second = readyWorker(1);
         assertThat(pool.acquire()).isSameAs(second);
     }
 
     @Test
     void concurrencyBoundsTheConnectionsAssignedAtOnce() throws Exception {
         pool(1, 0, 2);
-        Worker w = pool.all().get(0);
-        ready(w);
+        Worker w = readyWorker(0);
         assertThat(pool.acquire()).isSameAs(w);
         assertThat(pool.acquire()).isSameAs(w);
         assertThat(w.status().current()).isEqualTo(2);
         assertThat(w.status().admit()).as("full at its concurrency").isZero();
         awaitTrue(() -> launched.size() == 2, "a spare worker for the next connection");
-        Worker second = pool.all().get(1);
-        ready(second);
+        Worker second = readyWorker(1);
         assertThat(pool.acquire()).isSameAs(second);
         w.status().finishedOne();
         assertThat(w.status().canAdmit()).as("one ended: room for one more").isTrue();
@@ -150,8 +150,7 @@ class WorkerPoolTest {
     @Test
     void aWorkerThatRecycledItselfIsNotChosenAndIsReplaced() throws Exception {
         pool(1, 0, 4);
-        Worker first = pool.all().get(0);
-        ready(first);
+        Worker first = readyWorker(0);
         assertThat(pool.acquire()).isSameAs(first);
         assertThat(first.status().close(WorkerStatus.Recycle.HEAP_LIMIT)).as("owes the one assigned").isEqualTo(1);
         assertThat(first.status().admit()).isZero();
@@ -175,8 +174,7 @@ class WorkerPoolTest {
     @Test
     void aDeadWorkerIsForgottenAndReplaced() throws Exception {
         pool(1, 0, 4);
-        Worker first = pool.all().get(0);
-        ready(first);
+        Worker first = readyWorker(0);
         launched.get(0).die();
         awaitTrue(() -> !pool.all().contains(first) && launched.size() == 2, "the dead worker replaced");
         assertThat(pool.snapshots()).hasSize(1);
@@ -212,12 +210,10 @@ class WorkerPoolTest {
     @Test
     void idleReusableWorkersBeyondThePoolSizeAreRetiredAfterTheIdleTimeout() throws Exception {
         pool(1, 0, 1, Duration.ofMillis(300));
-        Worker first = pool.all().get(0);
-        ready(first);
+        Worker first = readyWorker(0);
         assertThat(pool.acquire()).isSameAs(first);
         awaitTrue(() -> launched.size() == 2, "a spare worker while the first is busy");
-        Worker second = pool.all().get(1);
-        ready(second);
+        Worker second = readyWorker(1);
         Thread.sleep(600);
         assertThat(first.status().admissionClosed() || second.status().admissionClosed())
                 .as("one busy and one spare: nothing to retire").isFalse();
@@ -243,8 +239,7 @@ class WorkerPoolTest {
         });
         starter.start();
         awaitTrue(() -> launched.size() == 1, "the one-shot worker");
-        Worker w = pool.all().get(0);
-        ready(w);
+        Worker w = readyWorker(0);
         starter.join(5_000);
         w.status().close(WorkerStatus.Recycle.MAX_CONNECTIONS); // what the worker does at its one ASSIGN
         pool.close(); // the server shuts down (after handing the connection to the worker: T2)
