@@ -43,13 +43,18 @@ class ViaEmuCommandTest extends SeparateProcessTest {
     private static final List<String> HANDOVER_ORDER = List.of("connect", "grant", "EMU_FORK", "trigger", "S7", "S47",
             "S10", "S11", "S49", "S50", "S51", "S13");
 
-    @Test
-    void listsShowsWatchesAndDrawsLiveAndDeadConnections() throws Exception {
+    /** A handover server ({@code mode}: T1 hands over at once, KILL consumes slowly) and a client streaming to it. */
+    private void startServerAndStreamingClient(String mode) {
         server = JvmProcess.start(tmp.resolve("logs"), "server", List.of("-Dvia.test.out=" + out),
-                HandoverServerMain.class, base.toString(), "ep", "T1", "0", "T1", "3001", out.toString())
+                HandoverServerMain.class, base.toString(), "ep", "T1", "0", mode, "3001", out.toString())
                 .awaitOutput("LISTENING", STEP);
         client = JvmProcess.start(tmp.resolve("logs"), "client", List.of(), StreamingClientMain.class,
                 base.toString(), "ep", "T1", out.toString()).awaitOutput("CONNECTED", STEP);
+    }
+
+    @Test
+    void listsShowsWatchesAndDrawsLiveAndDeadConnections() throws Exception {
+        startServerAndStreamingClient("T1");
         server.awaitOutput("CLOSED handedOver=true", STEP);
         String handedOver = idFrom(client.output());
 
@@ -163,11 +168,7 @@ class ViaEmuCommandTest extends SeparateProcessTest {
      */
     @Test
     void countsTheBytesTheServerHasNotConsumedYet() throws Exception {
-        server = JvmProcess.start(tmp.resolve("logs"), "server", List.of("-Dvia.test.out=" + out),
-                HandoverServerMain.class, base.toString(), "ep", "T1", "0", "KILL", "3001", out.toString())
-                .awaitOutput("LISTENING", STEP);
-        client = JvmProcess.start(tmp.resolve("logs"), "client", List.of(), StreamingClientMain.class,
-                base.toString(), "ep", "T1", out.toString()).awaitOutput("CONNECTED", STEP);
+        startServerAndStreamingClient("KILL");
         server.awaitOutput("CONSUMING", STEP);
         String id = idFrom(client.output());
         Thread.sleep(1000); // a backlog builds up: the client sends far faster than the parent consumes

@@ -69,9 +69,9 @@ class UnreapedAndStoppedParentTest extends SeparateProcessTest {
         int exit = stopStreamingClient(STEP);
         assertThat(exit).as(client.output()).isZero();
         assertThat(awaitChildDone(STEP)).contains("error=none");
-        long sent = longsSent();
         byte[] parentIn = Files.readAllBytes(out.resolve("parent-in.bin"));
         byte[] childIn = Files.readAllBytes(out.resolve("child-in.bin"));
+        long sent = longsSent();
         assertThat(childIn.length).as("child received input").isPositive();
         assertThat(concat(parentIn, childIn)).as("parent's consumed bytes + child's == the client's " + sent
                 + " longs").isEqualTo(longs(0, (int) sent));
