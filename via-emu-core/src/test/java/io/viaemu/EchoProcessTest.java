@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
@@ -14,32 +13,20 @@ import java.util.Random;
 import io.viaemu.testapp.EchoServerMain;
 import io.viaemu.testapp.TestConfigs;
 import io.viaemu.testing.JvmProcess;
-import io.viaemu.testing.TestDirs;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.viaemu.testing.SeparateProcessTest;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Client in this JVM, echo server in another: the byte stream, its streams view, timeouts and close. */
-class EchoProcessTest {
-    @TempDir
-    static Path tmp;
-    static Path base;
-    static JvmProcess server;
+class EchoProcessTest extends SeparateProcessTest {
 
-    @BeforeAll
-    static void startServer() throws IOException {
-        base = TestDirs.privateDir(tmp, "base");
+    @BeforeEach
+    void startServer() {
         server = JvmProcess.start(tmp.resolve("logs"), "echo-server", List.of(), EchoServerMain.class,
                 base.toString(), "echo").awaitOutput("LISTENING", Duration.ofSeconds(60));
     }
 
-    @AfterAll
-    static void stopServer() {
-        server.close();
-    }
-
-    private static ViaConnection connect() throws IOException {
+    private ViaConnection connect() throws IOException {
         return ViaClient.connect(TestConfigs.config(base, "none", 0), "echo");
     }
 
