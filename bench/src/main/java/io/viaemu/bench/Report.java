@@ -99,7 +99,7 @@ final class Report {
         List<String> footnotes = new ArrayList<>();
         table(md, MAIN, contenders, results, footnotes);
         md.append("\nRatio in parentheses = value / TCP loopback value of this run (round trips and connect: lower is ")
-                .append("better; streams: higher is better).\n\n");
+                .append("better; streams and connection rates: higher is better).\n\n");
         md.append("<details><summary>More figures</summary>\n\n");
         table(md, DETAILS, contenders, results, footnotes);
         md.append("\n</details>\n\n");
