@@ -154,6 +154,8 @@ class DiskAndResourceTest {
                     (serverPeak.maps - serverBefore.maps) / (double) CONCURRENT,
                     (serverPeak.fds - serverBefore.fds) / (double) CONCURRENT,
                     (serverPeak.threads - serverBefore.threads) / (double) CONCURRENT, allocatedKiB(base));
+            System.out.println("mapped most while open: client " + mostMapped(ProcessHandle.current().pid())
+                    + "; server " + mostMapped(server.pid()));
         } finally {
             for (ViaConnection c : open) {
                 c.close();
