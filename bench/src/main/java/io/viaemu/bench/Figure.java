@@ -2,6 +2,7 @@ package io.viaemu.bench;
 
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
+import java.lang.management.ManagementFactory;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -12,7 +13,12 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.zip.CRC32C;
 
@@ -39,7 +45,16 @@ public enum Figure {
     /** The same with 1,000 connections. */
     IDLE_1000("idle1000", "Idle CPU, 1,000 connections"),
     /** 64 B round trips with a pause before each that is longer than any spin budget: readers wake from parked. */
-    WAKE_64("wake64", "Round trip 64 B from parked readers");
+    WAKE_64("wake64", "Round trip 64 B from parked readers"),
+    /**
+     * Sustained connection rate of one client thread: connect, one 64 B round trip, close, again; the server serves
+     * each connection on a thread of its own (thread-per-connection, as a pre-forking or blocking server does).
+     */
+    CONNECT_RATE_1("connrate1", "Connect + 64 B round trip + close, 1 client thread"),
+    /** The same with 8 client threads at once. */
+    CONNECT_RATE_8("connrate8", "Connect + 64 B round trip + close, 8 client threads"),
+    /** The first connect of a fresh client JVM (class loading and the transport's initialisation included). */
+    FIRST_CONNECT("firstconnect", "First connect in a fresh JVM");
 
     /** Pause before each round trip of {@link #WAKE_64}: far beyond the spin-then-yield budget of a waiting reader. */
     static final long WAKE_PAUSE_MICROS = 5_000;
@@ -93,11 +108,19 @@ public enum Figure {
      */
     boolean measures(String contender) {
         switch (this) {
-            case IDLE_100: case IDLE_1000: case WAKE_64:
+            case IDLE_100: case IDLE_1000: case WAKE_64: case CONNECT_RATE_8:
                 return contender.equals("tcp") || contender.equals("uds") || contender.equals("via-backoff");
+            case CONNECT_RATE_1:
+                // A spinning contender's server thread per connection is a core per connection in flight.
+                return contender.equals("tcp") || contender.equals("uds") || contender.startsWith("via");
             default:
                 return true;
         }
+    }
+
+    /** Client threads of the connection-rate figures. */
+    int connectThreads() {
+        return this == CONNECT_RATE_8 ? 8 : 1;
     }
 
     int idleConnections() {
@@ -106,7 +129,7 @@ public enum Figure {
 
     int messageSize() {
         switch (this) {
-            case RTT_64: case WAKE_64: return 64;
+            case RTT_64: case WAKE_64: case CONNECT_RATE_1: case CONNECT_RATE_8: return 64;
             case RTT_4K: case STREAM_4K: return 4 * 1024;
             case STREAM_64K: return 64 * 1024;
             default: return 1;
@@ -123,6 +146,8 @@ public enum Figure {
             case CONNECT: return serveConnects(listener, p);
             case IDLE_100: case IDLE_1000: return serveIdle(listener, idleConnections());
             case WAKE_64: return serveEcho(listener, (long) (wakeWarmup(p) + p.wakeIterations()) * messageSize());
+            case CONNECT_RATE_1: case CONNECT_RATE_8: return serveConnectionRate(listener);
+            case FIRST_CONNECT: return serveConnects(listener, 1);
             default: throw new AssertionError(this);
         }
     }
@@ -230,8 +255,11 @@ public enum Figure {
     }
 
     private static Map<String, String> serveConnects(Contender.Listener listener, Params p) throws IOException {
+        return serveConnects(listener, p.connectWarmup() + p.connects());
+    }
+
+    private static Map<String, String> serveConnects(Contender.Listener listener, int total) throws IOException {
         byte[] one = new byte[1];
-        int total = p.connectWarmup() + p.connects();
         for (int i = 0; i < total; i++) {
             try (Connection c = listener.accept()) {
                 c.readFully(one, 0, 1);
@@ -239,6 +267,65 @@ public enum Figure {
             }
         }
         return Map.of("connections", Integer.toString(total));
+    }
+
+    /**
+     * First byte of the connection-rate round trip that ends the figure. After its echo the client opens one more
+     * connection, without data, only to return the server's accept: the server sees the flag then and stops.
+     */
+    private static final byte LAST_CONNECTION = 1;
+
+    /**
+     * Accepts on this thread and serves each connection on a thread of its own: one 64 B echo, then waits for the
+     * client's close.
+     */
+    private static Map<String, String> serveConnectionRate(Contender.Listener listener) throws IOException {
+        ExecutorService handlers = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "connection-handler");
+            t.setDaemon(true);
+            return t;
+        });
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicBoolean lastSeen = new AtomicBoolean();
+        long served = 0;
+        try {
+            while (true) {
+                Connection c = listener.accept();
+                if (lastSeen.get()) {
+                    c.close(); // the client's closing connection: every measured one was echoed
+                    break;
+                }
+                served++;
+                handlers.execute(() -> {
+                    byte[] buf = new byte[64];
+                    try (c) {
+                        c.readFully(buf, 0, buf.length);
+                        if (buf[0] == LAST_CONNECTION) {
+                            lastSeen.set(true); // before the echo: the closing connection comes after it
+                        }
+                        c.write(buf, 0, buf.length);
+                        while (c.read(buf, 0, buf.length) >= 0) {
+                            // until the client closes
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        failure.compareAndSet(null, e);
+                    }
+                });
+            }
+        } finally {
+            handlers.shutdown();
+            try {
+                if (!handlers.awaitTermination(30, TimeUnit.SECONDS)) {
+                    failure.compareAndSet(null, new IOException("connection handlers still running after 30 s"));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (failure.get() != null) {
+            throw new IOException("serving one of " + served + " connections failed", failure.get());
+        }
+        return Map.of("connections", Long.toString(served));
     }
 
     // ------------------------------------------------------------------------------------------------ client
@@ -251,6 +338,8 @@ public enum Figure {
             case CONNECT: return driveConnects(contender, address, p);
             case IDLE_100: case IDLE_1000: return driveIdle(contender, address, p, idleConnections());
             case WAKE_64: return driveWakeUps(contender, address, p);
+            case CONNECT_RATE_1: case CONNECT_RATE_8: return driveConnectionRate(contender, address, p);
+            case FIRST_CONNECT: return driveFirstConnect(contender, address);
             default: throw new AssertionError(this);
         }
     }
@@ -466,6 +555,117 @@ public enum Figure {
         r.put("max_ns", Long.toString(connect[connect.length - 1]));
         r.put("median_with_write_ns", Long.toString(connectAndWrite[(connectAndWrite.length - 1) / 2]));
         return r;
+    }
+
+    /**
+     * {@link #connectThreads()} threads each run connect, one 64 B round trip (checked), close, for
+     * {@code connectWarmup} cycles, then all together for {@code idleSeconds}; the rate counts the measured cycles.
+     */
+    private Map<String, String> driveConnectionRate(Contender contender, String address, Params p)
+            throws IOException {
+        int threads = connectThreads();
+        long measureNanos = TimeUnit.SECONDS.toNanos(p.idleSeconds());
+        CyclicBarrier start = new CyclicBarrier(threads + 1);
+        long[] counts = new long[threads];
+        long[] worst = new long[threads];
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> clients = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            Thread client = new Thread(() -> {
+                byte[] out = new byte[64];
+                byte[] in = new byte[64];
+                try {
+                    for (int i = 0; i < p.connectWarmup(); i++) {
+                        connectionCycle(contender, address, out, in, i);
+                    }
+                    start.await(60, TimeUnit.SECONDS);
+                    long n = 0;
+                    while (!stop.get()) {
+                        long t0 = System.nanoTime();
+                        connectionCycle(contender, address, out, in, n);
+                        worst[id] = Math.max(worst[id], System.nanoTime() - t0);
+                        n++;
+                    }
+                    counts[id] = n;
+                } catch (Exception e) {
+                    failure.compareAndSet(null, e);
+                    stop.set(true);
+                }
+            }, "connect-client-" + t);
+            client.start();
+            clients.add(client);
+        }
+        long nanos;
+        try {
+            start.await(TimeUnit.SECONDS.toMillis(p.timeoutSec()), TimeUnit.MILLISECONDS);
+            long t0 = System.nanoTime();
+            sleepMillis(TimeUnit.NANOSECONDS.toMillis(measureNanos));
+            stop.set(true);
+            for (Thread client : clients) {
+                client.join(TimeUnit.SECONDS.toMillis(p.timeoutSec()));
+            }
+            nanos = System.nanoTime() - t0;
+        } catch (Exception e) {
+            stop.set(true);
+            throw new IOException("connection-rate clients did not start or finish: " + failure.get(), e);
+        }
+        if (failure.get() != null) {
+            throw new IOException("a connection cycle failed", failure.get());
+        }
+        // The closing pair: a last round trip that tells the server to stop, then a connection that wakes its accept.
+        byte[] out = new byte[64];
+        byte[] in = new byte[64];
+        out[0] = LAST_CONNECTION;
+        try (Connection c = contender.connect(address)) {
+            c.write(out, 0, out.length);
+            c.readFully(in, 0, in.length);
+        }
+        contender.connect(address).close();
+        long total = Arrays.stream(counts).sum();
+        Map<String, String> r = new LinkedHashMap<>();
+        r.put("threads", Integer.toString(threads));
+        r.put("connections", Long.toString(total));
+        r.put("seconds", Double.toString(nanos / 1e9));
+        r.put("per_second", Double.toString(total / (nanos / 1e9)));
+        r.put("slowest_cycle_ns", Long.toString(Arrays.stream(worst).max().orElse(0)));
+        return r;
+    }
+
+    /** Connect, a 64 B round trip whose echo is checked, close. Byte 0 is never {@link #LAST_CONNECTION}. */
+    private static void connectionCycle(Contender contender, String address, byte[] out, byte[] in, long i)
+            throws IOException {
+        LONG.set(out, 8, i);
+        out[0] = 0;
+        try (Connection c = contender.connect(address)) {
+            c.write(out, 0, out.length);
+            c.readFully(in, 0, in.length);
+        }
+        if (!Arrays.equals(in, out)) {
+            throw new IOException("connection " + i + ": the echo differs from what was sent");
+        }
+    }
+
+    /** The first connect of this JVM: nothing of the contender ran before it. */
+    private static Map<String, String> driveFirstConnect(Contender contender, String address) throws IOException {
+        byte[] one = {42};
+        byte[] in = new byte[1];
+        long t0 = System.nanoTime();
+        try (Connection c = contender.connect(address)) {
+            long t1 = System.nanoTime();
+            c.write(one, 0, 1);
+            c.readFully(in, 0, 1);
+            long t2 = System.nanoTime();
+            if (in[0] != one[0]) {
+                throw new IOException("the first connection echoed " + in[0] + " instead of " + one[0]);
+            }
+            Map<String, String> r = new LinkedHashMap<>();
+            r.put("connect_ns", Long.toString(t1 - t0));
+            r.put("connect_and_echo_ns", Long.toString(t2 - t0));
+            r.put("jvm_uptime_ms", Long.toString(ManagementFactory.getRuntimeMXBean().getUptime()));
+            return r;
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ pattern

@@ -26,7 +26,10 @@ final class Report {
             new Row(Figure.IDLE_100, "Idle CPU, 100 connections, server + client (cores)", "cores", 1),
             new Row(Figure.IDLE_1000, "Idle CPU, 1,000 connections, server + client (cores)", "cores", 1),
             new Row(Figure.WAKE_64, "Round trip 64 B from parked readers, p50 (µs)", "p50_ns", 1000),
-            new Row(Figure.WAKE_64, "Round trip 64 B from parked readers, p99 (µs)", "p99_ns", 1000));
+            new Row(Figure.WAKE_64, "Round trip 64 B from parked readers, p99 (µs)", "p99_ns", 1000),
+            new Row(Figure.CONNECT_RATE_1, "Connect + 64 B round trip + close, 1 thread (per s)", "per_second", 1),
+            new Row(Figure.CONNECT_RATE_8, "Connect + 64 B round trip + close, 8 threads (per s)", "per_second", 1),
+            new Row(Figure.FIRST_CONNECT, "First connect in a fresh JVM (ms)", "connect_ns", 1_000_000));
 
     private static final List<Row> DETAILS = List.of(
             new Row(Figure.RTT_64, "Round trip 64 B, mean (µs)", "mean_ns", 1000),
@@ -43,7 +46,11 @@ final class Report {
             new Row(Figure.IDLE_100, "Idle CPU, 100 connections, client (cores)", "client_cores", 1),
             new Row(Figure.IDLE_1000, "Idle CPU, 1,000 connections, server (cores)", "server_cores", 1),
             new Row(Figure.IDLE_1000, "Idle CPU, 1,000 connections, client (cores)", "client_cores", 1),
-            new Row(Figure.WAKE_64, "Round trip 64 B from parked readers, p99.9 (µs)", "p999_ns", 1000));
+            new Row(Figure.WAKE_64, "Round trip 64 B from parked readers, p99.9 (µs)", "p999_ns", 1000),
+            new Row(Figure.CONNECT_RATE_1, "Connection rate, 1 thread, slowest cycle (ms)", "slowest_cycle_ns", 1_000_000),
+            new Row(Figure.CONNECT_RATE_8, "Connection rate, 8 threads, slowest cycle (ms)", "slowest_cycle_ns", 1_000_000),
+            new Row(Figure.FIRST_CONNECT, "First connect + 1 B echo in a fresh JVM (ms)", "connect_and_echo_ns", 1_000_000),
+            new Row(Figure.FIRST_CONNECT, "JVM uptime when the first connect returned (ms)", "jvm_uptime_ms", 1));
 
     private Report() {
     }
@@ -78,6 +85,10 @@ final class Report {
                 .append("it checked every byte (CRC32C of a deterministic pattern); median round shown; MB/s = 10^6 B/s\n");
         md.append("- Connects: ").append(p.connectWarmup()).append(" warm-up + ").append(p.connects())
                 .append(" measured, sequential; time from starting to connect until the first byte can be sent\n");
+        md.append("- Connection rate: ").append(p.connectWarmup()).append(" warm-up cycles per client thread, then ")
+                .append(p.idleSeconds()).append(" s of connect + 64 B round trip (checked) + close per thread, 1 or 8 ")
+                .append("threads; the server serves each connection on a thread of its own. First connect: the ")
+                .append("first connect of a fresh client JVM\n");
         md.append("- Idle CPU: N connections, a thread blocked in receive on each end, CPU time (utime + stime from ")
                 .append("/proc/PID/stat) of server and client over ").append(p.idleSeconds()).append(" s after 5 s of ")
                 .append("settling; only contenders whose readers may block (spinning ones would show a core each)\n");
@@ -88,7 +99,7 @@ final class Report {
         List<String> footnotes = new ArrayList<>();
         table(md, MAIN, contenders, results, footnotes);
         md.append("\nRatio in parentheses = value / TCP loopback value of this run (round trips and connect: lower is ")
-                .append("better; streams: higher is better).\n\n");
+                .append("better; streams and connection rates: higher is better).\n\n");
         md.append("<details><summary>More figures</summary>\n\n");
         table(md, DETAILS, contenders, results, footnotes);
         md.append("\n</details>\n\n");

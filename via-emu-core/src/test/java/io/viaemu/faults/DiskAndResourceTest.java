@@ -8,6 +8,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +33,8 @@ class DiskAndResourceTest extends FaultProcessTest {
      * 10 minutes of its 30). -Dvia.test.cycles=N runs fewer when iterating locally.
      */
     static final int CYCLES = Integer.getInteger("via.test.cycles", 10_000);
+    /** Connections open at once in {@link #thousandsOfOpenConnectionsEachWorkAndTheirResourcesGoWithThem}. */
+    static final int CONCURRENT = Integer.getInteger("via.test.concurrent", 2_000);
 
     @Test
     void manyConnectCloseCyclesLeaveNoDirectoriesFilesOrResourcesBehind() throws Exception {
@@ -86,6 +90,108 @@ class DiskAndResourceTest extends FaultProcessTest {
         assertThat(serverAfter.maps).as("server memory mappings; mapped most: " + mostMapped(server.pid())).isLessThanOrEqualTo(serverBefore.maps + 50);
         assertThat(serverAfter.threads).as("server threads").isLessThanOrEqualTo(serverBefore.threads + 5);
         assertThat(server.output()).doesNotContain("ECHO-ERROR").doesNotContain("Exception");
+    }
+
+    /**
+     * Server scale: 2,000 connections (-Dvia.test.concurrent=N for others) open at once between two processes (the server echoes each on
+     * a thread of its own), every one carries data while all are open, and after they close the mappings, file
+     * descriptors, threads and disk of both processes are back at their baseline.
+     */
+    @Test
+    void thousandsOfOpenConnectionsEachWorkAndTheirResourcesGoWithThem() throws Exception {
+        base = TestDirs.privateDir(tmp, "base");
+        Map<String, String> props = FaultConfigs.props("retentionMs", "0",
+                "maxConnections", Integer.toString(CONCURRENT + 10));
+        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "ECHO");
+        ViaConfig config = FaultConfigs.config(base, props);
+        Path conns = base.resolve(EP).resolve("conn");
+        for (int i = 0; i < 50; i++) { // warm up: classes, the housekeeper, the async pool, the listen channel
+            cycle(config, i);
+        }
+        Faults.await("the warm-up's connection directories are deleted", Duration.ofSeconds(10),
+                () -> Faults.list(conns).isEmpty());
+        Resources before = Resources.of(ProcessHandle.current().pid());
+        Resources serverBefore = Resources.of(server.pid());
+        List<ViaConnection> open = new ArrayList<>(CONCURRENT);
+        Resources peak;
+        Resources serverPeak;
+        long t0 = System.nanoTime();
+        try {
+            for (int i = 0; i < CONCURRENT; i++) {
+                ViaConnection c = ViaClient.connect(config, EP);
+                open.add(c);
+                echo(c, i);
+            }
+            long openMillis = (System.nanoTime() - t0) / 1_000_000;
+            for (int i = 0; i < CONCURRENT; i++) { // all of them still work while all are open
+                echo(open.get(i), CONCURRENT + i);
+            }
+            assertThat(Faults.list(conns)).as("one directory per open connection").hasSize(CONCURRENT);
+            peak = Resources.of(ProcessHandle.current().pid());
+            serverPeak = Resources.of(server.pid());
+            System.out.printf("%d connections opened in %d ms (%.2f ms each); per connection: client %.1f mappings, "
+                    + "%.2f fds, %.2f threads; server %.1f mappings, %.2f fds, %.2f threads; base %d KiB allocated%n",
+                    CONCURRENT, openMillis, openMillis / (double) CONCURRENT,
+                    (peak.maps - before.maps) / (double) CONCURRENT, (peak.fds - before.fds) / (double) CONCURRENT,
+                    (peak.threads - before.threads) / (double) CONCURRENT,
+                    (serverPeak.maps - serverBefore.maps) / (double) CONCURRENT,
+                    (serverPeak.fds - serverBefore.fds) / (double) CONCURRENT,
+                    (serverPeak.threads - serverBefore.threads) / (double) CONCURRENT, allocatedKiB(base));
+            System.out.println("mapped most while open: client " + mostMapped(ProcessHandle.current().pid())
+                    + "; server " + mostMapped(server.pid()));
+        } finally {
+            for (ViaConnection c : open) {
+                c.close();
+            }
+            open.clear(); // a closed connection's flag block stays mapped while anything refers to it
+        }
+        Faults.await("every connection directory is deleted", Duration.ofSeconds(60),
+                () -> Faults.list(conns).isEmpty());
+        // Both processes' mappings of closed ends go at a GC once their housekeeper dropped the ends (its next tick).
+        Resources after;
+        long gcDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        do {
+            after = Resources.of(ProcessHandle.current().pid());
+        } while (after.maps > before.maps + 50 && System.nanoTime() - gcDeadline < 0);
+        Resources serverAfter;
+        gcDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        do {
+            gc(server.pid());
+            serverAfter = Resources.of(server.pid());
+        } while ((serverAfter.maps > serverBefore.maps + 50 || serverAfter.threads > serverBefore.threads + 5)
+                && System.nanoTime() - gcDeadline < 0);
+        long allocated = allocatedKiB(base);
+        System.out.printf("after closing all: client %s -> %s -> %s; server %s -> %s -> %s; base %d KiB allocated%n",
+                before, peak, after, serverBefore, serverPeak, serverAfter, allocated);
+        assertThat(peak.maps - before.maps).as("the open connections were measured while open")
+                .isGreaterThan(CONCURRENT);
+        assertThat(after.fds).as("client file descriptors").isLessThanOrEqualTo(before.fds + 10);
+        assertThat(after.maps).as("client memory mappings; mapped most: " + mostMapped(ProcessHandle.current().pid()))
+                .isLessThanOrEqualTo(before.maps + 50);
+        assertThat(after.threads).as("client threads").isLessThanOrEqualTo(before.threads + 5);
+        assertThat(serverAfter.fds).as("server file descriptors").isLessThanOrEqualTo(serverBefore.fds + 10);
+        assertThat(serverAfter.maps).as("server memory mappings; mapped most: " + mostMapped(server.pid()))
+                .isLessThanOrEqualTo(serverBefore.maps + 50);
+        assertThat(serverAfter.threads).as("server threads (one echo thread per connection while open)")
+                .isLessThanOrEqualTo(serverBefore.threads + 5);
+        assertThat(allocated).as("disk used under the base directory after all closed").isLessThan(4 * 1024);
+        assertThat(server.output()).doesNotContain("ECHO-ERROR").doesNotContain("Exception");
+    }
+
+    /** One 16-byte round trip on an open connection, checked byte for byte. */
+    private static void echo(ViaConnection c, long i) throws IOException {
+        byte[] b = ByteBuffer.allocate(16).putLong(i).putLong(~i).array();
+        c.send(b);
+        byte[] got = new byte[16];
+        int off = 0;
+        while (off < 16) {
+            int n = c.receive(got, off, 16 - off, 10_000);
+            if (n < 0) {
+                throw new AssertionError("end of stream on connection " + i);
+            }
+            off += n;
+        }
+        assertThat(got).as("echo on connection " + i).isEqualTo(b);
     }
 
     /** The files this process maps most often, for a failure message. */
@@ -179,18 +285,7 @@ class DiskAndResourceTest extends FaultProcessTest {
 
     private static void cycle(ViaConfig config, int i) throws IOException {
         try (ViaConnection c = ViaClient.connect(config, EP)) {
-            byte[] b = ByteBuffer.allocate(16).putLong(i).putLong(~i).array();
-            c.send(b);
-            byte[] got = new byte[16];
-            int off = 0;
-            while (off < 16) {
-                int n = c.receive(got, off, 16 - off, 10_000);
-                if (n < 0) {
-                    throw new AssertionError("end of stream in cycle " + i);
-                }
-                off += n;
-            }
-            assertThat(got).isEqualTo(b);
+            echo(c, i);
         }
     }
 
