@@ -93,17 +93,15 @@ class DiskAndResourceTest extends FaultProcessTest {
     }
 
     /**
-     * Server scale: 2,000 connections (-Dvia.test.concurrent=N for others) open at once between two processes (the server echoes each on
-     * a thread of its own), every one carries data while all are open, and after they close the mappings, file
+     * Server scale: 2,000 connections (-Dvia.test.concurrent=N for others) open at once between two processes
+     * (the server echoes each on a thread of its own), every one carries data while all are open, and after they close the mappings, file
      * descriptors, threads and disk of both processes are back at their baseline.
      */
     @Test
     void thousandsOfOpenConnectionsEachWorkAndTheirResourcesGoWithThem() throws Exception {
-        base = TestDirs.privateDir(tmp, "base");
         Map<String, String> props = FaultConfigs.props("retentionMs", "0",
                 "maxConnections", Integer.toString(CONCURRENT + 10));
-        server = Faults.startServer(tmp, "server", props, FaultServerMain.class, base.toString(), EP, "ECHO");
-        ViaConfig config = FaultConfigs.config(base, props);
+        ViaConfig config = startFaultServer(props, "ECHO");
         Path conns = base.resolve(EP).resolve("conn");
         for (int i = 0; i < 50; i++) { // warm up: classes, the housekeeper, the async pool, the listen channel
             cycle(config, i);
