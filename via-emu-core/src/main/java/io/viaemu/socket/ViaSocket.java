@@ -7,6 +7,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import io.viaemu.ParentConnection;
 import io.viaemu.Trigger;
@@ -158,19 +161,18 @@ public class ViaSocket extends Socket {
             close();
             return;
         }
+        // T3/T4: the worker's first receive or send takes the connection; the handover's stage says when (no poll).
         long limit = config.childStartTimeout().plus(config.handoverTimeout()).toMillis();
-        long deadline = System.nanoTime() + limit * 1_000_000L;
-        while (!pc.isHandedOver()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new SocketTimeoutException("the worker did not take connection " + pc.id() + " over within "
-                        + limit + " ms (T1 and T2 are off; T3/T4 need the worker to receive or send)");
-            }
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while waiting for the handover");
-            }
+        try {
+            pc.handoverCompletion().toCompletableFuture().get(limit, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new SocketTimeoutException("the worker did not take connection " + pc.id() + " over within "
+                    + limit + " ms (T1 and T2 are off; T3/T4 need the worker to receive or send)");
+        } catch (ExecutionException e) {
+            throw new SocketException("connection " + pc.id() + " was not handed over: " + e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for the handover");
         }
         close();
     }

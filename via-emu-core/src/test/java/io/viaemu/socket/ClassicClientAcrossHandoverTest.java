@@ -25,6 +25,7 @@ import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.viaemu.ConnectionSnapshot;
+import io.viaemu.Trigger;
 import io.viaemu.ViaConfig;
 import io.viaemu.testing.JvmProcess;
 import io.viaemu.testing.SeparateProcessTest;
@@ -121,6 +122,25 @@ class ClassicClientAcrossHandoverTest extends SeparateProcessTest {
 
     @Test
     void classicClientInItsOwnJvmKeepsWorkingThroughTheHandover() {
+        classicClientKeepsWorkingThroughTheHandover();
+    }
+
+    /**
+     * With only the child's triggers (T3, T4) active, {@link ViaSocket#handOver} cannot close to hand over: it waits
+     * (on the handover's completion stage) until the worker's first receive took the connection, then closes.
+     */
+    @Test
+    void withOnlyTheChildsTriggersHandOverReturnsOnceTheWorkerTookTheConnection() {
+        ViaConfig t3t4 = config(baseDir).toBuilder().triggers(Trigger.T3_CHILD_RECEIVE, Trigger.T4_CHILD_SEND).build();
+        servers = new ViaServerSocketFactory(t3t4, new ViaAddressMap().map(PORT, "handover-lines"));
+        classicClientKeepsWorkingThroughTheHandover();
+        assertThat(forkingServer.errors).isEmpty();
+        ViaServerSocket listener = (ViaServerSocket) forkingServer.listener;
+        await().atMost(Duration.ofSeconds(10)).until(() -> listener.server().handoversCompleted() == 1);
+        assertThat(listener.server().handoversFailed()).isZero();
+    }
+
+    private void classicClientKeepsWorkingThroughTheHandover() {
         forkingServer = new ForkingLineServer(servers, PORT, 3);
         List<String> options = List.of("-Dvia.socket.base-dir=" + baseDir, "-Dvia.socket.map." + PORT
                 + "=handover-lines");
