@@ -34,6 +34,7 @@ import io.viaemu.protocol.ConnectionState;
 import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.FlagBlock.Word;
+import io.viaemu.protocol.ControlMessages;
 import io.viaemu.protocol.MessageType;
 import io.viaemu.protocol.Messages;
 import io.viaemu.protocol.ParentRole;
@@ -191,9 +192,10 @@ public final class ViaServer implements Closeable {
                 listen.reclaimBefore(doc.index());
                 MessageType type = r.reset(doc).type();
                 if (type == MessageType.CONNECT) {
-                    onConnect(r.getLong(), r.getLong());
+                    ControlMessages.Connect connect = ControlMessages.Connect.read(r);
+                    onConnect(connect.connectionId(), connect.clientPid());
                 } else if (type == MessageType.RECONNECT) {
-                    long id = r.getLong();
+                    long id = ControlMessages.Reconnect.read(r).connectionId();
                     log.warn("endpoint '{}': refused RECONNECT for connection {}: reconnections go to the child, "
                             + "not the listen queue", endpoint, Layout.idString(id));
                 } else {
@@ -231,9 +233,8 @@ public final class ViaServer implements Closeable {
         Channel down = io.viaemu.protocol.ConnectionQueues.down(transport, dir, flags, config);
         if (connections.size() >= config.maxConnections()) {
             refused.incrementAndGet();
-            Messages.Writer w = new Messages.Writer().start(MessageType.CLOSE).putLong(ErrorCode.REFUSED.code())
-                    .putString("endpoint '" + endpoint + "' has its maximum of " + config.maxConnections()
-                            + " connections");
+            Messages.Writer w = ControlMessages.Close.refused("endpoint '" + endpoint + "' has its maximum of "
+                    + config.maxConnections() + " connections").writeTo(new Messages.Writer());
             down.append(w.bytes(), w.length(), w.bytes(), 0, 0);
             flags.fail(ErrorCode.REFUSED);
             up.close();

@@ -32,6 +32,7 @@ import io.viaemu.protocol.ConnectionQueues;
 import io.viaemu.protocol.ChildRole;
 import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
+import io.viaemu.protocol.ControlMessages;
 import io.viaemu.protocol.MessageType;
 import io.viaemu.protocol.Messages;
 import io.viaemu.transport.Channel;
@@ -188,10 +189,12 @@ public final class WorkerRuntime {
             MessageType type = r.reset(doc).type();
             switch (type) {
                 case ASSIGN:
-                    assign(r.getLong(), r.getString());
+                    ControlMessages.Assign a = ControlMessages.Assign.read(r);
+                    assign(a.connectionId(), a.handlerName());
                     break;
                 case RECONNECT:
-                    reconnect(r.getLong(), r.getString(), r.getLong(), r.getLong());
+                    ControlMessages.Reconnect c = ControlMessages.Reconnect.read(r);
+                    reconnect(c.connectionId(), c.endpoint(), c.token(), c.nonce());
                     break;
                 default:
                     log.warn("worker {}: refused unexpected {} document in its inbox", name, type);
