@@ -136,6 +136,7 @@ public final class ChildRole extends ConnectionEnd {
      * housekeeping.
      */
     public void announce() {
+        state(State.ANNOUNCED, "pid " + env.pid()); // first: a second announcement is rejected before it writes
         outbound.prepareToAppend(); // the GRANT is on the handover's critical path
         // the first check of a process is the slow one: not in mid-handover
         watch(parentPid, parentStart);
@@ -143,7 +144,6 @@ public final class ChildRole extends ConnectionEnd {
         flags.set(Word.CHILD_HEARTBEAT, env.clock().currentTimeMillis());
         flags.set(Word.CHILD_START, env.start());
         flags.set(Word.NANOS_CHILD_ANNOUNCED, System.nanoTime());
-        state(State.ANNOUNCED, "pid " + env.pid());
         flags.set(Word.CHILD_PID, env.pid());
         env.housekeeping().add(this, config.baseDir());
         flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // the client opens this child's inbox ahead of time
@@ -323,6 +323,9 @@ public final class ChildRole extends ConnectionEnd {
             return false;
         }
         heartbeat(now);
+        if (flags.state() == ConnectionState.FAILED) {
+            onFailed(); // failed by another process: this role's state follows
+        }
         completeForDeadParent();
         checkPeers(now);
         return true;

@@ -400,6 +400,9 @@ public final class ClientRole extends ConnectionEnd {
             return false;
         }
         heartbeat(now);
+        if (flags.state() == ConnectionState.FAILED) {
+            onFailed(); // failed by another process: this role's state follows
+        }
         prepareChildInbox();
         checkPeers(now);
         dispatchHandoverWork();

@@ -210,13 +210,13 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
 
     /** S3: grants the connection: token and pids into the flag block, GRANT as the first document of the down queue. */
     public void grant() {
+        state(State.GRANTED, "client pid " + clientPid); // first: a second grant is rejected before it writes
         long token = Layout.randomId();
         flags.set(Word.TOKEN, token);
         flags.set(Word.PARENT_START, env.start());
         flags.set(Word.PARENT_PID, env.pid());
         flags.set(Word.PARENT_HEARTBEAT, env.clock().currentTimeMillis());
         flags.advance(ConnectionState.ESTABLISHED);
-        state(State.GRANTED, "client pid " + clientPid);
         flags.set(Word.NANOS_PARENT_GRANTED, System.nanoTime());
         sendLock.lock();
         try {
@@ -521,6 +521,9 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             return false;
         }
         heartbeat(now);
+        if (flags.state() == ConnectionState.FAILED) {
+            onFailed(); // failed by another process: this role's state follows
+        }
         startHandoverForChild();
         checkPeers(now);
         return true;
