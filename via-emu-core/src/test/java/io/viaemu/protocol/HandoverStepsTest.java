@@ -139,12 +139,12 @@ class HandoverStepsTest {
                 .isEqualTo(new ControlMessages.Grant(c.flags.get(Word.TOKEN), CHILD_PID));
 
         closing.get(WAIT.toMillis(), TimeUnit.MILLISECONDS); // S51 reported, S13 set
-        await("S51", () -> c.client.state() == ClientRole.State.RECONNECTED);
+        await("S52", () -> c.flags.intermission() == Intermission.RESUMED); // the client's last write
+        assertThat(c.client.state()).isEqualTo(ClientRole.State.RECONNECTED);
         assertThat(c.parent.state()).isEqualTo(ParentRole.State.HANDED_OVER);
         assertThat(c.flags.state()).isEqualTo(ConnectionState.HANDED_OVER);
         assertThat(c.flags.isCompleted()).isTrue();
         assertThat(c.flags.clientReported()).isTrue();
-        assertThat(c.flags.intermission()).isEqualTo(Intermission.RESUMED);
         assertThat(c.types(c.upDir())).containsSubsequence(MessageType.DATA, MessageType.INTERMISSION_DONE,
                 MessageType.COPY, MessageType.RECONNECTION_DONE);
         assertThat(c.released).containsExactly(c.parent.id());
@@ -179,6 +179,7 @@ class HandoverStepsTest {
         aborting.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         assertThat(c.flags.firedTrigger()).isEqualTo(Trigger.T2_PARENT_ABORT);
         assertThat(c.parent.state()).isEqualTo(ParentRole.State.HANDED_OVER);
+        await("the child's answer recorded", () -> !c.reconnectAnswers.isEmpty());
         assertThat(c.reconnectAnswers).containsExactly("null");
         assertThat(receive(c.child, 2)).isEqualTo(ascii("xy"));
     }
@@ -192,9 +193,9 @@ class HandoverStepsTest {
         c.pumpInbox();
         c.tickClientContinuously();
         Future<byte[]> received = c.threads.submit(() -> receive(c.child, 3));
-        await("C", () -> c.flags.get(Word.C) == Trigger.T3_CHILD_RECEIVE.code());
+        await("C, and the parent's housekeeper woken", () -> c.woken.contains(PARENT_PID)); // after C
+        assertThat(c.flags.get(Word.C)).isEqualTo(Trigger.T3_CHILD_RECEIVE.code());
         assertThat(c.child.state()).isEqualTo(ChildRole.State.REQUESTED);
-        assertThat(c.woken).contains(PARENT_PID);
         c.tickParent(); // the parent's housekeeper starts the handover
         assertThat(received.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(ascii("123"));
         assertThat(c.flags.firedTrigger()).isEqualTo(Trigger.T3_CHILD_RECEIVE);
@@ -297,7 +298,9 @@ class HandoverStepsTest {
         c.liveness.kill(PARENT_PID); // kill -9 of the parent: nobody sends S7 or S11
 
         c.tickClient();
-        await("S51", () -> c.client.state() == ClientRole.State.RECONNECTED);
+        await("S52", () -> c.flags.intermission() == Intermission.RESUMED);
+        await("the child's answer recorded", () -> !c.reconnectAnswers.isEmpty());
+        assertThat(c.client.state()).isEqualTo(ClientRole.State.RECONNECTED);
         assertThat(c.flags.firedTrigger()).isEqualTo(Trigger.T2_PARENT_ABORT);
         assertThat(c.reconnects).hasSize(1);
         assertThat(c.reconnects.get(0).nonce()).as("no reconnection request, no nonce").isZero();
@@ -325,9 +328,9 @@ class HandoverStepsTest {
         c.flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.REQUESTED);
         c.liveness.kill(PARENT_PID); // dies before it sees the confirmation
         c.tickClient();
-        await("S51", () -> c.client.state() == ClientRole.State.RECONNECTED);
+        await("S52", () -> c.flags.intermission() == Intermission.RESUMED);
+        assertThat(c.client.state()).isEqualTo(ClientRole.State.RECONNECTED);
         assertThat(c.reconnects.get(0).nonce()).isZero();
-        assertThat(c.flags.intermission()).isEqualTo(Intermission.RESUMED);
         assertThat(c.types(c.upDir())).as("the client's cut goes in all the same").containsExactly(
                 MessageType.DATA, MessageType.INTERMISSION_DONE, MessageType.RECONNECTION_DONE);
         assertThat(receive(c.child, 3)).as("from the consumed position").isEqualTo(ascii("bcd"));
