@@ -15,6 +15,7 @@ import io.viaemu.internal.InboxDispatcher;
 import io.viaemu.internal.Layout;
 import io.viaemu.protocol.ConnectionQueues;
 import io.viaemu.protocol.ConnectionState;
+import io.viaemu.protocol.ControlMessages;
 import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.FlagBlock.Word;
@@ -66,10 +67,13 @@ final class ServerAcceptor {
         // wake-up of this thread preempts a busy reader on a 2-core machine). Without a futex: parks of up to 1 ms.
         InboxDispatcher dispatcher = new InboxDispatcher(log, "endpoint '" + endpoint + "'", "listen",
                 "the listen queue", listen, reader, listenBell, new BackoffIdleStrategy(0, 0, 50_000, 1_000_000), 256)
-                .on(MessageType.CONNECT, r -> onConnect(r.getLong(), r.getLong()))
+                .on(MessageType.CONNECT, r -> {
+                    ControlMessages.Connect connect = ControlMessages.Connect.read(r);
+                    onConnect(connect.connectionId(), connect.clientPid());
+                })
                 .on(MessageType.RECONNECT, r -> log.warn("endpoint '{}': refused RECONNECT for connection {}: "
                         + "reconnections go to the child, not the listen queue", endpoint,
-                        Layout.idString(r.getLong())));
+                        Layout.idString(ControlMessages.Reconnect.read(r).connectionId())));
         this.thread = BackgroundThreads.daemon("via-acceptor-" + endpoint, () -> acceptLoop(dispatcher));
     }
 
@@ -128,9 +132,8 @@ final class ServerAcceptor {
     /** The server is full: the client reads why in a CLOSE, and the flag block says REFUSED for everyone. */
     private void refuse(long connectionId, FlagBlock flags, Channel up, Channel down) {
         registry.refusedOne();
-        Messages.Writer w = new Messages.Writer().start(MessageType.CLOSE).putLong(ErrorCode.REFUSED.code())
-                .putString("endpoint '" + endpoint + "' has its maximum of " + config.maxConnections()
-                        + " connections");
+        Messages.Writer w = ControlMessages.Close.refused("endpoint '" + endpoint + "' has its maximum of "
+                + config.maxConnections() + " connections").writeTo(new Messages.Writer());
         down.append(w.bytes(), w.length(), w.bytes(), 0, 0);
         flags.fail(ErrorCode.REFUSED);
         up.close();

@@ -128,7 +128,7 @@ public final class Housekeeper {
 
     private void run() {
         while (true) {
-            long now = System.currentTimeMillis();
+            long now = Clock.SYSTEM.currentTimeMillis(); // the time the tasks' heartbeats and timeouts go by
             long addedBefore = added;
             long sleep = Long.MAX_VALUE;
             for (Task t : tasks) {

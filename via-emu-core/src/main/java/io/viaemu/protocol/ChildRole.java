@@ -8,46 +8,144 @@ import io.viaemu.ViaConfig;
 import io.viaemu.ViaException;
 import io.viaemu.ViaTimeoutException;
 import io.viaemu.internal.Housekeeper;
-import io.viaemu.internal.Processes;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.Document;
 import io.viaemu.idle.IdleStrategy;
 
 /**
- * The child's end, in a worker process. Until it owns the connection every receive and send waits; its first
- * receive (T3) or send (T4) sets C to ask the parent for the connection. It owns the connection once it granted
- * the client's reconnection, which it accepts when the token is right and either the nonce matches the parent's
- * reconnection request (P set) or the parent is dead (unexpected T2). Its input then starts at the client's cut
- * (INTERMISSION_DONE; COPY documents first) or, after the parent's death without P, at the parent's last consumed
- * position, reading the client's original documents and ignoring any partial copy.
+ * The child's end, in a worker process (Fig. 5 of the design, steps S21-S29). Until it owns the connection every
+ * receive and send waits; its first receive (T3) or send (T4) sets C to ask the parent for the connection. It owns
+ * the connection once it granted the client's reconnection ({@link #onReconnect}), which it accepts when the token is
+ * right and either the nonce matches the parent's reconnection request (P set) or the parent is dead (unexpected
+ * T2). Its input then starts at the client's cut (INTERMISSION_DONE; COPY documents first) or, after the parent's
+ * death without P, at the parent's last consumed position, reading the client's original documents and ignoring any
+ * partial copy.
+ *
+ * <p>Its states ({@link State}), moved only by {@code state(next, reason)} against {@link #TRANSITIONS}: S21
+ * (ASSIGNED: created by EMU_FORK), S22 (ANNOUNCED: the parent may hand over; a T3/T4 trigger is checked at each
+ * receive and send), S23 (REQUESTED: C set), S27 (OWNER: the client's connection request, its S49, granted). The
+ * copy of the design in this repository lacks the text of S23-S26 and S28; S23 is where its Fig. 5 goes when T3 or
+ * T4 is found, S27 checks the client's connection request, and S29 resumes the program: here, the application's
+ * receive or send that waited goes on.
  */
 public final class ChildRole extends ConnectionEnd {
 
+    /** The child's states, by the steps of Fig. 5. */
+    public enum State implements StateMachine.Step {
+        /** S21: created by EMU_FORK (the worker's ASSIGN); not announced yet. */
+        ASSIGNED("S21", "EMU_FORK", false),
+        /** S22: announced in the flag block; the parent owns the connection until a trigger fires. */
+        ANNOUNCED("S22", "awaiting a trigger", false),
+        /** S23: the child's first receive (T3) or send (T4) asked the parent for the connection (C). */
+        REQUESTED("S23", "reconnection trigger (C)", true),
+        /** S27: the client's connection request (S49) was accepted and granted (S50): the child owns the connection. */
+        OWNER("S27", "connection request granted", true),
+        /** The child's end closed. */
+        CLOSED("-", "closed", false),
+        /** The connection failed. */
+        FAILED("-", "failed", false);
+
+        private final String step;
+        private final String description;
+        private final boolean handover;
+
+        State(String step, String description, boolean handover) {
+            this.step = step;
+            this.description = description;
+            this.handover = handover;
+        }
+
+        @Override
+        public String step() {
+            return step;
+        }
+
+        @Override
+        public String description() {
+            return description;
+        }
+
+        @Override
+        public boolean handover() {
+            return handover;
+        }
+
+        @Override
+        public boolean terminal() {
+            return this == CLOSED || this == FAILED;
+        }
+    }
+
+    /** Every move the child's state may make. */
+    static final StateMachine.Table<State> TRANSITIONS = new StateMachine.Table<>(State.class)
+            .allow(State.ASSIGNED, State.ANNOUNCED, State.CLOSED, State.FAILED)
+            .allow(State.ANNOUNCED, State.REQUESTED, State.OWNER, State.CLOSED, State.FAILED)
+            .allow(State.REQUESTED, State.OWNER, State.CLOSED, State.FAILED)
+            .allow(State.OWNER, State.CLOSED, State.FAILED);
+
     private final long parentPid;
     private final long parentStart;
-    private volatile boolean owner;
+    private final StateMachine<State> state;
     /** Bytes of COPY documents still to read before the documents the parent never read (under readLock). */
     private long copyBytesLeft;
 
     public ChildRole(ViaConfig config, String endpoint, long connectionId, Path dir, FlagBlock flags, Channel up,
             Channel down) {
-        super(config, endpoint, connectionId, dir, flags, up, down);
-        this.parentPid = flags.get(Word.PARENT_PID);
-        this.parentStart = flags.get(Word.PARENT_START);
+        this(RoleEnvironment.host(config), config, endpoint, connectionId, dir, flags, up, down);
     }
 
-    /** Announces the child in the flag block (pid last: it is what the parent waits for) and starts housekeeping. */
+    ChildRole(RoleEnvironment env, ViaConfig config, String endpoint, long connectionId, Path dir, FlagBlock flags,
+            Channel up, Channel down) {
+        super(env, config, endpoint, connectionId, dir, flags, up, down);
+        this.parentPid = flags.parentPid();
+        this.parentStart = flags.parentStart();
+        this.state = new StateMachine<>(TRANSITIONS, State.ASSIGNED, log, "connection " + id + " child");
+    }
+
+    /** The child's state. */
+    public State state() {
+        return state.get();
+    }
+
+    /**
+     * The one way the child's state moves: checked against {@link #TRANSITIONS} and logged with its step; a move
+     * the table does not allow fails the connection and throws {@link IllegalTransitionException}.
+     */
+    private void state(State next, String reason) {
+        try {
+            state.move(next, reason);
+        } catch (IllegalTransitionException e) {
+            fail(ErrorCode.PROTOCOL, e.getMessage());
+            throw e;
+        }
+    }
+
+    @Override
+    protected void onFailed() {
+        state.moveIfAllowed(State.FAILED, flags.error().description());
+    }
+
+    /** True once the child granted the client's reconnection (also after its end closed or failed). */
+    private boolean owns() {
+        return state.reached(State.OWNER);
+    }
+
+    /**
+     * S21, S22: announces the child in the flag block (pid last: it is what the parent waits for) and starts
+     * housekeeping.
+     */
     public void announce() {
+        state(State.ANNOUNCED, "pid " + env.pid()); // first: a second announcement is rejected before it writes
         outbound.prepareToAppend(); // the GRANT is on the handover's critical path
         // the first check of a process is the slow one: not in mid-handover
         watch(parentPid, parentStart);
-        watch(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START));
-        flags.set(Word.CHILD_HEARTBEAT, System.currentTimeMillis());
-        flags.set(Word.CHILD_START, Processes.currentStart());
+        watch(flags.clientPid(), flags.clientStart());
+        flags.set(Word.CHILD_HEARTBEAT, env.clock().currentTimeMillis());
+        flags.set(Word.CHILD_START, env.start());
         flags.set(Word.NANOS_CHILD_ANNOUNCED, System.nanoTime());
-        flags.set(Word.CHILD_PID, Processes.currentPid());
-        Housekeeper.get(config.pollInterval().toNanos()).add(this, config.baseDir());
+        flags.set(Word.CHILD_PID, env.pid());
+        env.housekeeping().add(this, config.baseDir());
         flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // the client opens this child's inbox ahead of time
     }
 
@@ -57,25 +155,28 @@ public final class ChildRole extends ConnectionEnd {
     }
 
     public boolean isOwner() {
-        return owner;
+        return state.get() == State.OWNER;
     }
 
     /**
-     * The client's RECONNECT arrived in this worker's inbox. Returns a reason if refused, null if granted.
-     * Runs on the inbox thread; the application cannot be appending (it waits for ownership), so the GRANT is
-     * appended without the send lock and is the child's first document in the down queue.
+     * S27: the client's RECONNECT (its S49) arrived in this worker's inbox. Returns a reason if refused, null if
+     * granted. Runs on the inbox thread; the application cannot be appending (it waits for ownership), so the GRANT
+     * is appended without the send lock and is the child's first document in the down queue.
      */
     public String onReconnect(long token, long nonce) {
-        if (owner) {
+        if (owns()) {
             return "already reconnected";
+        }
+        if (state.get().terminal()) {
+            return "the child's end is " + state.get();
         }
         if (token != flags.get(Word.TOKEN)) {
             return "wrong token";
         }
-        boolean requested = flags.get(Word.P) != 0;
+        boolean requested = flags.reconnectionRequested();
         // dead means gone or a zombie; a stopped or wedged parent is alive and could resume: no takeover from it
         boolean parentDead = !alive(parentPid, parentStart);
-        boolean t2 = (flags.get(Word.TRIGGERS_ENABLED) & Trigger.T2_PARENT_ABORT.bit()) != 0;
+        boolean t2 = flags.triggerEnabled(Trigger.T2_PARENT_ABORT);
         if (requested && nonce != flags.get(Word.NONCE) && !(parentDead && t2)) {
             return "wrong nonce";
         }
@@ -109,17 +210,17 @@ public final class ChildRole extends ConnectionEnd {
         } finally {
             readLock.unlock();
         }
-        if (parentDead && flags.compareAndSet(Word.TRIGGER_FIRED, 0, Trigger.T2_PARENT_ABORT.code())) {
-            flags.stamp(Word.AT_TRIGGER);
-            flags.set(Word.NANOS_TRIGGER, System.nanoTime());
+        if (parentDead) {
+            flags.fireTrigger(Trigger.T2_PARENT_ABORT); // unless the parent fired one before it died
         }
-        Messages.Writer w = new Messages.Writer().start(MessageType.GRANT).putLong(token)
-                .putLong(Processes.currentPid());
+        Messages.Writer w = new ControlMessages.Grant(token, env.pid()).writeTo(new Messages.Writer());
         outbound.append(w.bytes(), w.length(), w.bytes(), 0, 0);
         flags.set(Word.NANOS_GRANTED, System.nanoTime());
         flags.stamp(Word.AT_GRANTED);
-        owner = true;
-        flags.set(Word.CHILD_GRANTED, Processes.currentPid()); // a signal: rings the client and this child's waiters
+        if (!state.moveIfAllowed(State.OWNER, parentDead ? "S50 granted (parent dead)" : "S50 granted")) {
+            return "the child's end is " + state.get(); // closed or failed meanwhile: the grant stays unanswered
+        }
+        flags.set(Word.CHILD_GRANTED, env.pid()); // a signal: rings the client and this child's waiters
         log.info("connection {} child: granted the client's reconnection{}", id, parentDead ? " (parent dead)" : "");
         return null;
     }
@@ -128,25 +229,28 @@ public final class ChildRole extends ConnectionEnd {
 
     @Override
     protected void beforeReceive(long deadlineNanos) throws IOException {
-        if (!owner) {
+        if (!owns()) {
             awaitOwnership(Trigger.T3_CHILD_RECEIVE, deadlineNanos);
         }
     }
 
     @Override
     protected void beforeSend() throws IOException {
-        if (!owner) {
+        if (!owns()) {
             // The GRANT needs no send lock (see onReconnect), so waiting while holding it cannot deadlock.
             awaitOwnership(Trigger.T4_CHILD_SEND,
                     System.nanoTime() + config.handoverTimeout().toNanos() + config.childStartTimeout().toNanos());
         }
     }
 
-    /** Asks the parent for the connection (C) if the trigger is active, and waits until this child owns it. */
+    /**
+     * S22, S23: asks the parent for the connection (C) if the trigger is active, and waits until this child owns
+     * it. The deadline is the caller's I/O deadline ({@link System#nanoTime()}).
+     */
     private void awaitOwnership(Trigger trigger, long deadlineNanos) throws IOException {
-        if ((flags.get(Word.TRIGGERS_ENABLED) & trigger.bit()) != 0
-                && flags.compareAndSet(Word.C, 0, trigger.code())) {
+        if (flags.triggerEnabled(trigger) && flags.compareAndSet(Word.C, 0, trigger.code())) {
             flags.set(Word.NANOS_C_REQUESTED, System.nanoTime());
+            state.moveFrom(State.ANNOUNCED, State.REQUESTED, trigger.toString());
             flags.ringHousekeeper(Word.PARENT_PID, Word.PARENT_START); // the parent's housekeeper starts the handover
             log.info("connection {} child: {} - requesting the connection (C)", id, trigger);
         }
@@ -159,7 +263,7 @@ public final class ChildRole extends ConnectionEnd {
     }
 
     private void awaitOwnershipLoop(Trigger trigger, long deadlineNanos, IdleStrategy idle) throws IOException {
-        while (!owner) {
+        while (!owns()) {
             ConnectionState s = flags.state();
             if (s == ConnectionState.CLOSED) {
                 readLock.lock();
@@ -173,8 +277,7 @@ public final class ChildRole extends ConnectionEnd {
             checkUsable();
             if (System.nanoTime() - deadlineNanos > 0) {
                 throw new ViaTimeoutException("connection " + id + ": the child does not own the connection yet ("
-                        + s + ", trigger " + trigger + (((flags.get(Word.TRIGGERS_ENABLED) & trigger.bit()) == 0)
-                        ? " is off)" : " requested)"));
+                        + s + ", trigger " + trigger + (!flags.triggerEnabled(trigger) ? " is off)" : " requested)"));
             }
             idle.idle(ownDoorbell(), deadlineNanos);
         }
@@ -182,7 +285,7 @@ public final class ChildRole extends ConnectionEnd {
 
     @Override
     protected boolean inputRevoked() {
-        return !owner; // the reader is positioned only when the child takes the connection
+        return !owns(); // the reader is positioned only when the child takes the connection
     }
 
     @Override
@@ -219,29 +322,39 @@ public final class ChildRole extends ConnectionEnd {
         if (closed) {
             return false;
         }
-        flags.set(Word.CHILD_HEARTBEAT, now);
-        if (owner && flags.get(Word.RECONNECTION_COMPLETION) == 0 && flags.get(Word.CLIENT_REPORTED) != 0
-                && !alive(parentPid, parentStart)) {
-            // unexpected T2: the child stands in for the dead parent and sets the completion flag (once)
-            if (flags.compareAndSet(Word.RECONNECTION_COMPLETION, 0, 1)) {
-                flags.set(Word.NANOS_COMPLETED, System.nanoTime());
-                flags.stamp(Word.AT_COMPLETED);
-                flags.advance(ConnectionState.HANDED_OVER);
-                log.info("connection {} child: handover completed without the parent", id);
-            }
+        heartbeat(now);
+        if (flags.state() == ConnectionState.FAILED) {
+            onFailed(); // failed by another process: this role's state follows
         }
-        if (livenessDue(now) && !flags.state().isTerminal()
-                && (flags.get(Word.CLOSED_MASK) & FlagBlock.CLOSED_CLIENT) == 0) {
-            if (!alive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START))) {
-                fail(ErrorCode.CLIENT_DIED, "client pid " + flags.get(Word.CLIENT_PID));
-            } else if (owner && heartbeatStale(Word.CLIENT_HEARTBEAT, now)) {
-                fail(ErrorCode.PEER_HUNG, "client heartbeat older than " + config.peerTimeout().toMillis() + " ms");
-            } else if (!owner && !alive(parentPid, parentStart)
-                    && (flags.get(Word.TRIGGERS_ENABLED) & Trigger.T2_PARENT_ABORT.bit()) == 0) {
-                fail(ErrorCode.PARENT_DIED, "parent pid " + parentPid + " died and T2 is off");
-            }
-        }
+        completeForDeadParent();
+        checkPeers(now);
         return true;
+    }
+
+    private void heartbeat(long now) {
+        flags.set(Word.CHILD_HEARTBEAT, now);
+    }
+
+    /** Unexpected T2: the client reported, the parent is dead: the child sets the completion (S13) in its stead. */
+    private void completeForDeadParent() {
+        if (owns() && !flags.isCompleted() && flags.clientReported() && !alive(parentPid, parentStart)
+                && flags.complete()) {
+            log.info("connection {} child: handover completed without the parent", id);
+        }
+    }
+
+    /** The client's liveness (and heartbeat, once owner); the parent's death while T2 is off. */
+    private void checkPeers(long now) {
+        if (!livenessDue(now) || flags.state().isTerminal() || flags.closedBy(FlagBlock.CLOSED_CLIENT)) {
+            return;
+        }
+        if (!alive(flags.clientPid(), flags.clientStart())) {
+            fail(ErrorCode.CLIENT_DIED, "client pid " + flags.clientPid());
+        } else if (owns() && heartbeatStale(Word.CLIENT_HEARTBEAT, now)) {
+            fail(ErrorCode.PEER_HUNG, "client heartbeat older than " + config.peerTimeout().toMillis() + " ms");
+        } else if (!owns() && !alive(parentPid, parentStart) && !flags.triggerEnabled(Trigger.T2_PARENT_ABORT)) {
+            fail(ErrorCode.PARENT_DIED, "parent pid " + parentPid + " died and T2 is off");
+        }
     }
 
     /**
@@ -251,31 +364,32 @@ public final class ChildRole extends ConnectionEnd {
     @Override
     public boolean urgent() {
         if (!Housekeeper.woken()) {
-            return !owner || flags.get(Word.RECONNECTION_COMPLETION) == 0;
+            return !owns() || !flags.isCompleted();
         }
-        return flags.get(Word.TRIGGER_FIRED) != 0 && flags.get(Word.RECONNECTION_COMPLETION) == 0;
+        return flags.firedTrigger() != null && !flags.isCompleted();
     }
 
     @Override
     protected boolean peerAlive() {
-        return alive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START));
+        return alive(flags.clientPid(), flags.clientStart());
     }
 
     @Override
     public void close() {
-        if (!owner) {
+        if (!owns()) {
             // never owned: the parent still has the stream, so write nothing; just let go
             if (!closed) {
                 closed = true;
                 releaseResources();
+                state.moveIfAllowed(State.CLOSED, "closed before owning the connection");
                 log.info("connection {} child: closed before owning the connection", id);
-                if (!Processes.isAlive(flags.get(Word.CLIENT_PID), flags.get(Word.CLIENT_START))
-                        && !Processes.isAlive(parentPid, parentStart)) {
+                if (!alive(flags.clientPid(), flags.clientStart()) && !alive(parentPid, parentStart)) {
                     deleteDirectory(); // client and parent died without closing: this child is the last one
                 }
             }
             return;
         }
         closeEnd(FlagBlock.CLOSED_SERVER);
+        state.moveIfAllowed(State.CLOSED, "closed");
     }
 }

@@ -16,7 +16,6 @@ import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ListenChannels;
-import io.viaemu.internal.Processes;
 import io.viaemu.internal.StaleConnections;
 import io.viaemu.protocol.FlagBlock.Intermission;
 import io.viaemu.protocol.FlagBlock.Word;
@@ -26,37 +25,109 @@ import io.viaemu.transport.Transport;
 import io.viaemu.idle.IdleStrategy;
 
 /**
- * The client's end. Its part of the handover, driven by flags the parent sets in the flag block:
+ * The client's end (Fig. 6 of the design, steps S41-S52). Its part of the handover, driven by flags the parent sets
+ * in the flag block; its states ({@link State}) move only by {@code state(next, reason)}, against
+ * {@link #TRANSITIONS}:
  * <ol>
- * <li>transmission-intermission REQUESTED: finish the send in progress, append INTERMISSION_DONE to the up queue
- * (the cut between the parent's and the child's input), set INTERMITTED, and send nothing more;</li>
- * <li>P set: connect to the child (RECONNECT with the token and the request's nonce, in the child's inbox), wait
- * for the child's grant, append RECONNECTION_DONE (the report to the parent), resume sending.</li>
+ * <li>S41-S43 ({@link #connect}): CONNECT to the endpoint's listen queue, wait for the parent's GRANT:
+ * ESTABLISHED (S44: the client sends, and its housekeeping watches the transmission-intermission flag).</li>
+ * <li>S45-S47 ({@code confirmIntermission}): transmission-intermission REQUESTED: finish the send in progress, append
+ * INTERMISSION_DONE to the up queue (the cut between the parent's and the child's input), set INTERMITTED, and
+ * send nothing more. S48: wait for P.</li>
+ * <li>S49-S51 ({@code reconnectToChild}): P set: connect to the child (RECONNECT with the token and the request's
+ * nonce, in the child's inbox, S49), wait for the child's grant (S50), append RECONNECTION_DONE (the report to the
+ * parent, S51). S52: resume sending, to the child.</li>
  * </ol>
- * If the parent dies (unexpected T2) with a child forked, the client does step 2 on its own, without a nonce. The
- * down queue needs no cut: the parent's last document precedes the child's grant, so order is kept by the queue.
+ * If the parent dies (unexpected T2) with a child forked, the client goes from PARENT_LOST to S49 on its own,
+ * without a nonce, and sets the completion (S13) in the parent's stead. The down queue needs no cut: the parent's
+ * last document precedes the child's grant, so order is kept by the queue.
+ *
+ * <p>The handover runs under the send lock, in the sending thread or, when the application is not sending, in a
+ * task the housekeeper queues ({@link #tick}: heartbeat, pre-opening the child's inbox, the peers' liveness and T2,
+ * then the dispatch of handover work, each its own step).
  */
 public final class ClientRole extends ConnectionEnd {
 
+    /** The client's states, by the steps of Fig. 6. */
+    public enum State implements StateMachine.Step {
+        /** S41-S43: CONNECT sent, waiting for the parent's permission. */
+        CONNECTING("S42", "connection request", false),
+        /** S44: granted; sending to the parent, the intermission request watched. */
+        ESTABLISHED("S43", "connection permission", false),
+        /** S45-S47: sending stopped and INTERMISSION_DONE reported; S48: waiting for the reconnection request. */
+        INTERMITTED("S47", "intermission done", true),
+        /** Unexpected T2: the parent died with a child forked and T2 active; the client reconnects on its own. */
+        PARENT_LOST("T2", "parent died", true),
+        /** S49: RECONNECT sent to the child; S50: waiting for its grant. */
+        RECONNECTING("S49", "reconnect", true),
+        /** S51: the reconnection reported; S52: sending resumed, the child is the peer. */
+        RECONNECTED("S51", "reconnection report", true),
+        /** The client's end closed. */
+        CLOSED("-", "closed", false),
+        /** The connection failed. */
+        FAILED("-", "failed", false);
+
+        private final String step;
+        private final String description;
+        private final boolean handover;
+
+        State(String step, String description, boolean handover) {
+            this.step = step;
+            this.description = description;
+            this.handover = handover;
+        }
+
+        @Override
+        public String step() {
+            return step;
+        }
+
+        @Override
+        public String description() {
+            return description;
+        }
+
+        @Override
+        public boolean handover() {
+            return handover;
+        }
+
+        @Override
+        public boolean terminal() {
+            return this == CLOSED || this == FAILED;
+        }
+    }
+
+    /** Every move the client's state may make. */
+    static final StateMachine.Table<State> TRANSITIONS = new StateMachine.Table<>(State.class)
+            .allow(State.CONNECTING, State.ESTABLISHED, State.CLOSED, State.FAILED)
+            .allow(State.ESTABLISHED, State.INTERMITTED, State.PARENT_LOST, State.CLOSED, State.FAILED)
+            .allow(State.INTERMITTED, State.RECONNECTING, State.PARENT_LOST, State.CLOSED, State.FAILED)
+            .allow(State.PARENT_LOST, State.RECONNECTING, State.CLOSED, State.FAILED)
+            .allow(State.RECONNECTING, State.RECONNECTED, State.CLOSED, State.FAILED)
+            .allow(State.RECONNECTED, State.CLOSED, State.FAILED);
+
     private final Transport transport;
+    private final StateMachine<State> state;
     private long token;
     private long parentPid;
     private long parentStart;
-    /** Set once this client has reconnected to the child; from then on the child is the peer. */
-    private volatile boolean reconnected;
-    /** The parent died with a child forked and T2 active: the client must reconnect on its own. */
-    private volatile boolean recoveryNeeded;
+    /** The process at the other end of the stream: the parent from the grant, the child from the reconnection. */
+    private volatile long peerPid;
+    private volatile long peerStart;
+    /** A handover task is queued by the housekeeper and has not started: one at a time. */
     private final AtomicBoolean handoverTaskQueued = new AtomicBoolean();
     /** Made with the connection: a lambda's call site is linked when it first runs, not in mid-handover. */
-    private final BooleanSupplier childGrantedOrGone = () -> flags.get(Word.CHILD_GRANTED) != 0
-            || !alive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START));
+    private final BooleanSupplier childGrantedOrGone = () -> flags.childGranted()
+            || !alive(flags.childPid(), flags.childStart());
     /** The forked child's inbox, opened ahead of the reconnection (housekeeper thread only). */
     private Path childInbox;
 
-    private ClientRole(ViaConfig config, Transport transport, String endpoint, long connectionId, Path dir,
-            FlagBlock flags, Channel up, Channel down) {
-        super(config, endpoint, connectionId, dir, flags, down, up);
+    private ClientRole(RoleEnvironment env, ViaConfig config, Transport transport, String endpoint,
+            long connectionId, Path dir, FlagBlock flags, Channel up, Channel down) {
+        super(env, config, endpoint, connectionId, dir, flags, down, up);
         this.transport = transport;
+        this.state = new StateMachine<>(TRANSITIONS, State.CONNECTING, log, "connection " + id + " client");
     }
 
     @Override
@@ -64,7 +135,33 @@ public final class ClientRole extends ConnectionEnd {
         return Role.CLIENT;
     }
 
-    /** Creates the connection's queues and flag block, asks the endpoint's server, and waits for its grant. */
+    /** The client's state. */
+    public State state() {
+        return state.get();
+    }
+
+    /**
+     * The one way the client's state moves: checked against {@link #TRANSITIONS} and logged with its step; a move
+     * the table does not allow fails the connection and throws {@link IllegalTransitionException}.
+     */
+    private void state(State next, String reason) {
+        try {
+            state.move(next, reason);
+        } catch (IllegalTransitionException e) {
+            fail(ErrorCode.PROTOCOL, e.getMessage());
+            throw e;
+        }
+    }
+
+    @Override
+    protected void onFailed() {
+        state.moveIfAllowed(State.FAILED, flags.error().description());
+    }
+
+    /**
+     * S41-S43: creates the connection's queues and flag block, asks the endpoint's server, and waits for its
+     * grant.
+     */
     public static ClientRole connect(ViaConfig config, Transport transport, String endpoint) throws IOException {
         // connections (of any endpoint) whose processes all died: no server of theirs may ever come to delete them
         StaleConnections.sweepOtherEndpointsSoon(config, null);
@@ -75,35 +172,47 @@ public final class ClientRole extends ConnectionEnd {
         long connectionId = Layout.randomId();
         Path dir = Layout.connectionDir(config.baseDir(), endpoint, connectionId);
         FilePermissions.createPrivateDirectories(dir);
-        FlagBlock flags = FlagBlock.create(dir);
-        flags.set(Word.CLIENT_START, Processes.currentStart());
-        flags.set(Word.CLIENT_PID, Processes.currentPid());
-        flags.set(Word.CLIENT_HEARTBEAT, System.currentTimeMillis()); // a client stopped before its first tick is seen too
-        flags.set(Word.STATE, ConnectionState.CONNECTING.code());
-        flags.stamp(Word.AT_CONNECTED);
-        Channel up = ConnectionQueues.up(transport, dir, flags, config);
-        Channel down = ConnectionQueues.down(transport, dir, flags, config);
-        ClientRole client = new ClientRole(config, transport, endpoint, connectionId, dir, flags, up, down);
+        ClientRole client = open(RoleEnvironment.host(config), config, transport, endpoint, connectionId, dir,
+                FlagBlock.create(dir));
         try {
-            Messages.Writer w = new Messages.Writer().start(MessageType.CONNECT)
-                    .putLong(connectionId).putLong(Processes.currentPid()).putLong(Processes.currentStart());
-            flags.set(Word.NANOS_CONNECT_SENT, System.nanoTime());
-            ListenChannels.append(transport, Layout.listenDir(config.baseDir(), endpoint), w);
-            client.awaitGrant();
-            flags.set(Word.NANOS_CLIENT_GRANTED, System.nanoTime());
+            client.requestConnection();
         } catch (IOException | RuntimeException e) {
             client.releaseResources();
             FilePermissions.deleteTree(dir);
             throw e;
         }
-        watch(client.parentPid, client.parentStart);
-        Housekeeper.get(config.pollInterval().toNanos()).add(client, config.baseDir());
         return client;
+    }
+
+    /** S41: the client's identity into the new flag block, the connection's queues opened. */
+    static ClientRole open(RoleEnvironment env, ViaConfig config, Transport transport, String endpoint,
+            long connectionId, Path dir, FlagBlock flags) {
+        flags.set(Word.CLIENT_START, env.start());
+        flags.set(Word.CLIENT_PID, env.pid());
+        // a client stopped before its first tick is seen too
+        flags.set(Word.CLIENT_HEARTBEAT, env.clock().currentTimeMillis());
+        flags.set(Word.STATE, ConnectionState.CONNECTING.code());
+        flags.stamp(Word.AT_CONNECTED);
+        Channel up = ConnectionQueues.up(transport, dir, flags, config);
+        Channel down = ConnectionQueues.down(transport, dir, flags, config);
+        return new ClientRole(env, config, transport, endpoint, connectionId, dir, flags, up, down);
+    }
+
+    /** S42: CONNECT to the endpoint's listen queue; S43: the parent's grant; then housekeeping starts. */
+    void requestConnection() throws IOException {
+        Messages.Writer w = new ControlMessages.Connect(connectionId, env.pid(), env.start())
+                .writeTo(new Messages.Writer());
+        flags.set(Word.NANOS_CONNECT_SENT, System.nanoTime());
+        ListenChannels.append(transport, Layout.listenDir(config.baseDir(), endpoint), w);
+        awaitGrant();
+        flags.set(Word.NANOS_CLIENT_GRANTED, System.nanoTime());
+        watch(parentPid, parentStart);
+        env.housekeeping().add(this, config.baseDir());
     }
 
     private void awaitGrant() throws IOException {
         long timeout = config.connectTimeout().toMillis();
-        long deadline = System.nanoTime() + timeout * 1_000_000L;
+        long deadline = env.clock().nanoTime() + timeout * 1_000_000L;
         Document d = new Document(256);
         Messages.Reader r = new Messages.Reader();
         IdleStrategy idle = config.pauser().newIdleStrategy();
@@ -113,20 +222,23 @@ public final class ClientRole extends ConnectionEnd {
                 if (reader.next(d)) {
                     MessageType type = r.reset(d).type();
                     if (type == MessageType.GRANT) {
-                        token = r.getLong();
-                        parentPid = r.getLong();
-                        parentStart = flags.get(Word.PARENT_START);
-                        log.debug("connection {} granted by parent pid {}", id, parentPid);
+                        ControlMessages.Grant grant = ControlMessages.Grant.read(r);
+                        token = grant.token();
+                        parentPid = grant.granterPid();
+                        parentStart = flags.parentStart();
+                        peerPid = parentPid;
+                        peerStart = parentStart;
+                        state(State.ESTABLISHED, "granted by parent pid " + parentPid);
                         return;
                     }
                     if (type == MessageType.CLOSE) {
-                        long code = r.getLong();
+                        ControlMessages.Close refusal = ControlMessages.Close.read(r);
                         throw new ViaRefusedException("connection to '" + endpoint + "' refused: "
-                                + ErrorCode.of(code).description() + " (" + r.getString() + ")");
+                                + refusal.error().description() + " (" + refusal.reason() + ")");
                     }
                     throw new ViaProtocolException("expected GRANT, got " + type);
                 }
-                if (System.nanoTime() - deadline > 0) {
+                if (env.clock().nanoTime() - deadline > 0) {
                     throw new ViaTimeoutException("no server granted the connection to endpoint '" + endpoint
                             + "' under " + config.baseDir() + " within " + timeout + " ms (is the server running?)");
                 }
@@ -143,27 +255,30 @@ public final class ClientRole extends ConnectionEnd {
         // the client reads its down queue straight through: parent's documents, then the child's
     }
 
+    /** Before every send: nothing to do unless a handover step is due (S45 stops the send until S52). */
     @Override
     protected void beforeSend() throws IOException {
-        long intermission = flags.get(Word.TRANSMISSION_INTERMISSION);
-        if ((intermission == Intermission.NONE || intermission == Intermission.RESUMED) && !recoveryNeeded) {
+        State s = state.get();
+        if (s == State.RECONNECTED || (s == State.ESTABLISHED && flags.intermission() != Intermission.REQUESTED)) {
             return;
         }
         driveHandover(true);
     }
 
     /**
-     * The client's handover state machine; runs under the send lock, in the sending thread or, when the
-     * application is not sending, in a helper thread queued by the housekeeper.
+     * The client's part of the handover; runs under the send lock, in the sending thread or, when the application
+     * is not sending, in a helper thread queued by the housekeeper.
      *
      * @param waitForRequest true when called by a sender, which must not send until the handover is done
      */
     private void driveHandover(boolean waitForRequest) throws IOException {
-        long deadline = System.nanoTime() + config.handoverTimeout().toNanos();
+        long deadline = env.clock().nanoTime() + config.handoverTimeout().toNanos();
         IdleStrategy idle = sendIdle;
         idle.reset();
         try {
             driveHandoverSteps(waitForRequest, deadline, idle);
+        } catch (IllegalTransitionException e) {
+            throw new ViaProtocolException(e.getMessage()); // the connection is failed already
         } finally {
             idle.reset();
         }
@@ -172,78 +287,92 @@ public final class ClientRole extends ConnectionEnd {
     private void driveHandoverSteps(boolean waitForRequest, long deadline, IdleStrategy idle) throws IOException {
         while (true) {
             checkUsable();
-            long intermission = flags.get(Word.TRANSMISSION_INTERMISSION);
-            if (intermission == Intermission.REQUESTED) {
-                confirmIntermission();
-                intermission = Intermission.INTERMITTED;
+            switch (state.get()) {
+                case ESTABLISHED:
+                    if (flags.intermission() != Intermission.REQUESTED) {
+                        return;
+                    }
+                    confirmIntermission();
+                    continue;
+                case INTERMITTED:
+                    if (flags.reconnectionRequested()) {
+                        reconnectToChild();
+                        return;
+                    }
+                    if (!waitForRequest) {
+                        return;
+                    }
+                    if (env.clock().nanoTime() - deadline > 0) {
+                        fail(ErrorCode.PEER_HUNG, "no reconnection request after the intermission");
+                        throw new ViaTimeoutException("connection " + id + ": the parent sent no reconnection request"
+                                + " within " + config.handoverTimeout().toMillis() + " ms of the intermission");
+                    }
+                    idle.idle(ownDoorbell(), deadline); // the parent's P rings it
+                    continue;
+                case PARENT_LOST:
+                    if (flags.intermission() == Intermission.REQUESTED) {
+                        confirmIntermission(); // the parent asked before it died: the cut goes in all the same
+                    }
+                    reconnectToChild();
+                    return;
+                default:
+                    return;
             }
-            if (recoveryNeeded || (intermission == Intermission.INTERMITTED && flags.get(Word.P) != 0)) {
-                reconnectToChild();
-                return;
-            }
-            if (intermission != Intermission.INTERMITTED || !waitForRequest) {
-                return;
-            }
-            if (System.nanoTime() - deadline > 0) {
-                fail(ErrorCode.PEER_HUNG, "no reconnection request after the intermission");
-                throw new ViaTimeoutException("connection " + id + ": the parent sent no reconnection request within "
-                        + config.handoverTimeout().toMillis() + " ms of the intermission");
-            }
-            idle.idle(ownDoorbell(), deadline); // the parent's P rings it
         }
     }
 
-    /** Step 4: stop, then confirm. The send lock guarantees no send is half done. */
+    /** S45-S47: stop, then confirm. The send lock guarantees no send is half done. */
     private void confirmIntermission() {
         flags.set(Word.NANOS_INTERMISSION_SEEN, System.nanoTime());
-        long mark = appendControl(outbound, control(MessageType.INTERMISSION_DONE));
+        long mark = appendControl(outbound, ControlMessages.IntermissionDone.INSTANCE);
         flags.set(Word.INTERMISSION_MARK, mark);
         flags.set(Word.NANOS_INTERMITTED, System.nanoTime());
+        // from PARENT_LOST the state stays: the client reconnects on its own next
+        state.moveFrom(State.ESTABLISHED, State.INTERMITTED, "INTERMISSION_DONE at " + Long.toHexString(mark));
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.INTERMITTED);
         flags.stamp(Word.AT_INTERMITTED);
         log.info("connection {} client: transmission intermitted (INTERMISSION_DONE at {})", id,
                 Long.toHexString(mark));
     }
 
-    /** Connects to the child named by the flag block, waits for its grant, reports completion. */
+    /** S49: connects to the child named by the flag block; S50: waits for its grant; S51: reports completion. */
     private void reconnectToChild() throws IOException {
+        boolean recovering = state.get() == State.PARENT_LOST;
         flags.set(Word.NANOS_RECONNECT_SEEN, System.nanoTime());
         long workerId = flags.get(Word.WORKER_ID);
-        long childPid = flags.get(Word.CHILD_PID);
-        long childStart = flags.get(Word.CHILD_START);
+        long childPid = flags.childPid();
+        long childStart = flags.childStart();
         if (workerId == 0 || childPid == 0) {
             fail(ErrorCode.PARENT_DIED, "no child to reconnect to");
             throw new ViaException("connection " + id + ": " + ErrorCode.PARENT_DIED.description());
         }
-        long nonce = flags.get(Word.P) != 0 ? flags.get(Word.NONCE) : 0;
-        Messages.Writer w = new Messages.Writer().start(MessageType.RECONNECT)
-                .putLong(connectionId).putString(endpoint).putLong(token).putLong(nonce);
+        long nonce = flags.reconnectionRequested() ? flags.get(Word.NONCE) : 0;
+        state(State.RECONNECTING, "child pid " + childPid + (recovering ? ", the parent died" : ""));
+        Messages.Writer w = new ControlMessages.Reconnect(connectionId, endpoint, token, nonce)
+                .writeTo(new Messages.Writer());
         flags.set(Word.NANOS_RECONNECT_SENT, System.nanoTime()); // before: the child may answer before append returns
-        ListenChannels.append(transport,
-                Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId)), w);
+        Path inbox = Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId));
+        ListenChannels.append(transport, inbox, w);
         log.info("connection {} client: reconnecting to child pid {}{}", id, childPid,
-                recoveryNeeded ? " (parent died)" : "");
+                recovering ? " (parent died)" : "");
         boolean granted = await(childGrantedOrGone, config.handoverTimeout().toMillis());
-        if (!granted || flags.get(Word.CHILD_GRANTED) == 0) {
+        if (!granted || !flags.childGranted()) {
             ErrorCode code = granted ? ErrorCode.CHILD_DIED : ErrorCode.GRANT_TIMEOUT;
             fail(code, "child pid " + childPid);
             throw new ViaException("connection " + id + ": " + code.description());
         }
         flags.set(Word.NANOS_GRANT_SEEN, System.nanoTime());
-        appendControl(outbound, control(MessageType.RECONNECTION_DONE));
+        appendControl(outbound, ControlMessages.ReconnectionDone.INSTANCE);
         flags.set(Word.NANOS_REPORTED, System.nanoTime());
-        flags.set(Word.CLIENT_REPORTED, Processes.currentPid());
-        if (recoveryNeeded && flags.compareAndSet(Word.RECONNECTION_COMPLETION, 0, 1)) {
-            // unexpected T2: no parent to set the completion flag, so the client that reports it does (CAS: once)
-            flags.set(Word.NANOS_COMPLETED, System.nanoTime());
-            flags.stamp(Word.AT_COMPLETED);
-            flags.advance(ConnectionState.HANDED_OVER);
-        }
-        reconnected = true;
-        recoveryNeeded = false;
+        flags.set(Word.CLIENT_REPORTED, env.pid());
+        // unexpected T2: no parent to set the completion flag (S13), so the client that reports it does (once)
+        boolean completed = recovering && flags.complete();
+        peerPid = childPid;
+        peerStart = childStart;
+        state(State.RECONNECTED, "child pid " + childPid + (completed ? "; S13 set without the parent" : ""));
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.RESUMED);
         log.info("connection {} client: reconnected to child pid {}, resumed sending", id, childPid);
-        ListenChannels.forget(Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId)));
+        ListenChannels.forget(inbox);
     }
 
     @Override
@@ -253,7 +382,7 @@ public final class ClientRole extends ConnectionEnd {
             case RECONNECT_REQUEST:
                 return; // the flags carry these; in the stream they only mark where the parent's output ends
             case GRANT:
-                if (r.getLong() != token) {
+                if (ControlMessages.Grant.read(r).token() != token) {
                     throw new ViaProtocolException("GRANT with a wrong token on connection " + id);
                 }
                 return;
@@ -262,55 +391,100 @@ public final class ClientRole extends ConnectionEnd {
         }
     }
 
+    // ------------------------------------------------------------------------------------------------ housekeeping
+
+    /** One housekeeping pass: heartbeat, child's inbox, the peers' liveness (and T2), handover work. */
     @Override
     public boolean tick(long now) {
         if (closed) {
             return false;
         }
+        heartbeat(now);
+        if (flags.state() == ConnectionState.FAILED) {
+            onFailed(); // failed by another process: this role's state follows
+        }
+        prepareChildInbox();
+        checkPeers(now);
+        dispatchHandoverWork();
+        return true;
+    }
+
+    private void heartbeat(long now) {
         flags.set(Word.CLIENT_HEARTBEAT, now);
-        if (childInbox == null && !reconnected && flags.get(Word.CHILD_PID) != 0) {
-            // forked: open the child's inbox now, so that the reconnection does not pay for opening a queue
+    }
+
+    /** Forked: open the child's inbox now, so that the reconnection (S49) does not pay for opening a queue. */
+    private void prepareChildInbox() {
+        if (childInbox == null && !state.reached(State.RECONNECTED) && flags.childPid() != 0) {
             long workerId = flags.get(Word.WORKER_ID);
             childInbox = Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId));
             Async.run("via-client-prepare-" + id, () -> {
                 ListenChannels.prepare(transport, childInbox);
-                watch(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START)); // its first check is the slow one
+                watch(flags.childPid(), flags.childStart()); // its first check is the slow one
             });
         }
-        long intermission = flags.get(Word.TRANSMISSION_INTERMISSION);
-        boolean work = intermission == Intermission.REQUESTED
-                || (intermission == Intermission.INTERMITTED && flags.get(Word.P) != 0);
-        if (livenessDue(now) && !flags.state().isTerminal()
-                && (flags.get(Word.CLOSED_MASK) & FlagBlock.CLOSED_SERVER) == 0) {
-            if (!reconnected && !recoveryNeeded && !alive(parentPid, parentStart)) {
-                boolean t2 = (flags.get(Word.TRIGGERS_ENABLED) & Trigger.T2_PARENT_ABORT.bit()) != 0;
-                if (t2 && flags.get(Word.CHILD_PID) != 0 && flags.get(Word.RECONNECTION_COMPLETION) == 0) {
-                    log.warn("connection {} client: parent pid {} died; reconnecting to the child (T2)", id, parentPid);
-                    if (flags.compareAndSet(Word.TRIGGER_FIRED, 0, Trigger.T2_PARENT_ABORT.code())) {
-                        flags.stamp(Word.AT_TRIGGER);
-                        flags.set(Word.NANOS_TRIGGER, System.nanoTime());
-                    }
-                    recoveryNeeded = true;
-                    flags.ringBoth(); // a sender parked in the handover must see it
-                    work = true;
-                } else if (flags.get(Word.RECONNECTION_COMPLETION) == 0) {
-                    fail(ErrorCode.PARENT_DIED, "parent pid " + parentPid);
-                }
-            } else if (reconnected && !alive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
-                fail(ErrorCode.CHILD_DIED, "child pid " + flags.get(Word.CHILD_PID));
-            } else if (!recoveryNeeded
-                    && heartbeatStale(reconnected ? Word.CHILD_HEARTBEAT : Word.PARENT_HEARTBEAT, now)) {
-                // Alive but silent (stopped, or wedged): a dead peer is seen at once, a hung one only this way.
-                // A silent parent is never handed over from (no T2 recovery): it could resume and append to the
-                // down queue or consume the up queue at any moment, and two writers or readers of one stream is
-                // what the handover exists to prevent. Killing it first is not ours to decide (a debugger, job
-                // control or a long GC pause stop processes too), so the connection fails for all three instead.
-                // A zombie is dead, not silent: Processes says so, and T2 recovery runs above.
-                fail(ErrorCode.PEER_HUNG, (reconnected ? "child" : "parent") + " heartbeat older than "
-                        + config.peerTimeout().toMillis() + " ms");
-            }
+    }
+
+    /**
+     * The peer's liveness: a dead parent (unexpected T2 with a child forked: the client reconnects on its own; else
+     * the connection fails), a dead child after the reconnection, or a silent one (heartbeat).
+     */
+    private void checkPeers(long now) {
+        if (!livenessDue(now) || flags.state().isTerminal() || flags.closedBy(FlagBlock.CLOSED_SERVER)) {
+            return;
         }
-        if (work && handoverTaskQueued.compareAndSet(false, true)) {
+        State s = state.get();
+        switch (s) {
+            case ESTABLISHED:
+            case INTERMITTED:
+            case RECONNECTING:
+                if (!alive(parentPid, parentStart)) {
+                    onParentDied(s);
+                } else if (heartbeatStale(Word.PARENT_HEARTBEAT, now)) {
+                    failSilentPeer("parent");
+                }
+                return;
+            case RECONNECTED:
+                if (!alive(flags.childPid(), flags.childStart())) {
+                    fail(ErrorCode.CHILD_DIED, "child pid " + flags.childPid());
+                } else if (heartbeatStale(Word.CHILD_HEARTBEAT, now)) {
+                    failSilentPeer("child");
+                }
+                return;
+            default:
+                // CONNECTING: not housekept yet; PARENT_LOST: the reconnection is under way; ended
+        }
+    }
+
+    /** The parent is dead (gone or a zombie): T2 recovery if a child is forked and T2 active, else a failure. */
+    private void onParentDied(State s) {
+        if (flags.triggerEnabled(Trigger.T2_PARENT_ABORT) && flags.childPid() != 0 && !flags.isCompleted()) {
+            log.warn("connection {} client: parent pid {} died; reconnecting to the child (T2)", id, parentPid);
+            flags.fireTrigger(Trigger.T2_PARENT_ABORT); // unless the parent fired one before it died
+            if (s != State.RECONNECTING) {
+                // a reconnection under way goes on; the child completes it for the dead parent
+                state.moveIfAllowed(State.PARENT_LOST, "parent pid " + parentPid + " died (T2)");
+            }
+            flags.ringBoth(); // a sender parked in the handover must see it
+        } else if (!flags.isCompleted()) {
+            fail(ErrorCode.PARENT_DIED, "parent pid " + parentPid);
+        }
+    }
+
+    /**
+     * Alive but silent (stopped, or wedged): a dead peer is seen at once, a hung one only this way. A silent parent
+     * is never handed over from (no T2 recovery): it could resume and append to the down queue or consume the up
+     * queue at any moment, and two writers or readers of one stream is what the handover exists to prevent. Killing
+     * it first is not ours to decide (a debugger, job control or a long GC pause stop processes too), so the
+     * connection fails for all three instead. A zombie is dead, not silent: Liveness says so, and T2 recovery runs.
+     */
+    private void failSilentPeer(String which) {
+        fail(ErrorCode.PEER_HUNG, which + " heartbeat older than " + config.peerTimeout().toMillis() + " ms");
+    }
+
+    /** A handover step is due while the application does not send: a task takes the send lock and does it. */
+    private void dispatchHandoverWork() {
+        if (handoverWorkDue() && handoverTaskQueued.compareAndSet(false, true)) {
             Async.run("via-client-handover-" + id, () -> {
                 sendLock.lock();
                 try {
@@ -325,7 +499,20 @@ public final class ClientRole extends ConnectionEnd {
                 }
             });
         }
-        return true;
+    }
+
+    /** S44 finds the intermission requested, S48 finds P, or the parent died (T2). */
+    private boolean handoverWorkDue() {
+        switch (state.get()) {
+            case ESTABLISHED:
+                return flags.intermission() == Intermission.REQUESTED;
+            case INTERMITTED:
+                return flags.reconnectionRequested();
+            case PARENT_LOST:
+                return true;
+            default:
+                return false;
+        }
     }
 
     /**
@@ -334,20 +521,22 @@ public final class ClientRole extends ConnectionEnd {
      */
     @Override
     public boolean urgent() {
+        State s = state.get();
+        boolean reconnected = state.reached(State.RECONNECTED);
         if (!Housekeeper.woken()) {
-            return recoveryNeeded || (!reconnected && flags.get(Word.WORKER_ID) != 0);
+            return s == State.PARENT_LOST || (!reconnected && flags.get(Word.WORKER_ID) != 0);
         }
-        return recoveryNeeded || (!reconnected && flags.get(Word.TRIGGER_FIRED) != 0);
+        return s == State.PARENT_LOST || (!reconnected && flags.firedTrigger() != null);
     }
 
     @Override
     protected boolean peerAlive() {
-        return reconnected ? alive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))
-                : alive(parentPid, parentStart);
+        return alive(peerPid, peerStart);
     }
 
     @Override
     public void close() {
         closeEnd(FlagBlock.CLOSED_CLIENT);
+        state.moveIfAllowed(State.CLOSED, "closed");
     }
 }

@@ -21,7 +21,6 @@ import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ProcessExitWatch;
-import io.viaemu.internal.Processes;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
@@ -48,6 +47,8 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     protected final String id;
     protected final String endpoint;
     protected final ViaConfig config;
+    /** Clock, liveness of peers, this process's identity and housekeeping: what the role reads from the world. */
+    protected final RoleEnvironment env;
     protected final Path dir;
     protected final FlagBlock flags;
     protected final Channel inbound;
@@ -82,7 +83,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     /** The doorbell this end's threads park on, and the one its peer parks on. */
     private final Doorbell ownBell;
     private final Doorbell peerBell;
-    private long exitsSeen = ProcessExitWatch.exits();
+    private long exitsSeen;
     private byte[] sendScratch;
 
     /*
@@ -114,6 +115,13 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     protected ConnectionEnd(ViaConfig config, String endpoint, long connectionId, Path dir, FlagBlock flags,
             Channel inbound, Channel outbound) {
+        this(RoleEnvironment.host(config), config, endpoint, connectionId, dir, flags, inbound, outbound);
+    }
+
+    protected ConnectionEnd(RoleEnvironment env, ViaConfig config, String endpoint, long connectionId, Path dir,
+            FlagBlock flags, Channel inbound, Channel outbound) {
+        this.env = env;
+        this.exitsSeen = env.liveness().exits();
         this.config = config;
         this.endpoint = endpoint;
         this.connectionId = connectionId;
@@ -401,13 +409,12 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     /** Control documents of the inbound queue; CLOSE ends the input. Under readLock. */
     protected void onControl(MessageType type, Messages.Reader r, Document d) throws IOException {
         if (type == MessageType.CLOSE) {
-            long code = r.getLong();
-            String reason = r.getString();
-            if (code == 0) {
+            ControlMessages.Close close = ControlMessages.Close.read(r);
+            if (close.isEndOfStream()) {
                 endInput(null);
             } else {
-                endInput(new ViaException("connection " + id + " closed by peer: " + ErrorCode.of(code).description()
-                        + (reason.isEmpty() ? "" : " (" + reason + ")")));
+                endInput(new ViaException("connection " + id + " closed by peer: " + close.error().description()
+                        + (close.reason().isEmpty() ? "" : " (" + close.reason() + ")")));
             }
             return;
         }
@@ -634,9 +641,9 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         return channel.append(w.bytes(), w.length(), w.bytes(), 0, 0); // the transport rings its reader
     }
 
-    /** A writer for a control document; use under sendLock. */
-    protected Messages.Writer control(MessageType type) {
-        return controlHeader.start(type);
+    /** Appends a control document to a channel; the caller holds sendLock (it guards the reused writer). */
+    protected long appendControl(Channel channel, ControlMessages.ControlMessage message) {
+        return appendControl(channel, message.writeTo(controlHeader));
     }
 
     // ---------------------------------------------------------------------------------------------- state
@@ -645,11 +652,19 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     protected void checkUsable() throws IOException {
         ConnectionState s = flags.state();
         if (s == ConnectionState.FAILED) {
+            onFailed();
             throw new ViaException("connection " + id + " failed: " + flags.error().description());
         }
         if (closed) {
             throw closedException();
         }
+    }
+
+    /**
+     * The connection failed (this process failed it, or found it failed by another): the role's state follows.
+     * Called more than once; must not throw.
+     */
+    protected void onFailed() {
     }
 
     /** What I/O on this end throws once it is closed; a role whose end was taken over says so instead. */
@@ -666,12 +681,12 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             log.warn("connection {} ({}) failed: {}{}", id, role(), code.description(),
                     detail == null ? "" : " - " + detail);
         }
+        onFailed();
         if (!closed && sendLock.tryLock()) {
             try {
                 if (!outputShut && !closed) {
                     outputShut = true;
-                    appendControl(outbound, control(MessageType.CLOSE).putLong(code.code())
-                            .putString(detail == null ? "" : detail));
+                    appendControl(outbound, ControlMessages.Close.failure(code, detail));
                 }
             } finally {
                 sendLock.unlock();
@@ -703,14 +718,15 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     private boolean awaitOn(Doorbell bell, BooleanSupplier condition, long timeoutMillis)
             throws IOException {
         long deadline = timeoutMillis == Long.MAX_VALUE ? Long.MAX_VALUE
-                : System.nanoTime() + timeoutMillis * 1_000_000L;
+                : env.clock().nanoTime() + timeoutMillis * 1_000_000L;
         IdleStrategy idle = config.pauser().newIdleStrategy();
         try {
             while (!condition.getAsBoolean()) {
                 if (flags.state() == ConnectionState.FAILED) {
+                    onFailed();
                     throw new ViaException("connection " + id + " failed: " + flags.error().description());
                 }
-                if (deadline != Long.MAX_VALUE && System.nanoTime() - deadline > 0) {
+                if (deadline != Long.MAX_VALUE && env.clock().nanoTime() - deadline > 0) {
                     return false;
                 }
                 idle.idle(bell, deadline);
@@ -728,7 +744,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             checkSendable();
             beforeSend();
             outputShut = true;
-            appendControl(outbound, control(MessageType.CLOSE).putLong(0).putString(""));
+            appendControl(outbound, ControlMessages.Close.END_OF_STREAM);
         } finally {
             sendLock.unlock();
         }
@@ -757,7 +773,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             }
             if (!outputShut && flags.state() != ConnectionState.FAILED) {
                 outputShut = true;
-                appendControl(outbound, control(MessageType.CLOSE).putLong(0).putString(""));
+                appendControl(outbound, ControlMessages.Close.END_OF_STREAM);
             }
             closed = true;
             endInput(null);
@@ -772,7 +788,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     /** Unregisters and closes the queues without touching the stream (the parent after a handover). */
     protected void releaseResources() {
-        Housekeeper.get(config.pollInterval().toNanos()).remove(this);
+        env.housekeeping().remove(this);
         reader.close();
         inbound.close();
         outbound.close();
@@ -789,7 +805,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         if (bothClosed() || !peerAlive()) {
             deleteDirectory();
         } else {
-            Housekeeper.get(config.pollInterval().toNanos()).add(new ClosedEndWatch());
+            env.housekeeping().add(new ClosedEndWatch());
         }
     }
 
@@ -853,7 +869,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      * reported.
      */
     protected boolean livenessDue(long now) {
-        long exits = ProcessExitWatch.exits();
+        long exits = env.liveness().exits();
         if (exits != exitsSeen || now >= nextLivenessCheck) {
             exitsSeen = exits;
             nextLivenessCheck = now + (Housekeeper.woken() ? heartbeatIntervalMillis() : 10);
@@ -873,15 +889,13 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     }
 
     /** True while process {@code pid} started at {@code start} runs; an exited one waiting to be reaped is dead. */
-    protected static boolean alive(long pid, long start) {
-        int watched = ProcessExitWatch.state(pid, start);
-        return watched == ProcessExitWatch.RUNNING
-                || (watched == ProcessExitWatch.UNKNOWN && Processes.isAlive(pid, start));
+    protected boolean alive(long pid, long start) {
+        return env.liveness().isAlive(pid, start);
     }
 
-    /** Have the kernel report the exit of this peer process (see {@link ProcessExitWatch}). */
-    protected static void watch(long pid, long start) {
-        ProcessExitWatch.watch(pid, start);
+    /** Have the exit of this peer process reported promptly (on the host: {@link ProcessExitWatch}). */
+    protected void watch(long pid, long start) {
+        env.liveness().watch(pid, start);
     }
 
     protected boolean heartbeatStale(Word heartbeat, long now) {

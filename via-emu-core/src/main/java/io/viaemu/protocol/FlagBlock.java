@@ -1,154 +1,225 @@
 package io.viaemu.protocol;
 
+import java.util.function.LongConsumer;
+import java.util.HashMap;
 import java.io.IOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 
+import io.viaemu.Trigger;
 import io.viaemu.idle.Doorbell;
 import io.viaemu.idle.QueueDoorbells;
-import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.ProcessBells;
 import io.viaemu.transport.Transport;
 
 /**
  * The shared-memory flag block of one connection (the {@code flags} file in its directory), mapped by the client,
- * the parent and the child. It carries the handover's signals (the flags of the original design: P, C,
- * copy-request, data-received, reconnection-completion and the client's transmission-intermission), who the three
- * processes are, their heartbeats, and the parent's consumed position in the up queue, which the child needs to
- * recover the parent's unconsumed input after the parent died. Every word is a 64-bit value read and written
- * atomically (volatile / CAS on the mapping), so any process, the actuator included, can read it at any time.
+ * the parent and the child: a descriptor of its layout (after Aeron's {@code LogBufferDescriptor} and Agrona's
+ * {@code RingBufferDescriptor}) and the protocol's operations on it. It carries the handover's signals (the flags of
+ * the original design: P, C, copy-request, data-received, reconnection-completion and the client's
+ * transmission-intermission), who the three processes are, their heartbeats, the parent's consumed position in the
+ * up queue (which the child needs to recover the parent's unconsumed input after the parent died), the step stamps
+ * of the handover timeline and the flow-control counts. Every word is a 64-bit value read and written atomically
+ * (volatile / CAS), so any process, the actuator included, can read it at any time. The memory is a
+ * {@link Coordination}: the mapped file ({@link #create}, {@link #open}) or, for roles driven in one JVM,
+ * {@link #inMemory}.
  *
- * <p>The last {@value #DOORBELLS_SIZE} bytes (from {@link #DOORBELLS_OFFSET}) are not words but two
- * {@link Doorbell}s, each on its own cache line: the client's (its threads park on it for the down queue and the
- * flags the client waits for) and the server side's (parent and child park on it for the up queue and theirs).
- * Appending to a queue rings its reader's doorbell (the transport does, see {@link QueueDoorbells}); changing a
- * {@link #SIGNALS signal word} rings both. Words must
- * stay below {@link #DOORBELLS_OFFSET} (room for {@value #DOORBELLS_OFFSET} / 8 words).
+ * <p>Layout (4096 bytes; one row is one 64-byte cache line; words written by different processes never share a
+ * line, so a process's frequent writes do not bounce a line another process writes):
+ * <pre>
+ *  offset  writer          words (8 bytes each)
+ *  ------  --------------  -----------------------------------------------------------------------------------
+ *     0    any (CAS/once)  MAGIC STATE TRIGGER_FIRED RECONNECTION_COMPLETION ERROR_CODE CLOSED_MASK
+ *                          TRIGGERS_ENABLED WORKER_ID
+ *    64    client          CLIENT_PID CLIENT_START TRANSMISSION_INTERMISSION INTERMISSION_MARK CLIENT_REPORTED
+ *   128    parent          PARENT_PID PARENT_START TOKEN NONCE P COPY_REQUEST DATA_RECEIVED
+ *   192    parent          BYTES_COPIED COPY_INDEX READ_INDEX
+ *   256    child           CHILD_PID CHILD_START C CHILD_GRANTED
+ *   320    client          CLIENT_HEARTBEAT
+ *   384    parent          PARENT_HEARTBEAT
+ *   448    child           CHILD_HEARTBEAT
+ *   512    client          stamps: AT_CONNECTED AT_INTERMITTED NANOS_CONNECT_SENT NANOS_CLIENT_GRANTED
+ *                          NANOS_INTERMISSION_SEEN NANOS_INTERMITTED NANOS_RECONNECT_SEEN NANOS_RECONNECT_SENT
+ *   576    client          stamps: NANOS_GRANT_SEEN NANOS_REPORTED
+ *   640    parent          stamps: AT_FORKED AT_COPIED AT_RECONNECT_REQUESTED NANOS_PARENT_GRANTED NANOS_FORKED
+ *                          NANOS_INTERMISSION_REQUESTED NANOS_COPY_STARTED NANOS_COPIED
+ *   704    parent          stamps: NANOS_RECONNECT_REQUESTED
+ *   768    child           stamps: AT_GRANTED NANOS_CHILD_ANNOUNCED NANOS_C_REQUESTED NANOS_RECONNECT_RECEIVED
+ *                          NANOS_GRANTED
+ *   832    any (once)      stamps: AT_TRIGGER NANOS_TRIGGER AT_COMPLETED NANOS_COMPLETED AT_CLOSED
+ *   ...    (free)
+ *  1024    server reader   UP_CONSUMED CONSUMED_COUNT_0 CONSUMED_COUNT_1 CONSUMED_SLOT CONSUMED_INDEX_0
+ *                          CONSUMED_OFFSET_0 CONSUMED_INDEX_1 CONSUMED_OFFSET_1     (every receive)
+ *  1088    client reader   DOWN_CONSUMED                                            (every receive)
+ *  1152    client sender   UP_APPENDED                                              (every send)
+ *  1216    server sender   DOWN_APPENDED                                            (every send)
+ *  1280    any (rarely)    UP_RECEIVE_WINDOW DOWN_RECEIVE_WINDOW UP_SEGMENT DOWN_SEGMENT
+ *  1344    any sender      BYTES_APPENDED                                   (every send, with a disk quota)
+ *   ...    (free)
+ *  3968    doorbell        the client's (its threads park here)
+ *  4032    doorbell        the server side's (parent and child park here)
+ * </pre>
+ * "server" is the parent until the handover and the child after it, never both at once; "any" words are written
+ * once or rarely, by CAS where several processes may race (a trigger fires at most once, the completion is set once,
+ * the first error wins). The layout is checked when the class loads ({@link Word#owner()}, no overlaps, below the
+ * doorbells); the magic word names its version.
  *
- * <p>The mapping is released by the garbage collector (no explicit unmap): a late read from a thread that has not
- * noticed the connection closed can never touch unmapped memory.
+ * <p>The doorbells (from {@link #DOORBELLS_OFFSET}) are not words but two {@link Doorbell}s: the client's (its
+ * threads park on it for the down queue and the flags the client waits for) and the server side's (parent and
+ * child park on it for the up queue and theirs). Appending to a queue rings its reader's doorbell (the transport
+ * does, see {@link QueueDoorbells}); changing a {@link #SIGNALS signal word} rings both.
+ *
+ * <p>The protocol's decisions that must happen once across processes are methods here, each one CAS:
+ * {@link #fireTrigger} (at most one trigger per connection), {@link #complete} (S13, never twice),
+ * {@link #rollbackFork} (the parent keeps the connection) and {@link #fail} (the first error wins).
  */
 public final class FlagBlock {
 
-    /** The words of the block, in order; each takes 8 bytes at {@code ordinal * 8}. */
+    /** Which process writes a word: the layout keeps words of different writers on different cache lines. */
+    public enum Owner {
+        /** Written once or rarely, by whichever process gets there first (CAS). */
+        ANY,
+        CLIENT,
+        PARENT,
+        CHILD,
+        /** Whoever serves the stream: the parent until the handover, the child after; never both at once. */
+        SERVER
+    }
+
+    /** The words of the block; each takes 8 bytes at {@link #offset()}. */
     public enum Word {
-        MAGIC,
+        MAGIC(0, Owner.ANY),
         /** {@link ConnectionState} code. */
-        STATE,
-        /** Reconnection request, parent to child: the copy is done and the client is being sent to the child. */
-        P,
-        /** Reconnection request, child to parent: the child's I/O (T3/T4) asks for the connection. */
-        C,
-        /** The parent held unconsumed input and is handing it to the child (COPY documents in the up queue). */
-        COPY_REQUEST,
-        /** The parent holds received-but-unconsumed input. */
-        DATA_RECEIVED,
-        /** The handover completed; set once, by CAS, never twice. */
-        RECONNECTION_COMPLETION,
-        /** Client side: {@link Intermission} code. */
-        TRANSMISSION_INTERMISSION,
-        CLIENT_PID, CLIENT_START, PARENT_PID, PARENT_START, CHILD_PID, CHILD_START,
-        CLIENT_HEARTBEAT, PARENT_HEARTBEAT, CHILD_HEARTBEAT,
-        /** Bit mask of {@link io.viaemu.Trigger#bit()} active for this connection (written at EMU_FORK). */
-        TRIGGERS_ENABLED,
+        STATE(8, Owner.ANY),
         /** The {@link io.viaemu.Trigger#code()} that started the handover; 0 until one fires (CAS: at most one). */
-        TRIGGER_FIRED,
-        BYTES_COPIED,
-        /** Index in the up queue of the client's INTERMISSION_DONE document: where the child's input starts. */
-        INTERMISSION_MARK,
-        /** Which of the two consumed-position slots below is current (written last, so a kill leaves one whole). */
-        CONSUMED_SLOT, CONSUMED_INDEX_0, CONSUMED_OFFSET_0, CONSUMED_INDEX_1, CONSUMED_OFFSET_1,
-        /** Per-connection secret given to the client in the grant; required to reconnect. */
-        TOKEN,
-        /** One-time value of this reconnection request; the client must present it to the child. */
-        NONCE,
-        WORKER_ID,
-        /** The child accepted the client's reconnection (its pid). */
-        CHILD_GRANTED,
-        /** The client reported the reconnection done. */
-        CLIENT_REPORTED,
-        /** Bits: 1 client closed, 2 server side (parent or child) closed. */
-        CLOSED_MASK,
+        TRIGGER_FIRED(16, Owner.ANY),
+        /** The handover completed (S13); set once, by CAS, never twice. */
+        RECONNECTION_COMPLETION(24, Owner.ANY),
         /** {@link ErrorCode} of a failed connection. */
-        ERROR_CODE,
-        /** Epoch millis of each step, for the actuator. */
-        AT_CONNECTED, AT_FORKED, AT_TRIGGER, AT_INTERMITTED, AT_COPIED, AT_RECONNECT_REQUESTED, AT_GRANTED,
-        AT_COMPLETED, AT_CLOSED,
-        /** Total bytes appended to the connection's queues (both directions), for the disk quota. */
-        BYTES_APPENDED,
-        /**
-         * System.nanoTime() of the trigger, the child's grant and the completion: Linux's monotonic clock is shared
-         * by all processes of a host, so these give the handover's duration in microseconds across processes.
-         */
-        NANOS_TRIGGER, NANOS_GRANTED, NANOS_COMPLETED,
+        ERROR_CODE(32, Owner.ANY),
+        /** Bits: 1 client closed, 2 server side (parent or child) closed. */
+        CLOSED_MASK(40, Owner.ANY),
+        /** Bit mask of {@link io.viaemu.Trigger#bit()} active for this connection (written at EMU_FORK). */
+        TRIGGERS_ENABLED(48, Owner.ANY),
+        WORKER_ID(56, Owner.ANY),
+
+        CLIENT_PID(64, Owner.CLIENT), CLIENT_START(72, Owner.CLIENT),
+        /** Client side: {@link Intermission} code (REQUESTED is the parent's, S7; the client answers, S47). */
+        TRANSMISSION_INTERMISSION(80, Owner.CLIENT),
+        /** Index in the up queue of the client's INTERMISSION_DONE document: where the child's input starts. */
+        INTERMISSION_MARK(88, Owner.CLIENT),
+        /** The client reported the reconnection done (S51). */
+        CLIENT_REPORTED(96, Owner.CLIENT),
+
+        PARENT_PID(128, Owner.PARENT), PARENT_START(136, Owner.PARENT),
+        /** Per-connection secret given to the client in the grant; required to reconnect. */
+        TOKEN(144, Owner.PARENT),
+        /** One-time value of this reconnection request; the client must present it to the child. */
+        NONCE(152, Owner.PARENT),
+        /** Reconnection request, parent to child (S11): the copy is done and the client is being sent to the child. */
+        P(160, Owner.PARENT),
+        /** The parent held unconsumed input and is handing it to the child (S10, COPY documents in the up queue). */
+        COPY_REQUEST(168, Owner.PARENT),
+        /** The parent holds received-but-unconsumed input (S16). */
+        DATA_RECEIVED(176, Owner.PARENT),
+        BYTES_COPIED(192, Owner.PARENT),
         /** Index of the first COPY document (the parent's read-but-unconsumed bytes) in the up queue. */
-        COPY_INDEX,
+        COPY_INDEX(200, Owner.PARENT),
         /**
          * Index of the last up-queue document the parent read (0: none). The child reads the copies first, then
          * the documents after this one: what the parent never read stays in the queue instead of being copied.
          */
-        READ_INDEX,
-        /** System.nanoTime() of the intermediate steps, for the handover's breakdown. */
-        NANOS_INTERMITTED, NANOS_RECONNECT_REQUESTED, NANOS_RECONNECT_SENT,
-        /**
-         * System.nanoTime() of every other step, for the handover timeline (io.viaemu.inspect): the client's CONNECT
-         * appended, the parent's GRANT appended, the client has the grant; EMU_FORK's ASSIGN sent, the child
-         * announced; the child asked for the connection (C, T3/T4); the parent's intermission request (S7), the
-         * client saw it; the parent saw the client's confirmation and started the copy (S10), the copy is done; the
-         * client saw the reconnection request (S11); the child received the client's RECONNECT (S49), the client
-         * saw the child's grant (S50); the client's report appended (S51).
+        READ_INDEX(208, Owner.PARENT),
+
+        CHILD_PID(256, Owner.CHILD), CHILD_START(264, Owner.CHILD),
+        /** Reconnection request, child to parent: the child's I/O (T3/T4) asks for the connection. */
+        C(272, Owner.CHILD),
+        /** The child accepted the client's reconnection (its pid). */
+        CHILD_GRANTED(280, Owner.CHILD),
+
+        CLIENT_HEARTBEAT(320, Owner.CLIENT), PARENT_HEARTBEAT(384, Owner.PARENT), CHILD_HEARTBEAT(448, Owner.CHILD),
+
+        /** Epoch millis of each step, for the actuator. */
+        AT_CONNECTED(512, Owner.CLIENT), AT_INTERMITTED(520, Owner.CLIENT),
+        /*
+         * System.nanoTime() of every step, for the handover timeline (io.viaemu.inspect): Linux's monotonic clock is
+         * shared by all processes of a host, so these give the handover's steps in microseconds across processes.
+         * The client's CONNECT appended, the client has the grant; it saw the intermission request (S7) and
+         * confirmed (S47); it saw the reconnection request (S11), sent RECONNECT (S49), saw the child's grant (S50)
+         * and appended its report (S51).
          */
-        NANOS_CONNECT_SENT, NANOS_PARENT_GRANTED, NANOS_CLIENT_GRANTED, NANOS_FORKED, NANOS_CHILD_ANNOUNCED,
-        NANOS_C_REQUESTED, NANOS_INTERMISSION_REQUESTED, NANOS_INTERMISSION_SEEN, NANOS_COPY_STARTED, NANOS_COPIED,
-        NANOS_RECONNECT_SEEN, NANOS_RECONNECT_RECEIVED, NANOS_GRANT_SEEN, NANOS_REPORTED,
+        NANOS_CONNECT_SENT(528, Owner.CLIENT), NANOS_CLIENT_GRANTED(536, Owner.CLIENT),
+        NANOS_INTERMISSION_SEEN(544, Owner.CLIENT), NANOS_INTERMITTED(552, Owner.CLIENT),
+        NANOS_RECONNECT_SEEN(560, Owner.CLIENT), NANOS_RECONNECT_SENT(568, Owner.CLIENT),
+        NANOS_GRANT_SEEN(576, Owner.CLIENT), NANOS_REPORTED(584, Owner.CLIENT),
+
+        AT_FORKED(640, Owner.PARENT), AT_COPIED(648, Owner.PARENT), AT_RECONNECT_REQUESTED(656, Owner.PARENT),
+        /*
+         * The parent's GRANT appended (S3), EMU_FORK's ASSIGN sent (S4), its intermission request (S7), it saw the
+         * client's confirmation and started the copy (S10), the copy is done, its reconnection request (S11).
+         */
+        NANOS_PARENT_GRANTED(664, Owner.PARENT), NANOS_FORKED(672, Owner.PARENT),
+        NANOS_INTERMISSION_REQUESTED(680, Owner.PARENT), NANOS_COPY_STARTED(688, Owner.PARENT),
+        NANOS_COPIED(696, Owner.PARENT), NANOS_RECONNECT_REQUESTED(704, Owner.PARENT),
+
+        AT_GRANTED(768, Owner.CHILD),
+        /* The child announced (S21), asked for the connection (C, T3/T4), received RECONNECT and granted (S27, S28). */
+        NANOS_CHILD_ANNOUNCED(776, Owner.CHILD), NANOS_C_REQUESTED(784, Owner.CHILD),
+        NANOS_RECONNECT_RECEIVED(792, Owner.CHILD), NANOS_GRANTED(800, Owner.CHILD),
+
+        /* Written by whoever fired the trigger, set the completion (S13), or ended the connection. */
+        AT_TRIGGER(832, Owner.ANY), NANOS_TRIGGER(840, Owner.ANY), AT_COMPLETED(848, Owner.ANY),
+        NANOS_COMPLETED(856, Owner.ANY), AT_CLOSED(864, Owner.ANY),
 
         /*
-         * Flow control. Each word below has one writer at a time and sits at a fixed offset, so that what a receiver
-         * writes after every read and what a sender writes after every append are on different cache lines (the
-         * words above are 8 bytes apart: a busy counter among them would bounce its line between the processes).
+         * Flow control and the parent's consumed position: each word below has one writer at a time; what a
+         * receiver writes after every read and what a sender writes after every append are on different lines.
          */
         /** Up-queue payload bytes consumed by the server side's application (parent, then child); one writer. */
-        UP_CONSUMED(1024),
+        UP_CONSUMED(1024, Owner.SERVER),
         /** The byte count of the parent's consumed-position slots 0 and 1 (recovery after its death). */
-        CONSUMED_COUNT_0(1032), CONSUMED_COUNT_1(1040),
+        CONSUMED_COUNT_0(1032, Owner.PARENT), CONSUMED_COUNT_1(1040, Owner.PARENT),
+        /** Which of the two consumed-position slots is current (written last, so a kill leaves one whole). */
+        CONSUMED_SLOT(1048, Owner.PARENT), CONSUMED_INDEX_0(1056, Owner.PARENT), CONSUMED_OFFSET_0(1064, Owner.PARENT),
+        CONSUMED_INDEX_1(1072, Owner.PARENT), CONSUMED_OFFSET_1(1080, Owner.PARENT),
         /** Down-queue payload bytes consumed by the client's application; written by the client only. */
-        DOWN_CONSUMED(1088),
+        DOWN_CONSUMED(1088, Owner.CLIENT),
         /** Up-queue payload bytes the client appended (COPY documents are not counted: their bytes already were). */
-        UP_APPENDED(1152),
+        UP_APPENDED(1152, Owner.CLIENT),
         /** Down-queue payload bytes appended by the server side (parent, then child: getAndAdd). */
-        DOWN_APPENDED(1216),
-        /** Receive windows the receivers advertise (SO_RCVBUF), 0: none; a sender uses the smaller of its own. */
-        UP_RECEIVE_WINDOW(1280), DOWN_RECEIVE_WINDOW(1288),
+        DOWN_APPENDED(1216, Owner.SERVER),
+        /**
+         * Receive windows the receivers advertise (SO_RCVBUF), 0: none; a sender uses the smaller of its own. Set
+         * rarely, read on every send: on a line no hot word shares.
+         */
+        UP_RECEIVE_WINDOW(1280, Owner.ANY), DOWN_RECEIVE_WINDOW(1288, Owner.ANY),
         /**
          * The queues' logical roll cycles: a writer whose current file holds more than the roll threshold advances
          * the segment (CAS), and every appender and tailer of the queue, in any process, moves to the next file.
          */
-        UP_SEGMENT(1296), DOWN_SEGMENT(1304);
+        UP_SEGMENT(1296, Owner.ANY), DOWN_SEGMENT(1304, Owner.ANY),
+        /** Total bytes appended to the connection's queues (both directions), for the disk quota (getAndAdd). */
+        BYTES_APPENDED(1344, Owner.ANY);
 
-        /** Fixed byte offset of the flow-control words; -1: at {@code ordinal * 8}. */
-        private final int fixedOffset;
+        private final int offset;
+        private final Owner owner;
 
-        Word() {
-            this(-1);
+        Word(int offset, Owner owner) {
+            this.offset = offset;
+            this.owner = owner;
         }
 
-        Word(int fixedOffset) {
-            this.fixedOffset = fixedOffset;
-        }
-
+        /** The word's byte offset in the block. */
         public int offset() {
-            return fixedOffset >= 0 ? fixedOffset : ordinal() * 8;
+            return offset;
+        }
+
+        /** Which process writes it. */
+        public Owner owner() {
+            return owner;
         }
     }
 
@@ -175,13 +246,13 @@ public final class FlagBlock {
     public static final long CLOSED_SERVER = 2;
 
     public static final String FILE_NAME = "flags";
-    static final long MAGIC_VALUE = 0x3147414c46414956L; // "VIAFLAG1" little-endian
-    static final int SIZE = 4096;
+    /** "VIAFLAG2" little-endian: version 2 of the layout (words grouped on cache lines by writer). */
+    static final long MAGIC_VALUE = 0x3247414c46414956L;
+    static final int SIZE = Coordination.SIZE;
+    static final int CACHE_LINE = 64;
     /** Where the doorbells start: a fixed offset near the end, so that words appended to {@link Word} never reach it. */
     public static final int DOORBELLS_OFFSET = QueueDoorbells.CLIENT_OFFSET;
     static final int DOORBELLS_SIZE = 2 * Doorbell.SIZE;
-    private static final int CLIENT_BELL = QueueDoorbells.CLIENT_OFFSET;
-    private static final int SERVER_BELL = QueueDoorbells.SERVER_OFFSET;
 
     /**
      * Words some waiting thread of another process waits on: every change of one rings both doorbells (a fence and
@@ -193,50 +264,72 @@ public final class FlagBlock {
     private static final boolean[] IS_SIGNAL = new boolean[Word.values().length];
 
     static {
-        int firstFixed = DOORBELLS_OFFSET;
-        for (Word w : Word.values()) {
-            if (w.fixedOffset >= 0) {
-                firstFixed = Math.min(firstFixed, w.fixedOffset);
-            }
-        }
-        for (Word w : Word.values()) {
-            if (w.offset() + 8 > DOORBELLS_OFFSET || (w.fixedOffset < 0 && w.offset() + 8 > firstFixed)) {
-                throw new ExceptionInInitializerError("flag block word " + w + " overlaps the fixed-offset words"
-                        + " or the doorbells");
-            }
+        String problem = layoutProblem();
+        if (problem != null) {
+            throw new ExceptionInInitializerError("flag block layout: " + problem);
         }
         for (Word w : SIGNALS) {
             IS_SIGNAL[w.ordinal()] = true;
         }
     }
-    private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
-    private final Path file;
-    private final MappedByteBuffer buffer;
-    /** Null in a read-only block. */
-    private final Doorbell clientBell;
-    private final Doorbell serverBell;
-
-    private FlagBlock(Path file, MappedByteBuffer buffer, boolean readOnly) {
-        this.file = file;
-        this.buffer = buffer;
-        this.clientBell = readOnly ? null : new Doorbell(buffer, CLIENT_BELL, file + "#client");
-        this.serverBell = readOnly ? null : new Doorbell(buffer, SERVER_BELL, file + "#server");
-        if (!readOnly) {
-            QueueDoorbells.register(file.getParent(), clientBell, serverBell); // the transport rings them on appends
+    /**
+     * What is wrong with the layout, null if nothing: every word 8-aligned, below the doorbells, at its own offset,
+     * and each cache line written by one kind of writer (a server-side line may hold the parent's words).
+     */
+    static String layoutProblem() {
+        Map<Integer, Word> byOffset = new HashMap<>();
+        Map<Integer, Owner> lineOwner = new HashMap<>();
+        for (Word w : Word.values()) {
+            if (w.offset % 8 != 0 || w.offset < 0 || w.offset + 8 > DOORBELLS_OFFSET) {
+                return w + " at " + w.offset + " is not an aligned word below the doorbells";
+            }
+            Word other = byOffset.putIfAbsent(w.offset, w);
+            if (other != null) {
+                return w + " and " + other + " share offset " + w.offset;
+            }
+            int line = w.offset / CACHE_LINE;
+            Owner o = lineOwner.putIfAbsent(line, w.owner);
+            if (o != null && o != w.owner && !serverSide(o, w.owner)) {
+                return w + " (" + w.owner + ") shares cache line " + line * CACHE_LINE + " with a " + o + " word";
+            }
         }
+        return null;
+    }
+
+    private static boolean serverSide(Owner a, Owner b) {
+        return (a == Owner.SERVER && b == Owner.PARENT) || (a == Owner.PARENT && b == Owner.SERVER);
+    }
+
+    private final Coordination words;
+
+    private FlagBlock(Coordination words) {
+        this.words = words;
+    }
+
+    /** A flag block on {@code words} (the caller initialises it: {@link #create} writes the magic word). */
+    public static FlagBlock on(Coordination words) {
+        FlagBlock block = new FlagBlock(words);
+        block.compareAndSet(Word.MAGIC, 0, MAGIC_VALUE);
+        if (block.get(Word.MAGIC) != MAGIC_VALUE) {
+            throw new IllegalArgumentException(words.location() + " has no via-emu flag block of this version");
+        }
+        return block;
+    }
+
+    /**
+     * A flag block in this JVM's memory for a connection whose roles all run here (tests with the in-memory
+     * transport); {@code processWaker} is told the pid of each process whose housekeeper a role wakes.
+     */
+    public static FlagBlock inMemory(Path connectionDir, LongConsumer processWaker) {
+        return on(new MemoryCoordination(connectionDir, processWaker));
     }
 
     /** Creates (zeroed, 0600) or opens the flag block in {@code connectionDir}. */
     public static FlagBlock create(Path connectionDir) throws IOException {
-        Path file = connectionDir.resolve(FILE_NAME);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
-            FilePermissions.makePrivate(file);
-            FlagBlock block = new FlagBlock(file, ch.map(FileChannel.MapMode.READ_WRITE, 0, SIZE), false);
-            block.compareAndSet(Word.MAGIC, 0, MAGIC_VALUE);
-            return block;
-        }
+        FlagBlock block = new FlagBlock(MappedCoordination.create(connectionDir.resolve(FILE_NAME)));
+        block.compareAndSet(Word.MAGIC, 0, MAGIC_VALUE);
+        return block;
     }
 
     /** Opens an existing flag block; the magic word must be there. */
@@ -251,74 +344,37 @@ public final class FlagBlock {
 
     private static FlagBlock open(Path connectionDir, boolean readOnly) throws IOException {
         Path file = connectionDir.resolve(FILE_NAME);
-        if (!Files.exists(file)) {
-            throw new NoSuchFileException(file.toString(), null, "no flag block");
+        FlagBlock block = new FlagBlock(MappedCoordination.open(file, readOnly));
+        if (block.get(Word.MAGIC) != MAGIC_VALUE) {
+            throw new IOException("flag block " + file + " has no via-emu magic word");
         }
-        if (Files.size(file) < SIZE) {
-            throw new IOException("flag block " + file + " is truncated (" + Files.size(file) + " bytes)");
-        }
-        try (FileChannel ch = readOnly ? FileChannel.open(file, StandardOpenOption.READ)
-                : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            FlagBlock block = new FlagBlock(file,
-                    ch.map(readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE, 0, SIZE),
-                    readOnly);
-            if (block.get(Word.MAGIC) != MAGIC_VALUE) {
-                throw new IOException("flag block " + file + " has no via-emu magic word");
-            }
-            return block;
-        }
+        return block;
     }
 
     public Path file() {
-        return file;
+        return words.location();
     }
 
+    // ------------------------------------------------------------------------------------------------ words
+
     public long get(Word w) {
-        return (long) LONGS.getVolatile(buffer, w.offset());
+        return words.getVolatile(w.offset);
     }
 
     public void set(Word w, long value) {
-        LONGS.setVolatile(buffer, w.offset(), value);
+        words.setVolatile(w.offset, value);
         if (IS_SIGNAL[w.ordinal()]) {
             ringBoth();
         }
     }
 
-    /** The doorbell the client's threads park on: rung after appends to the down queue and on signal changes. */
-    public Doorbell clientBell() {
-        return clientBell;
-    }
-
-    /** The doorbell parent and child park on: rung after appends to the up queue and on signal changes. */
-    public Doorbell serverBell() {
-        return serverBell;
-    }
-
-    /** Rings both doorbells: something every waiting side may care about changed. */
-    public void ringBoth() {
-        if (clientBell != null) {
-            clientBell.ring();
-            serverBell.ring();
-        }
-    }
-
-    /**
-     * Wakes the housekeeper of the process whose pid and start time are in {@code pid} and {@code start}: a
-     * handover step it must act on even while none of its threads waits (see {@link ProcessBells}).
-     */
-    public void ringHousekeeper(Word pid, Word start) {
-        // BASE/ENDPOINT/conn/ID/flags
-        Path base = file.getParent().getParent().getParent().getParent();
-        ProcessBells.ring(base, get(pid), get(start));
-    }
-
     /** A release store: cheaper than {@link #set}, for values only read later (the consumed position). */
     public void setRelease(Word w, long value) {
-        LONGS.setRelease(buffer, w.offset(), value);
+        words.setRelease(w.offset, value);
     }
 
     public boolean compareAndSet(Word w, long expected, long value) {
-        boolean set = LONGS.compareAndSet(buffer, w.offset(), expected, value);
+        boolean set = words.compareAndSet(w.offset, expected, value);
         if (set && IS_SIGNAL[w.ordinal()]) {
             ringBoth();
         }
@@ -326,7 +382,14 @@ public final class FlagBlock {
     }
 
     public long getAndAdd(Word w, long delta) {
-        return (long) LONGS.getAndAdd(buffer, w.offset(), delta);
+        return words.getAndAdd(w.offset, delta);
+    }
+
+    public void orBits(Word w, long bits) {
+        words.getAndBitwiseOr(w.offset, bits);
+        if (IS_SIGNAL[w.ordinal()]) {
+            ringBoth();
+        }
     }
 
     /** One word as a counter the transport can share between processes (a size-rolled queue's segment). */
@@ -344,17 +407,151 @@ public final class FlagBlock {
         };
     }
 
-    public void orBits(Word w, long bits) {
-        LONGS.getAndBitwiseOr(buffer, w.offset(), bits);
-        if (IS_SIGNAL[w.ordinal()]) {
-            ringBoth();
-        }
-    }
-
     /** Records when a step happened (first time only). */
     public void stamp(Word at) {
         compareAndSet(at, 0, System.currentTimeMillis());
     }
+
+    // ------------------------------------------------------------------------------------------------ doorbells
+
+    /** The doorbell the client's threads park on: rung after appends to the down queue and on signal changes. */
+    public Doorbell clientBell() {
+        return words.clientBell();
+    }
+
+    /** The doorbell parent and child park on: rung after appends to the up queue and on signal changes. */
+    public Doorbell serverBell() {
+        return words.serverBell();
+    }
+
+    /** Rings both doorbells: something every waiting side may care about changed. */
+    public void ringBoth() {
+        Doorbell client = words.clientBell();
+        if (client != null) {
+            client.ring();
+            words.serverBell().ring();
+        }
+    }
+
+    /**
+     * Wakes the housekeeper of the process whose pid and start time are in {@code pid} and {@code start}: a
+     * handover step it must act on even while none of its threads waits (see {@link ProcessBells}).
+     */
+    public void ringHousekeeper(Word pid, Word start) {
+        words.wakeProcess(get(pid), get(start));
+    }
+
+    // ------------------------------------------------------------------------------------------------ named words
+
+    public long clientPid() {
+        return get(Word.CLIENT_PID);
+    }
+
+    public long clientStart() {
+        return get(Word.CLIENT_START);
+    }
+
+    public long parentPid() {
+        return get(Word.PARENT_PID);
+    }
+
+    public long parentStart() {
+        return get(Word.PARENT_START);
+    }
+
+    public long childPid() {
+        return get(Word.CHILD_PID);
+    }
+
+    public long childStart() {
+        return get(Word.CHILD_START);
+    }
+
+    /** The client's transmission-intermission flag ({@link Intermission} code). */
+    public long intermission() {
+        return get(Word.TRANSMISSION_INTERMISSION);
+    }
+
+    /** P: the parent asked the child and the client to reconnect (S11). */
+    public boolean reconnectionRequested() {
+        return get(Word.P) != 0;
+    }
+
+    /** True once the child granted the client's reconnection. */
+    public boolean childGranted() {
+        return get(Word.CHILD_GRANTED) != 0;
+    }
+
+    /** True once the client reported the reconnection done (S51). */
+    public boolean clientReported() {
+        return get(Word.CLIENT_REPORTED) != 0;
+    }
+
+    /** True if this side ({@link #CLOSED_CLIENT} or {@link #CLOSED_SERVER}) closed its end. */
+    public boolean closedBy(long side) {
+        return (get(Word.CLOSED_MASK) & side) != 0;
+    }
+
+    // ------------------------------------------------------------------------------------------------ triggers
+
+    /** True if {@code trigger} was made active for this connection at EMU_FORK. */
+    public boolean triggerEnabled(Trigger trigger) {
+        return (get(Word.TRIGGERS_ENABLED) & trigger.bit()) != 0;
+    }
+
+    /** The trigger that started the handover, null while none fired. */
+    public Trigger firedTrigger() {
+        return Trigger.ofCode((int) get(Word.TRIGGER_FIRED));
+    }
+
+    /**
+     * Fires {@code trigger}: true for the one caller, in any process, whose trigger starts the handover (CAS: at
+     * most one per connection); it is stamped. Does not check that the trigger is active.
+     */
+    public boolean fireTrigger(Trigger trigger) {
+        if (!compareAndSet(Word.TRIGGER_FIRED, 0, trigger.code())) {
+            return false;
+        }
+        stamp(Word.AT_TRIGGER);
+        set(Word.NANOS_TRIGGER, System.nanoTime());
+        return true;
+    }
+
+    /** True once the handover completed (S13). */
+    public boolean isCompleted() {
+        return get(Word.RECONNECTION_COMPLETION) != 0;
+    }
+
+    /**
+     * S13: sets reconnection-completion: true for the one caller that set it (parent, or after the parent's death
+     * the child or the client), which stamps it and moves the connection to HANDED_OVER; false if it was set
+     * before (never twice).
+     */
+    public boolean complete() {
+        if (!compareAndSet(Word.RECONNECTION_COMPLETION, 0, 1)) {
+            return false;
+        }
+        set(Word.NANOS_COMPLETED, System.nanoTime());
+        stamp(Word.AT_COMPLETED);
+        advance(ConnectionState.HANDED_OVER);
+        return true;
+    }
+
+    /**
+     * Undoes EMU_FORK before any trigger (the child never started, or died first): the connection goes back from
+     * FORKED to ESTABLISHED, by CAS, so that a FAILED or CLOSED another process set meanwhile stays.
+     *
+     * @param releaseWorker the worker never took the connection: its id is cleared too
+     * @return true if the state went back to ESTABLISHED
+     */
+    public boolean rollbackFork(boolean releaseWorker) {
+        if (releaseWorker) {
+            set(Word.WORKER_ID, 0);
+        }
+        return compareAndSet(Word.STATE, ConnectionState.FORKED.code(), ConnectionState.ESTABLISHED.code());
+    }
+
+    // ------------------------------------------------------------------------------------------------ state
 
     public ConnectionState state() {
         return ConnectionState.of(get(Word.STATE));
@@ -390,6 +587,8 @@ public final class FlagBlock {
     public ErrorCode error() {
         return ErrorCode.of(get(Word.ERROR_CODE));
     }
+
+    // ------------------------------------------------------------------------------------------------ position
 
     /**
      * Records the parent's consumed position: document {@code index}, {@code offset} bytes of it consumed, and
@@ -428,5 +627,10 @@ public final class FlagBlock {
             m.put(w, get(w));
         }
         return m;
+    }
+
+    @Override
+    public String toString() {
+        return "FlagBlock{" + words.location() + ", " + state() + "}";
     }
 }

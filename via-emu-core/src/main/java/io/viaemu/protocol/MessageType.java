@@ -2,7 +2,8 @@ package io.viaemu.protocol;
 
 /**
  * The typed documents of the via-emu protocol. Every document starts with the protocol version byte and the type
- * byte; the fields after them are fixed per type (see {@link Messages}).
+ * byte; the fields after them are fixed per type (see {@link Messages}), and each control type's fields are written
+ * and read by one codec in {@link ControlMessages} (DATA and COPY are the stream's framing).
  */
 public enum MessageType {
     /** listen queue: a client asks for a connection whose queues it has created. */

@@ -15,7 +15,6 @@ import io.viaemu.ViaProtocolException;
 import io.viaemu.ViaTimeoutException;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
-import io.viaemu.internal.Processes;
 import io.viaemu.protocol.FlagBlock.Intermission;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
@@ -24,13 +23,22 @@ import io.viaemu.worker.Worker;
 import io.viaemu.worker.WorkerPool;
 
 /**
- * The parent's end: serves the connection until an active trigger fires after EMU_FORK, then runs the handover:
+ * The parent's end (Fig. 4 of the design, steps S2-S18): serves the connection until an active trigger fires after
+ * EMU_FORK, then runs the handover. Its states ({@link State}) and the one method that moves them
+ * ({@code state(next, reason)}, checked against {@link #TRANSITIONS}):
  * <ol>
- * <li>INTERMISSION: set transmission-intermission REQUESTED, wait for the client's INTERMITTED;</li>
- * <li>COPYING: read the up queue to the client's INTERMISSION_DONE; whatever it read but the application did not
- * consume (data-received) it appends as COPY documents after the cut (copy-request);</li>
- * <li>RECONNECTING: set P and a fresh nonce, append RECONNECT_REQUEST (its last document to the client);</li>
- * <li>wait for the client's report, set reconnection-completion (CAS: never twice): HANDED_OVER.</li>
+ * <li>S2, S3 ({@link #grant}): the client's CONNECT was read; GRANT with the connection's token.</li>
+ * <li>S4 ({@link #fork}): EMU_FORK; FORKED once the child announced itself. S5/S6: serve on (S14-S17, each receive
+ * recording the consumed position) until a trigger fires ({@link #handover}).</li>
+ * <li>S7, S8 ({@code requestIntermission}): transmission-intermission REQUESTED, wait for the client's INTERMITTED
+ * (its S47).</li>
+ * <li>S9, S10 ({@code copyUnconsumedInput}): read the up queue to the client's INTERMISSION_DONE; whatever it read
+ * but the application did not consume (data-received) it appends as COPY documents after the cut
+ * (copy-request).</li>
+ * <li>S11, S12 ({@code requestReconnection}): set P and a fresh nonce, append RECONNECT_REQUEST (its last
+ * document to the client), wait for the client's report (its S51).</li>
+ * <li>S13 ({@code awaitCompletion}): set reconnection-completion ({@link FlagBlock#complete()}: never twice):
+ * HANDED_OVER. S18: the parent's end is released.</li>
  * </ol>
  * Each wait is bounded by the handover timeout; a timeout fails the connection for all three with a reason.
  */
@@ -48,16 +56,107 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         }
     }
 
+    /** The parent's states, by the steps of Fig. 4. */
+    public enum State implements StateMachine.Step {
+        /** S2: the client's CONNECT was read; not granted yet. */
+        REQUESTED("S2", "connection request", false),
+        /** S3: granted: the parent serves the stream (S14-S17). */
+        GRANTED("S3", "connection permission", false),
+        /** S4: EMU_FORK: a worker was told to take the connection; the child has not announced itself yet. */
+        FORKING("S4", "EMU_FORK", false),
+        /** S5, S6: a child is ready; the parent serves on until an active trigger fires. */
+        FORKED("S6", "awaiting a trigger", false),
+        /** S7, S8: the client was asked to intermit; waiting for its confirmation (S47). */
+        INTERMISSION("S7", "intermission request", true),
+        /** S9, S10: the client intermitted; the parent's unconsumed input goes to the child. */
+        COPYING("S10", "copy", true),
+        /** S11, S12: P and the reconnection request are out; waiting for the client's report (S51). */
+        RECONNECTING("S11", "reconnection request", true),
+        /** S13: reconnection-completion is set; the child owns the connection and this end is released. */
+        HANDED_OVER("S13", "completion", true),
+        /** S18: the parent's end closed without a handover. */
+        CLOSED("S18", "end", false),
+        /** The connection failed. */
+        FAILED("-", "failed", false);
+
+        private final String step;
+        private final String description;
+        private final boolean handover;
+
+        State(String step, String description, boolean handover) {
+            this.step = step;
+            this.description = description;
+            this.handover = handover;
+        }
+
+        @Override
+        public String step() {
+            return step;
+        }
+
+        @Override
+        public String description() {
+            return description;
+        }
+
+        @Override
+        public boolean handover() {
+            return handover;
+        }
+
+        @Override
+        public boolean terminal() {
+            return this == HANDED_OVER || this == CLOSED || this == FAILED;
+        }
+    }
+
+    /** Every move the parent's state may make. */
+    static final StateMachine.Table<State> TRANSITIONS = new StateMachine.Table<>(State.class)
+            .allow(State.REQUESTED, State.GRANTED, State.CLOSED, State.FAILED)
+            .allow(State.GRANTED, State.FORKING, State.CLOSED, State.FAILED)
+            // back to GRANTED: no worker, or the child did not start in time (the parent keeps the connection)
+            .allow(State.FORKING, State.FORKED, State.GRANTED, State.CLOSED, State.FAILED)
+            // back to GRANTED: the child died before any trigger
+            .allow(State.FORKED, State.INTERMISSION, State.GRANTED, State.CLOSED, State.FAILED)
+            .allow(State.INTERMISSION, State.COPYING, State.FAILED)
+            .allow(State.COPYING, State.RECONNECTING, State.FAILED)
+            .allow(State.RECONNECTING, State.HANDED_OVER, State.FAILED);
+
+    /** The worker a connection is forked to, as EMU_FORK needs it. */
+    interface ChildWorker {
+        long id();
+
+        boolean isAlive();
+
+        /** Sends the worker ASSIGN: serve this connection with this handler. */
+        void assign(long connectionId, String handlerName);
+
+        void kill();
+
+        /** Runs {@code action} when the worker's process exits. */
+        void onExit(Runnable action);
+    }
+
+    /** Where EMU_FORK takes its worker from. */
+    interface WorkerSource {
+        ChildWorker acquire() throws IOException;
+    }
+
     private final WorkerPool workers;
     private final Listener listener;
     private final long clientPid;
     private final long clientStart;
-    private volatile boolean forked;
+    private final StateMachine<State> state;
+    /** The child a connection was forked to, null before EMU_FORK and after a rollback (it died before a trigger). */
+    private volatile ChildWorker child;
     /** The parent's consumed position goes to the flag block (from EMU_FORK on); under readLock. */
     private boolean recordConsumption;
-    private volatile Worker worker;
-    /** The stream belongs to the child (or is being given to it): the parent's own I/O must stop. */
+    /**
+     * The stream belongs to the child (or is being given to it): the parent's own I/O must stop. Set at S10, or
+     * earlier when the parent's reader meets the client's cut, and when a handover fails.
+     */
     private volatile boolean handedOver;
+    /** A handover task was queued for the child's C (T3/T4): queued once. */
     private final AtomicBoolean handoverQueued = new AtomicBoolean();
     private final HandoverCompletion handoverCompletion = new HandoverCompletion();
     /*
@@ -65,16 +164,22 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
      * runs, and the handover's code runs for the first time in the middle of a handover.
      */
     private final BooleanSupplier clientIntermitted =
-            () -> flags.get(Word.TRANSMISSION_INTERMISSION) == Intermission.INTERMITTED;
-    private final BooleanSupplier clientReported = () -> flags.get(Word.CLIENT_REPORTED) != 0;
+            () -> flags.intermission() == Intermission.INTERMITTED;
+    private final BooleanSupplier clientReported = () -> flags.clientReported();
 
     public ParentRole(ViaConfig config, String endpoint, long connectionId, Path dir, FlagBlock flags, Channel up,
             Channel down, WorkerPool workers, Listener listener) {
-        super(config, endpoint, connectionId, dir, flags, up, down);
+        this(RoleEnvironment.host(config), config, endpoint, connectionId, dir, flags, up, down, workers, listener);
+    }
+
+    ParentRole(RoleEnvironment env, ViaConfig config, String endpoint, long connectionId, Path dir, FlagBlock flags,
+            Channel up, Channel down, WorkerPool workers, Listener listener) {
+        super(env, config, endpoint, connectionId, dir, flags, up, down);
         this.workers = workers;
         this.listener = listener;
-        this.clientPid = flags.get(Word.CLIENT_PID);
-        this.clientStart = flags.get(Word.CLIENT_START);
+        this.clientPid = flags.clientPid();
+        this.clientStart = flags.clientStart();
+        this.state = new StateMachine<>(TRANSITIONS, State.REQUESTED, log, "connection " + id + " parent");
     }
 
     @Override
@@ -82,23 +187,47 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         return Role.PARENT;
     }
 
-    /** Grants the connection: token and pids into the flag block, GRANT as the first document of the down queue. */
+    /** The parent's state. */
+    public State state() {
+        return state.get();
+    }
+
+    /**
+     * The one way the parent's state moves: checked against {@link #TRANSITIONS} and logged with its step; a move
+     * the table does not allow fails the connection and throws {@link IllegalTransitionException}.
+     */
+    private void state(State next, String reason) {
+        try {
+            state.move(next, reason);
+        } catch (IllegalTransitionException e) {
+            fail(ErrorCode.PROTOCOL, e.getMessage());
+            throw e;
+        }
+    }
+
+    @Override
+    protected void onFailed() {
+        state.moveIfAllowed(State.FAILED, flags.error().description());
+    }
+
+    /** S3: grants the connection: token and pids into the flag block, GRANT as the first document of the down queue. */
     public void grant() {
+        state(State.GRANTED, "client pid " + clientPid); // first: a second grant is rejected before it writes
         long token = Layout.randomId();
         flags.set(Word.TOKEN, token);
-        flags.set(Word.PARENT_START, Processes.currentStart());
-        flags.set(Word.PARENT_PID, Processes.currentPid());
-        flags.set(Word.PARENT_HEARTBEAT, System.currentTimeMillis());
+        flags.set(Word.PARENT_START, env.start());
+        flags.set(Word.PARENT_PID, env.pid());
+        flags.set(Word.PARENT_HEARTBEAT, env.clock().currentTimeMillis());
         flags.advance(ConnectionState.ESTABLISHED);
         flags.set(Word.NANOS_PARENT_GRANTED, System.nanoTime());
         sendLock.lock();
         try {
-            appendControl(outbound, control(MessageType.GRANT).putLong(token).putLong(Processes.currentPid()));
+            appendControl(outbound, new ControlMessages.Grant(token, env.pid()));
         } finally {
             sendLock.unlock();
         }
         watch(clientPid, clientStart);
-        Housekeeper.get(config.pollInterval().toNanos()).add(this, config.baseDir());
+        env.housekeeping().add(this, config.baseDir());
     }
 
     // ------------------------------------------------------------------------------------------------ EMU_FORK
@@ -108,12 +237,26 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         if (workers == null) {
             throw new IllegalStateException("this server has no worker pool");
         }
-        if (forked || handedOver) {
+        fork(handlerName, () -> new PooledWorker(workers.acquire()));
+    }
+
+    /** S4, EMU_FORK, with the worker from {@code source}. */
+    void fork(String handlerName, WorkerSource source) throws IOException {
+        if (child != null || handedOver) {
             throw new IllegalStateException("connection " + id + " is already forked");
         }
         checkUsable();
+        if (!state.moveFrom(State.GRANTED, State.FORKING, "handler '" + handlerName + "'")) {
+            throw new IllegalStateException("connection " + id + " is already forked (" + state.get() + ")");
+        }
         handoverCompletion.forked();
-        Worker w = workers.acquire();
+        ChildWorker w;
+        try {
+            w = source.acquire();
+        } catch (IOException | RuntimeException e) {
+            state.moveFrom(State.FORKING, State.GRANTED, "no worker: " + e.getMessage());
+            throw e;
+        }
         flags.set(Word.TRIGGERS_ENABLED, Trigger.mask(config.triggers()));
         flags.set(Word.WORKER_ID, w.id());
         readLock.lock();
@@ -128,28 +271,28 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         flags.stamp(Word.AT_FORKED);
         flags.set(Word.NANOS_FORKED, System.nanoTime());
         // a worker that dies before announcing itself must wake the wait below as its announcement would
-        ProcessHandle.of(w.pid()).ifPresent(h -> h.onExit().thenRun(flags::ringBoth));
+        w.onExit(flags::ringBoth);
         w.assign(connectionId, handlerName);
-        boolean ready = await(() -> flags.get(Word.CHILD_PID) != 0 || !w.isAlive(),
-                config.childStartTimeout().toMillis());
-        if (!ready || flags.get(Word.CHILD_PID) == 0) {
+        boolean ready = await(() -> flags.childPid() != 0 || !w.isAlive(), config.childStartTimeout().toMillis());
+        if (!ready || flags.childPid() == 0) {
             w.kill();
-            flags.set(Word.WORKER_ID, 0);
-            flags.set(Word.STATE, ConnectionState.ESTABLISHED.code());
+            flags.rollbackFork(true);
+            state.moveFrom(State.FORKING, State.GRANTED, ErrorCode.CHILD_START_TIMEOUT.description());
             throw new ViaException("EMU_FORK of connection " + id + ": " + ErrorCode.CHILD_START_TIMEOUT.description()
                     + " (worker " + Layout.idString(w.id()) + ", " + config.childStartTimeout().toMillis()
                     + " ms); the parent keeps the connection");
         }
-        worker = w;
-        forked = true;
-        watch(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START));
+        child = w;
+        // a close or failure meanwhile keeps its state; the child learns it from the flag block
+        state.moveFrom(State.FORKING, State.FORKED, "child pid " + flags.childPid());
+        watch(flags.childPid(), flags.childStart());
         log.info("EMU_FORK connection {} -> child pid {} (worker {}, handler '{}'), triggers {}", id,
-                flags.get(Word.CHILD_PID), Layout.idString(w.id()), handlerName, config.triggers());
+                flags.childPid(), Layout.idString(w.id()), handlerName, config.triggers());
     }
 
     @Override
     public boolean isForked() {
-        return forked;
+        return child != null;
     }
 
     @Override
@@ -176,17 +319,18 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         if (closed) {
             return;
         }
-        if (!handedOver && forked && handover(Trigger.T1_PARENT_CLOSE)) {
+        if (!handedOver && isForked() && handover(Trigger.T1_PARENT_CLOSE)) {
             return;
         }
         if (handedOver) {
             return;
         }
-        if (forked) {
+        if (isForked()) {
             // forked, but T1 is off: the connection ends here, and the child must not wait for it
             flags.advance(ConnectionState.CLOSED);
         }
         closeEnd(FlagBlock.CLOSED_SERVER);
+        state.moveIfAllowed(State.CLOSED, "closed by the application");
         released();
     }
 
@@ -195,7 +339,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         if (handedOver || closed) {
             return;
         }
-        if (forked && handover(Trigger.T2_PARENT_ABORT)) {
+        if (isForked() && handover(Trigger.T2_PARENT_ABORT)) {
             return;
         }
         fail(ErrorCode.PARENT_DIED, "the parent aborted the connection");
@@ -204,37 +348,38 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     }
 
     /**
-     * Runs the handover if {@code trigger} is active and no trigger fired before; blocks until it completed.
-     * Synchronized with {@link #close()} and {@link #abort()}: a close that comes while another trigger's handover
-     * runs waits for it, then finds the connection handed over (or failed) and does nothing more.
+     * Runs the handover (S7-S13) if {@code trigger} is active and no trigger fired before; blocks until it
+     * completed. Synchronized with {@link #close()} and {@link #abort()}: a close that comes while another
+     * trigger's handover runs waits for it, then finds the connection handed over (or failed) and does nothing more.
      *
      * @return true if this call handed the connection over
      * @throws ViaException if the handover started but failed (the connection is then failed for everyone)
      */
     public synchronized boolean handover(Trigger trigger) throws IOException {
-        if (!forked || (flags.get(Word.TRIGGERS_ENABLED) & trigger.bit()) == 0) {
+        if (!isForked() || !flags.triggerEnabled(trigger)) {
             return false;
         }
-        if (!flags.compareAndSet(Word.TRIGGER_FIRED, 0, trigger.code())) {
+        if (!flags.fireTrigger(trigger)) {
             return false; // reconnection happens at most once per connection
         }
-        flags.stamp(Word.AT_TRIGGER);
-        flags.set(Word.NANOS_TRIGGER, System.nanoTime());
-        long childPid = flags.get(Word.CHILD_PID);
+        long childPid = flags.childPid();
         log.info("connection {}: trigger {} fired; handing over to child pid {}", id, trigger, childPid);
         long start = System.nanoTime();
         boolean completed = false;
         sendLock.lock();
         try {
-            requestIntermission();
+            requestIntermission(trigger);
             copyUnconsumedInput();
             requestReconnection(childPid);
             awaitCompletion();
             completed = true;
-        } catch (IOException e) {
+        } catch (IOException | IllegalTransitionException e) {
             handedOver = true;
             log.warn("connection {}: handover ({}) failed: {}", id, trigger, e.getMessage());
-            throw e;
+            if (e instanceof IllegalTransitionException) {
+                throw new ViaProtocolException(e.getMessage());
+            }
+            throw (IOException) e;
         } finally {
             sendLock.unlock();
             releaseResources();
@@ -251,14 +396,16 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         return true;
     }
 
-    /** Step 4a: ask the client to intermit, wait for its confirmation. */
-    private void requestIntermission() throws IOException {
+    /** S7: ask the client to intermit; S8: wait for its confirmation (the client's S47). */
+    private void requestIntermission(Trigger trigger) throws IOException {
+        checkUsable();
+        state(State.INTERMISSION, "trigger " + trigger);
         flags.advance(ConnectionState.INTERMISSION);
         flags.set(Word.NANOS_INTERMISSION_REQUESTED, System.nanoTime());
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.REQUESTED);
-        appendControl(outbound, control(MessageType.INTERMISSION_REQUEST));
+        appendControl(outbound, ControlMessages.IntermissionRequest.INSTANCE);
         flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // S7: an idle client confirms from its housekeeper
-        listener.onHandoverStarted(this, Trigger.ofCode((int) flags.get(Word.TRIGGER_FIRED))); // while the client reacts
+        listener.onHandoverStarted(this, trigger); // while the client reacts
         if (!await(clientIntermitted, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.INTERMISSION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.INTERMISSION_TIMEOUT.description());
@@ -266,13 +413,14 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     }
 
     /**
-     * Step 4b: what the parent received but the application did not consume (data-received: the rest of the
+     * S9, S10: what the parent received but the application did not consume (data-received: the rest of the
      * document being read) goes to the child as COPY documents after the cut (copy-request). Documents the parent
      * never read stay where they are: the child reads them from the queue after the copies, so a backlog costs the
      * handover nothing.
      */
     private void copyUnconsumedInput() {
         flags.set(Word.NANOS_COPY_STARTED, System.nanoTime());
+        state(State.COPYING, "the client intermitted (S47)");
         flags.advance(ConnectionState.COPYING);
         readLock.lock();
         try {
@@ -295,8 +443,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             }
             if (inputEndedCleanly()) {
                 // the client half-closed and we read its CLOSE: the child must see that end of stream too
-                Messages.Writer close = new Messages.Writer().start(MessageType.CLOSE).putLong(0).putString("");
-                inbound.append(close.bytes(), close.length(), close.bytes(), 0, 0);
+                appendControl(inbound, ControlMessages.Close.END_OF_STREAM);
             }
             flags.stamp(Word.AT_COPIED);
             flags.set(Word.NANOS_COPIED, System.nanoTime());
@@ -305,29 +452,26 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         }
     }
 
-    /** Step 4c: P, the nonce, and the last document the parent writes to the client. */
+    /** S11: P, the nonce, and the last document the parent writes to the client. */
     private void requestReconnection(long childPid) {
+        state(State.RECONNECTING, "child pid " + childPid);
         flags.set(Word.NONCE, Layout.randomId());
         flags.set(Word.NANOS_RECONNECT_REQUESTED, System.nanoTime()); // before P: the client acts on P at once
         flags.set(Word.P, 1);
         flags.advance(ConnectionState.RECONNECTING);
-        appendControl(outbound, control(MessageType.RECONNECT_REQUEST).putLong(childPid)
-                .putLong(flags.get(Word.WORKER_ID)));
+        appendControl(outbound, new ControlMessages.ReconnectRequest(childPid, flags.get(Word.WORKER_ID)));
         flags.stamp(Word.AT_RECONNECT_REQUESTED);
         flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // S11: an idle client reconnects from its housekeeper
     }
 
-    /** Step 5: the client reports; the completion flag is set exactly once. */
+    /** S12: wait for the client's report (its S51); S13: the completion flag, set exactly once. */
     private void awaitCompletion() throws IOException {
         if (!await(clientReported, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.COMPLETION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.COMPLETION_TIMEOUT.description());
         }
-        if (flags.compareAndSet(Word.RECONNECTION_COMPLETION, 0, 1)) {
-            flags.set(Word.NANOS_COMPLETED, System.nanoTime());
-            flags.stamp(Word.AT_COMPLETED);
-            flags.advance(ConnectionState.HANDED_OVER);
-        }
+        state(State.HANDED_OVER, flags.complete() ? "the client reported (S51)"
+                : "the client reported (S51); the completion was set by another process");
     }
 
     // ------------------------------------------------------------------------------------------------ stream
@@ -336,15 +480,15 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     protected void beforeReceive(long deadlineNanos) throws IOException {
         if (handedOver) {
             throw new ConnectionHandedOverException("connection " + id + " was handed over to child pid "
-                    + flags.get(Word.CHILD_PID));
+                    + flags.childPid());
         }
     }
 
     @Override
     protected void beforeSend() throws IOException {
-        if (handedOver || flags.get(Word.TRIGGER_FIRED) != 0) {
+        if (handedOver || flags.firedTrigger() != null) {
             throw new ConnectionHandedOverException("connection " + id + " is handed over to child pid "
-                    + flags.get(Word.CHILD_PID));
+                    + flags.childPid());
         }
     }
 
@@ -361,11 +505,12 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     protected IOException closedException() {
         if (handedOver) {
             return new ConnectionHandedOverException("connection " + id + " was handed over to child pid "
-                    + flags.get(Word.CHILD_PID));
+                    + flags.childPid());
         }
         return super.closedException();
     }
 
+    /** S15, S16: the parent's program received data; its position goes to the flag block once forked. */
     @Override
     protected void onConsumed(long index, long offset) {
         if (recordConsumption) {
@@ -376,7 +521,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     @Override
     protected void onControl(MessageType type, Messages.Reader r, Document d) throws IOException {
         if (type == MessageType.INTERMISSION_DONE) {
-            if (!forked || flags.get(Word.TRIGGER_FIRED) == 0) {
+            if (!isForked() || flags.firedTrigger() == null) {
                 // not a cut we asked for: taking it as one would stop this end for good without releasing it
                 throw new ViaProtocolException("unexpected INTERMISSION_DONE document on the PARENT's inbound queue:"
                         + " no handover was started");
@@ -397,45 +542,62 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         if (closed) {
             return false;
         }
-        if (flags.state() == ConnectionState.FAILED && !handoverCompletion.isDone()) {
-            // failed by any of the three processes: no handover will come; the end is released at its close
-            handoverCompletion.failed(id, "failed without a handover: " + flags.error().description());
-        }
-        flags.set(Word.PARENT_HEARTBEAT, now);
-        if (forked && flags.get(Word.TRIGGER_FIRED) == 0) {
-            long c = flags.get(Word.C);
-            Trigger t = Trigger.ofCode((int) c);
-            if (t != null && (flags.get(Word.TRIGGERS_ENABLED) & t.bit()) != 0
-                    && handoverQueued.compareAndSet(false, true)) {
-                Async.run("via-handover-" + id, () -> {
-                    try {
-                        handover(t);
-                    } catch (IOException e) {
-                        log.warn("connection {}: {} handover failed: {}", id, t, e.getMessage());
-                    }
-                });
+        heartbeat(now);
+        if (flags.state() == ConnectionState.FAILED) {
+            onFailed(); // failed by another process: this role's state follows
+            if (!handoverCompletion.isDone()) {
+                // failed by any of the three processes: no handover will come; the end is released at its close
+                handoverCompletion.failed(id, "failed without a handover: " + flags.error().description());
             }
         }
-        if (livenessDue(now) && !flags.state().isTerminal()
-                && (flags.get(Word.CLOSED_MASK) & FlagBlock.CLOSED_CLIENT) == 0) {
-            if (!alive(clientPid, clientStart)) {
-                fail(ErrorCode.CLIENT_DIED, "client pid " + clientPid);
-            } else if (heartbeatStale(Word.CLIENT_HEARTBEAT, now)) {
-                fail(ErrorCode.PEER_HUNG, "client heartbeat older than " + config.peerTimeout().toMillis() + " ms");
-            } else if (forked && flags.get(Word.TRIGGER_FIRED) == 0
-                    && !alive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
-                // the child is gone before any trigger: the parent simply keeps the connection
-                forked = false;
-                flags.set(Word.STATE, ConnectionState.ESTABLISHED.code());
-                log.warn("connection {}: child pid {} exited before the handover; the parent keeps the connection",
-                        id, flags.get(Word.CHILD_PID));
-                handoverCompletion.failed(id, "the child exited before a trigger fired; the parent keeps it");
-            } else if (flags.state().isHandingOver()
-                    && !alive(flags.get(Word.CHILD_PID), flags.get(Word.CHILD_START))) {
-                fail(ErrorCode.CHILD_DIED, "child pid " + flags.get(Word.CHILD_PID) + " died during the handover");
-            }
-        }
+        startHandoverForChild();
+        checkPeers(now);
         return true;
+    }
+
+    private void heartbeat(long now) {
+        flags.set(Word.PARENT_HEARTBEAT, now);
+    }
+
+    /** T3/T4: the child set C (its first receive or send); the handover runs off the housekeeper's thread. */
+    private void startHandoverForChild() {
+        if (state.get() != State.FORKED || flags.firedTrigger() != null) {
+            return;
+        }
+        Trigger t = Trigger.ofCode((int) flags.get(Word.C));
+        if (t != null && flags.triggerEnabled(t) && handoverQueued.compareAndSet(false, true)) {
+            Async.run("via-handover-" + id, () -> {
+                try {
+                    handover(t);
+                } catch (IOException e) {
+                    log.warn("connection {}: {} handover failed: {}", id, t, e.getMessage());
+                }
+            });
+        }
+    }
+
+    /** The client's liveness and heartbeat; the child's death before a trigger (rollback) or during the handover. */
+    private void checkPeers(long now) {
+        if (!livenessDue(now) || flags.state().isTerminal() || flags.closedBy(FlagBlock.CLOSED_CLIENT)) {
+            return;
+        }
+        ChildWorker forked = child;
+        if (!alive(clientPid, clientStart)) {
+            fail(ErrorCode.CLIENT_DIED, "client pid " + clientPid);
+        } else if (heartbeatStale(Word.CLIENT_HEARTBEAT, now)) {
+            fail(ErrorCode.PEER_HUNG, "client heartbeat older than " + config.peerTimeout().toMillis() + " ms");
+        } else if (forked != null && flags.firedTrigger() == null && !alive(flags.childPid(), flags.childStart())) {
+            // the child is gone before any trigger: the parent simply keeps the connection
+            child = null;
+            if (flags.rollbackFork(false)) {
+                state.moveFrom(State.FORKED, State.GRANTED, "child pid " + flags.childPid() + " died before a trigger");
+            }
+            log.warn("connection {}: child pid {} exited before the handover; the parent keeps the connection",
+                    id, flags.childPid());
+            handoverCompletion.failed(id, "the child exited before a trigger fired; the parent keeps it");
+        } else if (flags.state().isHandingOver() && !alive(flags.childPid(), flags.childStart())) {
+            fail(ErrorCode.CHILD_DIED, "child pid " + flags.childPid() + " died during the handover");
+        }
     }
 
     /**
@@ -444,11 +606,45 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
      */
     @Override
     public boolean urgent() {
-        return forked && !handedOver && !Housekeeper.woken();
+        return isForked() && !handedOver && !Housekeeper.woken();
     }
 
     @Override
     protected boolean peerAlive() {
         return alive(clientPid, clientStart);
+    }
+
+    /** A worker of the server's pool as EMU_FORK's child. */
+    private static final class PooledWorker implements ChildWorker {
+        private final Worker worker;
+
+        PooledWorker(Worker worker) {
+            this.worker = worker;
+        }
+
+        @Override
+        public long id() {
+            return worker.id();
+        }
+
+        @Override
+        public boolean isAlive() {
+            return worker.isAlive();
+        }
+
+        @Override
+        public void assign(long connectionId, String handlerName) {
+            worker.assign(connectionId, handlerName);
+        }
+
+        @Override
+        public void kill() {
+            worker.kill();
+        }
+
+        @Override
+        public void onExit(Runnable action) {
+            ProcessHandle.of(worker.pid()).ifPresent(h -> h.onExit().thenRun(action));
+        }
     }
 }

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ListenChannels;
-import io.viaemu.protocol.MessageType;
+import io.viaemu.protocol.ControlMessages;
 import io.viaemu.protocol.Messages;
 import io.viaemu.transport.Transport;
 
@@ -67,7 +67,7 @@ public final class Worker {
      * connection in the worker's admission word first ({@link WorkerPool#acquire()}).
      */
     public void assign(long connectionId, String handlerName) {
-        Messages.Writer w = new Messages.Writer().start(MessageType.ASSIGN).putLong(connectionId).putString(handlerName);
+        Messages.Writer w = new ControlMessages.Assign(connectionId, handlerName).writeTo(new Messages.Writer());
         ListenChannels.append(transport, Layout.inboxDir(dir), w); // kept open while the worker lives: reuse
     }
 

@@ -29,6 +29,7 @@ import io.viaemu.internal.ProcessExitWatch;
 import io.viaemu.internal.Processes;
 import io.viaemu.protocol.ConnectionQueues;
 import io.viaemu.protocol.ChildRole;
+import io.viaemu.protocol.ControlMessages;
 import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.MessageType;
@@ -123,8 +124,14 @@ public final class WorkerRuntime {
                 status.limit() == 0 ? "none" : status.limit(), status.concurrency());
         InboxDispatcher dispatcher = new InboxDispatcher(log, "worker " + name, "inbox", "its inbox", inbox, reader,
                 inboxBell, config.pauser().newIdleStrategy(), 512)
-                .on(MessageType.ASSIGN, r -> assign(r.getLong(), r.getString()))
-                .on(MessageType.RECONNECT, r -> reconnect(r.getLong(), r.getString(), r.getLong(), r.getLong()));
+                .on(MessageType.ASSIGN, r -> {
+                    ControlMessages.Assign a = ControlMessages.Assign.read(r);
+                    assign(a.connectionId(), a.handlerName());
+                })
+                .on(MessageType.RECONNECT, r -> {
+                    ControlMessages.Reconnect c = ControlMessages.Reconnect.read(r);
+                    reconnect(c.connectionId(), c.endpoint(), c.token(), c.nonce());
+                });
         long nextTick = System.nanoTime();
         try {
             while (true) {

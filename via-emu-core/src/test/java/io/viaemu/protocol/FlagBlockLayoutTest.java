@@ -1,0 +1,104 @@
+package io.viaemu.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.viaemu.Trigger;
+import io.viaemu.protocol.FlagBlock.Owner;
+import io.viaemu.protocol.FlagBlock.Word;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The flag block as a descriptor: its layout, and the once-only decisions it makes by CAS. */
+class FlagBlockLayoutTest {
+
+    private static int line(Word w) {
+        return w.offset() / FlagBlock.CACHE_LINE;
+    }
+
+    @Test
+    void layoutIsConsistentAndBelowTheDoorbells() {
+        assertThat(FlagBlock.layoutProblem()).isNull();
+        for (Word w : Word.values()) {
+            assertThat(w.offset() % 8).as(w.name()).isZero();
+            assertThat(w.offset() + 8).as(w.name()).isLessThanOrEqualTo(FlagBlock.DOORBELLS_OFFSET);
+        }
+    }
+
+    @Test
+    void wordsOfDifferentWritersNeverShareACacheLine() {
+        for (Word a : Word.values()) {
+            for (Word b : Word.values()) {
+                if (line(a) == line(b) && a.owner() != b.owner()) {
+                    assertThat(List.of(a.owner(), b.owner())).as(a + " and " + b)
+                            .containsExactlyInAnyOrder(Owner.PARENT, Owner.SERVER);
+                }
+            }
+        }
+        // the case: the parent's per-receive consumed slots away from the child's heartbeat and the trigger
+        List<Word> slots = List.of(Word.CONSUMED_SLOT, Word.CONSUMED_INDEX_0, Word.CONSUMED_OFFSET_0,
+                Word.CONSUMED_INDEX_1, Word.CONSUMED_OFFSET_1, Word.CONSUMED_COUNT_0, Word.CONSUMED_COUNT_1);
+        for (Word slot : slots) {
+            assertThat(line(slot)).isNotEqualTo(line(Word.CHILD_HEARTBEAT)).isNotEqualTo(line(Word.TRIGGER_FIRED))
+                    .isNotEqualTo(line(Word.DOWN_APPENDED)).isNotEqualTo(line(Word.UP_APPENDED));
+        }
+        List<Integer> hot = new ArrayList<>();
+        for (Word w : List.of(Word.UP_CONSUMED, Word.DOWN_CONSUMED, Word.UP_APPENDED, Word.DOWN_APPENDED,
+                Word.BYTES_APPENDED, Word.CLIENT_HEARTBEAT, Word.PARENT_HEARTBEAT, Word.CHILD_HEARTBEAT)) {
+            hot.add(line(w));
+        }
+        assertThat(hot).as("each frequently written word on a line of its own writer").doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aTriggerFiresAtMostOnceAndTheCompletionIsSetOnce(@TempDir Path dir) throws Exception {
+        FlagBlock flags = FlagBlock.create(dir);
+        flags.set(Word.TRIGGERS_ENABLED, Trigger.mask(List.of(Trigger.T1_PARENT_CLOSE, Trigger.T3_CHILD_RECEIVE)));
+        assertThat(flags.triggerEnabled(Trigger.T1_PARENT_CLOSE)).isTrue();
+        assertThat(flags.triggerEnabled(Trigger.T2_PARENT_ABORT)).isFalse();
+        assertThat(flags.fireTrigger(Trigger.T3_CHILD_RECEIVE)).isTrue();
+        assertThat(flags.fireTrigger(Trigger.T1_PARENT_CLOSE)).isFalse();
+        assertThat(flags.firedTrigger()).isEqualTo(Trigger.T3_CHILD_RECEIVE);
+        assertThat(flags.get(Word.AT_TRIGGER)).isPositive();
+        assertThat(flags.get(Word.NANOS_TRIGGER)).isNotZero();
+
+        flags.set(Word.STATE, ConnectionState.RECONNECTING.code());
+        assertThat(flags.complete()).isTrue();
+        long completedAt = flags.get(Word.NANOS_COMPLETED);
+        assertThat(flags.complete()).isFalse();
+        assertThat(flags.get(Word.NANOS_COMPLETED)).as("not stamped twice").isEqualTo(completedAt);
+        assertThat(flags.state()).isEqualTo(ConnectionState.HANDED_OVER);
+
+        // a reader that opens the file sees the same words where the layout says
+        FlagBlock reader = FlagBlock.openReadOnly(dir);
+        assertThat(reader.firedTrigger()).isEqualTo(Trigger.T3_CHILD_RECEIVE);
+        assertThat(reader.isCompleted()).isTrue();
+    }
+
+    @Test
+    void forkRollbackIsACasFromForked(@TempDir Path dir) throws Exception {
+        FlagBlock flags = FlagBlock.create(dir);
+        flags.set(Word.STATE, ConnectionState.FORKED.code());
+        flags.set(Word.WORKER_ID, 5);
+        assertThat(flags.rollbackFork(false)).isTrue();
+        assertThat(flags.state()).isEqualTo(ConnectionState.ESTABLISHED);
+        assertThat(flags.get(Word.WORKER_ID)).isEqualTo(5);
+
+        flags.set(Word.STATE, ConnectionState.FORKED.code());
+        flags.fail(ErrorCode.CLIENT_DIED); // another process, between the check and the rollback
+        assertThat(flags.rollbackFork(true)).isFalse();
+        assertThat(flags.state()).isEqualTo(ConnectionState.FAILED);
+        assertThat(flags.get(Word.WORKER_ID)).isZero();
+    }
+
+    @Test
+    void anOldLayoutIsNotTakenForThisOne(@TempDir Path dir) throws Exception {
+        FlagBlock flags = FlagBlock.create(dir);
+        flags.set(Word.MAGIC, 0x3147414c46414956L); // "VIAFLAG1": the layout before the cache-line grouping
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> FlagBlock.open(dir))
+                .hasMessageContaining("no via-emu magic word");
+    }
+}
