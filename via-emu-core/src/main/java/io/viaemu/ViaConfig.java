@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Set;
 
 import io.viaemu.internal.ConfigProperties;
+import io.viaemu.internal.Layout;
 
 /**
  * Everything a via-emu process (server, client or worker) needs to know about the channel. Immutable; build it
@@ -104,9 +105,13 @@ public final class ViaConfig {
         return builder(base != null ? base : defaultBaseDir()).properties(properties).buildFromProperties();
     }
 
-    /** {@code ${java.io.tmpdir}/via-emu-${user.name}}: the base directory when none is configured (as the starter's). */
+    /**
+     * The base directory when none is configured (as the starter's): on tmpfs where there is one,
+     * {@code $XDG_RUNTIME_DIR/via-emu}, else {@code /dev/shm/via-emu-${user.name}}, else
+     * {@code ${java.io.tmpdir}/via-emu-${user.name}} (see {@link Layout#defaultBaseDir()}).
+     */
     public static Path defaultBaseDir() {
-        return Path.of(System.getProperty("java.io.tmpdir"), "via-emu-" + System.getProperty("user.name"));
+        return Layout.defaultBaseDir();
     }
 
     public Builder toBuilder() {

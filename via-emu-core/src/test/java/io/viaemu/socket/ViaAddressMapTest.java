@@ -92,8 +92,8 @@ class ViaAddressMapTest {
         Properties p = new Properties();
         p.setProperty("via.socket.map.7000", "echo");
         // no base directory set: the Spring Boot starter's default, not an IllegalStateException
-        assertThat(ViaSocketFactory.fromProperties(p).config().baseDir()).isEqualTo(java.nio.file.Path.of(
-                System.getProperty("java.io.tmpdir"), "via-emu-" + System.getProperty("user.name")).toAbsolutePath());
+        assertThat(ViaSocketFactory.fromProperties(p).config().baseDir())
+                .isEqualTo(io.viaemu.ViaConfig.defaultBaseDir().toAbsolutePath());
         p.setProperty(ViaSocketFactory.BASE_DIR_PROPERTY, "/tmp/some-base");
         ViaServerSocketFactory servers = ViaServerSocketFactory.fromProperties(p);
         assertThat(servers.config().baseDir()).isEqualTo(java.nio.file.Path.of("/tmp/some-base"));
