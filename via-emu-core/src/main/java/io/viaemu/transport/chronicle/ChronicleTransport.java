@@ -524,6 +524,11 @@ public final class ChronicleTransport implements Transport {
         }
 
         @Override
+        public void toStart() {
+            tailer.toStart();
+        }
+
+        @Override
         public void toEnd() {
             tailer.toEnd();
         }
