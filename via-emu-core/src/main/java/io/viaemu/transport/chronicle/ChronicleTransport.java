@@ -144,6 +144,11 @@ public final class ChronicleTransport implements Transport {
     static final long POPULATE_STEP = 1L << 20;
     /** ... when the writer comes within this of the populated end. */
     static final long POPULATE_LOW_WATER = 256L << 10;
+    /**
+     * ... once it wrote this much into the file: a connection that only exchanges control documents or short
+     * messages never has pages allocated ahead of it (an idle connection costs no memory for populating).
+     */
+    static final long POPULATE_AFTER = 256L << 10;
 
     static final class ChronicleChannel implements Channel {
         private final Path directory;
@@ -277,7 +282,8 @@ public final class ChronicleTransport implements Transport {
         }
 
         /**
-         * Keeps the pages ahead of the write position mapped (see {@link PagePopulator}): when the writer comes within
+         * Keeps the pages ahead of the write position mapped (see {@link PagePopulator}): once the writer wrote
+         * {@link #POPULATE_AFTER} into the file, and whenever it then comes within
          * {@link #POPULATE_LOW_WATER} of what is populated, the next {@link #POPULATE_STEP} is, in one call, but
          * never past the mapping in hand nor past where the file rolls (so a file on disk stays a window long).
          * Called after the append, while the appender still holds the mapping it wrote to.
@@ -287,8 +293,8 @@ public final class ChronicleTransport implements Transport {
             if ((current == populatedStore && end + POPULATE_LOW_WATER <= populatedTo) || !PagePopulator.available()) {
                 return; // the common case: well inside what is populated (or nothing to do)
             }
-            if (!(current instanceof MappedBytesStore store)) {
-                return;
+            if (!(current instanceof MappedBytesStore store) || end - appendCycleStart < POPULATE_AFTER) {
+                return; // control documents and short exchanges fault their few pages in: no memory ahead of them
             }
             if (store != populatedStore) { // a new file or the next chunk of this one
                 populatedStore = store;
