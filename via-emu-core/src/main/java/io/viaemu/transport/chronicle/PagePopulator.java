@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Why: a size-rolled queue writes into a fresh file every window, and every page of a fresh file costs the writer
  * a page fault (allocate, zero, map). Profiled with async-profiler on the 64 KiB stream (tmpfs, 2 vCPUs under KVM),
- * those faults took 55 % of the writing thread's time, about 2.3 µs per page. {@code madvise(MADV_POPULATE_WRITE)}
+ * those faults took 55 % of the writing thread's time, about 2 µs per page. {@code madvise(MADV_POPULATE_WRITE)}
  * (Linux 5.14+) does the same allocation and mapping for a whole range inside the kernel, without an exception per
  * page. Chronicle's own {@code pretouch()} would do this by touching, but in the open-source queue it recurses until
  * the stack overflows, so it is not used.
