@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 import io.viaemu.internal.ConfigProperties;
+import io.viaemu.internal.Layout;
 import io.viaemu.transport.TransportFactory;
 import io.viaemu.transport.chronicle.ChronicleOptions;
 
@@ -109,9 +110,13 @@ public final class ViaConfig {
         return builder(base != null ? base : defaultBaseDir()).properties(properties).buildFromProperties();
     }
 
-    /** {@code ${java.io.tmpdir}/via-emu-${user.name}}: the base directory when none is configured (as the starter's). */
+    /**
+     * The base directory when none is configured (as the starter's): on tmpfs where there is one,
+     * {@code $XDG_RUNTIME_DIR/via-emu}, else {@code /dev/shm/via-emu-${user.name}}, else
+     * {@code ${java.io.tmpdir}/via-emu-${user.name}} (see {@link Layout#defaultBaseDir()}).
+     */
     public static Path defaultBaseDir() {
-        return Path.of(System.getProperty("java.io.tmpdir"), "via-emu-" + System.getProperty("user.name"));
+        return Layout.defaultBaseDir();
     }
 
     public Builder toBuilder() {

@@ -3,6 +3,7 @@ package io.viaemu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -72,8 +73,13 @@ class ViaConfigPropertiesTest {
     void nothingSetGivesTheBuildersDefaultsUnderTheStartersDefaultBaseDirectory() {
         ViaConfig c = ViaConfig.fromProperties(new Properties());
         ViaConfig defaults = ViaConfig.builder(ViaConfig.defaultBaseDir()).build();
-        assertThat(c.baseDir()).isEqualTo(Path.of(System.getProperty("java.io.tmpdir"),
-                "via-emu-" + System.getProperty("user.name")).toAbsolutePath());
+        // the default moved to tmpfs (issue 13): $XDG_RUNTIME_DIR/via-emu, else /dev/shm/via-emu-USER, else tmpdir
+        String runtime = System.getenv("XDG_RUNTIME_DIR");
+        Path expected = runtime != null && !runtime.isBlank() && Files.isDirectory(Path.of(runtime))
+                ? Path.of(runtime, "via-emu")
+                : Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm", "via-emu-" + System.getProperty("user.name"))
+                : Path.of(System.getProperty("java.io.tmpdir"), "via-emu-" + System.getProperty("user.name"));
+        assertThat(c.baseDir()).isEqualTo(expected.toAbsolutePath());
         assertThat(c.toString()).isEqualTo(defaults.toString());
         assertThat(c.triggers()).isEqualTo(EnumSet.allOf(Trigger.class));
         assertThat(c.connectTimeout()).isEqualTo(defaults.connectTimeout());

@@ -51,7 +51,8 @@ public final class BenchMain {
             "                           client 0); none: let the OS place them",
             "  --out FILE               Markdown output (default bench/target/bench-results.md if ./bench exists,",
             "                           else target/bench-results.md)",
-            "  --tmp-dir DIR            where work dirs (queues, sockets, logs) go (default java.io.tmpdir)",
+            "  --tmp-dir DIR            where work dirs (queues, sockets, logs) go (default: where via-emu puts its queues",
+            "                           by default, tmpfs: $XDG_RUNTIME_DIR, else /dev/shm, else java.io.tmpdir)",
             "  --lock-wait-sec N        wait at most N s for another run holding the machine-wide bench lock",
             "                           (default 1800)",
             "  --no-lock                do not take the lock (smoke tests: their numbers do not matter)",
@@ -221,7 +222,8 @@ public final class BenchMain {
         List<Figure> figures = List.of(Figure.values());
         Path out = Files.isDirectory(Path.of("bench")) ? Path.of("bench", "target", "bench-results.md")
                 : Path.of("target", "bench-results.md");
-        Path tmpDir = Path.of(System.getProperty("java.io.tmpdir"));
+        // every contender's files on the file system via-emu's default base directory is on (tmpfs where there is one)
+        Path tmpDir = io.viaemu.ViaConfig.defaultBaseDir().getParent();
         Integer pin = null;
         long lockWaitSec = 1800;
         for (Map.Entry<String, String> e : values.entrySet()) {

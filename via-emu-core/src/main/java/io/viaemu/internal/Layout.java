@@ -1,5 +1,6 @@
 package io.viaemu.internal;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.regex.Pattern;
@@ -21,6 +22,31 @@ public final class Layout {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private Layout() {
+    }
+
+    /**
+     * The base directory when none is configured, on a memory file system where there is one: the queues are
+     * memory-mapped files whose pages every write touches, and on a disk-backed file system the kernel also writes
+     * them back (the raw Chronicle stream in the bench ran at 0.37 GB/s on ext4 against 1.3 GB/s on tmpfs, same run).
+     * In order: {@code $XDG_RUNTIME_DIR/via-emu} (the per-user runtime directory, tmpfs, 0700, removed at logout),
+     * {@code /dev/shm/via-emu-USER}, and {@code ${java.io.tmpdir}/via-emu-USER} where neither is a writable directory.
+     * Processes that must meet (a server and its clients) need the same choice: the same environment, or the base
+     * directory configured explicitly ({@code via.base-dir}).
+     */
+    public static Path defaultBaseDir() {
+        String user = System.getProperty("user.name");
+        String runtime = System.getenv("XDG_RUNTIME_DIR");
+        if (runtime != null && !runtime.isBlank()) {
+            Path dir = Path.of(runtime);
+            if (dir.isAbsolute() && Files.isDirectory(dir) && Files.isWritable(dir)) {
+                return dir.resolve("via-emu");
+            }
+        }
+        Path shm = Path.of("/dev/shm");
+        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+            return shm.resolve("via-emu-" + user);
+        }
+        return Path.of(System.getProperty("java.io.tmpdir"), "via-emu-" + user);
     }
 
     /** Endpoint names become directory names: a strict pattern keeps them from escaping the base directory. */

@@ -53,56 +53,25 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     protected final FlagBlock flags;
     protected final Channel inbound;
     protected final Channel outbound;
-    protected final ReentrantLock readLock = new ReentrantLock();
-    protected final ReentrantLock sendLock = new ReentrantLock();
-    /** Header of the document being written; guarded by sendLock. */
-    protected final Messages.Writer header = new Messages.Writer();
+    /** The byte stream's two halves (data path); their locks are the read and send locks below. */
+    private final InboundStream input;
+    private final OutboundStream output;
+    /** The inbound stream's lock: held for each poll and by the roles' handover steps on the input. */
+    protected final ReentrantLock readLock;
+    /** The outbound stream's lock: held for each send and by the roles to put control documents in the stream. */
+    protected final ReentrantLock sendLock;
     private final Messages.Writer controlHeader = new Messages.Writer();
 
-    /** All guarded by readLock. */
-    protected ChannelReader reader;
-    private final Document doc;
-    /** What every data document starts with: the protocol version and the DATA type. */
-    private static final byte[] DATA_PREFIX = {Messages.VERSION, MessageType.DATA.code()};
-    private final Messages.Reader parser = new Messages.Reader();
-    private byte[] pendingBuf;
-    private int pendingPos;
-    private int pendingEnd;
-    private long pendingIndex = -1;
-    /** The pending document is the client's own DATA (not a parent's COPY after the cut). */
-    private boolean pendingIsData;
-    /** Bytes of the document at {@link #skipIndex} already consumed by the parent (recovery after its death). */
-    private long skipIndex = -1;
-    private long skipBytes;
-    /** Index of the last document read from the inbound queue, -1 if none (under readLock). */
-    private long lastReadIndex = -1;
-    private boolean inputEnded;
-    private IOException inputError;
+    /** The inbound queue's reader (the inbound stream's; under readLock). */
+    protected final ChannelReader reader;
     /** Guarded by sendLock. */
     protected final IdleStrategy sendIdle;
     /** The doorbell this end's threads park on, and the one its peer parks on. */
     private final Doorbell ownBell;
     private final Doorbell peerBell;
     private long exitsSeen;
-    private byte[] sendScratch;
-
-    /*
-     * Flow control. The receiver publishes the bytes of its direction its application consumed (one word, one
-     * writer at a time: parent then child up, the client down); the sender counts what it appended (getAndAdd:
-     * down-queue writers are parent then child) and blocks while the difference reaches its window.
-     */
-    /** Consumed count of the inbound direction this end publishes, and appended count of the outbound one. */
-    private final Word consumedWord;
-    private final Word appendedWord;
-    /** The peer's consumed count of our outbound direction, and the receive window it may advertise. */
-    private final Word peerConsumedWord;
-    private final Word peerReceiveWindowWord;
+    /** The receive window this end advertises for its inbound direction. */
     private final Word receiveWindowWord;
-    /** Inbound payload bytes this end's application consumed (under readLock). */
-    private long consumedBytes;
-    /** The peer's consumed count as last read (under sendLock): re-read only when the window looks full. */
-    private long peerConsumedSeen;
-    private volatile long sendWindow;
 
     protected volatile boolean closed;
     /** Set first thing by a close, so that a send blocked on the window lets go of the send lock. */
@@ -130,18 +99,79 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         this.flags = flags;
         this.inbound = inbound;
         this.outbound = outbound;
-        this.reader = inbound.reader();
-        this.doc = new Document(Math.min(config.maxMessageSize() + Messages.HEADER, 64 * 1024));
-        this.sendIdle = config.pauser().newIdleStrategy();
         boolean client = role() == Role.CLIENT;
         this.ownBell = client ? flags.clientBell() : flags.serverBell();
         this.peerBell = client ? flags.serverBell() : flags.clientBell();
-        this.consumedWord = client ? Word.DOWN_CONSUMED : Word.UP_CONSUMED;
-        this.appendedWord = client ? Word.UP_APPENDED : Word.DOWN_APPENDED;
-        this.peerConsumedWord = client ? Word.UP_CONSUMED : Word.DOWN_CONSUMED;
-        this.peerReceiveWindowWord = client ? Word.UP_RECEIVE_WINDOW : Word.DOWN_RECEIVE_WINDOW;
         this.receiveWindowWord = client ? Word.DOWN_RECEIVE_WINDOW : Word.UP_RECEIVE_WINDOW;
-        this.sendWindow = config.sendWindow();
+        /*
+         * Flow control. The receiver publishes the bytes of its direction its application consumed (one word, one
+         * writer at a time: parent then child up, the client down); the sender counts what it appended (getAndAdd:
+         * down-queue writers are parent then child) and blocks while the difference reaches its window.
+         */
+        this.input = new InboundStream(id, new InputHooks(), inbound, flags, config.maxMessageSize(),
+                client ? Word.DOWN_CONSUMED : Word.UP_CONSUMED, peerBell);
+        this.output = new OutboundStream(id, new OutputHooks(), outbound, flags, config, ownBell,
+                client ? Word.UP_APPENDED : Word.DOWN_APPENDED, client ? Word.UP_CONSUMED : Word.DOWN_CONSUMED,
+                client ? Word.UP_RECEIVE_WINDOW : Word.DOWN_RECEIVE_WINDOW);
+        this.readLock = input.lock();
+        this.sendLock = output.lock();
+        this.reader = input.reader();
+        this.sendIdle = output.idle();
+    }
+
+    /** The inbound stream's calls into this end: the role's hooks. */
+    private final class InputHooks implements InboundStream.Owner {
+        @Override
+        public boolean inputRevoked() {
+            return ConnectionEnd.this.inputRevoked();
+        }
+
+        @Override
+        public boolean acceptsCopies() {
+            return ConnectionEnd.this.acceptsCopies();
+        }
+
+        @Override
+        public void onDocumentRead(MessageType type, int payloadLength) throws IOException {
+            ConnectionEnd.this.onDocumentRead(type, payloadLength);
+        }
+
+        @Override
+        public void onControl(MessageType type, Messages.Reader r, Document d) throws IOException {
+            ConnectionEnd.this.onControl(type, r, d);
+        }
+
+        @Override
+        public void onConsumed(long index, long offset) {
+            ConnectionEnd.this.onConsumed(index, offset);
+        }
+
+        @Override
+        public void failProtocol(String detail) {
+            fail(ErrorCode.PROTOCOL, detail);
+        }
+    }
+
+    /** The outbound stream's calls into this end: what ends a blocked send, the role's gate, the quota. */
+    private final class OutputHooks implements OutboundStream.Owner {
+        @Override
+        public void checkStillSending() throws IOException {
+            if (closing || closed) {
+                throw new ViaException("connection " + id + " is closed");
+            }
+            checkUsable();
+        }
+
+        @Override
+        public void beforeSend() throws IOException {
+            ConnectionEnd.this.beforeSend();
+        }
+
+        @Override
+        public IOException quotaExceeded(long quota) {
+            fail(ErrorCode.QUOTA, "quota of " + quota + " bytes exceeded");
+            return new ViaException("connection " + id + " exceeded its disk quota of " + quota + " bytes");
+        }
     }
 
     /** The doorbell this end's waiting threads park on. */
@@ -188,64 +218,25 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         // one per call: threads may receive concurrently, and a strategy that parks keeps per-thread state
         IdleStrategy idle = config.pauser().newIdleStrategy();
         try {
-            return receiveLoop(bytes, off, len, timeoutMillis, deadline, idle);
-        } finally {
-            idle.reset(); // no longer announced on the doorbell
-        }
-    }
-
-    private int receiveLoop(byte[] bytes, int off, int len, long timeoutMillis, long deadline, IdleStrategy idle)
-            throws IOException {
-        while (true) {
-            beforeReceive(deadline);
-            readLock.lock();
-            try {
-                if (pendingPos < pendingEnd) {
-                    int n = Math.min(len, pendingEnd - pendingPos);
-                    System.arraycopy(pendingBuf, pendingPos, bytes, off, n);
-                    pendingPos += n;
-                    consumed(pendingIndex, pendingPos - Messages.HEADER, n, pendingIsData);
+            while (true) {
+                beforeReceive(deadline);
+                int n = input.readOnce(bytes, off, len);
+                if (n > 0 || n == InboundStream.END) {
                     return n;
                 }
-                if (inputEnded) {
-                    if (inputError != null) {
-                        throw new ViaException(inputError.getMessage(), inputError);
-                    }
-                    return -1;
-                }
-                if (inputRevoked()) {
-                    continue; // taken over between the gate and the lock: the gate says why
-                }
-                if (skipIndex < 0) {
-                    // the common case: a data document that fits goes straight into the caller's array
-                    int direct = reader.nextDirect(doc, DATA_PREFIX, bytes, off, Math.min(len, config.maxMessageSize()));
-                    if (direct > 0) {
-                        pendingPos = pendingEnd = 0;
-                        pendingIndex = lastReadIndex = doc.index();
-                        onDocumentRead(MessageType.DATA, direct);
-                        consumed(pendingIndex, direct, direct, true);
-                        return direct;
-                    }
-                    if (direct == ChannelReader.HELD) {
-                        dispatch(); // anything else: control documents, larger documents, bad input
-                        idle.reset();
-                        continue;
-                    }
-                    if (direct == 0) {
-                        continue; // an empty data document carries nothing
-                    }
-                } else if (pollInbound()) {
+                if (n == InboundStream.AGAIN) {
                     idle.reset();
                     continue;
                 }
-            } finally {
-                readLock.unlock();
+                checkUsable();
+                if (System.nanoTime() - deadline > 0) {
+                    throw new ViaTimeoutException("receive timed out after " + timeoutMillis + " ms on connection "
+                            + id);
+                }
+                idle.idle(ownBell, deadline);
             }
-            checkUsable();
-            if (System.nanoTime() - deadline > 0) {
-                throw new ViaTimeoutException("receive timed out after " + timeoutMillis + " ms on connection " + id);
-            }
-            idle.idle(ownBell, deadline);
+        } finally {
+            idle.reset(); // no longer announced on the doorbell
         }
     }
 
@@ -268,76 +259,17 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     @Override
     public int available() throws IOException {
-        readLock.lock();
-        try {
-            if (pendingPos >= pendingEnd && !inputEnded && !inputRevoked()) {
-                pollInbound(); // like a socket's available(): what has arrived, not only what was read already
-            }
-            return pendingEnd - pendingPos;
-        } finally {
-            readLock.unlock();
-        }
+        return input.available();
     }
 
     /** Reads one document if there is one; under readLock. */
     protected boolean pollInbound() throws IOException {
-        if (!reader.next(doc)) {
-            return false;
-        }
-        dispatch();
-        return true;
-    }
-
-    /** Handles the document just read into {@link #doc} (under readLock). */
-    private void dispatch() throws IOException {
-        MessageType type;
-        try {
-            type = parser.reset(doc).type();
-            if (type == MessageType.DATA || (type == MessageType.COPY && acceptsCopies())) {
-                int payload = doc.length() - Messages.HEADER;
-                if (payload > config.maxMessageSize()) {
-                    throw new ViaProtocolException(type + " document of " + payload + " bytes exceeds the maximum of "
-                            + config.maxMessageSize());
-                }
-                pendingBuf = doc.bytes();
-                pendingPos = Messages.HEADER;
-                pendingEnd = doc.length();
-                pendingIndex = doc.index();
-                pendingIsData = type == MessageType.DATA;
-                lastReadIndex = pendingIndex;
-                if (skipIndex == pendingIndex) {
-                    pendingPos = (int) Math.min(pendingEnd, pendingPos + skipBytes);
-                    skipIndex = -1;
-                }
-                onDocumentRead(type, payload);
-                return;
-            }
-            lastReadIndex = doc.index();
-            onControl(type, parser, doc);
-            return;
-        } catch (ViaProtocolException e) {
-            failInput(e);
-            fail(ErrorCode.PROTOCOL, e.getMessage());
-            throw e;
-        }
+        return input.pollInbound();
     }
 
     /** Positions the reader (under readLock): the next document read is the one at {@code index}. */
     protected void positionReader(long index, long bytesAlreadyConsumed) throws ViaException {
-        pendingPos = pendingEnd = 0;
-        if (index < 0) {
-            reader.close();
-            reader = inbound.reader();
-            return;
-        }
-        if (!reader.moveToIndex(index)) {
-            throw new ViaException("connection " + id + ": cannot find document " + Long.toHexString(index)
-                    + " in " + inbound.directory() + " (deleted?)");
-        }
-        if (bytesAlreadyConsumed > 0) {
-            skipIndex = index;
-            skipBytes = bytesAlreadyConsumed;
-        }
+        input.positionReader(index, bytesAlreadyConsumed);
     }
 
     /**
@@ -345,53 +277,40 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      * keeps whatever is pending (under readLock).
      */
     protected void positionAfter(long index) throws ViaException {
-        if (index <= 0) {
-            reader.close();
-            reader = inbound.reader();
-            return;
-        }
-        if (!reader.moveToIndex(index) || !reader.next(new Document(64))) {
-            throw new ViaException("connection " + id + ": cannot find document " + Long.toHexString(index)
-                    + " in " + inbound.directory() + " (deleted?)");
-        }
+        input.positionAfter(index);
     }
 
     /** Index of the last document read from the inbound queue, -1 if none (under readLock). */
     protected long lastReadIndex() {
-        return lastReadIndex;
+        return input.lastReadIndex();
     }
 
     /** Ends the input stream (under readLock): later receives return -1, or throw {@code error} if not null. */
     protected void endInput(IOException error) {
-        inputEnded = true;
-        if (error != null && inputError == null) {
-            inputError = error;
-        }
+        input.endInput(error);
     }
 
     /** True once the peer ended the stream with an orderly CLOSE (under readLock). */
     protected boolean inputEndedCleanly() {
-        return inputEnded && inputError == null && !closed;
-    }
-
-    private void failInput(IOException e) {
-        endInput(e);
+        return input.inputEndedCleanly() && !closed;
     }
 
     /** The unconsumed remainder of the current data document (under readLock), then forgets it. */
     protected byte[] takePending() {
-        int n = pendingEnd - pendingPos;
-        byte[] b = new byte[Math.max(n, 0)];
-        if (n > 0) {
-            System.arraycopy(pendingBuf, pendingPos, b, 0, n);
-        }
-        pendingPos = pendingEnd = 0;
-        return b;
+        return input.takePending();
     }
 
     /** {index, bytes consumed} of the data document read last, index -1 if none (under readLock). */
     protected long[] consumedPosition() {
-        return new long[] {pendingIndex, pendingIndex < 0 ? 0 : pendingPos - Messages.HEADER};
+        return input.consumedPosition();
+    }
+
+    /**
+     * Appends {@code bytes} to the inbound queue as COPY documents (handover step 4b, under readLock): the framing
+     * of copies is the data path's; returns the first copy's index, -1 if {@code bytes} is empty.
+     */
+    protected long appendCopies(byte[] bytes) {
+        return input.appendCopies(bytes);
     }
 
     /** True once this role may no longer read its inbound queue (checked under readLock, before each poll). */
@@ -427,30 +346,16 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      */
     protected abstract void beforeReceive(long deadlineNanos) throws IOException;
 
-    /** The application consumed up to {@code offset} bytes of document {@code index}. Under readLock. */
-    protected void onConsumed(long index, long offset) {
-    }
-
     /**
-     * The one place where consumption is published (under readLock): the application took {@code n} more bytes,
-     * up to {@code offset} of document {@code index}. The consumed count goes to the flag block for the sender's
-     * window; files before a DATA document are released (a COPY sits after the cut, past documents the child has
-     * still to read, so it releases nothing); the role records its position. A sender blocked in
-     * {@link #awaitWindow} is woken right after the count is published.
+     * The application consumed up to {@code offset} bytes of document {@code index} (under readLock), after the
+     * inbound stream published the count for the sender's window and released the files before a DATA document.
      */
-    private void consumed(long index, long offset, int n, boolean data) {
-        long total = consumedBytes += n;
-        flags.setRelease(consumedWord, total);
-        peerBell.ring(); // a sender blocked on its window parks on its own doorbell, our peer's (a fence, a read)
-        if (data) {
-            inbound.reclaimBefore(index); // every earlier document is consumed
-        }
-        onConsumed(index, offset);
+    protected void onConsumed(long index, long offset) {
     }
 
     /** Inbound payload bytes consumed by this end's application so far (under readLock). */
     protected long consumedBytes() {
-        return consumedBytes;
+        return input.consumedBytes();
     }
 
     /**
@@ -458,8 +363,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      * count, from the word after a handover or from the parent's recorded position after its death.
      */
     protected void takeOverConsumed(long bytes) {
-        consumedBytes = bytes;
-        flags.set(consumedWord, bytes);
+        input.takeOverConsumed(bytes);
     }
 
     // ---------------------------------------------------------------------------------------------- sending
@@ -474,13 +378,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         try {
             checkSendable();
             beforeSend();
-            int max = config.maxMessageSize();
-            do {
-                int n = windowRoom(Math.min(len, max));
-                appendData(bytes, off, n);
-                off += n;
-                len -= n;
-            } while (len > 0);
+            output.write(bytes, off, len);
         } finally {
             sendLock.unlock();
         }
@@ -493,121 +391,25 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             buffer.position(buffer.limit());
             return;
         }
-        sendLock.lock(); // reentrant: keeps the whole buffer contiguous in the stream
-        try {
-            if (sendScratch == null) {
-                sendScratch = new byte[Math.min(config.maxMessageSize(), 64 * 1024)];
-            }
-            while (buffer.hasRemaining()) {
-                int n = Math.min(buffer.remaining(), sendScratch.length);
-                buffer.get(sendScratch, 0, n);
-                send(sendScratch, 0, n);
-            }
-        } finally {
-            sendLock.unlock();
-        }
-    }
-
-    private void appendData(byte[] bytes, int off, int len) throws IOException {
-        if (config.connectionDiskQuota() > 0
-                && flags.getAndAdd(Word.BYTES_APPENDED, len) + len > config.connectionDiskQuota()) {
-            fail(ErrorCode.QUOTA, "quota of " + config.connectionDiskQuota() + " bytes exceeded");
-            throw new ViaException("connection " + id + " exceeded its disk quota of " + config.connectionDiskQuota()
-                    + " bytes");
-        }
-        header.start(MessageType.DATA);
-        outbound.append(header.bytes(), header.length(), bytes, off, len); // rings the peer's doorbell
-        // counted after the append: a writer killed in between leaves the window wider, never stuck
-        flags.getAndAdd(appendedWord, len);
-    }
-
-    /** The window in force for our sends: ours, or the peer's advertised receive window if smaller; 0 = none. */
-    private long effectiveWindow() {
-        long own = sendWindow;
-        long peer = flags.get(peerReceiveWindowWord);
-        if (own <= 0) {
-            return peer;
-        }
-        return peer > 0 ? Math.min(own, peer) : own;
+        output.write(buffer, this); // under the send lock (reentrant): the whole buffer stays contiguous
     }
 
     /**
-     * How many of the {@code wanted} bytes may be appended now (under sendLock); blocks while the window is full.
-     * Like TCP's silly-window avoidance, a write waits until the whole of it fits, or, if it is larger than a quarter
-     * of the window, until a quarter of the window is free: the stream goes on in large pieces, not in the trickle
-     * a reader's single reads open.
-     */
-    private int windowRoom(int wanted) throws IOException {
-        long window = effectiveWindow();
-        if (window <= 0) {
-            return wanted;
-        }
-        long unconsumed = flags.get(appendedWord) - peerConsumedSeen;
-        if (window - unconsumed < wanted) {
-            peerConsumedSeen = flags.get(peerConsumedWord);
-            unconsumed = flags.get(appendedWord) - peerConsumedSeen;
-        }
-        long room = window - unconsumed;
-        if (room >= wanted) {
-            return wanted;
-        }
-        long enough = Math.min(wanted, Math.max(1, window / 4));
-        if (room < enough) {
-            room = awaitWindow(enough, Long.MAX_VALUE);
-        }
-        return (int) Math.min(wanted, room);
-    }
-
-    /**
-     * Waits (under sendLock) until the window has {@code needed} bytes free and returns the free bytes. Each pass
-     * checks what ends a blocked write: a failed connection (the housekeeper fails it when the peer dies or hangs),
-     * a close from another thread, and the role's gate (a client confirms an intermission here, so a handover
-     * proceeds under a blocked write; a parent whose connection is being handed over stops). Between passes the
-     * writer parks on its own doorbell, which the reader rings when it publishes consumption (and a failure or close
-     * rings too).
+     * Waits (under sendLock) until the window has {@code needed} bytes free and returns the free bytes; see
+     * {@link OutboundStream#awaitWindow}. Ends with an error when the connection fails or closes meanwhile.
      */
     protected long awaitWindow(long needed, long deadlineNanos) throws IOException {
-        IdleStrategy idle = sendIdle;
-        idle.reset();
-        try {
-            return awaitWindowLoop(needed, deadlineNanos, idle);
-        } finally {
-            idle.reset();
-        }
-    }
-
-    private long awaitWindowLoop(long needed, long deadlineNanos, IdleStrategy idle) throws IOException {
-        while (true) {
-            if (closing || closed) {
-                throw new ViaException("connection " + id + " is closed");
-            }
-            checkUsable();
-            beforeSend();
-            long window = effectiveWindow();
-            peerConsumedSeen = flags.get(peerConsumedWord);
-            long room = window <= 0 ? Long.MAX_VALUE : window - (flags.get(appendedWord) - peerConsumedSeen);
-            if (room >= Math.min(needed, Math.max(1, window / 4))) {
-                return room;
-            }
-            if (System.nanoTime() - deadlineNanos > 0) {
-                throw new ViaTimeoutException("send on connection " + id + " blocked on a full window of " + window
-                        + " bytes");
-            }
-            idle.idle(ownBell, deadlineNanos);
-        }
+        return output.awaitWindow(needed, deadlineNanos);
     }
 
     @Override
     public void setSendWindow(long bytes) {
-        if (bytes < 0) {
-            throw new IllegalArgumentException("send window must not be negative: " + bytes);
-        }
-        sendWindow = bytes;
+        output.setSendWindow(bytes);
     }
 
     @Override
     public long sendWindow() {
-        return sendWindow;
+        return output.sendWindow();
     }
 
     @Override

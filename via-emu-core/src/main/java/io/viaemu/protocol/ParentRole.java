@@ -431,14 +431,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             if (bytes.length > 0) {
                 flags.set(Word.DATA_RECEIVED, 1);
                 flags.set(Word.COPY_REQUEST, 1);
-                Messages.Writer h = new Messages.Writer().start(MessageType.COPY);
-                for (int off = 0; off < bytes.length; off += config.maxMessageSize()) {
-                    long index = inbound.append(h.bytes(), h.length(), bytes, off,
-                            Math.min(config.maxMessageSize(), bytes.length - off));
-                    if (off == 0) {
-                        flags.set(Word.COPY_INDEX, index);
-                    }
-                }
+                flags.set(Word.COPY_INDEX, appendCopies(bytes)); // the data path frames the copies
                 flags.set(Word.BYTES_COPIED, bytes.length);
             }
             if (inputEndedCleanly()) {

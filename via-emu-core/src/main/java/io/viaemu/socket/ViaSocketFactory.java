@@ -26,8 +26,8 @@ import io.viaemu.internal.ConfigProperties;
  * <p>From properties ({@link #fromSystemProperties()}): every {@link ViaConfig} setting by the Spring Boot starter's
  * names ({@link ViaConfig#fromProperties}: {@code via.base-dir}, {@code via.timeouts.connect=10s},
  * {@code via.pauser=backoff}, ...); the base directory (owner-only, 0700) may also be given as
- * {@value #BASE_DIR_PROPERTY} and is by default {@code ${java.io.tmpdir}/via-emu-${user.name}}, the starter's
- * default. The mapping properties are those of {@link ViaAddressMap#fromProperties}.
+ * {@value #BASE_DIR_PROPERTY} and is by default {@link io.viaemu.ViaConfig#defaultBaseDir()} (tmpfs where there is
+ * one), the starter's default. The mapping properties are those of {@link ViaAddressMap#fromProperties}.
  *
  * <p>Failures are those of a TCP socket: an endpoint without a live server (or a base directory that does not exist)
  * is a {@link java.net.ConnectException} "Connection refused", a connect or read that runs out of time a

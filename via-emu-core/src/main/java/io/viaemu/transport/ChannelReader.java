@@ -23,6 +23,9 @@ public interface ChannelReader extends Closeable {
     /** Positions the reader so that the next document read is the one at {@code index}. */
     boolean moveToIndex(long index);
 
+    /** Positions the reader before the first document, as a new reader is. */
+    void toStart();
+
     /** Positions the reader after the last document appended so far. */
     void toEnd();
 

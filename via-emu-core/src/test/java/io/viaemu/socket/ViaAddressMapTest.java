@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.Properties;
 
+import io.viaemu.ViaConfig;
 import org.junit.jupiter.api.Test;
 
 /** The address mapping rules (no queues involved). */
@@ -96,8 +97,8 @@ class ViaAddressMapTest {
         Properties p = new Properties();
         p.setProperty("via.socket.map.7000", "echo");
         // no base directory set: the Spring Boot starter's default, not an IllegalStateException
-        assertThat(ViaSocketFactory.fromProperties(p).config().baseDir()).isEqualTo(Path.of(
-                System.getProperty("java.io.tmpdir"), "via-emu-" + System.getProperty("user.name")).toAbsolutePath());
+        assertThat(ViaSocketFactory.fromProperties(p).config().baseDir())
+                .isEqualTo(ViaConfig.defaultBaseDir().toAbsolutePath());
         p.setProperty(ViaSocketFactory.BASE_DIR_PROPERTY, "/tmp/some-base");
         ViaServerSocketFactory servers = ViaServerSocketFactory.fromProperties(p);
         assertThat(servers.config().baseDir()).isEqualTo(Path.of("/tmp/some-base"));

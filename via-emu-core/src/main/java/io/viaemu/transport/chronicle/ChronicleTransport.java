@@ -23,6 +23,7 @@ import io.viaemu.transport.Document;
 import io.viaemu.transport.Transport;
 import io.viaemu.transport.Transport.SegmentCounter;
 import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.bytes.MappedBytesStore;
 import net.openhft.chronicle.core.time.TimeProvider;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
@@ -143,6 +144,16 @@ public final class ChronicleTransport implements Transport {
     /** How often a thread waiting in Chronicle (for the write lock, mostly) looks whether the lock's holder died. */
     static final long HOLDER_CHECK_INTERVAL_NANOS = 1_000_000;
 
+    /** Populate the next this many bytes of a size-rolled queue's file ahead of its writer (see PagePopulator). */
+    static final long POPULATE_STEP = 1L << 20;
+    /** ... when the writer comes within this of the populated end. */
+    static final long POPULATE_LOW_WATER = 256L << 10;
+    /**
+     * ... once it wrote this much into the file: a connection that only exchanges control documents or short
+     * messages never has pages allocated ahead of it (an idle connection costs no memory for populating).
+     */
+    static final long POPULATE_AFTER = 256L << 10;
+
     static final class ChronicleChannel implements Channel {
         private final Path directory;
         private final SingleChronicleQueue queue;
@@ -163,6 +174,9 @@ public final class ChronicleTransport implements Transport {
         /** Cycle this appender wrote last, and the file position of its first document in that cycle. */
         private int appendCycle = Integer.MIN_VALUE;
         private long appendCycleStart;
+        /** Pages of {@code populatedStore} (the mapping last written) below file position {@code populatedTo} are mapped. */
+        private long populatedTo;
+        private MappedBytesStore populatedStore;
 
         ChronicleChannel(Path directory, RollCycle rollCycle, long blockSize, SegmentCounter segments, long rollBytes) {
             this.directory = directory;
@@ -235,6 +249,7 @@ public final class ChronicleTransport implements Transport {
             ExcerptAppender a = appender();
             long start;
             long end;
+            Bytes<?> written;
             try (DocumentContext dc = a.writingDocument()) {
                 Bytes<?> bytes = dc.wire().bytes();
                 start = bytes.writePosition(); // the store's bytes: positions in the cycle file
@@ -243,6 +258,7 @@ public final class ChronicleTransport implements Transport {
                     bytes.write(payload, off, len);
                 }
                 end = bytes.writePosition();
+                written = bytes;
             }
             long index = a.lastIndexAppended();
             if (segments != null) {
@@ -256,6 +272,7 @@ public final class ChronicleTransport implements Transport {
                     long segment = cycle - 1L;
                     segments.compareAndSet(segment, segment + 1); // lost CAS: another writer rolled it already
                 }
+                populateAhead(written, end);
             }
             if (!readersBellResolved) {
                 readersBell = QueueDoorbells.forQueue(directory);
@@ -266,6 +283,41 @@ public final class ChronicleTransport implements Transport {
                 bell.ring(); // wakes a parked reader; a fence and a read when none is parked
             }
             return index;
+        }
+
+        /**
+         * Keeps the pages ahead of the write position mapped (see {@link PagePopulator}): once the writer wrote
+         * {@link #POPULATE_AFTER} into the file, and whenever it then comes within
+         * {@link #POPULATE_LOW_WATER} of what is populated, the next {@link #POPULATE_STEP} is, in one call, but
+         * never past the mapping in hand nor past where the file rolls (so a file on disk stays a window long).
+         * Called after the append, while the appender still holds the mapping it wrote to.
+         */
+        private void populateAhead(Bytes<?> bytes, long end) {
+            Object current = bytes.bytesStore();
+            if ((current == populatedStore && end + POPULATE_LOW_WATER <= populatedTo) || !PagePopulator.available()) {
+                return; // the common case: well inside what is populated (or nothing to do)
+            }
+            if (!(current instanceof MappedBytesStore store) || end - appendCycleStart < POPULATE_AFTER) {
+                return; // control documents and short exchanges fault their few pages in: no memory ahead of them
+            }
+            if (store != populatedStore) { // a new file or the next chunk of this one
+                populatedStore = store;
+                populatedTo = 0;
+            }
+            long from = Math.max(Math.max(populatedTo, alignUp(end)), alignUp(store.start()));
+            long to = Math.min(Math.min(from + POPULATE_STEP, store.safeLimit()), appendCycleStart + rollBytes)
+                    & -PagePopulator.PAGE;
+            if (to <= from) {
+                populatedTo = Long.MAX_VALUE; // at the roll or the mapping's end: the next file or chunk resets it
+                return;
+            }
+            if (PagePopulator.populateForWrite(store.addressForWrite(from), to - from)) {
+                populatedTo = to;
+            }
+        }
+
+        private static long alignUp(long position) {
+            return (position + PagePopulator.PAGE - 1) & -PagePopulator.PAGE;
         }
 
         @Override
@@ -479,6 +531,11 @@ public final class ChronicleTransport implements Transport {
         @Override
         public boolean moveToIndex(long index) {
             return tailer.moveToIndex(index);
+        }
+
+        @Override
+        public void toStart() {
+            tailer.toStart();
         }
 
         @Override

@@ -194,6 +194,11 @@ public final class MemoryTransport implements Transport {
         }
 
         @Override
+        public void toStart() {
+            next = 1;
+        }
+
+        @Override
         public void toEnd() {
             next = store.size() + 1;
         }

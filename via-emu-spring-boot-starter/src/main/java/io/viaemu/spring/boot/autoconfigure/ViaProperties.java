@@ -28,9 +28,10 @@ public class ViaProperties {
 
     /**
      * Root directory of all queues and flag blocks; created 0700 if missing and refused if others may write to it.
-     * Defaults to "${java.io.tmpdir}/via-emu-${user.name}".
+     * Defaults to the core's default, {@code ViaConfig.defaultBaseDir()}: "$XDG_RUNTIME_DIR/via-emu", else
+     * "/dev/shm/via-emu-${user.name}", else "${java.io.tmpdir}/via-emu-${user.name}".
      */
-    private Path baseDir = Path.of(System.getProperty("java.io.tmpdir"), "via-emu-" + System.getProperty("user.name"));
+    private Path baseDir = io.viaemu.ViaConfig.defaultBaseDir();
 
     /** Endpoint the auto-configured ViaServer listens on (letters, digits, '.', '_', '-'). */
     private String endpoint = "via";
