@@ -636,9 +636,20 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      */
     private final class ClosedEndWatch implements Housekeeper.Task {
         private long nextCheck;
+        /**
+         * Until its first tick: the peer may have exited between this end's liveness check and this watch's
+         * registration, and that exit's wake-up of the housekeeper came before there was a watch to tick.
+         */
+        private volatile boolean firstTickDone;
+
+        @Override
+        public boolean urgent() {
+            return !firstTickDone;
+        }
 
         @Override
         public boolean tick(long now) {
+            firstTickDone = true;
             if (now < nextCheck) {
                 return true;
             }

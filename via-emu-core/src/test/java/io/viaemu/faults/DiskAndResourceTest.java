@@ -248,7 +248,12 @@ class DiskAndResourceTest extends FaultProcessTest {
             long start = System.nanoTime();
             long gapAt = 1_500_000_000L;
             boolean gapDone = false;
-            while (System.nanoTime() - start < 4_500_000_000L && readError.get() == null) {
+            FlagBlock flags = ((ConnectionEnd) c).flags();
+            // at least 4.5 s (cycles roll every second), and on a loaded machine on until both queues rolled by size
+            // often enough (bounded: rolls that never come fail the assertions below)
+            while (readError.get() == null && System.nanoTime() - start < 30_000_000_000L
+                    && (System.nanoTime() - start < 4_500_000_000L || flags.get(FlagBlock.Word.UP_SEGMENT) <= 5
+                            || flags.get(FlagBlock.Word.DOWN_SEGMENT) <= 5)) {
                 if (!gapDone && System.nanoTime() - start > gapAt) {
                     Thread.sleep(2_200); // more than two whole cycles without a document in either queue
                     gapDone = true;
@@ -268,7 +273,6 @@ class DiskAndResourceTest extends FaultProcessTest {
             assertThat(received[0]).as("every long came back").isEqualTo(seq);
             System.out.printf("streamed %d longs across cycle rolls; at most %d up and %d down cycle files%n", seq,
                     maxUp, maxDown);
-            FlagBlock flags = ((ConnectionEnd) c).flags();
             assertThat(flags.get(FlagBlock.Word.UP_SEGMENT)).as("up queue rolls").isGreaterThan(5);
             assertThat(flags.get(FlagBlock.Word.DOWN_SEGMENT)).as("down queue rolls")
                     .isGreaterThan(5);
