@@ -80,4 +80,31 @@ class UnchangedNioStacksTest extends SeparateProcessTest {
         assertThat(server.output()).contains("ACCEPTED ViaSocketChannel[via-emu endpoint=mixed-echo")
                 .contains("ACCEPTED java.nio.channels.SocketChannel[connected");
     }
+
+    @Test
+    void jdkHttpServerWithHttpClientAndHttpUrlConnectionOverViaEmu() throws Exception {
+        Path rules = NioSwitchOver.rulesFile(tmp, base, "bind *:" + PORT + " jdk-http",
+                "connect localhost:" + PORT + " jdk-http");
+        server = JvmProcess.start(out, "jdk-http-server", NioSwitchOver.options(rules, null), JdkHttpServerMain.class,
+                Integer.toString(PORT));
+        server.awaitOutput("LISTENING", START);
+        assertThat(server.output()).contains("via-emu server listening on endpoint 'jdk-http'");
+        assertNoTcpListener(PORT);
+        String url = "http://localhost:" + PORT;
+
+        client = JvmProcess.start(out, "http-client", NioSwitchOver.options(rules, null), JdkHttpClientMain.class,
+                url, "8");
+        assertThat(client.awaitExit(Duration.ofSeconds(150))).as(client.output()).isZero();
+        assertThat(client.output()).contains("OK 8 concurrent clients");
+
+        JvmProcess urlClient = JvmProcess.start(out, "url-client",
+                NioSwitchOver.options(rules, NioSwitchOver.agentJar(tmp)), UrlConnectionClientMain.class, url);
+        try {
+            assertThat(urlClient.awaitExit(Duration.ofSeconds(120))).as(urlClient.output()).isZero();
+        } finally {
+            urlClient.close();
+        }
+        assertThat(urlClient.output()).contains("OK HttpURLConnection")
+                .contains("classic sockets of this JVM go through via-emu");
+    }
 }
