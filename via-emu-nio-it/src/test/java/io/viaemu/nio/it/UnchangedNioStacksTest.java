@@ -107,4 +107,21 @@ class UnchangedNioStacksTest extends SeparateProcessTest {
         assertThat(urlClient.output()).contains("OK HttpURLConnection")
                 .contains("classic sockets of this JVM go through via-emu");
     }
+
+    @Test
+    void springBootTomcatAppFetchedByHttpClientOverViaEmu() throws Exception {
+        Path rules = NioSwitchOver.rulesFile(tmp, base, "bind *:" + PORT + " boot-web",
+                "connect localhost:" + PORT + " boot-web");
+        server = JvmProcess.start(out, "boot-server", NioSwitchOver.options(rules, null),
+                io.viaemu.nio.it.boot.BootWebAppMain.class, "--server.port=" + PORT, "--spring.main.banner-mode=off");
+        server.awaitOutput("Started BootWebAppMain", Duration.ofSeconds(120));
+        assertThat(server.output()).contains("Tomcat started on port " + PORT)
+                .contains("via-emu server listening on endpoint 'boot-web'");
+        assertNoTcpListener(PORT);
+
+        client = JvmProcess.start(out, "http-client", NioSwitchOver.options(rules, null), JdkHttpClientMain.class,
+                "http://localhost:" + PORT, "8");
+        assertThat(client.awaitExit(Duration.ofSeconds(150))).as(client.output()).isZero();
+        assertThat(client.output()).contains("OK 8 concurrent clients");
+    }
 }
