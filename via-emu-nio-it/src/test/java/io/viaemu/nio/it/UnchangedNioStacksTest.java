@@ -124,4 +124,20 @@ class UnchangedNioStacksTest extends SeparateProcessTest {
         assertThat(client.awaitExit(Duration.ofSeconds(150))).as(client.output()).isZero();
         assertThat(client.output()).contains("OK 8 concurrent clients");
     }
+
+    @Test
+    void jetty12ServerFetchedByHttpClientOverViaEmu() throws Exception {
+        Path rules = NioSwitchOver.rulesFile(tmp, base, "bind *:" + PORT + " jetty-web",
+                "connect localhost:" + PORT + " jetty-web");
+        server = JvmProcess.start(out, "jetty-server", NioSwitchOver.options(rules, null), JettyServerMain.class,
+                Integer.toString(PORT));
+        server.awaitOutput("LISTENING", START);
+        assertThat(server.output()).contains("via-emu server listening on endpoint 'jetty-web'");
+        assertNoTcpListener(PORT);
+
+        client = JvmProcess.start(out, "http-client", NioSwitchOver.options(rules, null), JdkHttpClientMain.class,
+                "http://localhost:" + PORT, "8");
+        assertThat(client.awaitExit(Duration.ofSeconds(150))).as(client.output()).isZero();
+        assertThat(client.output()).contains("OK 8 concurrent clients");
+    }
 }
