@@ -65,6 +65,15 @@ public final class ViaRules {
     }
 
     /**
+     * Rules that map nothing (every address is TCP) with {@code config}: for channels over connections that exist
+     * already, such as the one a worker was handed ({@link ViaChannelHandler}).
+     */
+    public static ViaRules none(ViaConfig config) {
+        return new ViaRules(null, config, new ViaAddressMap().unmapped(ViaAddressMap.Unmapped.TCP),
+                new ViaAddressMap().unmapped(ViaAddressMap.Unmapped.TCP));
+    }
+
+    /**
      * Reads and checks a rules file.
      *
      * @throws IllegalArgumentException naming the file, the line number and what is wrong

@@ -143,9 +143,14 @@ public class ViaSelectorProvider extends SelectorProvider {
         return platform.openPipe();
     }
 
+    /**
+     * In a worker serving a handed-over connection with a {@link ViaChannelHandler}: that connection's channel;
+     * otherwise the platform's answer (a socket inherited from inetd or systemd, or null).
+     */
     @Override
     public Channel inheritedChannel() throws IOException {
-        return platform.inheritedChannel();
+        Channel handedOver = ViaChannelHandler.inherited();
+        return handedOver != null ? handedOver : platform.inheritedChannel();
     }
 
     /** The socket options a platform TCP channel supports: ours accept (and record) the same. */

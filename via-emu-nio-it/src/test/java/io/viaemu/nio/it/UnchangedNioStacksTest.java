@@ -140,4 +140,19 @@ class UnchangedNioStacksTest extends SeparateProcessTest {
         assertThat(client.awaitExit(Duration.ofSeconds(150))).as(client.output()).isZero();
         assertThat(client.output()).contains("OK 8 concurrent clients");
     }
+
+    @Test
+    void anAcceptedChannelHandedToAWorkerGoesOnThereByteForByte() throws Exception {
+        Path rules = NioSwitchOver.rulesFile(tmp, base, "bind *:" + PORT + " nio-fork",
+                "connect localhost:" + PORT + " nio-fork");
+        server = JvmProcess.start(out, "forking-server", NioSwitchOver.options(rules, null),
+                NioForkingServerMain.class, Integer.toString(PORT));
+        server.awaitOutput("LISTENING", START);
+        client = JvmProcess.start(out, "line-client", NioSwitchOver.options(rules, null), NioLineClientMain.class,
+                "localhost", Integer.toString(PORT), Integer.toString(1 << 20));
+        assertThat(client.awaitExit(Duration.ofSeconds(120))).as(client.output() + "\nserver:\n" + server.output())
+                .isZero();
+        assertThat(client.output()).contains("OK parent, then worker: 1048576 bytes");
+        server.awaitOutput("HANDED OVER nio-fork", Duration.ofSeconds(10));
+    }
 }
