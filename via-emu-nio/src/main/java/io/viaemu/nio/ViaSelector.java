@@ -35,7 +35,8 @@ import io.viaemu.idle.Doorbell;
  * a connection to accept), and what wakes a waiting select is their doorbells, which the peer's writer rings after
  * each append and the reader after it consumed (see {@code io.viaemu.idle}).
  *
- * <p>How one select waits for both, without polling:
+ * <p>How one select waits for both, without polling (after a spin of {@value #SPIN_POLLS} polls of the via-emu
+ * channels, as the core's BACKOFF pauser spins before it parks):
  * <ul>
  * <li>Arm the doorbell of every via-emu channel with interest ({@link Doorbell#arm()}: from now on the peers ring
  * with a wake-up), then check their readiness: anything ready returns at once.</li>
@@ -49,6 +50,8 @@ import io.viaemu.idle.Doorbell;
  * are added by a {@code selectNow}.
  */
 final class ViaSelector extends AbstractSelector {
+    /** Polls of the via-emu channels before a select parks: the core's BACKOFF spin budget. */
+    static final int SPIN_POLLS = 2_000;
 
     private final Selector platform;
     private final Set<SelectionKey> keys = ConcurrentHashMap.newKeySet();
@@ -149,8 +152,10 @@ final class ViaSelector extends AbstractSelector {
                 updated = await(timeoutMillis);
             }
             processCancelled();
-            platform.selectNow(); // the platform's ready keys (and it forgets a pending wakeup)
-            updated += collectPlatform();
+            if (!platform.keys().isEmpty()) { // (its cancelled keys count until a select drops them)
+                platform.selectNow(); // the platform's ready keys (and it forgets a pending wakeup)
+                updated += collectPlatform();
+            }
             wakeupPending.set(false);
             return updated;
         } finally {
@@ -161,6 +166,21 @@ final class ViaSelector extends AbstractSelector {
 
     private int await(long timeoutMillis) throws IOException {
         long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
+        if (!viaKeys.isEmpty()) {
+            // Like the core's BACKOFF pauser: a short spin on the via-emu channels first, since a peer that answers
+            // within microseconds is caught without a park and a futex wake (tens of microseconds on a loaded
+            // machine). Platform readiness waits at most this long (a few hundred microseconds).
+            for (int i = 0; i < SPIN_POLLS; i++) {
+                Thread.onSpinWait();
+                int updated = pollVia();
+                if (updated > 0 || wakeupPending.get()) {
+                    return updated;
+                }
+                if ((i & 63) == 63 && deadline != Long.MAX_VALUE && System.nanoTime() - deadline > 0) {
+                    return 0;
+                }
+            }
+        }
         int n = armBells();
         int wakeSeq = wakeBell.arm();
         try {
