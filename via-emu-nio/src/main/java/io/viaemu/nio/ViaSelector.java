@@ -50,7 +50,7 @@ import io.viaemu.idle.Doorbell;
  * are added by a {@code selectNow}.
  */
 final class ViaSelector extends AbstractSelector {
-    /** Polls of the via-emu channels before a select parks: the core's BACKOFF spin budget. */
+    /** Channel polls a select spends before it parks (all its via-emu channels together): the BACKOFF budget. */
     static final int SPIN_POLLS = 2_000;
 
     private final Selector platform;
@@ -169,8 +169,10 @@ final class ViaSelector extends AbstractSelector {
         if (!viaKeys.isEmpty()) {
             // Like the core's BACKOFF pauser: a short spin on the via-emu channels first, since a peer that answers
             // within microseconds is caught without a park and a futex wake (tens of microseconds on a loaded
-            // machine). Platform readiness waits at most this long (a few hundred microseconds).
-            for (int i = 0; i < SPIN_POLLS; i++) {
+            // machine). Platform readiness waits at most this long (a few hundred microseconds). The budget counts
+            // channel polls, not rounds: a selector with many idle channels spins no longer than one with a few.
+            int rounds = Math.max(1, SPIN_POLLS / viaKeys.size());
+            for (int i = 0; i < rounds; i++) {
                 Thread.onSpinWait();
                 int updated = pollVia();
                 if (updated > 0 || wakeupPending.get()) {
