@@ -23,6 +23,8 @@ public final class Contenders {
         register(() -> new ViaContender(PauserKind.BUSY));
         register(() -> new ViaContender(PauserKind.BACKOFF));
         register(ViaSocketContender::new);
+        register(() -> new ViaNioContender(false));
+        register(() -> new ViaNioContender(true));
         register(AeronContender::new);
     }
 

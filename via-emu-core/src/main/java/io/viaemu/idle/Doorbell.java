@@ -82,6 +82,14 @@ public final class Doorbell {
         }
     }
 
+    /**
+     * The native address of the futex word, 0 without a futex: for a thread that waits on several doorbells at once
+     * (a NIO selector, with {@code futex_waitv}); it must {@link #arm()} each one first, as for {@link #await}.
+     */
+    public long futexAddress() {
+        return address;
+    }
+
     public static boolean futexAvailable() {
         return Futex.AVAILABLE;
     }

@@ -193,6 +193,40 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         peerBell.ring();
     }
 
+    /**
+     * For a non-blocking reader (a NIO channel): the bytes a {@link #receive} returns at once, polling control
+     * documents on the way; -1 once the input ended (the peer's close, a failure, this end closed: a receive returns
+     * -1 or throws at once); 0 if it would wait. Never waits.
+     */
+    public int readableNow() throws IOException {
+        readLock.lock();
+        try {
+            for (int polls = 0; pendingPos >= pendingEnd && !inputEnded && !inputRevoked() && polls < 64; polls++) {
+                if (!pollInbound()) {
+                    break;
+                }
+            }
+            if (pendingPos < pendingEnd) {
+                return pendingEnd - pendingPos;
+            }
+            return inputEnded || closed || flags.state() == ConnectionState.FAILED ? -1 : 0;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /**
+     * For a non-blocking writer (a NIO channel): how many bytes a {@link #send} takes now without waiting for the
+     * peer's reader ({@code Long.MAX_VALUE} without flow control); 0 while the window is full. Never waits.
+     */
+    public long sendRoomNow() {
+        long window = effectiveWindow();
+        if (window <= 0) {
+            return Long.MAX_VALUE;
+        }
+        return Math.max(0, window - (flags.get(appendedWord) - flags.get(peerConsumedWord)));
+    }
+
     @Override
     public String id() {
         return id;

@@ -163,7 +163,7 @@ final class ViaServerSocketImpl extends SocketImpl {
     }
 
     private void listenTcp(InetSocketAddress requested, int backlog) throws IOException {
-        ServerSocket s = new ServerSocket();
+        ServerSocket s = JvmWideSockets.newTcpServerSocket(); // not new ServerSocket(): the JVM-wide factory's us
         try {
             options.applyTo(s);
             s.bind(requested, backlog);
@@ -187,6 +187,11 @@ final class ViaServerSocketImpl extends SocketImpl {
             t.setSoTimeout(options.soTimeout());
             return t.accept();
         }
+        return accepted(acceptConnection());
+    }
+
+    /** The next granted connection: honours SO_TIMEOUT and notices a close within {@link #ACCEPT_SLICE_MILLIS}. */
+    private ParentConnection acceptConnection() throws IOException {
         int timeout = options.soTimeout();
         long deadline = System.nanoTime() + timeout * 1_000_000L;
         while (true) {
@@ -213,7 +218,7 @@ final class ViaServerSocketImpl extends SocketImpl {
                 }
                 throw ViaSocketImpl.initCause(new SocketException(e.getMessage()), e);
             }
-            return accepted(c);
+            return c;
         }
     }
 
@@ -324,10 +329,39 @@ final class ViaServerSocketImpl extends SocketImpl {
         throw new SocketException("a server socket does not connect");
     }
 
+    /**
+     * {@code ServerSocket.accept()} of a plain {@code ServerSocket} made by the JVM-wide factory
+     * ({@link JvmWideSockets}) lands here with an impl from the JVM-wide client factory, which the accepted
+     * connection (or, for TCP, socket) is put into. {@link ViaServerSocket} does not come here: it overrides accept().
+     */
     @Override
     protected void accept(SocketImpl s) throws IOException {
-        // ServerSocket.accept/implAccept land here; ViaServerSocket overrides accept() to use acceptSocket()
-        throw new SocketException("use ViaServerSocket.accept()");
+        if (!(s instanceof ViaSocketImpl)) {
+            throw new SocketException("a via-emu server socket accepts into via-emu sockets only (got "
+                    + (s == null ? "none" : s.getClass().getName()) + "): install both JVM-wide factories");
+        }
+        ViaSocketImpl into = (ViaSocketImpl) s;
+        ServerSocket t = tcp;
+        if (t != null) {
+            t.setSoTimeout(options.soTimeout());
+            into.adoptAcceptedTcp(t.accept());
+            return;
+        }
+        ParentConnection c = acceptConnection();
+        openAccepted.incrementAndGet();
+        if (closed) {
+            c.close();
+            released();
+            throw new SocketException("Socket is closed");
+        }
+        options.applyTo(c);
+        InetAddress local = address == null || address.isAnyLocalAddress() ? InetAddress.getLoopbackAddress() : address;
+        AtomicBoolean once = new AtomicBoolean();
+        into.adoptAccepted(c, endpoint, local, localport, () -> {
+            if (once.compareAndSet(false, true)) {
+                released();
+            }
+        });
     }
 
     @Override

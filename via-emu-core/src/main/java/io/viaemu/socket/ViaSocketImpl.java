@@ -200,7 +200,7 @@ final class ViaSocketImpl extends SocketImpl {
     }
 
     private void connectTcp(InetSocketAddress remote, int timeoutMillis) throws IOException {
-        Socket s = new Socket();
+        Socket s = JvmWideSockets.newTcpSocket(); // not new Socket(): with the JVM-wide factory that would be us again
         try {
             options.applyTo(s);
             if (bindRequest != null) {
@@ -222,6 +222,31 @@ final class ViaSocketImpl extends SocketImpl {
         port = s.getPort();
         localport = s.getLocalPort();
         localAddress = s.getLocalAddress();
+    }
+
+    /**
+     * Becomes the server side of a connection a JVM-wide {@link ViaServerSocketImpl} accepted: {@code
+     * ServerSocket.accept()} hands the impl it got from the JVM-wide client factory to the server's impl, which fills
+     * it here (the connected state is then set by {@code ServerSocket}).
+     */
+    void adoptAccepted(ViaConnection accepted, String ep, InetAddress local, int localPort, Runnable closeCallback) {
+        connection = accepted;
+        endpoint = ep;
+        localAddress = local;
+        localport = localPort;
+        onClose = closeCallback;
+        address = InetAddress.getLoopbackAddress();
+        port = syntheticPort(accepted.id());
+        options.applyTo(accepted);
+    }
+
+    /** Becomes the server side of a TCP connection a JVM-wide server socket on an unmapped address accepted. */
+    void adoptAcceptedTcp(Socket accepted) {
+        tcp = accepted;
+        address = accepted.getInetAddress();
+        port = accepted.getPort();
+        localport = accepted.getLocalPort();
+        localAddress = accepted.getLocalAddress();
     }
 
     @Override

@@ -1,0 +1,497 @@
+package io.viaemu.nio;
+
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.IllegalSelectorException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.spi.AbstractSelectableChannel;
+import java.nio.channels.spi.AbstractSelector;
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.viaemu.idle.Doorbell;
+
+/**
+ * A selector that serves via-emu channels and platform channels (TCP, pipes, UDP) at once.
+ *
+ * <p>The platform's selectors accept only the platform's channels (anything else is an
+ * {@link IllegalSelectorException}), so this selector holds a platform selector of its own: platform channels, and
+ * our channels that went to TCP, are registered with it, their keys carrying ours as attachment. via-emu channels
+ * have no file descriptor; their readiness is computed here (bytes arrived, end of stream, room in the send window,
+ * a connection to accept), and what wakes a waiting select is their doorbells, which the peer's writer rings after
+ * each append and the reader after it consumed (see {@code io.viaemu.idle}).
+ *
+ * <p>How one select waits for both, without polling (after a spin of {@value #SPIN_POLLS} polls of the via-emu
+ * channels, as the core's BACKOFF pauser spins before it parks):
+ * <ul>
+ * <li>Arm the doorbell of every via-emu channel with interest ({@link Doorbell#arm()}: from now on the peers ring
+ * with a wake-up), then check their readiness: anything ready returns at once.</li>
+ * <li>No platform registrations: the selecting thread sleeps in {@code futex_waitv} on those doorbells and the
+ * selector's own wake-up doorbell (one system call, woken directly by the peer's ring).</li>
+ * <li>Platform registrations too: the selecting thread blocks in the platform selector's {@code select}, and a
+ * doorbell-watching thread of this selector sleeps in {@code futex_waitv} on the armed doorbells; when one rings it
+ * calls the platform selector's {@code wakeup()} (a via-emu wake-up then costs one more thread hop).</li>
+ * </ul>
+ * After the wait the doorbells are disarmed, readiness is computed again, and the platform selector's ready keys
+ * are added by a {@code selectNow}.
+ */
+final class ViaSelector extends AbstractSelector {
+    /** Channel polls a select spends before it parks (all its via-emu channels together): the BACKOFF budget. */
+    static final int SPIN_POLLS = 2_000;
+
+    private final Selector platform;
+    private final Set<SelectionKey> keys = ConcurrentHashMap.newKeySet();
+    private final Set<SelectionKey> publicKeys = Collections.unmodifiableSet(keys);
+    private final Set<SelectionKey> selected = new HashSet<>();
+    private final Set<SelectionKey> publicSelected = new UngrowableSet(selected);
+    private final ReentrantLock selectLock = new ReentrantLock();
+    private final Doorbell wakeBell = Doorbell.local("selector wake-up");
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    private final DoorbellWait waiter = new DoorbellWait();
+    private Watcher watcher;
+
+    // scratch of the selecting thread
+    private Doorbell[] bells = new Doorbell[16];
+    private int[] sequences = new int[16];
+    private final List<ViaSelectionKey> viaKeys = new ArrayList<>();
+    private final Map<Doorbell, Boolean> seen = new IdentityHashMap<>();
+
+    ViaSelector(ViaSelectorProvider provider, Selector platform) {
+        super(provider);
+        this.platform = platform;
+    }
+
+    // ------------------------------------------------------------------------------------------------ registration
+
+    @Override
+    protected SelectionKey register(AbstractSelectableChannel ch, int ops, Object att) {
+        if (!isOpen()) {
+            throw new ClosedSelectorException();
+        }
+        ViaSelectable via = ch instanceof ViaSelectable ? (ViaSelectable) ch : null;
+        ViaSelectionKey k = new ViaSelectionKey(ch, this, via);
+        k.attach(att);
+        k.interestOps(ops);
+        try {
+            if (via == null) {
+                k.attachPlatform(ch); // a platform channel (a pipe, UDP, an accepted TCP one): the platform selects it
+            } else {
+                via.keyAdded(k); // attaches its platform channel now if it is TCP already, else when it turns TCP
+            }
+        } catch (ClosedChannelException e) {
+            throw new IllegalStateException(ch + " closed while registering", e);
+        }
+        keys.add(k);
+        return k;
+    }
+
+    /** Registers a platform channel with the platform selector, attached to our key. */
+    SelectionKey registerPlatform(SelectableChannel ch, int ops, ViaSelectionKey key) throws ClosedChannelException {
+        if (ch.provider() != platform.provider()) {
+            throw new IllegalSelectorException(); // neither ours nor the platform's: nobody here can select it
+        }
+        return ch.register(platform, ops, key);
+    }
+
+    @Override
+    public Set<SelectionKey> keys() {
+        ensureOpen();
+        return publicKeys;
+    }
+
+    @Override
+    public Set<SelectionKey> selectedKeys() {
+        ensureOpen();
+        return publicSelected;
+    }
+
+    // ------------------------------------------------------------------------------------------------ selecting
+
+    @Override
+    public int selectNow() throws IOException {
+        return doSelect(0);
+    }
+
+    @Override
+    public int select(long timeout) throws IOException {
+        if (timeout < 0) {
+            throw new IllegalArgumentException("Negative timeout");
+        }
+        return doSelect(timeout == 0 ? -1 : timeout);
+    }
+
+    @Override
+    public int select() throws IOException {
+        return doSelect(-1);
+    }
+
+    /** @param timeoutMillis -1: no limit; 0: do not wait */
+    private int doSelect(long timeoutMillis) throws IOException {
+        ensureOpen();
+        selectLock.lock();
+        try {
+            ensureOpen();
+            processCancelled();
+            collectViaKeys();
+            int updated = pollVia();
+            if (updated == 0 && timeoutMillis != 0 && !wakeupPending.get()) {
+                updated = await(timeoutMillis);
+            }
+            processCancelled();
+            if (!platform.keys().isEmpty()) { // (its cancelled keys count until a select drops them)
+                platform.selectNow(); // the platform's ready keys (and it forgets a pending wakeup)
+                updated += collectPlatform();
+            }
+            wakeupPending.set(false);
+            return updated;
+        } finally {
+            viaKeys.clear();
+            selectLock.unlock();
+        }
+    }
+
+    private int await(long timeoutMillis) throws IOException {
+        long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
+        if (!viaKeys.isEmpty()) {
+            // Like the core's BACKOFF pauser: a short spin on the via-emu channels first, since a peer that answers
+            // within microseconds is caught without a park and a futex wake (tens of microseconds on a loaded
+            // machine). Platform readiness waits at most this long (a few hundred microseconds). The budget counts
+            // channel polls, not rounds: a selector with many idle channels spins no longer than one with a few.
+            int rounds = Math.max(1, SPIN_POLLS / viaKeys.size());
+            for (int i = 0; i < rounds; i++) {
+                Thread.onSpinWait();
+                int updated = pollVia();
+                if (updated > 0 || wakeupPending.get()) {
+                    return updated;
+                }
+                if ((i & 63) == 63 && deadline != Long.MAX_VALUE && System.nanoTime() - deadline > 0) {
+                    return 0;
+                }
+            }
+        }
+        int n = armBells();
+        int wakeSeq = wakeBell.arm();
+        try {
+            int updated = pollVia(); // the re-check after arming: a ring from now on wakes the wait below
+            if (updated > 0 || wakeupPending.get()) {
+                return updated;
+            }
+            boolean platformKeys = !platform.keys().isEmpty();
+            begin(); // an interrupt wakes the selector up
+            try {
+                if (!platformKeys) {
+                    bells[n] = wakeBell;
+                    sequences[n] = wakeSeq;
+                    waiter.await(bells, sequences, n + 1, deadline);
+                } else {
+                    Watcher w = n == 0 ? null : watcher();
+                    Round round = w == null ? null : w.start(bells, sequences, n);
+                    try {
+                        if (timeoutMillis < 0) {
+                            platform.select();
+                        } else {
+                            platform.select(timeoutMillis);
+                        }
+                    } finally {
+                        if (round != null) {
+                            w.stop(round);
+                        }
+                    }
+                }
+            } finally {
+                end();
+            }
+            return pollVia();
+        } finally {
+            wakeBell.disarm();
+            for (int i = 0; i < n; i++) {
+                bells[i].disarm();
+            }
+        }
+    }
+
+    /** The via-emu keys with interest, and their distinct doorbells into {@link #bells}. */
+    private void collectViaKeys() {
+        viaKeys.clear();
+        for (SelectionKey k : keys) {
+            ViaSelectionKey vk = (ViaSelectionKey) k;
+            if (vk.via != null && vk.platformKey() == null && vk.isValid() && vk.interestOpsUnchecked() != 0) {
+                viaKeys.add(vk);
+            }
+        }
+    }
+
+    private int armBells() {
+        seen.clear();
+        int n = 0;
+        for (ViaSelectionKey k : viaKeys) {
+            Doorbell b = k.via.doorbell();
+            if (b == null || seen.put(b, Boolean.TRUE) != null) {
+                continue;
+            }
+            if (n + 1 >= bells.length) {
+                bells = java.util.Arrays.copyOf(bells, bells.length * 2);
+                sequences = java.util.Arrays.copyOf(sequences, sequences.length * 2);
+            }
+            sequences[n] = b.arm();
+            bells[n++] = b;
+        }
+        return n;
+    }
+
+    /** Readiness of the via-emu keys into the selected set; the number of keys whose ready set grew. */
+    private int pollVia() {
+        int updated = 0;
+        for (ViaSelectionKey k : viaKeys) {
+            if (!k.isValid() || k.platformKey() != null) {
+                continue;
+            }
+            int ready = k.via.viaReadyOps(k.interestOpsUnchecked());
+            if (ready != 0 && offer(k, ready)) {
+                updated++;
+            }
+        }
+        return updated;
+    }
+
+    private int collectPlatform() {
+        int updated = 0;
+        Set<SelectionKey> ready = platform.selectedKeys();
+        for (Iterator<SelectionKey> it = ready.iterator(); it.hasNext(); ) {
+            SelectionKey pk = it.next();
+            it.remove();
+            ViaSelectionKey k = (ViaSelectionKey) pk.attachment();
+            if (k == null || !k.isValid() || !pk.isValid()) {
+                continue;
+            }
+            int ops = pk.readyOps() & k.interestOpsUnchecked();
+            if (ops != 0 && offer(k, ops)) {
+                updated++;
+            }
+        }
+        return updated;
+    }
+
+    /** The selection rule: a key not yet selected gets exactly {@code ops}; a selected one adds to its ready set. */
+    private boolean offer(ViaSelectionKey k, int ops) {
+        if (selected.add(k)) {
+            k.setReadyOps(ops);
+            return true;
+        }
+        int old = k.readyOpsUnchecked();
+        if ((old | ops) != old) {
+            k.setReadyOps(old | ops);
+            return true;
+        }
+        return false;
+    }
+
+    private void processCancelled() {
+        Set<SelectionKey> cancelled = cancelledKeys();
+        synchronized (cancelled) {
+            if (cancelled.isEmpty()) {
+                return;
+            }
+            for (SelectionKey k : cancelled) {
+                ViaSelectionKey vk = (ViaSelectionKey) k;
+                keys.remove(vk);
+                selected.remove(vk);
+                vk.detachPlatform();
+                if (vk.via != null) {
+                    vk.via.keyRemoved(vk);
+                }
+                deregister(vk); // the channel forgets the key: it may register again, or close for good
+            }
+            cancelled.clear();
+        }
+    }
+
+    @Override
+    public Selector wakeup() {
+        if (wakeupPending.compareAndSet(false, true)) {
+            wakeBell.ringAlways();
+            platform.wakeup();
+        }
+        return this;
+    }
+
+    // ------------------------------------------------------------------------------------------------ close
+
+    @Override
+    protected void implCloseSelector() throws IOException {
+        wakeup();
+        selectLock.lock();
+        try {
+            for (SelectionKey k : keys) {
+                k.cancel();
+            }
+            processCancelled();
+            Watcher w = watcher;
+            if (w != null) {
+                w.shutdown();
+            }
+            platform.close();
+        } finally {
+            selectLock.unlock();
+        }
+    }
+
+    private void ensureOpen() {
+        if (!isOpen()) {
+            throw new ClosedSelectorException();
+        }
+    }
+
+    private Watcher watcher() {
+        if (watcher == null) {
+            watcher = new Watcher();
+        }
+        return watcher;
+    }
+
+    @Override
+    public String toString() {
+        return "ViaSelector{" + keys.size() + " keys, platform " + platform + "}";
+    }
+
+    // ------------------------------------------------------------------------------------------------ the watcher
+
+    /** One select's watch: the armed doorbells, and whether the select still waits. */
+    private static final class Round {
+        final Doorbell[] bells;
+        final int[] sequences;
+        final int count;
+        final int stopSequence;
+        volatile boolean active = true;
+
+        Round(Doorbell[] bells, int[] sequences, int count, int stopSequence) {
+            this.bells = bells;
+            this.sequences = sequences;
+            this.count = count;
+            this.stopSequence = stopSequence;
+        }
+    }
+
+    /**
+     * The doorbell-watching thread of a selector that also has platform channels: sleeps in futex_waitv on the
+     * doorbells the selecting thread armed plus its own stop doorbell, and wakes the platform selector when one of
+     * the via-emu doorbells rang. Parked (no CPU) between selects.
+     */
+    private final class Watcher implements Runnable {
+        private final Doorbell stopBell = Doorbell.local("selector watcher stop");
+        private final DoorbellWait wait = new DoorbellWait();
+        private final Thread thread;
+        private volatile Round round;
+        private volatile boolean shutdown;
+
+        Watcher() {
+            thread = new Thread(this, "via-selector-watcher");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        Round start(Doorbell[] bells, int[] sequences, int count) {
+            int stopSeq = stopBell.sequence();
+            // copies: the selecting thread's arrays are reused by its next select while this round may still run
+            Round r = new Round(java.util.Arrays.copyOf(bells, count + 1), java.util.Arrays.copyOf(sequences, count + 1),
+                    count, stopSeq);
+            round = r;
+            LockSupport.unpark(thread);
+            return r;
+        }
+
+        void stop(Round r) {
+            r.active = false;
+            if (round == r) {
+                round = null;
+            }
+            stopBell.ringAlways(); // ends the futex_waitv of this round, if it still sleeps
+        }
+
+        void shutdown() {
+            shutdown = true;
+            stopBell.ringAlways();
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void run() {
+            while (!shutdown) {
+                Round r = round;
+                if (r == null || !r.active) {
+                    LockSupport.park(this);
+                    continue;
+                }
+                r.bells[r.count] = stopBell;
+                r.sequences[r.count] = r.stopSequence;
+                stopBell.arm();
+                try {
+                    wait.await(r.bells, r.sequences, r.count + 1, Long.MAX_VALUE);
+                } finally {
+                    stopBell.disarm();
+                }
+                if (r.active) {
+                    // a via-emu doorbell rang (or a spurious return): the select re-checks, so wake it either way
+                    platform.wakeup();
+                    r.active = false;
+                }
+                if (round == r) {
+                    round = null;
+                }
+            }
+        }
+    }
+
+    /** The selected-key set as the spec wants it: removal allowed, addition not. */
+    private static final class UngrowableSet extends AbstractSet<SelectionKey> {
+        private final Set<SelectionKey> set;
+
+        UngrowableSet(Set<SelectionKey> set) {
+            this.set = set;
+        }
+
+        @Override
+        public Iterator<SelectionKey> iterator() {
+            return set.iterator();
+        }
+
+        @Override
+        public int size() {
+            return set.size();
+        }
+
+        @Override
+        public boolean contains(Object o) {
+            return set.contains(o);
+        }
+
+        @Override
+        public boolean remove(Object o) {
+            return set.remove(o);
+        }
+
+        @Override
+        public void clear() {
+            set.clear();
+        }
+
+        @Override
+        public boolean add(SelectionKey k) {
+            throw new UnsupportedOperationException();
+        }
+    }
+}
