@@ -199,20 +199,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      * -1 or throws at once); 0 if it would wait. Never waits.
      */
     public int readableNow() throws IOException {
-        readLock.lock();
-        try {
-            for (int polls = 0; pendingPos >= pendingEnd && !inputEnded && !inputRevoked() && polls < 64; polls++) {
-                if (!pollInbound()) {
-                    break;
-                }
-            }
-            if (pendingPos < pendingEnd) {
-                return pendingEnd - pendingPos;
-            }
-            return inputEnded || closed || flags.state() == ConnectionState.FAILED ? -1 : 0;
-        } finally {
-            readLock.unlock();
-        }
+        return input.readableNow(closed || flags.state() == ConnectionState.FAILED);
     }
 
     /**
@@ -220,11 +207,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      * peer's reader ({@code Long.MAX_VALUE} without flow control); 0 while the window is full. Never waits.
      */
     public long sendRoomNow() {
-        long window = effectiveWindow();
-        if (window <= 0) {
-            return Long.MAX_VALUE;
-        }
-        return Math.max(0, window - (flags.get(appendedWord) - flags.get(peerConsumedWord)));
+        return output.roomNow();
     }
 
     @Override

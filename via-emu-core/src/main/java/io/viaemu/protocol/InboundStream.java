@@ -156,6 +156,27 @@ final class InboundStream {
         }
     }
 
+    /**
+     * For a non-blocking reader: the bytes a read returns at once, polling control documents on the way; -1 once the
+     * input ended; 0 if a read would wait. Never waits. {@code endedElsewhere}: the end closed or the connection failed.
+     */
+    int readableNow(boolean endedElsewhere) throws IOException {
+        lock.lock();
+        try {
+            for (int polls = 0; pendingPos >= pendingEnd && !inputEnded && !owner.inputRevoked() && polls < 64; polls++) {
+                if (!pollInbound()) {
+                    break;
+                }
+            }
+            if (pendingPos < pendingEnd) {
+                return pendingEnd - pendingPos;
+            }
+            return inputEnded || endedElsewhere ? -1 : 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Reads one document if there is one; under the lock. */
     boolean pollInbound() throws IOException {
         if (!reader.next(doc)) {

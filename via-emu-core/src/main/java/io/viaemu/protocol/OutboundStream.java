@@ -119,6 +119,15 @@ final class OutboundStream {
         flags.getAndAdd(appendedWord, len);
     }
 
+    /** Bytes a write takes now without waiting for the peer's reader ({@code Long.MAX_VALUE} without a window). */
+    long roomNow() {
+        long window = effectiveWindow();
+        if (window <= 0) {
+            return Long.MAX_VALUE;
+        }
+        return Math.max(0, window - (flags.get(appendedWord) - flags.get(peerConsumedWord)));
+    }
+
     /** The window in force for our sends: ours, or the peer's advertised receive window if smaller; 0 = none. */
     long effectiveWindow() {
         long own = sendWindow;

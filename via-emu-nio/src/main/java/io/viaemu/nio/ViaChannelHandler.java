@@ -1,5 +1,7 @@
 package io.viaemu.nio;
 
+import java.net.InetSocketAddress;
+import java.net.InetAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.spi.SelectorProvider;
 
@@ -28,7 +30,7 @@ public abstract class ViaChannelHandler implements ViaConnectionHandler {
         ViaSelectorProvider provider = jvm instanceof ViaSelectorProvider && ((ViaSelectorProvider) jvm).isActive()
                 ? (ViaSelectorProvider) jvm : new ViaSelectorProvider(ViaRules.none(io.viaemu.ViaConfig.fromSystemProperties()));
         SocketChannel ch = new ViaSocketChannel(provider, end, null,
-                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), null);
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null);
         inherited = ch;
         try (ch) {
             handle(ch);

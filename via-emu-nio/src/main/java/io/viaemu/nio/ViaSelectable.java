@@ -1,5 +1,6 @@
 package io.viaemu.nio;
 
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 
 import io.viaemu.idle.Doorbell;
@@ -21,7 +22,7 @@ interface ViaSelectable {
     int viaReadyOps(int interestOps);
 
     /** A key of this channel was created; the channel calls {@link ViaSelectionKey#attachPlatform} when it turns TCP. */
-    void keyAdded(ViaSelectionKey key) throws java.nio.channels.ClosedChannelException;
+    void keyAdded(ViaSelectionKey key) throws ClosedChannelException;
 
     void keyRemoved(ViaSelectionKey key);
 }

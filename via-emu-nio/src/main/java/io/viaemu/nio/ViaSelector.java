@@ -1,5 +1,6 @@
 package io.viaemu.nio;
 
+import java.util.Arrays;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
@@ -244,8 +245,8 @@ final class ViaSelector extends AbstractSelector {
                 continue;
             }
             if (n + 1 >= bells.length) {
-                bells = java.util.Arrays.copyOf(bells, bells.length * 2);
-                sequences = java.util.Arrays.copyOf(sequences, sequences.length * 2);
+                bells = Arrays.copyOf(bells, bells.length * 2);
+                sequences = Arrays.copyOf(sequences, sequences.length * 2);
             }
             sequences[n] = b.arm();
             bells[n++] = b;
@@ -407,7 +408,7 @@ final class ViaSelector extends AbstractSelector {
         Round start(Doorbell[] bells, int[] sequences, int count) {
             int stopSeq = stopBell.sequence();
             // copies: the selecting thread's arrays are reused by its next select while this round may still run
-            Round r = new Round(java.util.Arrays.copyOf(bells, count + 1), java.util.Arrays.copyOf(sequences, count + 1),
+            Round r = new Round(Arrays.copyOf(bells, count + 1), Arrays.copyOf(sequences, count + 1),
                     count, stopSeq);
             round = r;
             LockSupport.unpark(thread);

@@ -1,5 +1,6 @@
 package io.viaemu.nio;
 
+import java.nio.channels.UnresolvedAddressException;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -26,7 +27,6 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.viaemu.ParentConnection;
-import io.viaemu.ViaException;
 import io.viaemu.ViaServer;
 import io.viaemu.idle.Doorbell;
 import io.viaemu.protocol.ConnectionEnd;
@@ -95,7 +95,7 @@ final class ViaServerSocketChannel extends ServerSocketChannel implements ViaSel
                 return this;
             }
             if (isa.isUnresolved()) {
-                throw new java.nio.channels.UnresolvedAddressException();
+                throw new UnresolvedAddressException();
             }
             try {
                 server = ViaServer.listen(via.rules().config(), ep);

@@ -3,6 +3,8 @@ package io.viaemu.nio;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
+import java.nio.channels.ClosedSelectorException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -48,7 +50,7 @@ class ViaChannelsTest {
     @TempDir
     Path tmp;
     private ViaSelectorProvider provider;
-    private final java.util.List<AutoCloseable> toClose = new java.util.ArrayList<>();
+    private final List<AutoCloseable> toClose = new ArrayList<>();
 
     @BeforeEach
     void rules() throws IOException {
@@ -333,7 +335,7 @@ class ViaChannelsTest {
         selector.selectNow();
         assertThat(selector.keys()).isEmpty();
         selector.close();
-        assertThatThrownBy(selector::selectNow).isInstanceOf(java.nio.channels.ClosedSelectorException.class);
+        assertThatThrownBy(selector::selectNow).isInstanceOf(ClosedSelectorException.class);
     }
 
     @Test

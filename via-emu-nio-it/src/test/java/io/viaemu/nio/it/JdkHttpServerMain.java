@@ -3,7 +3,6 @@ package io.viaemu.nio.it;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.util.Random;
 import java.util.concurrent.Executors;
 
 import com.sun.net.httpserver.HttpServer;

@@ -3,6 +3,7 @@ package io.viaemu.nio.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.channels.SocketChannel;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import io.viaemu.nio.it.boot.BootWebAppMain;
 import io.viaemu.testing.JvmProcess;
 import io.viaemu.testing.SeparateProcessTest;
 import org.junit.jupiter.api.Test;
@@ -78,7 +80,7 @@ class UnchangedNioStacksTest extends SeparateProcessTest {
         assertThat(viaClient.output()).contains("OK 3145728 bytes"); // to a port nothing listens on over TCP
         assertThat(tcpClient.output()).contains("OK 3145728 bytes");
         assertThat(server.output()).contains("ACCEPTED ViaSocketChannel[via-emu endpoint=mixed-echo")
-                .contains("ACCEPTED java.nio.channels.SocketChannel[connected");
+                .contains("ACCEPTED " + SocketChannel.class.getName() + "[connected");
     }
 
     @Test
@@ -113,7 +115,7 @@ class UnchangedNioStacksTest extends SeparateProcessTest {
         Path rules = NioSwitchOver.rulesFile(tmp, base, "bind *:" + PORT + " boot-web",
                 "connect localhost:" + PORT + " boot-web");
         server = JvmProcess.start(out, "boot-server", NioSwitchOver.options(rules, null),
-                io.viaemu.nio.it.boot.BootWebAppMain.class, "--server.port=" + PORT, "--spring.main.banner-mode=off");
+                BootWebAppMain.class, "--server.port=" + PORT, "--spring.main.banner-mode=off");
         server.awaitOutput("Started BootWebAppMain", Duration.ofSeconds(120));
         assertThat(server.output()).contains("Tomcat started on port " + PORT)
                 .contains("via-emu server listening on endpoint 'boot-web'");
