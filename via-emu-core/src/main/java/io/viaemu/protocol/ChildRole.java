@@ -46,29 +46,15 @@ public final class ChildRole extends ConnectionEnd {
         /** The connection failed. */
         FAILED("-", "failed", false);
 
-        private final String step;
-        private final String description;
-        private final boolean handover;
+        private final StateMachine.Label label;
 
         State(String step, String description, boolean handover) {
-            this.step = step;
-            this.description = description;
-            this.handover = handover;
+            this.label = new StateMachine.Label(step, description, handover);
         }
 
         @Override
-        public String step() {
-            return step;
-        }
-
-        @Override
-        public String description() {
-            return description;
-        }
-
-        @Override
-        public boolean handover() {
-            return handover;
+        public StateMachine.Label label() {
+            return label;
         }
 
         @Override

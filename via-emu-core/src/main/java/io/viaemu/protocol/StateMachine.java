@@ -16,16 +16,31 @@ import org.slf4j.Logger;
  */
 final class StateMachine<S extends Enum<S> & StateMachine.Step> {
 
-    /** A state's name in the design's flowcharts (Figs. 4-6). */
+    /**
+     * A state's name in the design's flowcharts (Figs. 4-6).
+     *
+     * @param step        the step, for example "S7", or "-" for states the flowcharts do not draw (failure)
+     * @param description what happens at the step, for example "intermission request"
+     * @param handover    part of the handover: its moves are logged at INFO, others at DEBUG
+     */
+    record Label(String step, String description, boolean handover) {
+    }
+
+    /** A role's state: its {@link Label} and whether it is final. */
     interface Step {
-        /** The step, for example "S7", or "-" for states the flowcharts do not draw (failure). */
-        String step();
+        Label label();
 
-        /** What happens at the step, for example "intermission request". */
-        String description();
+        default String step() {
+            return label().step();
+        }
 
-        /** Part of the handover: its moves are logged at INFO, others at DEBUG. */
-        boolean handover();
+        default String description() {
+            return label().description();
+        }
+
+        default boolean handover() {
+            return label().handover();
+        }
 
         /** No move leaves it. */
         boolean terminal();
