@@ -113,6 +113,11 @@ public final class JvmProcess implements AutoCloseable {
     }
 
     /** kill -9: the JVM gets no chance to run shutdown hooks or finish anything. */
+    /** SIGKILL without waiting for the exit: to kill several processes at (almost) the same moment. */
+    public void sigkill() {
+        process.destroyForcibly();
+    }
+
     public void kill9() {
         process.destroyForcibly(); // SIGKILL on Linux
         try {
