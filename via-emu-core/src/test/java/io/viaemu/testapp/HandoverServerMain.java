@@ -126,9 +126,12 @@ public final class HandoverServerMain {
         throw new IllegalStateException("the client never blocked on the window");
     }
 
+    /** The largest piece {@link #consume} receives at once. */
+    public static final int LARGEST_PIECE = 13;
+
     /** Consumes {@code bytes} bytes in pieces of 7 to 13 bytes, writing each piece to {@code sink}. */
     static void consume(ParentConnection c, FileOutputStream sink, int bytes, long pauseMillis) throws Exception {
-        byte[] buf = new byte[13];
+        byte[] buf = new byte[LARGEST_PIECE];
         int piece = 7;
         long done = 0;
         while (done < bytes) {
@@ -139,7 +142,7 @@ public final class HandoverServerMain {
             }
             sink.write(buf, 0, n); // unbuffered: on disk (page cache) even if we are killed right after
             done += n;
-            piece = piece == 13 ? 7 : piece + 1;
+            piece = piece == LARGEST_PIECE ? 7 : piece + 1;
             if (pauseMillis > 0) {
                 Thread.sleep(pauseMillis);
             }
