@@ -26,7 +26,7 @@ public final class BenchMain {
             "usage: BenchMain [options]",
             "  --quick                  small counts for a smoke run (few thousand round trips)",
             "  --contenders a,b,...     default " + String.join(",", Contenders.names()) + " (ratios need tcp)",
-            "  --figures a,b,...        default " + Figure.ids(),
+            "  --figures a,b,...        of " + Figure.ids() + "; default all but idle10000 (by hand)",
             "  --rtt-warmup N           round trips before measuring (default " + Params.FULL.rttWarmup()
                     + ", quick " + Params.QUICK.rttWarmup() + ")",
             "  --rtt-iterations N       measured round trips per size (default " + Params.FULL.rttIterations()
@@ -171,7 +171,7 @@ public final class BenchMain {
                 return String.format(Locale.ROOT, "median %s MB/s (rounds %s..%s)",
                         Report.number(o.value("median_mbps")), Report.number(o.value("min_mbps")),
                         Report.number(o.value("max_mbps")));
-            case IDLE_100: case IDLE_1000:
+            case IDLE_100: case IDLE_1000: case IDLE_10000:
                 return String.format(Locale.ROOT, "%s cores (server %s + client %s)",
                         Report.number(o.value("cores")), Report.number(o.value("server_cores")),
                         Report.number(o.value("client_cores")));
@@ -219,7 +219,7 @@ public final class BenchMain {
 
         Params params = quick ? Params.QUICK : Params.FULL;
         List<String> contenders = Contenders.names();
-        List<Figure> figures = List.of(Figure.values());
+        List<Figure> figures = Figure.byDefault();
         Path out = Files.isDirectory(Path.of("bench")) ? Path.of("bench", "target", "bench-results.md")
                 : Path.of("target", "bench-results.md");
         // every contender's files on the file system via-emu's default base directory is on (tmpfs where there is one)

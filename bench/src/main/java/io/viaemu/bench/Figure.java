@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 import org.HdrHistogram.Histogram;
@@ -44,6 +45,11 @@ public enum Figure {
     IDLE_100("idle100", "Idle CPU, 100 connections"),
     /** The same with 1,000 connections. */
     IDLE_1000("idle1000", "Idle CPU, 1,000 connections"),
+    /**
+     * The same with 10,000 connections: run by hand ({@code --figures idle10000}), not in the default set; it needs
+     * more memory mappings per process than {@code vm.max_map_count} allows by default for via (see the README).
+     */
+    IDLE_10000("idle10000", "Idle CPU, 10,000 connections"),
     /** 64 B round trips with a pause before each that is longer than any spin budget: readers wake from parked. */
     WAKE_64("wake64", "Round trip 64 B from parked readers"),
     /**
@@ -93,6 +99,13 @@ public enum Figure {
         throw new IllegalArgumentException("unknown figure '" + id + "', known: " + ids());
     }
 
+    /** The figures a run measures unless {@code --figures} names others: all but those run by hand. */
+    public static List<Figure> byDefault() {
+        List<Figure> figures = new ArrayList<>(List.of(values()));
+        figures.remove(IDLE_10000);
+        return List.copyOf(figures);
+    }
+
     public static String ids() {
         StringBuilder sb = new StringBuilder();
         for (Figure f : values()) {
@@ -108,7 +121,7 @@ public enum Figure {
      */
     boolean measures(String contender) {
         switch (this) {
-            case IDLE_100: case IDLE_1000: case WAKE_64: case CONNECT_RATE_8:
+            case IDLE_100: case IDLE_1000: case IDLE_10000: case WAKE_64: case CONNECT_RATE_8:
                 return contender.equals("tcp") || contender.equals("uds") || contender.equals("via-backoff");
             case CONNECT_RATE_1:
                 // A spinning contender's server thread per connection is a core per connection in flight.
@@ -124,7 +137,7 @@ public enum Figure {
     }
 
     int idleConnections() {
-        return this == IDLE_100 ? 100 : 1_000;
+        return this == IDLE_100 ? 100 : this == IDLE_1000 ? 1_000 : 10_000;
     }
 
     int messageSize() {
@@ -144,7 +157,7 @@ public enum Figure {
             case RTT_64: case RTT_4K: return serveEcho(listener, (long) (p.rttWarmup() + p.rttIterations()) * messageSize());
             case STREAM_4K: case STREAM_64K: return serveStream(listener, p);
             case CONNECT: return serveConnects(listener, p);
-            case IDLE_100: case IDLE_1000: return serveIdle(listener, idleConnections());
+            case IDLE_100: case IDLE_1000: case IDLE_10000: return serveIdle(listener, idleConnections());
             case WAKE_64: return serveEcho(listener, (long) (wakeWarmup(p) + p.wakeIterations()) * messageSize());
             case CONNECT_RATE_1: case CONNECT_RATE_8: return serveConnectionRate(listener);
             case FIRST_CONNECT: return serveConnects(listener, 1);
@@ -336,7 +349,8 @@ public enum Figure {
             case RTT_64: case RTT_4K: return driveRoundTrips(contender, address, p);
             case STREAM_4K: case STREAM_64K: return driveStream(contender, address, p);
             case CONNECT: return driveConnects(contender, address, p);
-            case IDLE_100: case IDLE_1000: return driveIdle(contender, address, p, idleConnections());
+            case IDLE_100: case IDLE_1000: case IDLE_10000:
+                return driveIdle(contender, address, p, idleConnections());
             case WAKE_64: return driveWakeUps(contender, address, p);
             case CONNECT_RATE_1: case CONNECT_RATE_8: return driveConnectionRate(contender, address, p);
             case FIRST_CONNECT: return driveFirstConnect(contender, address);
@@ -348,9 +362,14 @@ public enum Figure {
             throws IOException {
         List<Connection> connections = new ArrayList<>();
         try {
+            long lastConnectsFrom = 0;
             for (int i = 0; i < n; i++) {
+                if (i == n - Math.min(n, 1_000)) {
+                    lastConnectsFrom = System.nanoTime();
+                }
                 connections.add(contender.connect(address));
             }
+            double lastConnectsMillis = (System.nanoTime() - lastConnectsFrom) / 1e6 / Math.min(n, 1_000);
             byte[] pidBytes = new byte[8];
             connections.get(0).readFully(pidBytes, 0, 8);
             long serverPid = (long) LONG.get(pidBytes, 0);
@@ -366,6 +385,11 @@ public enum Figure {
             double seconds = (System.nanoTime() - t0) / 1e9;
             double serverCores = (server1 - server0) / (double) CLOCK_TICKS_PER_SECOND / seconds;
             double clientCores = (client1 - client0) / (double) CLOCK_TICKS_PER_SECOND / seconds;
+            // resources held while all are open (before the closes below)
+            long clientMaps = mappings(clientPid);
+            long serverMaps = mappings(serverPid);
+            long clientRssKib = rssKib(clientPid);
+            long serverRssKib = rssKib(serverPid);
             for (Connection c : connections) {
                 c.close();
             }
@@ -383,6 +407,11 @@ public enum Figure {
             r.put("server_cores", Double.toString(serverCores));
             r.put("client_cores", Double.toString(clientCores));
             r.put("cores", Double.toString(serverCores + clientCores));
+            r.put("last_connects_ms", Double.toString(lastConnectsMillis));
+            r.put("client_maps", Long.toString(clientMaps));
+            r.put("server_maps", Long.toString(serverMaps));
+            r.put("client_rss_mib", Long.toString(clientRssKib / 1024));
+            r.put("server_rss_mib", Long.toString(serverRssKib / 1024));
             return r;
         } finally {
             for (Connection c : connections) {
@@ -400,6 +429,22 @@ public enum Figure {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
+    /** The memory mappings of a process: what {@code vm.max_map_count} limits. */
+    private static long mappings(long pid) throws IOException {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/" + pid + "/maps"))) {
+            return lines.count();
+        }
+    }
+
+    private static long rssKib(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
+            }
+        }
+        return -1;
     }
 
     private static void sleepMillis(long millis) throws IOException {

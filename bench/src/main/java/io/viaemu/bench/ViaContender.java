@@ -38,8 +38,9 @@ public final class ViaContender implements Contender {
     }
 
     static ViaConfig config(Path base, PauserKind pauser) {
+        // room for the 10,000 idle connections of idle10000 (the server's default limit is lower)
         return ViaConfig.builder(base).pauser(pauser).triggers(Set.of()).connectTimeout(Duration.ofSeconds(30))
-                .build();
+                .maxConnections(20_000).build();
     }
 
     /** The base directory must be owner-only: via-emu refuses one others can use. */
