@@ -29,8 +29,13 @@ public final class Processes {
         return ProcessHandle.current().pid();
     }
 
+    /** This process's start time (epoch millis): read once (ProcessHandle.info() reads /proc files each time). */
     public static long currentStart() {
-        return startMillis(ProcessHandle.current());
+        return CurrentStart.MILLIS;
+    }
+
+    private static final class CurrentStart {
+        static final long MILLIS = startMillis(ProcessHandle.current());
     }
 
     static long startMillis(ProcessHandle h) {

@@ -118,8 +118,8 @@ public final class ChildRole extends ConnectionEnd {
     }
 
     /**
-     * S21, S22: announces the child in the flag block (pid last: it is what the parent waits for) and starts
-     * housekeeping.
+     * S21, S22: announces the child in the flag block (pid last: it is what the parent waits for), unless
+     * {@link #announceInFlagBlock} did so already, and starts housekeeping.
      */
     public void announce() {
         state(State.ANNOUNCED, "pid " + env.pid()); // first: a second announcement is rejected before it writes
@@ -127,11 +127,26 @@ public final class ChildRole extends ConnectionEnd {
         // the first check of a process is the slow one: not in mid-handover
         watch(parentPid, parentStart);
         watch(flags.clientPid(), flags.clientStart());
+        if (flags.childPid() != env.pid()) {
+            announceInFlagBlock(flags, env);
+        }
+        env.housekeeping().add(this, config.baseDir());
+    }
+
+    /**
+     * S22's part the parent waits for, ahead of the child's end: the child's heartbeat, start and pid (last) into
+     * the flag block, and the client's housekeeper told (it opens the worker's inbox ahead of time). A worker calls it
+     * as soon as it mapped the flag block, before it opens the connection's two queues: EMU_FORK then costs the
+     * parent an ASSIGN and this, and the queues open while the parent goes on (the child's first use of them, its
+     * GRANT to the client's RECONNECT, waits for them; see {@code WorkerRuntime}). Nothing is read or written in
+     * the queues before: the child's reader is positioned at the reconnection from the flag block, and its GRANT
+     * is appended after the parent's last document whenever the queue was opened.
+     */
+    public static void announceInFlagBlock(FlagBlock flags, RoleEnvironment env) {
         flags.set(Word.CHILD_HEARTBEAT, env.clock().currentTimeMillis());
         flags.set(Word.CHILD_START, env.start());
         flags.set(Word.NANOS_CHILD_ANNOUNCED, System.nanoTime());
         flags.set(Word.CHILD_PID, env.pid());
-        env.housekeeping().add(this, config.baseDir());
         flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // the client opens this child's inbox ahead of time
     }
 

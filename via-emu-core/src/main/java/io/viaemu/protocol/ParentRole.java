@@ -119,8 +119,11 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
 
         void kill();
 
-        /** Runs {@code action} when the worker's process exits. */
-        void onExit(Runnable action);
+        /**
+         * Runs {@code action} when the worker's process exits (at once if it has); returns what cancels it. A reusable
+         * worker serves many connections: an action left registered would keep each one's flag block mapped.
+         */
+        Runnable onExit(Runnable action);
     }
 
     /** Where EMU_FORK takes its worker from. */
@@ -257,9 +260,15 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         flags.stamp(Word.AT_FORKED);
         flags.set(Word.NANOS_FORKED, System.nanoTime());
         // a worker that dies before announcing itself must wake the wait below as its announcement would
-        w.onExit(flags::ringBoth);
-        w.assign(connectionId, handlerName);
-        boolean ready = await(() -> flags.childPid() != 0 || !w.isAlive(), config.childStartTimeout().toMillis());
+        Runnable cancelExitAction = w.onExit(flags::ringBoth);
+        boolean ready;
+        try {
+            w.assign(connectionId, handlerName);
+            // the child's pid in the flag block rings this end's doorbell: a wake-up, no poll
+            ready = await(() -> flags.childPid() != 0 || !w.isAlive(), config.childStartTimeout().toMillis());
+        } finally {
+            cancelExitAction.run(); // from now on the child's death is the liveness watch's (checkPeers)
+        }
         if (!ready || flags.childPid() == 0) {
             w.kill();
             flags.rollbackFork(true);
@@ -622,8 +631,8 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         }
 
         @Override
-        public void onExit(Runnable action) {
-            ProcessHandle.of(worker.pid()).ifPresent(h -> h.onExit().thenRun(action));
+        public Runnable onExit(Runnable action) {
+            return worker.onExit(action);
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.viaemu.worker;
 
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ListenChannels;
@@ -22,6 +24,8 @@ public final class Worker {
     private final Transport transport;
     private final WorkerStatus status;
     private final long startedMillis = System.currentTimeMillis();
+    /** Run once when the process exits ({@link #exited()}), removed by whoever no longer needs them. */
+    private final Set<Runnable> exitActions = ConcurrentHashMap.newKeySet();
     /** When the pool's idle check first saw it without connections, 0 while it has some; the pool's lock. */
     long idleSinceMillis;
 
@@ -74,6 +78,34 @@ public final class Worker {
     /** Closes the parent's handle on the worker's inbox (the worker is gone or takes no more connections). */
     void forgetInbox() {
         ListenChannels.forget(Layout.inboxDir(dir));
+    }
+
+    /**
+     * Runs {@code action} when the process exits, at once if it has; returns what removes it again. One
+     * {@link Process#onExit()} per worker runs them ({@link WorkerPool}), instead of a stage added per connection
+     * that would live, with what it holds, as long as the worker.
+     */
+    public Runnable onExit(Runnable action) {
+        Runnable once = new Runnable() { // a distinct object per call: the same action may be registered twice
+            @Override
+            public void run() {
+                action.run();
+            }
+        };
+        exitActions.add(once);
+        if (!process.isAlive() && exitActions.remove(once)) {
+            once.run();
+        }
+        return () -> exitActions.remove(once);
+    }
+
+    /** The process ended: runs the exit actions (the pool calls it from {@link Process#onExit()}). */
+    void exited() {
+        for (Runnable r : exitActions) {
+            if (exitActions.remove(r)) {
+                r.run();
+            }
+        }
     }
 
     public void kill() {

@@ -7,13 +7,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaException;
+import io.viaemu.idle.Doorbell;
 import io.viaemu.internal.BackgroundThreads;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Layout;
@@ -172,19 +175,38 @@ public final class WorkerPool implements Closeable {
         });
     }
 
+    /** Parks on the worker's state doorbell (its READY rings it; its exit too) until it is ready or the timeout. */
     private void awaitReady(Worker w) throws ViaException {
+        if (w.isReady()) {
+            return;
+        }
         long deadline = System.nanoTime() + config.childStartTimeout().toNanos();
-        while (!w.isReady()) {
-            if (!w.isAlive()) {
-                throw new ViaException("worker " + w + " exited before it was ready; see "
-                        + Layout.logsDir(config.baseDir(), endpoint));
+        Doorbell bell = w.status().stateBell();
+        Runnable cancel = w.onExit(bell::ringAlways);
+        try {
+            while (true) {
+                int sequence = bell.arm(); // then check: a READY from now on changes the sequence
+                try {
+                    if (w.isReady()) {
+                        return;
+                    }
+                    if (!w.isAlive()) {
+                        throw new ViaException("worker " + w + " exited before it was ready; see "
+                                + Layout.logsDir(config.baseDir(), endpoint));
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        w.kill();
+                        throw new ViaException("EMU_FORK: worker " + w + " was not ready within "
+                                + config.childStartTimeout().toMillis() + " ms (child start timeout); killed it");
+                    }
+                    bell.await(sequence, left);
+                } finally {
+                    bell.disarm();
+                }
             }
-            if (System.nanoTime() - deadline > 0) {
-                w.kill();
-                throw new ViaException("EMU_FORK: worker " + w + " was not ready within "
-                        + config.childStartTimeout().toMillis() + " ms (child start timeout); killed it");
-            }
-            sleepMillis(1);
+        } finally {
+            cancel.run();
         }
     }
 
@@ -219,6 +241,7 @@ public final class WorkerPool implements Closeable {
     /** The kernel says the worker's process ended: forget it, delete what it left, and top up. */
     private void exited(Worker w) {
         boolean wasReady;
+        w.exited(); // EMU_FORKs waiting for this worker's child wake up
         synchronized (this) {
             workers.remove(w);
             wasReady = w.isReady();
@@ -370,8 +393,12 @@ public final class WorkerPool implements Closeable {
     private void deleteDirectoriesOf(List<Worker> killed) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(IDLE_WORKER_EXIT_MILLIS);
         for (Worker w : killed) {
-            while (w.isAlive() && System.nanoTime() - deadline < 0) {
-                sleepMillis(1);
+            try {
+                w.process().onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                // reported below
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
             Path dir = Layout.workerDir(config.baseDir(), endpoint, w.id());
             if (w.isAlive()) {
@@ -384,14 +411,6 @@ public final class WorkerPool implements Closeable {
             } catch (IOException e) {
                 log.warn("could not delete the directory of idle worker {}: {}", w, e.toString());
             }
-        }
-    }
-
-    private static void sleepMillis(long ms) {
-        try {
-            TimeUnit.MILLISECONDS.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

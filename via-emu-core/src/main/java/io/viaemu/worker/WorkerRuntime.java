@@ -11,7 +11,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +36,7 @@ import io.viaemu.protocol.ControlMessages;
 import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.MessageType;
+import io.viaemu.protocol.RoleEnvironment;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Transport;
@@ -84,6 +88,9 @@ public final class WorkerRuntime {
     private Doorbell inboxBell;
     /** Set by a handler's end or a process exit: the inbox loop ticks at once instead of at its next tick. */
     private volatile boolean attention;
+    /** This process as the children's ends write it into flag blocks. */
+    private final RoleEnvironment environment;
+    private final Object idleMonitor = new Object();
 
     public WorkerRuntime(ViaConfig config, Transport transport, String endpoint, long workerId,
             HandlerResolver resolver) {
@@ -93,6 +100,7 @@ public final class WorkerRuntime {
         this.workerId = workerId;
         this.name = Layout.idString(workerId);
         this.resolver = resolver;
+        this.environment = RoleEnvironment.host(config);
     }
 
     /** Runs until the worker is recycled and its connections have ended (or the parent died while it was idle). */
@@ -208,23 +216,55 @@ public final class WorkerRuntime {
             status.finishedOne();
             return;
         }
-        ChildRole c = new ChildRole(config, endpoint, connectionId, connDir, flags,
-                ConnectionQueues.up(transport, connDir, flags, config), ConnectionQueues.down(transport, connDir, flags, config));
-        Served s = new Served(connectionId, c, handlerName);
+        Served s = new Served(connectionId, flags, handlerName);
         serving.put(connectionId, s);
         active.incrementAndGet();
+        /*
+         * EMU_FORK waits for the child's pid, not for its end: the pid goes to the flag block now, and the connection's
+         * two queues (a few milliseconds to open) are opened on the handler's thread while the parent goes on with the
+         * handover. The client's RECONNECT, the first thing that needs them, waits for them (reconnect below); the
+         * inbox thread goes on reading meanwhile, so ASSIGNs for other connections do not queue behind the opening.
+         */
+        ChildRole.announceInFlagBlock(flags, environment);
+        long n = received;
+        handlers.execute(() -> open(s, handler, n));
+    }
+
+    /** On the handler's thread: the child's end (its two queues), its announcement, then the handler. */
+    private void open(Served s, ViaConnectionHandler handler, long n) {
+        ChildRole c = null;
+        Channel up = null;
+        Channel down = null;
         try {
+            Path connDir = Layout.connectionDir(config.baseDir(), endpoint, s.connectionId);
+            // the two opens are independent (each a millisecond or more): the down queue on a second thread
+            CompletableFuture<Channel> downOpen = CompletableFuture.supplyAsync(
+                    () -> ConnectionQueues.down(transport, connDir, s.flags, config), handlers);
+            try {
+                up = ConnectionQueues.up(transport, connDir, s.flags, config);
+            } finally {
+                down = joinOpen(downOpen, connDir);
+            }
+            c = new ChildRole(config, endpoint, s.connectionId, connDir, s.flags, up, down);
             c.announce();
         } catch (RuntimeException | Error e) {
-            log.warn("worker {}: connection {}: announcing the child failed: {}", name, c.id(), e.toString());
-            flags.fail(ErrorCode.HANDLER_UNAVAILABLE);
-            c.close();
+            log.warn("worker {}: connection {}: opening the child's end failed: {}", name,
+                    Layout.idString(s.connectionId), e.toString());
+            s.flags.fail(ErrorCode.HANDLER_UNAVAILABLE); // the parent and the client learn it from the flag block
+            if (c != null) {
+                c.close();
+            } else {
+                closeQuietly(up);
+                closeQuietly(down);
+            }
+            s.opened(null);
             end(s);
-            throw e;
+            return;
         }
+        s.opened(c);
         log.info("worker {}: child of connection {} runs handler '{}' (connection {} of this worker)", name, c.id(),
-                handlerName, received);
-        handlers.execute(() -> serve(s, handler));
+                s.handlerName, n);
+        serve(s, handler);
     }
 
     private void serve(Served s, ViaConnectionHandler handler) {
@@ -247,12 +287,41 @@ public final class WorkerRuntime {
         }
     }
 
+    /** The down queue opened on the second thread; its failure is rethrown here. */
+    private static Channel joinOpen(CompletableFuture<Channel> open, Path connDir) {
+        try {
+            return open.join();
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            }
+            if (cause instanceof Error) {
+                throw (Error) cause;
+            }
+            throw new IllegalStateException("opening the down queue of " + connDir + " failed", cause);
+        }
+    }
+
+    private static void closeQuietly(Channel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (RuntimeException e) {
+                log.debug("closing {}: {}", channel.directory(), e.toString());
+            }
+        }
+    }
+
     /** The connection is over for the worker's bookkeeping: handler ended or overran; counted once. */
     private void end(Served s) {
         if (s.ended.compareAndSet(false, true)) {
             serving.remove(s.connectionId, s);
             active.decrementAndGet();
             status.finishedOne();
+            synchronized (idleMonitor) {
+                idleMonitor.notifyAll(); // awaitHandler
+            }
             attention = true; // a draining worker may be done now: the inbox loop looks at once
             Doorbell bell = inboxBell;
             if (bell != null) {
@@ -268,9 +337,15 @@ public final class WorkerRuntime {
                     Layout.idString(connectionId), endpointName);
             return;
         }
-        String refusal = s.child.onReconnect(token, nonce);
+        ChildRole child = s.awaitOpened(config.childStartTimeout().toNanos());
+        if (child == null) {
+            log.warn("worker {}: refused RECONNECT for connection {}: its end did not open", name,
+                    Layout.idString(connectionId));
+            return;
+        }
+        String refusal = child.onReconnect(token, nonce);
         if (refusal != null) {
-            log.warn("worker {}: refused RECONNECT for connection {}: {}", name, s.child.id(), refusal);
+            log.warn("worker {}: refused RECONNECT for connection {}: {}", name, child.id(), refusal);
         }
     }
 
@@ -300,13 +375,13 @@ public final class WorkerRuntime {
         long ms = config.workerHandlerTimeout().toMillis();
         ChildRole c = s.child;
         String detail = "handler '" + s.handlerName + "' ran longer than " + ms + " ms";
-        if (c.isOwner()) {
+        if (c != null && c.isOwner()) {
             c.fail(ErrorCode.HANDLER_TIMEOUT, detail); // the client reads the reason in a CLOSE
         } else {
             // the parent still has the stream: the child must not write into it; the flag block says it for all
-            c.flags().fail(ErrorCode.HANDLER_TIMEOUT);
+            s.flags.fail(ErrorCode.HANDLER_TIMEOUT);
         }
-        log.warn("worker {}: connection {}: {}; failed it", name, c.id(), detail);
+        log.warn("worker {}: connection {}: {}; failed it", name, Layout.idString(s.connectionId), detail);
         end(s);
         recycle(WorkerStatus.Recycle.HANDLER_TIMEOUT, detail);
     }
@@ -404,8 +479,11 @@ public final class WorkerRuntime {
     /** Waits (bounded) until no connection is being served; for tests and orderly shutdown. */
     public boolean awaitHandler(long timeout, TimeUnit unit) throws InterruptedException {
         long deadline = System.nanoTime() + unit.toNanos(timeout);
-        while (active.get() > 0 && System.nanoTime() < deadline) {
-            TimeUnit.MILLISECONDS.sleep(5);
+        synchronized (idleMonitor) {
+            long left;
+            while (active.get() > 0 && (left = deadline - System.nanoTime()) > 0) {
+                TimeUnit.NANOSECONDS.timedWait(idleMonitor, left); // notified by end()
+            }
         }
         return active.get() == 0;
     }
@@ -413,15 +491,36 @@ public final class WorkerRuntime {
     /** One connection this worker serves. */
     private static final class Served {
         final long connectionId;
-        final ChildRole child;
+        final FlagBlock flags;
         final String handlerName;
         final long startNanos = System.nanoTime();
         final AtomicBoolean ended = new AtomicBoolean();
+        /** The child's end once its queues are open (null before, and if opening failed). */
+        volatile ChildRole child;
+        private final CountDownLatch opened = new CountDownLatch(1);
 
-        Served(long connectionId, ChildRole child, String handlerName) {
+        Served(long connectionId, FlagBlock flags, String handlerName) {
             this.connectionId = connectionId;
-            this.child = child;
+            this.flags = flags;
             this.handlerName = handlerName;
+        }
+
+        void opened(ChildRole c) {
+            child = c;
+            opened.countDown();
+        }
+
+        /** The child's end, waiting at most {@code timeoutNanos} for it to open; null if it did not. */
+        ChildRole awaitOpened(long timeoutNanos) {
+            try {
+                if (!opened.await(timeoutNanos, TimeUnit.NANOSECONDS)) {
+                    return null;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+            return child;
         }
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
+import io.viaemu.idle.Doorbell;
 import io.viaemu.internal.FilePermissions;
 
 /**
@@ -79,10 +80,23 @@ public final class WorkerStatus {
     private static final int SIZE = 4096;
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
+    /** Where the {@link #stateBell() state doorbell} is: the block's last cache line. */
+    private static final int BELL_OFFSET = SIZE - Doorbell.SIZE;
+
     private final MappedByteBuffer buffer;
+    private final Doorbell stateBell;
 
     private WorkerStatus(MappedByteBuffer buffer) {
         this.buffer = buffer;
+        this.stateBell = new Doorbell(buffer, BELL_OFFSET, "worker state");
+    }
+
+    /**
+     * Rung by the worker whenever its {@link Word#STATE} changes: a parent waiting for a starting worker to get ready
+     * parks on it (the JVM start is hundreds of milliseconds; no poll).
+     */
+    Doorbell stateBell() {
+        return stateBell;
     }
 
     /** Creates (0600) the block in {@code workerDir} with the worker's limits; the parent does this at launch. */
@@ -237,9 +251,11 @@ public final class WorkerStatus {
         set(Word.START, start);
         set(Word.AT_READY, System.currentTimeMillis());
         set(Word.STATE, State.READY.ordinal());
+        stateBell.ring();
     }
 
     void state(State s) {
         set(Word.STATE, s.ordinal());
+        stateBell.ring();
     }
 }

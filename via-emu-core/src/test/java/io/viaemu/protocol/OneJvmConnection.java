@@ -297,8 +297,9 @@ final class OneJvmConnection implements AutoCloseable {
         }
 
         @Override
-        public void onExit(Runnable action) {
+        public Runnable onExit(Runnable action) {
             onExit.add(action);
+            return () -> onExit.remove(action);
         }
     }
 }

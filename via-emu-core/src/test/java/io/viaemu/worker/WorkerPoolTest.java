@@ -3,6 +3,7 @@ package io.viaemu.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -10,6 +11,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -89,6 +92,59 @@ class WorkerPoolTest {
         assertThat(w.status().assigned()).isEqualTo(2);
         Thread.sleep(100); // a refill, if one were queued, would have launched by now
         assertThat(launched).as("no JVM was started for these forks").hasSize(1);
+    }
+
+    @Test
+    void aForkThatFindsOnlyAStartingWorkerReturnsWhenTheWorkerSaysReady() throws Exception {
+        pool(1, 0, 1);
+        Worker starting = pool.all().get(0);
+        CompletableFuture<Worker> fork = CompletableFuture.supplyAsync(() -> {
+            try {
+                return pool.acquire();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        awaitTrue(() -> starting.status().stateBell().waiters() == 1, "the fork parked on the worker's state doorbell");
+        assertThat(fork).isNotDone();
+        ready(starting); // the worker's READY rings the doorbell
+        assertThat(fork.get(5, TimeUnit.SECONDS)).isSameAs(starting);
+        assertThat(starting.status().stateBell().waiters()).as("the fork left the doorbell").isZero();
+    }
+
+    @Test
+    void aForkWaitingForAStartingWorkerFailsAtOnceWhenTheWorkerDies() throws Exception {
+        pool(1, 0, 1);
+        Worker starting = pool.all().get(0);
+        CompletableFuture<Worker> fork = CompletableFuture.supplyAsync(() -> {
+            try {
+                return pool.acquire();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        awaitTrue(() -> starting.status().stateBell().waiters() == 1, "the fork parked on the worker's state doorbell");
+        launched.get(0).die();
+        assertThatThrownBy(() -> fork.get(1, TimeUnit.SECONDS)).hasRootCauseInstanceOf(ViaException.class)
+                .hasMessageContaining("exited before it was ready");
+    }
+
+    @Test
+    void aWorkersExitActionsRunOnceAtItsExitAndNotOnceCancelled() throws Exception {
+        pool(1, 0, 1);
+        Worker w = readyWorker(0);
+        AtomicInteger kept = new AtomicInteger();
+        AtomicInteger cancelled = new AtomicInteger();
+        w.onExit(kept::incrementAndGet);
+        Runnable cancel = w.onExit(cancelled::incrementAndGet);
+        cancel.run(); // what EMU_FORK does once the child announced itself: nothing of the fork stays with the worker
+        launched.get(0).die();
+        awaitTrue(() -> kept.get() == 1, "the exit action ran");
+        assertThat(cancelled.get()).as("a cancelled exit action never runs").isZero();
+        AtomicInteger late = new AtomicInteger();
+        w.onExit(late::incrementAndGet);
+        assertThat(late.get()).as("registered after the exit: runs at once").isEqualTo(1);
+        assertThat(kept.get()).as("once").isEqualTo(1);
     }
 
     @Test

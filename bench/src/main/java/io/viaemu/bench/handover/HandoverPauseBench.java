@@ -1,0 +1,355 @@
+package io.viaemu.bench.handover;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.viaemu.ParentConnection;
+import io.viaemu.PauserKind;
+import io.viaemu.Trigger;
+import io.viaemu.ViaClient;
+import io.viaemu.ViaConfig;
+import io.viaemu.ViaConnection;
+import io.viaemu.ViaConnectionHandler;
+import io.viaemu.ViaServer;
+import io.viaemu.internal.FilePermissions;
+import io.viaemu.internal.JvmOptions;
+import io.viaemu.protocol.FlagBlock;
+import io.viaemu.protocol.FlagBlock.Word;
+
+/**
+ * The handover pause as a distribution, over many handovers, with a client that streams without pause. Three kinds of
+ * process: this orchestrator, a server (parent) with one reusable worker (the child of every connection), and a
+ * client. For each connection the client streams numbered 64-byte messages as fast as it can; the parent forks the
+ * connection to the worker at once (EMU_FORK, timed), reads a given number of messages, checking each, and closes
+ * its end: T1 hands the connection over while the client keeps sending. The child counts the rest to the client's end
+ * of stream and answers with its count, first and last number and disorder, which the client checks against what it
+ * sent: every connection must arrive byte-exact, split at the cut. From each connection's flag block (the three
+ * processes stamp {@link System#nanoTime()}, one clock on one host): trigger to the child's grant (the child can
+ * receive), trigger to the completion flag, and the steps between; the client reports its longest send stall per
+ * connection. Run for the BUSY and the BACKOFF pauser (every process of the run uses it).
+ *
+ * <p>Usage: {@code HandoverPauseBench [--handovers N] [--messages N] [--trigger-after N] [--pausers busy,backoff]}.
+ */
+public final class HandoverPauseBench {
+    static final String ENDPOINT = "pause";
+    static final int MESSAGE = 64;
+    static final String QUIET = "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn";
+    /** The handover's stamps, in the order the steps happen. */
+    static final Word[] STEPS = {Word.NANOS_INTERMISSION_SEEN, Word.NANOS_INTERMITTED, Word.NANOS_COPIED,
+        Word.NANOS_RECONNECT_REQUESTED, Word.NANOS_RECONNECT_SEEN, Word.NANOS_RECONNECT_SENT,
+        Word.NANOS_RECONNECT_RECEIVED, Word.NANOS_GRANTED, Word.NANOS_GRANT_SEEN, Word.NANOS_REPORTED};
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("server")) {
+            server(Path.of(args[1]), PauserKind.valueOf(args[2]), Integer.parseInt(args[3]), Long.parseLong(args[4]));
+            return;
+        }
+        if (args.length > 0 && args[0].equals("client")) {
+            client(Path.of(args[1]), PauserKind.valueOf(args[2]), Integer.parseInt(args[3]), Long.parseLong(args[4]),
+                    Long.parseLong(args[5]));
+            return;
+        }
+        int handovers = 300;
+        long messages = 20_000;
+        long triggerAfter = 5_000;
+        List<PauserKind> pausers = List.of(PauserKind.BUSY, PauserKind.BACKOFF);
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--handovers": handovers = Integer.parseInt(args[i + 1]); break;
+                case "--messages": messages = Long.parseLong(args[i + 1]); break;
+                case "--trigger-after": triggerAfter = Long.parseLong(args[i + 1]); break;
+                case "--pausers":
+                    List<PauserKind> list = new ArrayList<>();
+                    for (String p : args[i + 1].split(",")) {
+                        list.add(PauserKind.valueOf(p.trim().toUpperCase(Locale.ROOT)));
+                    }
+                    pausers = list;
+                    break;
+                default: throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "%d handovers per pauser, %d numbered 64 B messages per connection, T1 "
+                + "after %d; one reusable worker; load before: %s%n", handovers, messages, triggerAfter,
+                Files.readString(Path.of("/proc/loadavg")).trim()));
+        List<Map<String, long[]>> results = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
+        for (PauserKind p : pausers) {
+            results.add(run(p, handovers, messages, triggerAfter, errors));
+        }
+        String[] rows = {"fork", "EMU_FORK: fork() until the child announced itself (µs)",
+            "assign", "  of which: ASSIGN sent to the child's pid in the flag block (µs)",
+            "grant", "trigger to the child's grant (µs)",
+            "completion", "trigger to the completion flag (µs)",
+            "stall", "client's longest send stall per connection (µs)",
+            "NANOS_INTERMISSION_SEEN", "  steps from the trigger: client saw the request (S7) (µs)",
+            "NANOS_INTERMITTED", "  client intermitted (S47) (µs)",
+            "NANOS_COPIED", "  parent copied (S10) (µs)",
+            "NANOS_RECONNECT_REQUESTED", "  parent set P (S11) (µs)",
+            "NANOS_RECONNECT_SEEN", "  client saw P (µs)",
+            "NANOS_RECONNECT_SENT", "  client sent RECONNECT (S49) (µs)",
+            "NANOS_RECONNECT_RECEIVED", "  child read RECONNECT (µs)",
+            "NANOS_GRANTED", "  child granted (S50) (µs)",
+            "NANOS_GRANT_SEEN", "  client saw the grant (µs)",
+            "NANOS_REPORTED", "  client reported (S51) (µs)"};
+        out.append("| p50 / p90 / p99 / max |");
+        for (PauserKind p : pausers) {
+            out.append(' ').append(p).append(" |");
+        }
+        out.append("\n| --- |");
+        for (int i = 0; i < pausers.size(); i++) {
+            out.append(" ---: |");
+        }
+        out.append('\n');
+        for (int r = 0; r < rows.length; r += 2) {
+            out.append("| ").append(rows[r + 1]).append(" |");
+            for (Map<String, long[]> m : results) {
+                out.append(' ').append(percentiles(m.get(rows[r]))).append(" |");
+            }
+            out.append('\n');
+        }
+        out.append("| handovers measured / connections not byte-exact or failed |");
+        for (Map<String, long[]> m : results) {
+            out.append(' ').append(m.get("grant").length).append(" / ").append(m.get("bad")[0]).append(" |");
+        }
+        out.append('\n');
+        for (String e : errors) {
+            out.append("error: ").append(e).append('\n');
+        }
+        out.append("load after: ").append(Files.readString(Path.of("/proc/loadavg")).trim()).append('\n');
+        System.out.print(out);
+        Path target = Path.of("bench", "target");
+        if (Files.isDirectory(target)) {
+            Files.writeString(target.resolve("handover-pause-results.md"), out);
+        }
+        System.exit(errors.isEmpty() ? 0 : 1);
+    }
+
+    private static Map<String, long[]> run(PauserKind pauser, int handovers, long messages, long triggerAfter,
+            List<String> errors) throws Exception {
+        Path base = Files.createTempDirectory("via-pause-bench", PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+        Process server = start(base, "server", "server", base.toString(), pauser.name(),
+                Integer.toString(handovers), Long.toString(triggerAfter));
+        try {
+            awaitFile(base.resolve("server.ready"), server, 120);
+            Process client = start(base, "client", "client", base.toString(), pauser.name(),
+                    Integer.toString(handovers), Long.toString(messages), Long.toString(triggerAfter));
+            if (!client.waitFor(20, TimeUnit.MINUTES)) {
+                client.destroyForcibly();
+                throw new IllegalStateException("client did not finish; see " + base);
+            }
+            awaitFile(base.resolve("server.done"), server, 60);
+            List<String> server0 = Files.readAllLines(base.resolve("server.results"));
+            List<String> client0 = Files.readAllLines(base.resolve("client.results"));
+            long bad = 0;
+            List<long[]> rows = new ArrayList<>();
+            for (String line : server0) {
+                if (line.startsWith("error")) {
+                    errors.add(pauser + " server: " + line);
+                    bad++;
+                    continue;
+                }
+                rows.add(Arrays.stream(line.trim().split(" ")).mapToLong(Long::parseLong).toArray());
+            }
+            long[] stalls = new long[client0.size()];
+            int n = 0;
+            for (String line : client0) {
+                if (line.startsWith("error")) {
+                    errors.add(pauser + " client: " + line);
+                    bad++;
+                    continue;
+                }
+                stalls[n++] = Long.parseLong(line.trim());
+            }
+            Map<String, long[]> m = new java.util.HashMap<>();
+            List<String> keyList = new ArrayList<>(List.of("fork", "assign", "grant", "completion"));
+            for (Word step : STEPS) {
+                keyList.add(step.name());
+            }
+            String[] keys = keyList.toArray(new String[0]);
+            for (int k = 0; k < keys.length; k++) {
+                long[] v = new long[rows.size()];
+                for (int i = 0; i < rows.size(); i++) {
+                    v[i] = rows.get(i)[k];
+                }
+                m.put(keys[k], v);
+            }
+            m.put("stall", Arrays.copyOf(stalls, n));
+            m.put("bad", new long[] {bad});
+            return m;
+        } finally {
+            server.destroy();
+            server.waitFor(10, TimeUnit.SECONDS);
+            server.destroyForcibly();
+            FilePermissions.deleteTree(base);
+        }
+    }
+
+    static ViaConfig config(Path base, PauserKind pauser) {
+        return ViaConfig.builder(base).triggers(Trigger.T1_PARENT_CLOSE).pauser(pauser).workerPoolSize(1)
+                .workerMaxConnections(0).workerConcurrency(4).connectTimeout(Duration.ofSeconds(30))
+                .workerJvmOptions(List.of("-XX:+UseSerialGC", "-Xshare:auto", QUIET)).shutdownHook(false).build();
+    }
+
+    // ------------------------------------------------------------------------------------------------ server
+
+    private static void server(Path base, PauserKind pauser, int handovers, long triggerAfter) throws Exception {
+        ViaServer via = ViaServer.listen(config(base, pauser), ENDPOINT);
+        // the pool's worker is started and ready before the client begins
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (via.workerSnapshots().stream().noneMatch(s -> s.state().name().equals("IDLE"))) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the pool's worker did not get ready");
+            }
+            Thread.sleep(20);
+        }
+        Files.writeString(base.resolve("server.ready"), "");
+        StringBuilder results = new StringBuilder();
+        byte[] msg = new byte[MESSAGE];
+        for (int i = 0; i < handovers; i++) {
+            ParentConnection c = via.accept(120_000);
+            try {
+                long t0 = System.nanoTime();
+                c.fork(PauseBenchHandler.class.getName());
+                long forkNanos = System.nanoTime() - t0;
+                long expect = 0;
+                while (expect < triggerAfter) {
+                    if (!CountingHandler.readFully(c, msg)) {
+                        throw new IOException("end of stream after " + expect + " messages");
+                    }
+                    long seq = ByteBuffer.wrap(msg).getLong();
+                    if (seq != expect) {
+                        throw new IOException("parent read message " + seq + ", expected " + expect);
+                    }
+                    expect++;
+                }
+                // mapped before the close: the child may end the connection and delete its directory soon after
+                FlagBlock flags = FlagBlock.openReadOnly(base.resolve(ENDPOINT).resolve("conn").resolve(c.id()));
+                c.close(); // T1, while the client streams
+                Map<Word, Long> w = flags.snapshot();
+                long t = w.get(Word.NANOS_TRIGGER);
+                results.append(forkNanos / 1000).append(' ')
+                        .append((w.get(Word.NANOS_CHILD_ANNOUNCED) - w.get(Word.NANOS_FORKED)) / 1000).append(' ')
+                        .append((w.get(Word.NANOS_GRANTED) - t) / 1000).append(' ')
+                        .append((w.get(Word.NANOS_COMPLETED) - t) / 1000);
+                for (Word step : STEPS) {
+                    results.append(' ').append((w.get(step) - t) / 1000);
+                }
+                results.append('\n');
+            } catch (Exception e) {
+                results.append("error connection ").append(i).append(": ").append(e.toString().replace('\n', ' '))
+                        .append('\n');
+                c.abort();
+            }
+        }
+        Files.writeString(base.resolve("server.results"), results);
+        Files.writeString(base.resolve("server.done"), "");
+        Thread.sleep(600_000); // the orchestrator ends this process
+    }
+
+    /** The child of every connection: counts the numbered messages to end of stream and answers with its counts. */
+    public static final class PauseBenchHandler implements ViaConnectionHandler {
+        @Override
+        public void handle(ViaConnection c) throws Exception {
+            MessageCounter counter = new MessageCounter();
+            byte[] msg = new byte[MESSAGE];
+            while (CountingHandler.readFully(c, msg)) {
+                counter.add(ByteBuffer.wrap(msg).getLong());
+            }
+            ByteBuffer answer = ByteBuffer.allocate(32).putLong(counter.count).putLong(counter.first)
+                    .putLong(counter.last).putLong(counter.outOfOrder);
+            c.send(answer.array(), 0, 32);
+            c.close();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ client
+
+    private static void client(Path base, PauserKind pauser, int handovers, long messages, long triggerAfter)
+            throws Exception {
+        ViaConfig config = config(base, pauser);
+        StringBuilder results = new StringBuilder();
+        ByteBuffer msg = ByteBuffer.allocate(MESSAGE);
+        byte[] answer = new byte[32];
+        for (int i = 0; i < handovers; i++) {
+            try (ViaConnection c = ViaClient.connect(config, ENDPOINT)) {
+                long maxStall = 0;
+                for (long seq = 0; seq < messages; seq++) {
+                    msg.clear();
+                    msg.putLong(seq);
+                    long t0 = System.nanoTime();
+                    c.send(msg.array(), 0, MESSAGE);
+                    maxStall = Math.max(maxStall, System.nanoTime() - t0);
+                }
+                c.shutdownOutput();
+                if (!CountingHandler.readFully(c, answer)) {
+                    throw new IOException("no answer from the child");
+                }
+                ByteBuffer a = ByteBuffer.wrap(answer);
+                long count = a.getLong();
+                long first = a.getLong();
+                long last = a.getLong();
+                long disorder = a.getLong();
+                if (count != messages - triggerAfter || first != triggerAfter || last != messages - 1
+                        || disorder != 0) {
+                    throw new IOException("the child received " + count + " messages " + first + ".." + last + " ("
+                            + disorder + " out of order), expected " + (messages - triggerAfter) + " messages "
+                            + triggerAfter + ".." + (messages - 1));
+                }
+                results.append(maxStall / 1000).append('\n');
+            } catch (Exception e) {
+                results.append("error connection ").append(i).append(": ").append(e.toString().replace('\n', ' '))
+                        .append('\n');
+            }
+        }
+        Files.writeString(base.resolve("client.results"), results);
+        System.exit(0);
+    }
+
+    // ------------------------------------------------------------------------------------------------ plumbing
+
+    private static String percentiles(long[] v) {
+        if (v == null || v.length == 0) {
+            return "-";
+        }
+        long[] s = v.clone();
+        Arrays.sort(s);
+        return String.format(Locale.ROOT, "%,d / %,d / %,d / %,d", s[s.length / 2], s[(int) (s.length * 0.9)],
+                s[(int) (s.length * 0.99)], s[s.length - 1]);
+    }
+
+    private static Process start(Path base, String log, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(JvmOptions.channelOptions());
+        cmd.add(QUIET);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(HandoverPauseBench.class.getName());
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(base.resolve(log + ".log").toFile())
+                .start();
+    }
+
+    private static void awaitFile(Path file, Process server, int seconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!Files.exists(file)) {
+            if (!server.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException(file.getFileName() + " did not appear (server alive: "
+                        + server.isAlive() + "); logs in " + file.getParent());
+            }
+            Thread.sleep(10);
+        }
+    }
+}
