@@ -49,6 +49,10 @@ final class NsJvm implements AutoCloseable {
         }
     }
 
+    String name() {
+        return name;
+    }
+
     String output() {
         try {
             return Files.exists(output) ? Files.readString(output, StandardCharsets.UTF_8) : "";

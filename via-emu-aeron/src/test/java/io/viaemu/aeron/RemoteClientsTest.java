@@ -56,6 +56,7 @@ class RemoteClientsTest {
     void tearDown() {
         for (NsJvm p : processes) {
             p.close();
+            System.out.println("---- " + p.name() + " ----\n" + p.output()); // into the surefire output file
         }
         if (base != null) {
             TestDirs.killProcessesMentioning(base);
