@@ -11,11 +11,11 @@ import org.agrona.concurrent.IdleStrategy;
 
 /**
  * Settings of a remote connection, the same names on both sides (system properties of the client JVM and of the
- * gateway): {@code via.aeron.peer-timeout} (default 5s: a peer heard from for this long is gone; heartbeats go every
+ * gateway): {@code via.aeron.peer-timeout} (default 5s: a peer not heard from for this long is gone; heartbeats go every
  * tenth of it), {@code via.aeron.connect-timeout} (10s), {@code via.aeron.send-timeout} (0 = a send blocked by
  * back-pressure waits as long as the peer is alive), {@code via.aeron.idle=backoff|busy} (how waiting threads
  * wait: {@code busy} spins a core per waiting thread for the lowest latency; {@code backoff} spins briefly, then
- * yields, then parks up to 100 µs).
+ * yields for a few milliseconds, then parks up to 100 µs).
  */
 public final class AeronOptions {
     private Duration peerTimeout = Duration.ofSeconds(5);
@@ -100,7 +100,7 @@ public final class AeronOptions {
         if (idle.equals("busy")) {
             return new BusySpinIdleStrategy();
         }
-        return new BackoffIdleStrategy(10_000, 100, TimeUnit.MICROSECONDS.toNanos(1),
+        return new BackoffIdleStrategy(100, 5_000, TimeUnit.MICROSECONDS.toNanos(1),
                 TimeUnit.MICROSECONDS.toNanos(100));
     }
 

@@ -44,7 +44,7 @@ final class Drivers {
         if (options.idle().equals("busy")) {
             return new BusySpinIdleStrategy();
         }
-        return new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100));
+        return new BackoffIdleStrategy(100, 5_000, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100));
     }
 
     /**

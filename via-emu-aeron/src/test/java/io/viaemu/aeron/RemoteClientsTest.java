@@ -94,6 +94,25 @@ class RemoteClientsTest {
     }
 
     @Test
+    void t2ExpectedAbortT3ChildReceiveAndT4ChildSendHandOverByteExact() throws Exception {
+        String[][] cases = {{"T2", "T2", "ABORTED handedOver=true", "false"},
+            {"T1,T2,T3", "T3", "SECOND-TRIGGERS-IGNORED handedOver=true", "false"},
+            {"T4", "T4", "SECOND-TRIGGERS-IGNORED handedOver=true", "true"}};
+        startGateway();
+        for (String[] t : cases) {
+            Path caseOut = Files.createDirectories(tmp.resolve("out-" + t[1]));
+            NsJvm server = server(HandoverServerMain.class, List.of("-Dvia.test.out=" + caseOut,
+                    "-Dvia.test.childSendsFirst=" + t[3]), base.toString(), "ep-" + t[1], t[0], "1", t[1], "3001",
+                    caseOut.toString()).awaitOutput("LISTENING", STEP);
+            NsJvm c = client("client-" + t[1], "stream", "ep-" + t[1], tokenFile.toString(), caseOut.toString());
+            c.awaitOutput("CONNECTED", STEP);
+            server.awaitOutput(t[2], STEP);
+            finishStreamAndCheck(c, caseOut);
+            server.kill9();
+        }
+    }
+
+    @Test
     void kill9OfTheParentMidStreamIsRecoveredByTheChildNothingLostOrDuplicated() throws Exception {
         NsJvm server = handoverServer("T2", "KILL");
         startGateway();
@@ -169,6 +188,10 @@ class RemoteClientsTest {
     }
 
     private void finishStreamAndCheck(NsJvm c) throws Exception {
+        finishStreamAndCheck(c, out);
+    }
+
+    private void finishStreamAndCheck(NsJvm c, Path out) throws Exception {
         Thread.sleep(500); // the client keeps streaming, now to the child
         Files.writeString(out.resolve("stop"), "");
         assertThat(c.awaitExit(STEP)).as(c.output()).isZero();
