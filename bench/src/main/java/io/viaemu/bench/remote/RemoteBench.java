@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -47,6 +48,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  *
  * <pre>
  * flock /tmp/via-bench.lock bench/run-remote.sh [--rtt N] [--stream-mib M] [--idle busy|backoff]
+ *                                               [--via-pauser busy|yielding|backoff]
  * </pre>
  *
  * The same JVM class is the orchestrator (no arguments but options) and every peer ({@code peer ROLE ...}).
@@ -69,15 +71,17 @@ public final class RemoteBench {
         int rtts = 100_000;
         int streamMib = 256;
         String idle = "busy";
+        String viaPauser = "busy";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--rtt": rtts = Integer.parseInt(args[++i]); break;
                 case "--stream-mib": streamMib = Integer.parseInt(args[++i]); break;
                 case "--idle": idle = args[++i]; break;
+                case "--via-pauser": viaPauser = args[++i]; break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        new Orchestrator(rtts, streamMib, idle).run();
+        new Orchestrator(rtts, streamMib, idle, viaPauser).run();
     }
 
     // ------------------------------------------------------------------------------------------ orchestrator
@@ -86,6 +90,7 @@ public final class RemoteBench {
         private final int rtts;
         private final int streamMib;
         private final String idle;
+        private final String viaPauser;
         private final String prefix = "via-" + ProcessHandle.current().pid() + "-b";
         private final String clientNs = prefix + "-c";
         private final String serverNs = prefix + "-s";
@@ -94,10 +99,11 @@ public final class RemoteBench {
         private final List<Process> live = new ArrayList<>();
         private Path work;
 
-        Orchestrator(int rtts, int streamMib, String idle) {
+        Orchestrator(int rtts, int streamMib, String idle, String viaPauser) {
             this.rtts = rtts;
             this.streamMib = streamMib;
             this.idle = idle;
+            this.viaPauser = viaPauser;
         }
 
         void run() throws Exception {
@@ -127,7 +133,7 @@ public final class RemoteBench {
                     System.out.println("| " + e.getKey() + " | " + f[0] + " | " + f[1] + " | " + f[2] + " |");
                 }
                 System.out.println("(" + rtts + " round trips after 20,000 warm-up; stream of " + streamMib
-                        + " MiB in 64 KiB writes; idle " + idle + ")");
+                        + " MiB in 64 KiB writes; Aeron idle " + idle + ", via-emu pauser " + viaPauser + ")");
             } finally {
                 cleanUp();
             }
@@ -151,9 +157,9 @@ public final class RemoteBench {
             Path token = work.resolve("token");
             Files.writeString(token, "bench-token-0123456789abcdef");
             Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
-            Process server = peer(serverNs, "via-server", "via-server", base.toString());
+            Process server = peer(serverNs, "via-server", "via-server", base.toString(), viaPauser);
             awaitLine(server, "READY");
-            Process gateway = start(serverNs, "gateway", List.of("-Dvia.base-dir=" + base, "-Dvia.pauser=busy",
+            Process gateway = start(serverNs, "gateway", List.of("-Dvia.base-dir=" + base, "-Dvia.pauser=" + viaPauser,
                     "-Dvia.aeron.idle=" + idle), AeronGateway.class.getName(), "--listen",
                     serverIp + ":" + GATEWAY_PORT, "--token-file", token.toString(), "--aeron-dir",
                     work.resolve("aeron-gateway").toString());
@@ -307,7 +313,8 @@ public final class RemoteBench {
                 break;
             }
             case "via-server": {
-                ViaConfig config = ViaConfig.builder(Path.of(args[2])).pauser(PauserKind.BUSY)
+                ViaConfig config = ViaConfig.builder(Path.of(args[2]))
+                        .pauser(PauserKind.valueOf(args[3].toUpperCase(Locale.ROOT)))
                         .connectTimeout(Duration.ofSeconds(30)).build();
                 try (ViaServer server = ViaServer.listen(config, "bench")) {
                     System.out.println("READY");
