@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import io.aeron.Aeron;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import org.agrona.IoUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -20,6 +21,7 @@ import org.agrona.concurrent.IdleStrategy;
  * back), and one longer than the peer timeout is reported by via-emu's heartbeats first, with a clear reason.
  */
 final class Drivers {
+    static final String CLIENT_DIR_PREFIX = "via-aeron-client-";
     private static Aeron clientAeron;
     private static MediaDriver clientDriver;
 
@@ -48,6 +50,27 @@ final class Drivers {
     }
 
     /**
+     * A client JVM killed (kill -9) leaves its embedded driver's directory behind (tens of MB of log buffers in
+     * /dev/shm): the next client JVM deletes those whose process is gone.
+     */
+    private static void deleteDirectoriesOfDeadClients(File parent) {
+        File[] dirs = parent.listFiles((d, name) -> name.startsWith(CLIENT_DIR_PREFIX));
+        if (dirs == null) {
+            return;
+        }
+        for (File d : dirs) {
+            try {
+                long pid = Long.parseLong(d.getName().substring(CLIENT_DIR_PREFIX.length()));
+                if (ProcessHandle.of(pid).isEmpty()) {
+                    IoUtil.delete(d, true);
+                }
+            } catch (NumberFormatException e) {
+                // not one of ours
+            }
+        }
+    }
+
+    /**
      * The client JVM's Aeron: connected to the driver in {@code -Daeron.dir} if that is set, else to a driver
      * embedded in this JVM (directory under /dev/shm, deleted at exit). One per JVM, shared by its connections.
      */
@@ -59,7 +82,8 @@ final class Drivers {
         if (dir == null) {
             File shm = new File("/dev/shm");
             File parent = shm.isDirectory() ? shm : new File(System.getProperty("java.io.tmpdir"));
-            dir = new File(parent, "via-aeron-client-" + ProcessHandle.current().pid()).getAbsolutePath();
+            deleteDirectoriesOfDeadClients(parent);
+            dir = new File(parent, CLIENT_DIR_PREFIX + ProcessHandle.current().pid()).getAbsolutePath();
             clientDriver = MediaDriver.launchEmbedded(driverContext(dir, options));
             dir = clientDriver.aeronDirectoryName();
         }

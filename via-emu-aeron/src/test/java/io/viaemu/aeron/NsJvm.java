@@ -49,6 +49,10 @@ final class NsJvm implements AutoCloseable {
         }
     }
 
+    long pid() {
+        return process.pid();
+    }
+
     String name() {
         return name;
     }

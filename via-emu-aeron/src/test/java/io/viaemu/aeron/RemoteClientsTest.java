@@ -4,14 +4,17 @@ import static io.viaemu.testing.ByteStreams.concat;
 import static io.viaemu.testing.ByteStreams.longs;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import io.viaemu.testapp.HandoverServerMain;
 import io.viaemu.testapp.RecordingHandler;
@@ -63,6 +66,12 @@ class RemoteClientsTest {
         }
         if (net != null) {
             net.close();
+        }
+        for (NsJvm p : processes) { // a killed client's embedded driver leaves its directory
+            Path dir = Path.of("/dev/shm/via-aeron-client-" + p.pid());
+            if (Files.isDirectory(dir)) {
+                deleteTree(dir);
+            }
         }
     }
 
@@ -172,6 +181,14 @@ class RemoteClientsTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            System.out.println("could not delete " + dir + ": " + e);
+        }
+    }
 
     private static long lastEchoed(NsJvm c) {
         Matcher m = Pattern.compile("ECHOED (\\d+)").matcher(c.output());
