@@ -2,6 +2,7 @@ package io.viaemu.aeron;
 
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,6 +38,10 @@ public final class RemoteClientMain {
                 System.out.println("REFUSED " + e.getMessage());
                 System.exit(0);
             }
+        }
+        if (mode.equals("socket")) { // through AeronSocketFactory: -Dvia.aeron.map.* and -Dvia.aeron.token-file
+            socketEcho(Integer.parseInt(args[4]));
+            return;
         }
         String token = Files.readString(Path.of(args[3]), StandardCharsets.UTF_8).trim();
         ViaConnection c = AeronViaClient.connect(gateway, endpoint, token);
@@ -79,6 +84,28 @@ public final class RemoteClientMain {
         c.close();
         System.out.println(at == bytes && Arrays.equals(sent, got) ? "ECHO-OK bytes=" + at
                 : "ECHO-MISMATCH received=" + at + " firstDiff=" + Arrays.mismatch(sent, got));
+        System.exit(0);
+    }
+
+    private static void socketEcho(int bytes) throws Exception {
+        byte[] sent = new byte[bytes];
+        new Random(7).nextBytes(sent);
+        try (Socket s = AeronSocketFactory.fromSystemProperties().createSocket("db.example", 5432)) {
+            System.out.println("SOCKET " + s.getClass().getSimpleName());
+            Thread writer = new Thread(() -> {
+                try {
+                    s.getOutputStream().write(sent);
+                    s.shutdownOutput();
+                } catch (IOException e) {
+                    System.out.println("SOCKET-WRITE-ERROR " + e);
+                }
+            });
+            writer.start();
+            byte[] got = s.getInputStream().readAllBytes();
+            writer.join(30_000);
+            System.out.println(Arrays.equals(sent, got) ? "SOCKET-ECHO-OK bytes=" + got.length
+                    : "SOCKET-ECHO-MISMATCH received=" + got.length);
+        }
         System.exit(0);
     }
 

@@ -89,6 +89,11 @@ class RemoteClientsTest {
         assertThat(echo.awaitExit(STEP)).as(echo.output()).isZero();
         assertThat(echo.output()).contains("ECHO-OK bytes=1048576");
         assertThat(gateway.output()).contains("refused client").contains("wrong token");
+        NsJvm socket = track(NsJvm.start(net.clientNs, logs, "socket", List.of("-Dvia.aeron.token-file=" + tokenFile,
+                "-Dvia.aeron.map.db.example:5432=" + net.serverIp + ":40123/echo"), RemoteClientMain.class,
+                "socket", "-", "-", "-", Integer.toString(256 * 1024)));
+        assertThat(socket.awaitExit(STEP)).as(socket.output()).isZero();
+        assertThat(socket.output()).contains("SOCKET ViaSocket").contains("SOCKET-ECHO-OK bytes=262144");
     }
 
     @Test
