@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Clients on other hosts (issue 15): round trip and streaming across two network namespaces joined by a veth pair,
 # TCP over the veth, raw Aeron UDP and via-emu through the Aeron gateway, in one run. Needs root (ip netns).
-#   flock /tmp/via-bench.lock bench/run-remote.sh [--rtt 100000] [--stream-mib 256] [--idle busy|backoff] [--via-pauser busy|yielding|backoff]
+#   flock /tmp/via-bench.lock bench/run-remote.sh [--rtt 100000] [--stream-mib 256] (defaults) [--idle busy|backoff] [--via-pauser busy|yielding|backoff]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -70,8 +70,8 @@ public final class RemoteBench {
         }
         int rtts = 100_000;
         int streamMib = 256;
-        String idle = "busy";
-        String viaPauser = "busy";
+        String idle = "backoff";
+        String viaPauser = "backoff";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--rtt": rtts = Integer.parseInt(args[++i]); break;
@@ -238,7 +238,7 @@ public final class RemoteBench {
                 p.destroyForcibly();
             }
             live.clear();
-            if (work != null) {
+            if (work != null && Files.exists(work)) {
                 try (Stream<Path> files = Files.walk(work)) {
                     files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
                 } catch (IOException e) {
