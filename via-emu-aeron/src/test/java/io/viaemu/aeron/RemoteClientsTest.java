@@ -94,6 +94,12 @@ class RemoteClientsTest {
                 "socket", "-", "-", "-", Integer.toString(256 * 1024)));
         assertThat(socket.awaitExit(STEP)).as(socket.output()).isZero();
         assertThat(socket.output()).contains("SOCKET ViaSocket").contains("SOCKET-ECHO-OK bytes=262144");
+        NsJvm replay = track(NsJvm.start(net.clientNs, logs, "replay", List.of(), ReplayedHandshakeMain.class,
+                net.serverIp + ":40123", "echo", tokenFile.toString()));
+        assertThat(replay.awaitExit(STEP)).as(replay.output()).isZero();
+        assertThat(replay.output()).contains("ACCEPTED 0")
+                .contains("REPLAY-REFUSED 1 authentication failed").contains("REPLAY-REFUSED 2 authentication failed")
+                .doesNotContain("UNEXPECTED");
     }
 
     @Test
