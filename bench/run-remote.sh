@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Clients on other hosts (issue 15): round trip and streaming across two network namespaces joined by a veth pair,
+# TCP over the veth, raw Aeron UDP and via-emu through the Aeron gateway, in one run. Needs root (ip netns).
+#   flock /tmp/via-bench.lock bench/run-remote.sh [--rtt 100000] [--stream-mib 256] (defaults) [--idle busy|backoff] [--via-pauser busy|yielding|backoff]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+JVM_ARGS_FILE="$ROOT/via-emu-core/src/main/resources/META-INF/via-emu/jvm.args"
+mvn -q -o -pl bench -am package -DskipTests
+CP="$ROOT/bench/target/classes:$(cat "$ROOT/bench/target/bench.classpath")"
+exec "${JAVA:-java}" @"$JVM_ARGS_FILE" -cp "$CP" io.viaemu.bench.remote.RemoteBench "$@"

@@ -1,0 +1,563 @@
+package io.viaemu.bench.remote;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.viaemu.PauserKind;
+import io.viaemu.ParentConnection;
+import io.viaemu.ViaConfig;
+import io.viaemu.ViaConnection;
+import io.viaemu.ViaServer;
+import io.viaemu.aeron.AeronGateway;
+import io.viaemu.aeron.AeronViaClient;
+import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Clients on other hosts, measured across two network namespaces joined by a veth pair (root only): 64 B round
+ * trips (p50/p99) and a one-way stream, in one run, for TCP over the veth, raw Aeron UDP (one publication and one
+ * subscription per direction, embedded drivers) and via-emu through the Aeron gateway (remote client in one
+ * namespace; gateway daemon and a via-emu echo server, each its own JVM, in the other).
+ *
+ * <pre>
+ * flock /tmp/via-bench.lock bench/run-remote.sh [--rtt N] [--stream-mib M] [--idle busy|backoff]
+ *                                               [--via-pauser busy|yielding|backoff]
+ * </pre>
+ *
+ * The same JVM class is the orchestrator (no arguments but options) and every peer ({@code peer ROLE ...}).
+ */
+public final class RemoteBench {
+    private static final int GATEWAY_PORT = 40123;
+    private static final int TCP_PORT = 40200;
+    private static final int AERON_UP_PORT = 40300;
+    private static final int AERON_DOWN_PORT = 40301;
+    private static final int MESSAGE = 64;
+
+    private RemoteBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("peer")) {
+            peer(args);
+            return;
+        }
+        int rtts = 100_000;
+        int streamMib = 256;
+        String idle = "backoff";
+        String viaPauser = "backoff";
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--rtt": rtts = Integer.parseInt(args[++i]); break;
+                case "--stream-mib": streamMib = Integer.parseInt(args[++i]); break;
+                case "--idle": idle = args[++i]; break;
+                case "--via-pauser": viaPauser = args[++i]; break;
+                default: throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        new Orchestrator(rtts, streamMib, idle, viaPauser).run();
+    }
+
+    // ------------------------------------------------------------------------------------------ orchestrator
+
+    private static final class Orchestrator {
+        private final int rtts;
+        private final int streamMib;
+        private final String idle;
+        private final String viaPauser;
+        private final String prefix = "via-" + ProcessHandle.current().pid() + "-b";
+        private final String clientNs = prefix + "-c";
+        private final String serverNs = prefix + "-s";
+        private final String clientIp = "10.213.250.1";
+        private final String serverIp = "10.213.250.2";
+        private final List<Process> live = new ArrayList<>();
+        private Path work;
+
+        Orchestrator(int rtts, int streamMib, String idle, String viaPauser) {
+            this.rtts = rtts;
+            this.streamMib = streamMib;
+            this.idle = idle;
+            this.viaPauser = viaPauser;
+        }
+
+        void run() throws Exception {
+            work = Files.createTempDirectory("via-remote-bench-");
+            Runtime.getRuntime().addShutdownHook(new Thread(this::cleanUp));
+            try {
+                sh("ip", "netns", "add", serverNs);
+                sh("ip", "netns", "add", clientNs);
+                String pid = Long.toString(ProcessHandle.current().pid() % 100000);
+                sh("ip", "link", "add", "vbc" + pid, "netns", clientNs, "type", "veth", "peer", "name", "vbs" + pid,
+                        "netns", serverNs);
+                sh("ip", "-n", clientNs, "addr", "add", clientIp + "/30", "dev", "vbc" + pid);
+                sh("ip", "-n", serverNs, "addr", "add", serverIp + "/30", "dev", "vbs" + pid);
+                sh("ip", "-n", clientNs, "link", "set", "vbc" + pid, "up");
+                sh("ip", "-n", serverNs, "link", "set", "vbs" + pid, "up");
+                sh("ip", "-n", clientNs, "link", "set", "lo", "up");
+                sh("ip", "-n", serverNs, "link", "set", "lo", "up");
+                Map<String, String> results = new LinkedHashMap<>();
+                results.put("tcp", tcp());
+                results.put("aeron-udp", aeronUdp());
+                results.put("via-aeron", viaAeron());
+                System.out.println();
+                System.out.println("| contender | 64 B round trip p50 (µs) | p99 (µs) | stream (MB/s) |");
+                System.out.println("| --- | ---: | ---: | ---: |");
+                for (Map.Entry<String, String> e : results.entrySet()) {
+                    String[] f = e.getValue().split(" ");
+                    System.out.println("| " + e.getKey() + " | " + f[0] + " | " + f[1] + " | " + f[2] + " |");
+                }
+                System.out.println("(" + rtts + " round trips after 20,000 warm-up; stream of " + streamMib
+                        + " MiB in 64 KiB writes; Aeron idle " + idle + ", via-emu pauser " + viaPauser + ")");
+            } finally {
+                cleanUp();
+            }
+        }
+
+        private String tcp() throws Exception {
+            Process s = peer(serverNs, "tcp-server", "tcp-server", serverIp, Integer.toString(TCP_PORT));
+            awaitLine(s, "READY");
+            return client("tcp", serverIp + ":" + TCP_PORT, s);
+        }
+
+        private String aeronUdp() throws Exception {
+            Process s = peer(serverNs, "aeron-server", "aeron-server", serverIp, clientIp, idle);
+            awaitLine(s, "READY");
+            return client("aeron-udp", serverIp + "," + clientIp, s);
+        }
+
+        private String viaAeron() throws Exception {
+            Path base = Files.createDirectories(work.resolve("base"));
+            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx------"));
+            Path token = work.resolve("token");
+            Files.writeString(token, "bench-token-0123456789abcdef");
+            Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
+            Process server = peer(serverNs, "via-server", "via-server", base.toString(), viaPauser);
+            awaitLine(server, "READY");
+            Process gateway = start(serverNs, "gateway", List.of("-Dvia.base-dir=" + base, "-Dvia.pauser=" + viaPauser,
+                    "-Dvia.aeron.idle=" + idle), AeronGateway.class.getName(), "--listen",
+                    serverIp + ":" + GATEWAY_PORT, "--token-file", token.toString(), "--aeron-dir",
+                    work.resolve("aeron-gateway").toString());
+            awaitLine(gateway, "listening on");
+            String r = client("via-aeron", serverIp + ":" + GATEWAY_PORT + "," + token, server);
+            gateway.destroy();
+            gateway.waitFor(10, TimeUnit.SECONDS);
+            return r;
+        }
+
+        private String client(String contender, String address, Process server) throws Exception {
+            Process c = start(clientNs, contender + "-client", List.of("-Dvia.aeron.idle=" + idle),
+                    RemoteBench.class.getName(), "peer", "client", contender, address, Integer.toString(rtts),
+                    Integer.toString(streamMib), idle);
+            if (!c.waitFor(10, TimeUnit.MINUTES)) {
+                throw new IOException(contender + " client did not finish in 10 minutes");
+            }
+            String out = Files.readString(work.resolve(contender + "-client.out"));
+            server.destroy();
+            server.waitFor(10, TimeUnit.SECONDS);
+            for (String line : out.split("\n")) {
+                if (line.startsWith("RESULT ")) {
+                    System.err.println("[remote-bench] " + contender + ": " + line);
+                    return line.substring("RESULT ".length()).trim();
+                }
+            }
+            throw new IOException(contender + " client gave no result:\n" + out);
+        }
+
+        private Process peer(String ns, String name, String... args) throws IOException {
+            List<String> a = new ArrayList<>(List.of("peer"));
+            a.addAll(List.of(args));
+            return start(ns, name, List.of("-Dvia.aeron.idle=" + idle), RemoteBench.class.getName(),
+                    a.toArray(new String[0]));
+        }
+
+        private Process start(String ns, String name, List<String> props, String main, String... args)
+                throws IOException {
+            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns,
+                    ProcessHandle.current().info().command().orElse("java")));
+            cmd.addAll(ProcessHandle.current().info().arguments().map(RemoteBench::jvmOptionsOf)
+                    .orElse(List.of()));
+            cmd.addAll(props);
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add(main);
+            cmd.addAll(List.of(args));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(work.resolve(name + ".out").toFile()).start();
+            live.add(p);
+            return p;
+        }
+
+        private void awaitLine(Process p, String text) throws Exception {
+            Path out = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline) {
+                for (Path f : Files.list(work).filter(x -> x.toString().endsWith(".out")).toList()) {
+                    if (Files.readString(f).contains(text)) {
+                        out = f;
+                    }
+                }
+                if (out != null) {
+                    return;
+                }
+                if (!p.isAlive()) {
+                    throw new IOException("a peer exited before printing " + text);
+                }
+                Thread.sleep(20);
+            }
+            throw new IOException("no peer printed " + text + " in 60 s");
+        }
+
+        private void cleanUp() {
+            for (Process p : live) {
+                p.destroyForcibly();
+            }
+            live.clear();
+            if (work != null && Files.exists(work)) {
+                try (Stream<Path> files = Files.walk(work)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                } catch (IOException e) {
+                    System.err.println("could not delete " + work + ": " + e);
+                }
+            }
+            for (String ns : new String[] {clientNs, serverNs}) {
+                try {
+                    new ProcessBuilder("ip", "netns", "del", ns).redirectErrorStream(true)
+                            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(20, TimeUnit.SECONDS);
+                } catch (IOException | InterruptedException e) {
+                    System.err.println("could not delete " + ns + ": " + e);
+                }
+            }
+        }
+
+        private static void sh(String... cmd) throws IOException, InterruptedException {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IOException(String.join(" ", cmd) + " failed: " + out);
+            }
+        }
+    }
+
+    /** This JVM's options (the @argfile expanded), without the main class and its arguments. */
+    private static List<String> jvmOptionsOf(String[] arguments) {
+        List<String> options = new ArrayList<>();
+        for (int i = 0; i < arguments.length; i++) {
+            String a = arguments[i];
+            if (a.equals("-cp") || a.equals("-classpath")) {
+                i++;
+                continue;
+            }
+            if (!a.startsWith("-") && !a.startsWith("@")) { // an @argfile stays one: the peer expands it
+                break;
+            }
+            if (!a.startsWith("-Dvia.aeron.idle")) {
+                options.add(a);
+            }
+        }
+        return options;
+    }
+
+    // ------------------------------------------------------------------------------------------ peers
+
+    /** A byte stream, whatever carries it. */
+    private interface Duplex {
+        void write(byte[] b, int off, int len) throws IOException;
+
+        int read(byte[] b, int off, int len) throws IOException;
+    }
+
+    private static void peer(String[] args) throws Exception {
+        switch (args[1]) {
+            case "tcp-server": {
+                try (ServerSocket ss = new ServerSocket()) {
+                    ss.bind(new InetSocketAddress(args[2], Integer.parseInt(args[3])));
+                    System.out.println("READY");
+                    Socket s = ss.accept();
+                    s.setTcpNoDelay(true);
+                    serve(socketDuplex(s));
+                }
+                break;
+            }
+            case "aeron-server": {
+                AeronPair pair = AeronPair.open("server-" + ProcessHandle.current().pid(),
+                        "aeron:udp?endpoint=" + args[2] + ":" + AERON_UP_PORT,
+                        "aeron:udp?endpoint=" + args[3] + ":" + AERON_DOWN_PORT, args[4]);
+                System.out.println("READY");
+                serve(pair);
+                break;
+            }
+            case "via-server": {
+                ViaConfig config = ViaConfig.builder(Path.of(args[2]))
+                        .pauser(PauserKind.valueOf(args[3].toUpperCase(Locale.ROOT)))
+                        .connectTimeout(Duration.ofSeconds(30)).build();
+                try (ViaServer server = ViaServer.listen(config, "bench")) {
+                    System.out.println("READY");
+                    ParentConnection c = server.accept(0);
+                    serve(viaDuplex(c));
+                }
+                break;
+            }
+            case "client":
+                client(args[2], args[3], Integer.parseInt(args[4]), Integer.parseInt(args[5]), args[6]);
+                break;
+            default:
+                throw new IllegalArgumentException(args[1]);
+        }
+        System.exit(0);
+    }
+
+    /** Commands: 'E' count (echo count 64 B messages), 'S' bytes (sink them, answer one byte), 'Q'. */
+    private static void serve(Duplex d) throws IOException {
+        byte[] buf = new byte[65536];
+        byte[] head = new byte[9];
+        while (true) {
+            readFully(d, head, 0, 1);
+            if (head[0] == 'Q') {
+                return;
+            }
+            readFully(d, head, 1, 8);
+            long n = 0;
+            for (int i = 1; i < 9; i++) {
+                n = (n << 8) | (head[i] & 0xff);
+            }
+            if (head[0] == 'E') {
+                for (long i = 0; i < n; i++) {
+                    readFully(d, buf, 0, MESSAGE);
+                    d.write(buf, 0, MESSAGE);
+                }
+            } else {
+                long left = n;
+                while (left > 0) {
+                    int k = d.read(buf, 0, (int) Math.min(buf.length, left));
+                    if (k < 0) {
+                        throw new EOFException();
+                    }
+                    left -= k;
+                }
+                d.write(buf, 0, 1);
+            }
+        }
+    }
+
+    private static void command(Duplex d, char c, long n) throws IOException {
+        byte[] h = new byte[9];
+        h[0] = (byte) c;
+        for (int i = 8; i >= 1; i--) {
+            h[i] = (byte) n;
+            n >>>= 8;
+        }
+        d.write(h, 0, 9);
+    }
+
+    private static void client(String contender, String address, int rtts, int streamMib, String idle)
+            throws Exception {
+        Duplex d;
+        String[] a = address.split(",");
+        switch (contender) {
+            case "tcp": {
+                int colon = a[0].lastIndexOf(':');
+                Socket s = new Socket(a[0].substring(0, colon), Integer.parseInt(a[0].substring(colon + 1)));
+                s.setTcpNoDelay(true);
+                d = socketDuplex(s);
+                break;
+            }
+            case "aeron-udp": {
+                AeronPair pair = AeronPair.open("client-" + ProcessHandle.current().pid(),
+                        "aeron:udp?endpoint=" + a[1] + ":" + AERON_DOWN_PORT,
+                        "aeron:udp?endpoint=" + a[0] + ":" + AERON_UP_PORT, idle);
+                pair.awaitConnected();
+                d = pair;
+                break;
+            }
+            case "via-aeron": {
+                String token = Files.readString(Path.of(a[1])).trim();
+                d = viaDuplex(AeronViaClient.connect(a[0], "bench", token));
+                break;
+            }
+            default:
+                throw new IllegalArgumentException(contender);
+        }
+        byte[] msg = new byte[MESSAGE];
+        int warmup = 20_000;
+        command(d, 'E', warmup + (long) rtts);
+        for (int i = 0; i < warmup; i++) {
+            d.write(msg, 0, MESSAGE);
+            readFully(d, msg, 0, MESSAGE);
+        }
+        Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+        for (int i = 0; i < rtts; i++) {
+            long t0 = System.nanoTime();
+            d.write(msg, 0, MESSAGE);
+            readFully(d, msg, 0, MESSAGE);
+            h.recordValue(System.nanoTime() - t0);
+        }
+        long total = (long) streamMib << 20;
+        byte[] chunk = new byte[65536];
+        command(d, 'S', total);
+        long t0 = System.nanoTime();
+        for (long sent = 0; sent < total; sent += chunk.length) {
+            d.write(chunk, 0, chunk.length);
+        }
+        readFully(d, chunk, 0, 1);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        command(d, 'Q', 0);
+        System.out.printf("RESULT %.2f %.2f %.0f%n", h.getValueAtPercentile(50) / 1000.0,
+                h.getValueAtPercentile(99) / 1000.0, total / seconds / 1e6);
+        System.out.flush();
+        Thread.sleep(200);
+    }
+
+    private static void readFully(Duplex d, byte[] b, int off, int len) throws IOException {
+        while (len > 0) {
+            int n = d.read(b, off, len);
+            if (n < 0) {
+                throw new EOFException();
+            }
+            off += n;
+            len -= n;
+        }
+    }
+
+    private static Duplex socketDuplex(Socket s) throws IOException {
+        InputStream in = s.getInputStream();
+        OutputStream out = s.getOutputStream();
+        return new Duplex() {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return in.read(b, off, len);
+            }
+        };
+    }
+
+    private static Duplex viaDuplex(ViaConnection c) {
+        return new Duplex() {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                c.send(b, off, len);
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return c.receive(b, off, len, 0);
+            }
+        };
+    }
+
+    /** Raw Aeron UDP: an embedded driver, one exclusive publication out and one subscription in. */
+    private static final class AeronPair implements Duplex {
+        private final ExclusivePublication out;
+        private final Subscription in;
+        private final UnsafeBuffer wrap = new UnsafeBuffer(new byte[0]);
+        private byte[] pending = new byte[1 << 16];
+        private int pendingOff;
+        private int pendingLen;
+        private final IdleStrategy idle;
+
+        private AeronPair(ExclusivePublication out, Subscription in, IdleStrategy idle) {
+            this.out = out;
+            this.in = in;
+            this.idle = idle;
+        }
+
+        static AeronPair open(String name, String inChannel, String outChannel, String idle) {
+            IdleStrategy driverIdle = idle.equals("busy") ? new BusySpinIdleStrategy()
+                    : new BackoffIdleStrategy(100, 5_000, 1000, 100_000);
+            MediaDriver driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
+                    .aeronDirectoryName("/dev/shm/via-remote-bench-" + name)
+                    .dirDeleteOnStart(true).dirDeleteOnShutdown(true)
+                    .threadingMode(ThreadingMode.SHARED).sharedIdleStrategy(driverIdle)
+                    .termBufferSparseFile(true));
+            Runtime.getRuntime().addShutdownHook(new Thread(driver::close));
+            Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
+            Subscription sub = aeron.addSubscription(inChannel, 10);
+            ExclusivePublication pub = aeron.addExclusivePublication(outChannel, 10);
+            return new AeronPair(pub, sub, idle.equals("busy") ? new BusySpinIdleStrategy()
+                    : new BackoffIdleStrategy(100, 5_000, 1000, 100_000));
+        }
+
+        void awaitConnected() throws InterruptedException {
+            while (!out.isConnected() || in.imageCount() == 0) {
+                Thread.sleep(1);
+            }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            wrap.wrap(b);
+            int max = out.maxPayloadLength();
+            while (len > 0) {
+                int n = Math.min(len, max);
+                long r;
+                while ((r = out.offer(wrap, off, n)) < 0) {
+                    if (r == Publication.CLOSED || r == Publication.MAX_POSITION_EXCEEDED) {
+                        throw new IOException("publication failed: " + r);
+                    }
+                    idle.idle();
+                }
+                off += n;
+                len -= n;
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            idle.reset();
+            while (pendingLen == 0) {
+                if (in.poll((buffer, offset, length, header) -> {
+                    if (pendingLen + length > pending.length) {
+                        byte[] bigger = new byte[Math.max(pending.length * 2, pendingLen + length)];
+                        System.arraycopy(pending, pendingOff, bigger, 0, pendingLen);
+                        pending = bigger;
+                        pendingOff = 0;
+                    } else if (pendingOff + pendingLen + length > pending.length) {
+                        System.arraycopy(pending, pendingOff, pending, 0, pendingLen);
+                        pendingOff = 0;
+                    }
+                    buffer.getBytes(offset, pending, pendingOff + pendingLen, length);
+                    pendingLen += length;
+                }, 16) == 0) {
+                    idle.idle();
+                }
+            }
+            int n = Math.min(len, pendingLen);
+            System.arraycopy(pending, pendingOff, b, off, n);
+            pendingOff += n;
+            pendingLen -= n;
+            if (pendingLen == 0) {
+                pendingOff = 0;
+            }
+            return n;
+        }
+    }
+}

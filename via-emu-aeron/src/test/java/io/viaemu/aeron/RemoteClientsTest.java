@@ -1,0 +1,273 @@
+package io.viaemu.aeron;
+
+import static io.viaemu.testing.ByteStreams.concat;
+import static io.viaemu.testing.ByteStreams.longs;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import io.viaemu.testapp.HandoverServerMain;
+import io.viaemu.testapp.RecordingHandler;
+import io.viaemu.testing.TestDirs;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Clients on another host: two network namespaces joined by a veth pair; in the server namespace the gateway
+ * daemon ({@link AeronGateway}), the via-emu server (parent) and its workers; in the client namespace the remote
+ * client JVM. Every process is real, every kill a kill -9; the namespaces are deleted afterwards.
+ */
+class RemoteClientsTest {
+    private static final Duration STEP = Duration.ofSeconds(60);
+    private static final int PEER_TIMEOUT_MILLIS = 2000;
+    private static final String TOKEN = "test-token-0123456789abcdef";
+
+    @TempDir
+    Path tmp;
+    private Path base;
+    private Path out;
+    private Path logs;
+    private Path tokenFile;
+    private NetnsPair net;
+    private final List<NsJvm> processes = new ArrayList<>();
+    private NsJvm gateway;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        net = NetnsPair.create();
+        base = TestDirs.privateDir(tmp, "base");
+        out = Files.createDirectories(tmp.resolve("out"));
+        logs = Files.createDirectories(tmp.resolve("logs"));
+        tokenFile = tmp.resolve("token");
+        Files.writeString(tokenFile, TOKEN + "\n");
+        Files.setPosixFilePermissions(tokenFile, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    @AfterEach
+    void tearDown() {
+        for (NsJvm p : processes) {
+            p.close();
+            System.out.println("---- " + p.name() + " ----\n" + p.output()); // into the surefire output file
+        }
+        if (base != null) {
+            TestDirs.killProcessesMentioning(base);
+        }
+        if (net != null) {
+            net.close();
+        }
+        for (NsJvm p : processes) { // a killed client's embedded driver leaves its directory
+            Path dir = Path.of("/dev/shm/via-aeron-client-" + p.pid());
+            if (Files.isDirectory(dir)) {
+                deleteTree(dir);
+            }
+        }
+    }
+
+    @Test
+    void echoOfOneMebibyteIsByteExactAndAWrongTokenOrUnknownEndpointIsRefused() throws Exception {
+        server(RemoteEchoServerMain.class, base.toString(), "echo").awaitOutput("LISTENING", STEP);
+        startGateway();
+        NsJvm wrong = client("wrong", "refused", "echo", "not-the-token-at-all-0000");
+        assertThat(wrong.awaitExit(STEP)).as(wrong.output()).isZero();
+        assertThat(wrong.output()).contains("REFUSED").contains("authentication failed: wrong token");
+        NsJvm unknown = client("unknown", "refused", "nope", TOKEN);
+        assertThat(unknown.awaitExit(STEP)).as(unknown.output()).isZero();
+        assertThat(unknown.output()).contains("REFUSED").contains("endpoint 'nope'");
+        NsJvm echo = client("echo", "echo", "echo", tokenFile.toString(), Integer.toString(1 << 20));
+        assertThat(echo.awaitExit(STEP)).as(echo.output()).isZero();
+        assertThat(echo.output()).contains("ECHO-OK bytes=1048576");
+        assertThat(gateway.output()).contains("refused client").contains("wrong token");
+        NsJvm socket = track(NsJvm.start(net.clientNs, logs, "socket", List.of("-Dvia.aeron.token-file=" + tokenFile,
+                "-Dvia.aeron.map.db.example:5432=" + net.serverIp + ":40123/echo"), RemoteClientMain.class,
+                "socket", "-", "-", "-", Integer.toString(256 * 1024)));
+        assertThat(socket.awaitExit(STEP)).as(socket.output()).isZero();
+        assertThat(socket.output()).contains("SOCKET ViaSocket").contains("SOCKET-ECHO-OK bytes=262144");
+        NsJvm replay = track(NsJvm.start(net.clientNs, logs, "replay", List.of(), ReplayedHandshakeMain.class,
+                net.serverIp + ":40123", "echo", tokenFile.toString()));
+        assertThat(replay.awaitExit(STEP)).as(replay.output()).isZero();
+        assertThat(replay.output()).contains("ACCEPTED 0")
+                .contains("REPLAY-REFUSED 1 authentication failed").contains("REPLAY-REFUSED 2 authentication failed")
+                .doesNotContain("UNEXPECTED");
+    }
+
+    @Test
+    void t1HandoverWithTheRemoteClientStreamingIsByteExact() throws Exception {
+        NsJvm server = handoverServer("T1", "T1");
+        startGateway();
+        NsJvm c = client("client", "stream", "ep", tokenFile.toString(), out.toString());
+        c.awaitOutput("CONNECTED", STEP);
+        server.awaitOutput("FORKED", STEP);
+        server.awaitOutput("CLOSED handedOver=true", STEP);
+        finishStreamAndCheck(c);
+    }
+
+    @Test
+    void t2ExpectedAbortT3ChildReceiveAndT4ChildSendHandOverByteExact() throws Exception {
+        String[][] cases = {{"T2", "T2", "ABORTED handedOver=true", "false"},
+            {"T1,T2,T3", "T3", "SECOND-TRIGGERS-IGNORED handedOver=true", "false"},
+            {"T4", "T4", "SECOND-TRIGGERS-IGNORED handedOver=true", "true"}};
+        startGateway();
+        for (String[] t : cases) {
+            Path caseOut = Files.createDirectories(tmp.resolve("out-" + t[1]));
+            NsJvm server = server(HandoverServerMain.class, List.of("-Dvia.test.out=" + caseOut,
+                    "-Dvia.test.childSendsFirst=" + t[3]), base.toString(), "ep-" + t[1], t[0], "1", t[1], "3001",
+                    caseOut.toString()).awaitOutput("LISTENING", STEP);
+            NsJvm c = client("client-" + t[1], "stream", "ep-" + t[1], tokenFile.toString(), caseOut.toString());
+            c.awaitOutput("CONNECTED", STEP);
+            server.awaitOutput(t[2], STEP);
+            finishStreamAndCheck(c, caseOut);
+            server.kill9();
+        }
+    }
+
+    @Test
+    void kill9OfTheParentMidStreamIsRecoveredByTheChildNothingLostOrDuplicated() throws Exception {
+        NsJvm server = handoverServer("T2", "KILL");
+        startGateway();
+        NsJvm c = client("client", "stream", "ep", tokenFile.toString(), out.toString());
+        c.awaitOutput("CONNECTED", STEP);
+        server.awaitOutput("CONSUMING", STEP);
+        Thread.sleep(300); // the parent is mid-stream, with read-but-unconsumed input
+        server.kill9();
+        finishStreamAndCheck(c);
+    }
+
+    @Test
+    void killedClientIsSeenByTheServerSideWithinThePeerTimeout() throws Exception {
+        NsJvm server = server(RemoteEchoServerMain.class, base.toString(), "echo").awaitOutput("LISTENING", STEP);
+        startGateway();
+        NsJvm c = client("client", "loop", "echo", tokenFile.toString(), out.toString());
+        c.awaitOutput("ECHOED 200", STEP);
+        long killedAt = System.currentTimeMillis();
+        c.kill9();
+        server.awaitOutput("EOF ", Duration.ofMillis(PEER_TIMEOUT_MILLIS + 5000));
+        Matcher m = Pattern.compile("EOF \\S+ at (\\d+)").matcher(server.output());
+        assertThat(m.find()).isTrue();
+        long seenAfter = Long.parseLong(m.group(1)) - killedAt;
+        assertThat(seenAfter).as("server side saw the end %d ms after the kill", seenAfter)
+                .isLessThan(PEER_TIMEOUT_MILLIS + 1000);
+        assertThat(gateway.output()).contains("stopped answering");
+    }
+
+    @Test
+    void linkOutageShorterThanThePeerTimeoutHealsALongerOneFailsBothSidesClearly() throws Exception {
+        NsJvm server = server(RemoteEchoServerMain.class, base.toString(), "echo").awaitOutput("LISTENING", STEP);
+        startGateway();
+        NsJvm c = client("client", "loop", "echo", tokenFile.toString(), out.toString());
+        c.awaitOutput("ECHOED 200", STEP);
+        net.link(false);
+        Thread.sleep(PEER_TIMEOUT_MILLIS / 3);
+        net.link(true);
+        long before = lastEchoed(c);
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (lastEchoed(c) < before + 400 && System.nanoTime() < deadline) {
+            assertThat(c.isAlive()).as(c.output()).isTrue();
+            Thread.sleep(20);
+        }
+        assertThat(lastEchoed(c)).as("echoes go on after a short outage; " + c.output()).isGreaterThan(before + 399);
+        assertThat(gateway.output()).doesNotContain("dropped");
+
+        net.link(false);
+        try {
+            assertThat(c.awaitExit(Duration.ofMillis(PEER_TIMEOUT_MILLIS + 5000))).as(c.output()).isEqualTo(3);
+            assertThat(c.output()).contains("CLIENT-FAILED").contains("stopped answering");
+            gateway.awaitOutput("dropped", Duration.ofMillis(PEER_TIMEOUT_MILLIS + 5000));
+            assertThat(gateway.output()).contains("stopped answering");
+            server.awaitOutput("EOF ", STEP);
+        } finally {
+            net.link(true);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            System.out.println("could not delete " + dir + ": " + e);
+        }
+    }
+
+    private static long lastEchoed(NsJvm c) {
+        Matcher m = Pattern.compile("ECHOED (\\d+)").matcher(c.output());
+        long last = 0;
+        while (m.find()) {
+            last = Long.parseLong(m.group(1));
+        }
+        return last;
+    }
+
+    private NsJvm handoverServer(String triggers, String mode) {
+        return server(HandoverServerMain.class, List.of("-Dvia.test.out=" + out, "-Dvia.test.childSendsFirst=false"),
+                base.toString(), "ep", triggers, "1", mode, "3001", out.toString()).awaitOutput("LISTENING", STEP);
+    }
+
+    private void finishStreamAndCheck(NsJvm c) throws Exception {
+        finishStreamAndCheck(c, out);
+    }
+
+    private void finishStreamAndCheck(NsJvm c, Path out) throws Exception {
+        Thread.sleep(500); // the client keeps streaming, now to the child
+        Files.writeString(out.resolve("stop"), "");
+        assertThat(c.awaitExit(STEP)).as(c.output()).isZero();
+        Path done = out.resolve("child-done.txt");
+        long deadline = System.nanoTime() + STEP.toNanos();
+        while (!Files.exists(done) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        Thread.sleep(50);
+        assertThat(Files.readString(done)).contains("error=none");
+        long sent = Long.parseLong(Files.readString(out.resolve("client-sent.txt")).trim());
+        byte[] parentIn = Files.readAllBytes(out.resolve("parent-in.bin"));
+        byte[] childIn = Files.readAllBytes(out.resolve("child-in.bin"));
+        assertThat(childIn.length).as("child received input").isPositive();
+        assertThat(concat(parentIn, childIn)).as("parent's consumed bytes + child's bytes == the remote client's "
+                + "stream (" + sent + " longs; parent " + parentIn.length + " B, child " + childIn.length + " B)")
+                .isEqualTo(longs(0, (int) sent));
+        assertThat(Files.readAllBytes(out.resolve("client-in.bin"))).as("the remote client got the parent's "
+                + "longs, then the child's").isEqualTo(concat(
+                longs(HandoverServerMain.PARENT_BASE, HandoverServerMain.PARENT_LONGS),
+                longs(RecordingHandler.CHILD_BASE, RecordingHandler.CHILD_LONGS)));
+    }
+
+    private void startGateway() {
+        gateway = track(NsJvm.start(net.serverNs, logs, "gateway", List.of("-Dvia.base-dir=" + base,
+                "-Dvia.aeron.peer-timeout=" + PEER_TIMEOUT_MILLIS + "ms"), AeronGateway.class,
+                "--listen", net.serverIp + ":40123", "--token-file", tokenFile.toString(),
+                "--aeron-dir", tmp.resolve("aeron-gateway").toString()));
+        gateway.awaitOutput("listening on", STEP);
+    }
+
+    private NsJvm server(Class<?> main, String... args) {
+        return server(main, List.of(), args);
+    }
+
+    private NsJvm server(Class<?> main, List<String> jvmOptions, String... args) {
+        return track(NsJvm.start(net.serverNs, logs, "server", jvmOptions, main, args));
+    }
+
+    private NsJvm client(String name, String mode, String endpoint, String... more) {
+        List<String> args = new ArrayList<>(List.of(mode, net.serverIp + ":40123", endpoint));
+        args.addAll(List.of(more));
+        return track(NsJvm.start(net.clientNs, logs, name, List.of("-Dvia.aeron.peer-timeout=" + PEER_TIMEOUT_MILLIS
+                + "ms"), RemoteClientMain.class, args.toArray(new String[0])));
+    }
+
+    private NsJvm track(NsJvm p) {
+        processes.add(p);
+        return p;
+    }
+}
