@@ -29,6 +29,9 @@ public final class BenchMain {
             "  --figures a,b,...        of " + Figure.ids() + "; default all but idle10000 (by hand)",
             "  --rtt-warmup N           round trips before measuring (default " + Params.FULL.rttWarmup()
                     + ", quick " + Params.QUICK.rttWarmup() + ")",
+            "  --rtt-warmup-ms N        and for at least N ms (default " + Params.FULL.rttWarmupMillis() + ", quick "
+                    + Params.QUICK.rttWarmupMillis() + "; at most 1 GiB of payload): the JIT's compilations",
+            "                           preempt spinning peers on a small machine; they must be over before measuring",
             "  --rtt-iterations N       measured round trips per size (default " + Params.FULL.rttIterations()
                     + ", quick " + Params.QUICK.rttIterations() + ")",
             "  --stream-warmup-mib N    MiB streamed before measuring (default " + Params.FULL.streamWarmupMiB()
@@ -58,17 +61,18 @@ public final class BenchMain {
             "  --no-lock                do not take the lock (smoke tests: their numbers do not matter)",
             "JVM options of the peers: -Dvia.jvmArgsFile=<jvm.args>, else classpath META-INF/via-emu/jvm.args.");
 
-    private static final Map<String, String> NUMERIC = Map.of(
-            "--rtt-warmup", "rttWarmup",
-            "--rtt-iterations", "rttIterations",
-            "--stream-warmup-mib", "streamWarmupMiB",
-            "--stream-mib", "streamRoundMiB",
-            "--stream-rounds", "streamRounds",
-            "--connect-warmup", "connectWarmup",
-            "--connects", "connects",
-            "--timeout-sec", "timeoutSec",
-            "--idle-sec", "idleSeconds",
-            "--wake-iterations", "wakeIterations");
+    private static final Map<String, String> NUMERIC = Map.ofEntries(
+            Map.entry("--rtt-warmup", "rttWarmup"),
+            Map.entry("--rtt-warmup-ms", "rttWarmupMillis"),
+            Map.entry("--rtt-iterations", "rttIterations"),
+            Map.entry("--stream-warmup-mib", "streamWarmupMiB"),
+            Map.entry("--stream-mib", "streamRoundMiB"),
+            Map.entry("--stream-rounds", "streamRounds"),
+            Map.entry("--connect-warmup", "connectWarmup"),
+            Map.entry("--connects", "connects"),
+            Map.entry("--timeout-sec", "timeoutSec"),
+            Map.entry("--idle-sec", "idleSeconds"),
+            Map.entry("--wake-iterations", "wakeIterations"));
 
     /** Parsed command line. */
     record Options(boolean quick, List<String> contenders, List<Figure> figures, Params params, Path out,

@@ -72,6 +72,10 @@ public enum Figure {
     /** Period of the streamed byte pattern: prime, larger than any write, so shifted or repeated data is caught. */
     private static final int PATTERN_PERIOD = 1_000_003;
     private static final int READ_BUFFER = 64 * 1024;
+    /** Where a round trip's message says whether it is the client's last one (see {@link #serveEchoUntilLast}). */
+    private static final int MARK_OFFSET = Long.BYTES;
+    private static final long LAST_MARK = -1L;
+    private static final long WARMUP_PAYLOAD_LIMIT = 1L << 30;
     private static final int ACK_BYTES = 16;
 
     private final String id;
@@ -154,7 +158,7 @@ public enum Figure {
     /** Server side of the workload, on connections accepted from {@code listener}. */
     Map<String, String> serve(Contender.Listener listener, Params p) throws IOException {
         switch (this) {
-            case RTT_64: case RTT_4K: return serveEcho(listener, (long) (p.rttWarmup() + p.rttIterations()) * messageSize());
+            case RTT_64: case RTT_4K: return serveEchoUntilLast(listener, messageSize());
             case STREAM_4K: case STREAM_64K: return serveStream(listener, p);
             case CONNECT: return serveConnects(listener, p);
             case IDLE_100: case IDLE_1000: case IDLE_10000: return serveIdle(listener, idleConnections());
@@ -228,6 +232,49 @@ public enum Figure {
             }
         }
         return Map.of("echoedBytes", Long.toString(totalBytes));
+    }
+
+    /**
+     * Echoes messages of {@code size} bytes until the one the client marked as its last ({@link #LAST_MARK} at
+     * {@link #MARK_OFFSET}): the client decides how long it warms up. Echoes whatever arrives as it arrives, as
+     * {@link #serveEcho} does, and reads the mark from the bytes passing through.
+     */
+    private static Map<String, String> serveEchoUntilLast(Contender.Listener listener, int size) throws IOException {
+        byte[] buf = new byte[READ_BUFFER];
+        byte[] mark = new byte[Long.BYTES];
+        long echoed = 0;
+        int inMessage = 0; // bytes of the current message echoed so far
+        boolean last = false;
+        try (Connection c = listener.accept()) {
+            while (true) {
+                int n = c.read(buf, 0, buf.length);
+                if (n < 0) {
+                    throw new IOException("client closed after " + echoed + " bytes, before its last message");
+                }
+                c.write(buf, 0, n);
+                echoed += n;
+                for (int i = 0; i < n; ) { // walk the message boundaries inside this chunk
+                    int take = Math.min(n - i, size - inMessage);
+                    int from = Math.max(inMessage, MARK_OFFSET);
+                    int to = Math.min(inMessage + take, MARK_OFFSET + Long.BYTES);
+                    if (from < to) {
+                        System.arraycopy(buf, i + from - inMessage, mark, from - MARK_OFFSET, to - from);
+                    }
+                    inMessage += take;
+                    i += take;
+                    if (inMessage == size) {
+                        last = (long) LONG.get(mark, 0) == LAST_MARK;
+                        inMessage = 0;
+                        if (last && i != n) {
+                            throw new IOException("bytes after the client's last message");
+                        }
+                    }
+                }
+                if (last) {
+                    return Map.of("echoedBytes", Long.toString(echoed));
+                }
+            }
+        }
     }
 
     private Map<String, String> serveStream(Contender.Listener listener, Params p) throws IOException {
@@ -498,10 +545,21 @@ public enum Figure {
             out[i] = (byte) (i * 31 + 7);
         }
         Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
-        int total = p.rttWarmup() + p.rttIterations();
+        SlowRoundTrips slow = SlowRoundTrips.fromEnvironment(id() + "-" + contender.name());
+        long warmupMaxCount = Math.max(p.rttWarmup(), WARMUP_PAYLOAD_LIMIT / size);
+        long warmupNanos = TimeUnit.MILLISECONDS.toNanos(p.rttWarmupMillis());
+        int warmup = -1; // round trips of the warm-up, once it is over
+        long warmupStart = System.nanoTime();
+        long warmupEnd = 0;
         try (Connection c = contender.connect(address)) {
-            for (int i = 0; i < total; i++) {
+            for (int i = 0; warmup < 0 || i < warmup + p.rttIterations(); i++) {
+                if (warmup < 0 && i >= p.rttWarmup()
+                        && (System.nanoTime() - warmupStart >= warmupNanos || i >= warmupMaxCount)) {
+                    warmup = i;
+                    warmupEnd = System.nanoTime();
+                }
                 LONG.set(out, 0, (long) i);
+                LONG.set(out, MARK_OFFSET, warmup >= 0 && i == warmup + p.rttIterations() - 1 ? LAST_MARK : 0L);
                 out[size - 1] = (byte) i;
                 long t0 = System.nanoTime();
                 c.write(out, 0, size);
@@ -510,12 +568,16 @@ public enum Figure {
                 if (!Arrays.equals(in, out)) {
                     throw new IOException("echo " + i + " differs from what was sent");
                 }
-                if (i >= p.rttWarmup()) {
+                if (warmup >= 0) {
                     histogram.recordValue(Math.min(rtt, histogram.getHighestTrackableValue()));
+                    slow.record(i, t0, rtt);
                 }
             }
         }
+        slow.write();
         Map<String, String> r = new LinkedHashMap<>();
+        r.put("warmup_count", Integer.toString(warmup));
+        r.put("warmup_ms", Long.toString(TimeUnit.NANOSECONDS.toMillis(warmupEnd - warmupStart)));
         r.put("count", Long.toString(histogram.getTotalCount()));
         r.put("p50_ns", Long.toString(histogram.getValueAtPercentile(50)));
         r.put("p90_ns", Long.toString(histogram.getValueAtPercentile(90)));

@@ -8,7 +8,11 @@ import java.util.Map;
 /**
  * Workload sizes, shared by the harness and both peers (passed to the peers as {@code key=value} arguments).
  *
- * @param rttWarmup          round trips before measuring
+ * @param rttWarmup          round trips before measuring, at least
+ * @param rttWarmupMillis    round trips before measuring go on for at least this long (and at most 1 GiB of
+ *                           payload): the JIT compiles a contender's path during the first seconds, and on 2 CPUs
+ *                           whose both spinning peers leave no idle CPU each compilation preempts one of them for
+ *                           4 ms slices; a count alone is 20 ms of warm-up at 1 µs per round trip
  * @param rttIterations      measured round trips per message size
  * @param streamWarmupMiB    bytes streamed (and acknowledged) before measuring
  * @param streamRoundMiB     bytes of one measured streaming round
@@ -21,13 +25,13 @@ import java.util.Map;
  */
 public record Params(int rttWarmup, int rttIterations, int streamWarmupMiB, int streamRoundMiB, int streamRounds,
                      int connectWarmup, int connects, int timeoutSec, int pin, int idleSeconds,
-                     int wakeIterations) {
+                     int wakeIterations, int rttWarmupMillis) {
 
     /** The default run: at least 100k measured round trips per message size. */
-    public static final Params FULL = new Params(20_000, 100_000, 256, 512, 5, 20, 200, 300, 1, 10, 2_000);
+    public static final Params FULL = new Params(20_000, 100_000, 256, 512, 5, 20, 200, 300, 1, 10, 2_000, 3_000);
 
     /** {@code --quick}: a CI smoke run of a few thousand iterations. */
-    public static final Params QUICK = new Params(2_000, 5_000, 16, 32, 3, 5, 30, 90, 1, 2, 200);
+    public static final Params QUICK = new Params(2_000, 5_000, 16, 32, 3, 5, 30, 90, 1, 2, 200, 300);
 
     public Params {
         positive("rttIterations", rttIterations);
@@ -38,6 +42,7 @@ public record Params(int rttWarmup, int rttIterations, int streamWarmupMiB, int 
         positive("idleSeconds", idleSeconds);
         positive("wakeIterations", wakeIterations);
         notNegative("rttWarmup", rttWarmup);
+        notNegative("rttWarmupMillis", rttWarmupMillis);
         notNegative("streamWarmupMiB", streamWarmupMiB);
         notNegative("connectWarmup", connectWarmup);
         if (pin != 0 && pin != 1) {
@@ -79,13 +84,15 @@ public record Params(int rttWarmup, int rttIterations, int streamWarmupMiB, int 
         map.put("pin", pin);
         map.put("idleSeconds", idleSeconds);
         map.put("wakeIterations", wakeIterations);
+        map.put("rttWarmupMillis", rttWarmupMillis);
         return map;
     }
 
     public static Params fromMap(Map<String, Integer> map) {
         return new Params(map.get("rttWarmup"), map.get("rttIterations"), map.get("streamWarmupMiB"),
                 map.get("streamRoundMiB"), map.get("streamRounds"), map.get("connectWarmup"), map.get("connects"),
-                map.get("timeoutSec"), map.get("pin"), map.get("idleSeconds"), map.get("wakeIterations"));
+                map.get("timeoutSec"), map.get("pin"), map.get("idleSeconds"), map.get("wakeIterations"),
+                map.get("rttWarmupMillis"));
     }
 
     /** {@code key=value} arguments for a peer. */

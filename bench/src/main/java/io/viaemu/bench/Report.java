@@ -86,8 +86,9 @@ final class Report {
                 ? "each peer's measuring thread pinned, server to CPU 1 and client to CPU 0 (`--pin split`)"
                 : "left to the OS (`--pin none`)").append("; work dirs (queues, sockets) under ")
                 .append(options.tmpDir().toAbsolutePath()).append('\n');
-        md.append("- Round trips: ").append(p.rttWarmup()).append(" warm-up + ").append(p.rttIterations())
-                .append(" measured per message size, the server echoes\n");
+        md.append("- Round trips: at least ").append(p.rttWarmup()).append(" warm-up round trips and at least ")
+                .append(p.rttWarmupMillis()).append(" ms of them (at most 1 GiB of payload), then ")
+                .append(p.rttIterations()).append(" measured per message size, the server echoes\n");
         md.append("- Streams: ").append(p.streamWarmupMiB()).append(" MiB warm-up, then ").append(p.streamRounds())
                 .append(" rounds of ").append(p.streamRoundMiB()).append(" MiB, each acknowledged by the receiver after ")
                 .append("it checked every byte (CRC32C of a deterministic pattern); median round shown; MB/s = 10^6 B/s\n");

@@ -38,6 +38,26 @@ class BenchSmokeTest {
         assertTrue(!table.contains("FAILED"), table);
     }
 
+    /**
+     * The round trips' warm-up is decided by the client (a count and a time); the server echoes until the message
+     * the client marked as its last, for message sizes whose chunks a stream socket may split anywhere.
+     */
+    @Test
+    @Timeout(120)
+    void roundTripsEndAtTheClientsLastMessage() throws Exception {
+        Path out = Path.of("target", "smoke", "bench-rtt-results.md");
+        Files.deleteIfExists(out);
+        int exit = BenchMain.run(new String[] {
+                "--quick", "--no-lock", "--figures", "rtt64,rtt4k", "--contenders", "tcp,via",
+                "--rtt-warmup", "50", "--rtt-warmup-ms", "20", "--rtt-iterations", "300",
+                "--timeout-sec", "30", "--out", out.toString()});
+        assertEquals(0, exit, "a figure failed, see the test output");
+        String table = Files.readString(out, StandardCharsets.UTF_8);
+        assertTrue(table.contains("| Round trip 64 B, p50 (µs) | "), table);
+        assertTrue(table.contains("| Round trip 4 KiB, p50 (µs) | "), table);
+        assertTrue(!table.contains("FAILED"), table);
+    }
+
     @Test
     void jvmOptionsDropCommentsAndBlankLines() {
         List<String> options = JvmOptions.parse(List.of("# comment", "", "  --add-opens=a/b=ALL-UNNAMED  ",
