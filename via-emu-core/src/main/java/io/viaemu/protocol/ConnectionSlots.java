@@ -9,13 +9,13 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.viaemu.ViaConfig;
 import io.viaemu.internal.BackgroundThreads;
 import io.viaemu.internal.FilePermissions;
+import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
@@ -48,8 +48,6 @@ public final class ConnectionSlots {
     private static final Logger log = LoggerFactory.getLogger(ConnectionSlots.class);
     /** Fresh slots kept ready ahead of the connects, at most. */
     static final int SPARE = 4;
-    /** A slot whose server has not released it this long has its server's liveness checked. */
-    private static final long RELEASE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private static final Map<Key, ConnectionSlots> POOLS = new ConcurrentHashMap<>();
 
@@ -114,6 +112,12 @@ public final class ConnectionSlots {
     private int creating;
     /** Guarded by lock: a connect found fewer than {@link #spare} idle slots; the background thread makes more. */
     private boolean refillWanted;
+    /**
+     * Guarded by lock: connects came faster than slots were released (a connect found none idle while the pool had
+     * some), or {@link #prepare} was called: from then on spare slots are kept ready. A process that connects one
+     * connection at a time never makes more than it uses.
+     */
+    private boolean busy;
     private boolean closed;
     private Thread background;
 
@@ -198,6 +202,7 @@ public final class ConnectionSlots {
         while (true) {
             lock.lock();
             try {
+                busy = true;
                 if (closed || idle.size() + creating >= spare || total() >= max) {
                     return;
                 }
@@ -229,7 +234,10 @@ public final class ConnectionSlots {
                 if (s == null && total() >= max) {
                     collectClosedInUse(); // connections closed the usual way (failed, handed over) leave the count
                 }
-                if (idle.size() < spare && !refillWanted) {
+                if (s == null && total() > 0) {
+                    busy = true;
+                }
+                if (busy && idle.size() < spare && !refillWanted) {
                     refillWanted = true;
                     startBackground();
                     work.signal();
@@ -356,21 +364,6 @@ public final class ConnectionSlots {
                         nextDue = Math.min(nextDue, due);
                     }
                 }
-                for (Iterator<Slot> it = releasing.iterator(); it.hasNext(); ) {
-                    Slot s = it.next();
-                    long due = s.releasingSince + RELEASE_CHECK_NANOS;
-                    if (now - due < 0) {
-                        nextDue = Math.min(nextDue, due);
-                    } else if (!env.liveness().isAlive(s.flags.parentPid(), s.flags.parentStart())
-                            || !Files.exists(s.flagsFile)) {
-                        it.remove(); // its server died before it released the use: nobody else will
-                        s.state.move(State.DISCARDED, "the server side died without releasing it");
-                        expired.add(s);
-                    } else {
-                        s.releasingSince = now; // a live server with the connection still open: look again later
-                        nextDue = Math.min(nextDue, now + RELEASE_CHECK_NANOS);
-                    }
-                }
                 if (expired.isEmpty()) {
                     if (refillWanted && idle.size() + creating < spare && total() < max) {
                         creating++;
@@ -448,7 +441,6 @@ public final class ConnectionSlots {
         /** The connection on it now (IN_USE). */
         volatile ClientRole user;
         long idleSince;
-        long releasingSince;
 
         private Slot(ConnectionSlots pool, long id, Path dir, FlagBlock flags, Channel up, Channel down) {
             this.pool = pool;
@@ -522,12 +514,85 @@ public final class ConnectionSlots {
                 pool.inUse.remove(this);
                 user = null;
                 state.move(State.RELEASING, "closed by the client");
-                releasingSince = System.nanoTime();
                 pool.releasing.add(this);
-                pool.work.signal(); // the background thread checks the server's release later
-                return true;
+                pool.startBackground(); // it times idle slots out
             } finally {
                 pool.lock.unlock();
+            }
+            // the server side may die before it releases the use: then nobody else deletes the directory
+            pool.env.housekeeping().add(new ReleaseWatch(flags.get(Word.SLOT_USE), flags.parentPid(),
+                    flags.parentStart()));
+            return true;
+        }
+
+        /**
+         * Housekeeping of a slot the client kept while the server side had not released the use: ends when it is
+         * released (the next connect takes it) or used again; deletes it if the server dies first (seen within a
+         * tick of its exit, as a closed end's watch sees its peer's).
+         */
+        private final class ReleaseWatch implements Housekeeper.Task {
+            private final long use;
+            private final long serverPid;
+            private final long serverStart;
+            private long nextCheck;
+            /** Until its first tick: the server may have exited before the watch was there to be woken. */
+            private volatile boolean firstTickDone;
+
+            ReleaseWatch(long use, long serverPid, long serverStart) {
+                this.use = use;
+                this.serverPid = serverPid;
+                this.serverStart = serverStart;
+            }
+
+            @Override
+            public boolean urgent() {
+                return !firstTickDone;
+            }
+
+            @Override
+            public boolean tick(long now) {
+                firstTickDone = true;
+                if (state.get() != State.RELEASING || flags.get(Word.SLOT_USE) != use) {
+                    return false;
+                }
+                if (flags.slotFree()) {
+                    pool.lock.lock();
+                    try {
+                        pool.collectReleased(); // idle now: the background thread's idle timeout counts from here
+                        pool.work.signal();
+                    } finally {
+                        pool.lock.unlock();
+                    }
+                    return false;
+                }
+                if (now < nextCheck) {
+                    return true;
+                }
+                nextCheck = now + 10; // a liveness check may read /proc
+                if (pool.env.liveness().isAlive(serverPid, serverStart)) {
+                    return true;
+                }
+                boolean mine;
+                pool.lock.lock();
+                try {
+                    mine = state.get() == State.RELEASING && pool.releasing.remove(Slot.this);
+                    if (mine) {
+                        state.move(State.DISCARDED, "the server side died without releasing it");
+                    }
+                } finally {
+                    pool.lock.unlock();
+                }
+                if (mine) {
+                    log.debug("slot {}: server pid {} died before it released use {}; deleting {}",
+                            Layout.idString(id), serverPid, use, dir);
+                    deleteFiles();
+                }
+                return false;
+            }
+
+            @Override
+            public String toString() {
+                return "ReleaseWatch{" + Layout.idString(id) + ", use " + use + "}";
             }
         }
 
