@@ -27,6 +27,7 @@ import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.protocol.MessageType;
 import io.viaemu.protocol.Messages;
 import io.viaemu.protocol.ParentRole;
+import io.viaemu.protocol.SlotChannel;
 import io.viaemu.protocol.SlotKeeper;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
@@ -130,8 +131,19 @@ final class ServerAcceptor {
             }
             return;
         }
-        Channel up = known != null ? known.up() : ConnectionQueues.up(transport, dir, flags, config);
-        Channel down = known != null ? known.down() : ConnectionQueues.down(transport, dir, flags, config);
+        Channel up;
+        Channel down;
+        if (known != null) {
+            up = known.up();
+            down = known.down();
+        } else if (connect.slotUse() > 0) {
+            // kept after the use if it ends cleanly: the up queue's reader with them (see SlotChannel)
+            up = new SlotChannel(ConnectionQueues.up(transport, dir, flags, config));
+            down = new SlotChannel(ConnectionQueues.down(transport, dir, flags, config));
+        } else {
+            up = ConnectionQueues.up(transport, dir, flags, config);
+            down = ConnectionQueues.down(transport, dir, flags, config);
+        }
         if (registry.size() >= config.maxConnections()) {
             refuse(connectionId, flags, up, down);
             return;

@@ -17,7 +17,7 @@ import io.viaemu.protocol.ConnectionState;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.testapp.EchoServerMain;
-import io.viaemu.testapp.TestConfigs;
+import io.viaemu.testapp.SlotCyclingClientMain;
 import io.viaemu.testing.JvmProcess;
 import io.viaemu.testing.SeparateProcessTest;
 import org.junit.jupiter.api.AfterEach;
@@ -134,6 +134,41 @@ class ConnectionSlotProcessTest extends SeparateProcessTest {
             }
         }
         assertThat(reused).as("a slot the first server served was used with the second").isTrue();
+    }
+
+    @Test
+    void theIdleSlotsOfAKilledClientAreDeletedAndTheServerClosesTheQueuesItKeptForThem() throws Exception {
+        server = startEchoServer();
+        client = JvmProcess.start(tmp.resolve("logs"), "slot-client", List.of(), SlotCyclingClientMain.class,
+                base.toString(), "echo", "200").awaitOutput("CYCLED", STEP);
+        assertThat(client.output()).doesNotContain("idle=0");
+        Path conn = base.resolve("echo").resolve("conn");
+        try (Stream<Path> s = Files.list(conn)) {
+            assertThat(s.count()).as("the client's slots").isPositive();
+        }
+        assertThat(queueFilesMapped(server.pid())).as("the server keeps the queues of slots it served").isPositive();
+        client.kill9();
+        awaitNoConnectionDirectories(); // the server's sweep: an idle slot of a dead client is stale
+        long deadline = System.nanoTime() + STEP.toNanos();
+        while (queueFilesMapped(server.pid()) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(queueFilesMapped(server.pid())).as("queue files of the dead client's slots mapped by the server")
+                .isZero();
+        // and the endpoint serves on: a new client's connections work
+        ViaConfig config = clientConfig();
+        try (ViaConnection c = ViaClient.connect(config, "echo")) {
+            c.send(numbered(7, 0, 3));
+            assertThat(receiveExactly(c, 24)).isEqualTo(numbered(7, 0, 3));
+        }
+    }
+
+    /** Mappings of connection queue files (under the base directory's conn/) in a process. */
+    private long queueFilesMapped(long pid) throws IOException {
+        String conn = base.resolve("echo").resolve("conn").toString();
+        try (Stream<String> lines = Files.lines(Path.of("/proc/" + pid + "/maps"))) {
+            return lines.filter(l -> l.contains(conn) && l.contains(".cq4")).count();
+        }
     }
 
     private void awaitNoConnectionDirectories() throws Exception {

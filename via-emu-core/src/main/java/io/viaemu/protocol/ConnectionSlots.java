@@ -468,8 +468,9 @@ public final class ConnectionSlots {
                 FlagBlock flags = FlagBlock.create(dir);
                 flags.set(Word.CLIENT_START, pool.env.start());
                 flags.set(Word.CLIENT_PID, pool.env.pid());
-                up = ConnectionQueues.up(pool.transport, dir, flags, pool.config);
-                down = ConnectionQueues.down(pool.transport, dir, flags, pool.config);
+                up = new SlotChannel(ConnectionQueues.up(pool.transport, dir, flags, pool.config));
+                down = new SlotChannel(ConnectionQueues.down(pool.transport, dir, flags, pool.config));
+                down.reader().toStart(); // the reader every use of the slot reads with, its file mapped now
                 Messages.Writer eos = ControlMessages.Close.END_OF_STREAM.writeTo(new Messages.Writer());
                 flags.set(Word.UP_END, up.append(eos.bytes(), eos.length(), eos.bytes(), 0, 0));
                 flags.set(Word.DOWN_END, down.append(eos.bytes(), eos.length(), eos.bytes(), 0, 0));
