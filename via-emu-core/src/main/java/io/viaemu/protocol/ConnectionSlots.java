@@ -8,15 +8,18 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.viaemu.ViaConfig;
 import io.viaemu.internal.BackgroundThreads;
+import io.viaemu.internal.EndpointLock;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
+import io.viaemu.internal.ListenChannels;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.Transport;
@@ -199,6 +202,23 @@ public final class ConnectionSlots {
      * (see {@code ViaClient.prepare}), so that its first connects do not create queues, nor initialise the transport.
      */
     public void prepare() throws IOException {
+        fill();
+        // what a first connect sets up besides its slot: the listen queue's appender, the housekeeper, the watch of
+        // the server's exit (JNA's native binding), the client role's classes
+        Path endpointDir = Layout.endpointDir(config.baseDir(), endpoint);
+        Path listen = Layout.listenDir(config.baseDir(), endpoint);
+        if (Files.isDirectory(listen)) {
+            ListenChannels.prepare(transport, listen);
+        }
+        long[] server = EndpointLock.recordedOwner(endpointDir);
+        if (server != null) {
+            env.liveness().watch(server[0], server[1]);
+        }
+        Housekeeper.get(config.pollInterval().toNanos());
+        Objects.requireNonNull(ClientRole.TRANSITIONS); // initialises the client role's class
+    }
+
+    private void fill() throws IOException {
         while (true) {
             lock.lock();
             try {
