@@ -30,7 +30,12 @@ public final class Processes {
     }
 
     public static long currentStart() {
-        return startMillis(ProcessHandle.current());
+        return CurrentStart.MILLIS;
+    }
+
+    /** This process's start time never changes: read once (ProcessHandle.info() reads /proc, every role asks it). */
+    private static final class CurrentStart {
+        static final long MILLIS = startMillis(ProcessHandle.current());
     }
 
     static long startMillis(ProcessHandle h) {

@@ -16,6 +16,7 @@ import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ListenChannels;
+import io.viaemu.internal.Liveness;
 import io.viaemu.internal.StaleConnections;
 import io.viaemu.protocol.FlagBlock.Intermission;
 import io.viaemu.protocol.FlagBlock.Word;
@@ -157,7 +158,9 @@ public final class ClientRole extends ConnectionEnd {
     static void checkListening(ViaConfig config, String endpoint) throws ViaRefusedException {
         // connections (of any endpoint) whose processes all died: no server of theirs may ever come to delete them
         StaleConnections.sweepOtherEndpointsSoon(config, null);
-        if (EndpointLock.ownerPid(Layout.endpointDir(config.baseDir(), endpoint)) < 0) {
+        // the server's liveness from its pidfd once its exit is watched (after the first grant), else from /proc
+        long[] server = EndpointLock.recordedOwner(Layout.endpointDir(config.baseDir(), endpoint));
+        if (server == null || !Liveness.PROCESSES.isAlive(server[0], server[1])) {
             throw new ViaRefusedException("connection refused: no server listens on endpoint '" + endpoint
                     + "' under " + config.baseDir());
         }
