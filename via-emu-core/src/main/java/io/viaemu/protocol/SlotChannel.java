@@ -12,7 +12,8 @@ import io.viaemu.transport.Document;
  * its store, and a store nothing else holds was released with the last tailer); keeping the one reader keeps that
  * mapping, so a use's reader only moves past the previous use's last document
  * ({@link InboundStream#startAfter}). One use at a time reads it (a slot has one use at a time); closing the reader
- * a use was given does nothing, closing this channel closes both.
+ * a use was given detaches that use from it (it reads nothing more, so never the next use's documents), closing this
+ * channel closes both.
  */
 public final class SlotChannel implements Channel {
     private final Channel channel;
@@ -45,34 +46,41 @@ public final class SlotChannel implements Channel {
         }
         ChannelReader kept = reader;
         return new ChannelReader() {
+            /** Closed: this use is over and reads nothing more (guarded by the stream's read lock, as all reads). */
+            private boolean detached;
+
             @Override
             public boolean next(Document into) {
-                return kept.next(into);
+                return !detached && kept.next(into);
             }
 
             @Override
             public int nextDirect(Document into, byte[] prefix, byte[] dst, int off, int len) {
-                return kept.nextDirect(into, prefix, dst, off, len);
+                return detached ? NONE : kept.nextDirect(into, prefix, dst, off, len);
             }
 
             @Override
             public boolean moveToIndex(long index) {
-                return kept.moveToIndex(index);
+                return !detached && kept.moveToIndex(index);
             }
 
             @Override
             public void toStart() {
-                kept.toStart();
+                if (!detached) {
+                    kept.toStart();
+                }
             }
 
             @Override
             public void toEnd() {
-                kept.toEnd();
+                if (!detached) {
+                    kept.toEnd();
+                }
             }
 
             @Override
             public void close() {
-                // the slot's next use reads on with it; SlotChannel.close() closes it
+                detached = true; // the slot's next use reads on with the reader; SlotChannel.close() closes it
             }
         };
     }
