@@ -636,9 +636,9 @@ public final class FlagBlock {
     }
 
     /**
-     * After {@link #claimSlot}: clears every word of the previous use (state, pids, handover flags, stamps, counts,
-     * windows, the parent's consumed position), keeps the queues' segment words, numbers the new use and makes it
-     * start after the previous use's END_OF_STREAM documents. Only the claiming client calls it, while no other
+     * After {@link #claimSlot}: clears every word of the previous use (the server's and child's pids, handover flags,
+     * stamps, counts, windows, the parent's consumed position), keeps the client's identity and the queues' segment
+     * words, numbers the new use and makes it start after the previous use's END_OF_STREAM documents. Only the claiming client calls it, while no other
      * process uses the block.
      *
      * @return the new use's number
@@ -658,9 +658,13 @@ public final class FlagBlock {
         return use;
     }
 
-    /** Words a slot keeps from one use to the next: its identity, the claim, the queues' logical clocks. */
-    private static final Set<Word> KEPT_ACROSS_USES = EnumSet.of(Word.MAGIC, Word.STATE, Word.UP_SEGMENT,
-            Word.DOWN_SEGMENT, Word.SLOT_USE);
+    /**
+     * Words a slot keeps from one use to the next: its identity, its owner (the client process: a sweeper must never
+     * see a slot without a client pid, it would take it for a directory being made), the claim, the queues' logical
+     * clocks.
+     */
+    private static final Set<Word> KEPT_ACROSS_USES = EnumSet.of(Word.MAGIC, Word.STATE, Word.CLIENT_PID,
+            Word.CLIENT_START, Word.UP_SEGMENT, Word.DOWN_SEGMENT, Word.SLOT_USE);
 
     // ------------------------------------------------------------------------------------------------ position
 

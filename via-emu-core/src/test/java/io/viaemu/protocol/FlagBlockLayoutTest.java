@@ -75,6 +75,7 @@ class FlagBlockLayoutTest {
         flags.set(Word.UP_SEGMENT, 7);
         flags.set(Word.DOWN_SEGMENT, 9);
         flags.set(Word.PARENT_PID, 1234);
+        flags.set(Word.CLIENT_PID, 4321);
         flags.set(Word.UP_APPENDED, 99);
         flags.set(Word.CLOSED_MASK, 3);
         assertThat(flags.claimSlot()).isTrue();
@@ -86,6 +87,7 @@ class FlagBlockLayoutTest {
         assertThat(flags.get(Word.UP_SEGMENT)).isEqualTo(7);
         assertThat(flags.get(Word.DOWN_SEGMENT)).isEqualTo(9);
         assertThat(flags.state()).isEqualTo(ConnectionState.CONNECTING);
+        assertThat(flags.clientPid()).as("a slot always names its client, for the sweepers").isEqualTo(4321);
         for (Word w : List.of(Word.PARENT_PID, Word.UP_APPENDED, Word.CLOSED_MASK, Word.UP_END, Word.DOWN_END,
                 Word.SLOT_KEPT, Word.SLOT_RELEASED)) {
             assertThat(flags.get(w)).as(w.name()).isZero();
