@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -53,6 +54,8 @@ public final class ConnectionSlots {
     static final int SPARE = 4;
 
     private static final Map<Key, ConnectionSlots> POOLS = new ConcurrentHashMap<>();
+    /** One shutdown hook for all pools of the process: their idle slots are deleted at the JVM's exit. */
+    private static final AtomicBoolean EXIT_HOOK = new AtomicBoolean();
 
     /** What a slot's queues depend on: where they are and how they are opened. */
     private record Key(Path base, String endpoint, String transport, Map<String, String> options, long rollBytes) {
@@ -147,11 +150,10 @@ public final class ConnectionSlots {
             return pool;
         }
         return POOLS.computeIfAbsent(key, k -> {
-            ConnectionSlots p = new ConnectionSlots(config, endpoint, RoleEnvironment.host(config));
-            if (config.shutdownHook()) {
-                Runtime.getRuntime().addShutdownHook(new Thread(p::close, "via-slots-exit-" + endpoint));
+            if (config.shutdownHook() && EXIT_HOOK.compareAndSet(false, true)) {
+                Runtime.getRuntime().addShutdownHook(new Thread(ConnectionSlots::closeAll, "via-slots-exit"));
             }
-            return p;
+            return new ConnectionSlots(config, endpoint, RoleEnvironment.host(config));
         });
     }
 
