@@ -51,9 +51,16 @@ public final class ControlMessages {
                     .putLong(slotUse).putLong(upStart).putLong(downStart);
         }
 
+        /** The slot's fields are optional on the wire: a CONNECT of three longs is a one-connection directory's. */
         public static Connect read(Messages.Reader r) throws ViaProtocolException {
             expect(r, MessageType.CONNECT);
-            return new Connect(r.getLong(), r.getLong(), r.getLong(), r.getLong(), r.getLong(), r.getLong());
+            long id = r.getLong();
+            long pid = r.getLong();
+            long start = r.getLong();
+            if (r.payloadLength() < 6 * 8) {
+                return new Connect(id, pid, start);
+            }
+            return new Connect(id, pid, start, r.getLong(), r.getLong(), r.getLong());
         }
     }
 
@@ -78,9 +85,15 @@ public final class ControlMessages {
             return w.start(MessageType.GRANT).putLong(token).putLong(granterPid).putLong(upStart).putLong(downStart);
         }
 
+        /** The start indices are optional on the wire: a GRANT of two longs has none (0, 0). */
         public static Grant read(Messages.Reader r) throws ViaProtocolException {
             expect(r, MessageType.GRANT);
-            return new Grant(r.getLong(), r.getLong(), r.getLong(), r.getLong());
+            long token = r.getLong();
+            long granter = r.getLong();
+            if (r.payloadLength() < 4 * 8) {
+                return new Grant(token, granter);
+            }
+            return new Grant(token, granter, r.getLong(), r.getLong());
         }
     }
 

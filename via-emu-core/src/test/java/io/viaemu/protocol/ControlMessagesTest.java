@@ -63,6 +63,14 @@ class ControlMessagesTest {
     }
 
     @Test
+    void theSlotFieldsAreOptionalOnTheWire() throws Exception {
+        Messages.Writer connect = new Messages.Writer().start(MessageType.CONNECT).putLong(1).putLong(2).putLong(3);
+        assertThat(ControlMessages.Connect.read(parse(connect))).isEqualTo(new ControlMessages.Connect(1, 2, 3));
+        Messages.Writer grant = new Messages.Writer().start(MessageType.GRANT).putLong(4).putLong(5);
+        assertThat(ControlMessages.Grant.read(parse(grant))).isEqualTo(new ControlMessages.Grant(4, 5, 0, 0));
+    }
+
+    @Test
     void aTruncatedDocumentIsAProtocolError() throws Exception {
         Messages.Writer w = new Messages.Writer().start(MessageType.CONNECT).putLong(1).putLong(2);
         assertThatThrownBy(() -> ControlMessages.Connect.read(parse(w))).isInstanceOf(ViaProtocolException.class)
