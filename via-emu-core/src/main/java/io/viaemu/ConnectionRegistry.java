@@ -97,7 +97,7 @@ final class ConnectionRegistry {
     }
 
     private void released(ParentRole c) {
-        connections.remove(c.id());
+        connections.remove(c.id(), c); // a slot's next use may be here already, under the same id
         if (c.isForked() && c.flags().get(Word.TRIGGER_FIRED) != 0) {
             boolean completed = c.flags().get(Word.RECONNECTION_COMPLETION) != 0;
             (completed ? handoversCompleted : handoversFailed).incrementAndGet();

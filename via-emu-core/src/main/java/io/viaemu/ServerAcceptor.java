@@ -1,9 +1,12 @@
 package io.viaemu;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -13,6 +16,8 @@ import io.viaemu.idle.Doorbell;
 import io.viaemu.internal.BackgroundThreads;
 import io.viaemu.internal.InboxDispatcher;
 import io.viaemu.internal.Layout;
+import io.viaemu.internal.Processes;
+import io.viaemu.protocol.ConnectionEnd;
 import io.viaemu.protocol.ConnectionQueues;
 import io.viaemu.protocol.ConnectionState;
 import io.viaemu.protocol.ControlMessages;
@@ -22,6 +27,8 @@ import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.protocol.MessageType;
 import io.viaemu.protocol.Messages;
 import io.viaemu.protocol.ParentRole;
+import io.viaemu.protocol.SlotChannel;
+import io.viaemu.protocol.SlotKeeper;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Transport;
@@ -51,6 +58,9 @@ final class ServerAcceptor {
     private final Condition acceptable = acceptLock.newCondition();
     private final Thread thread;
     private volatile boolean closed;
+    /** Connection slots served before, by directory: their flag blocks and open queues (see {@link #keepSlot}). */
+    private final Map<Path, ServedSlot> servedSlots = new ConcurrentHashMap<>();
+    private final SlotKeeper slotKeeper = this::keepSlot;
 
     ServerAcceptor(ViaConfig config, String endpoint, Transport transport, Channel listen, Doorbell listenBell,
             ConnectionRegistry registry, WorkerPool workers) {
@@ -68,8 +78,7 @@ final class ServerAcceptor {
         InboxDispatcher dispatcher = new InboxDispatcher(log, "endpoint '" + endpoint + "'", "listen",
                 "the listen queue", listen, reader, listenBell, new BackoffIdleStrategy(0, 0, 50_000, 1_000_000), 256)
                 .on(MessageType.CONNECT, r -> {
-                    ControlMessages.Connect connect = ControlMessages.Connect.read(r);
-                    onConnect(connect.connectionId(), connect.clientPid());
+                    onConnect(ControlMessages.Connect.read(r));
                 })
                 .on(MessageType.RECONNECT, r -> log.warn("endpoint '{}': refused RECONNECT for connection {}: "
                         + "reconnections go to the child, not the listen queue", endpoint,
@@ -94,30 +103,56 @@ final class ServerAcceptor {
         dispatcher.close();
     }
 
-    private void onConnect(long connectionId, long clientPid) throws IOException {
+    private void onConnect(ControlMessages.Connect connect) throws IOException {
+        long connectionId = connect.connectionId();
         Path dir = Layout.connectionDir(config.baseDir(), endpoint, connectionId);
+        // a connection slot this server served before: its flag block and queues are open already
+        ServedSlot known = connect.slotUse() > 0 ? servedSlots.remove(dir) : null;
         FlagBlock flags;
-        try {
-            flags = FlagBlock.open(dir);
-        } catch (NoSuchFileException e) {
-            log.warn("endpoint '{}': refused CONNECT for {}: no such connection directory", endpoint,
-                    Layout.idString(connectionId));
+        if (known != null) {
+            flags = known.flags();
+        } else {
+            try {
+                flags = FlagBlock.open(dir);
+            } catch (NoSuchFileException e) {
+                log.warn("endpoint '{}': refused CONNECT for {}: no such connection directory", endpoint,
+                        Layout.idString(connectionId));
+                return;
+            }
+        }
+        if (flags.get(Word.CLIENT_PID) != connect.clientPid() || flags.state() != ConnectionState.CONNECTING
+                || flags.get(Word.PARENT_PID) != 0 || flags.get(Word.SLOT_USE) != connect.slotUse()
+                || flags.get(Word.UP_START) != connect.upStart() || flags.get(Word.DOWN_START) != connect.downStart()) {
+            log.warn("endpoint '{}': refused CONNECT for {}: the flag block does not match the request (pid {}, {}, "
+                    + "use {})", endpoint, Layout.idString(connectionId), connect.clientPid(), flags.state(),
+                    connect.slotUse());
+            if (known != null) {
+                known.close(); // not the use it was kept for
+            }
             return;
         }
-        if (flags.get(Word.CLIENT_PID) != clientPid || flags.state() != ConnectionState.CONNECTING
-                || flags.get(Word.PARENT_PID) != 0) {
-            log.warn("endpoint '{}': refused CONNECT for {}: the flag block does not match the request (pid {}, {})",
-                    endpoint, Layout.idString(connectionId), clientPid, flags.state());
-            return;
+        Channel up;
+        Channel down;
+        if (known != null) {
+            up = known.up();
+            down = known.down();
+        } else if (connect.slotUse() > 0) {
+            // kept after the use if it ends cleanly: the up queue's reader with them (see SlotChannel)
+            up = new SlotChannel(ConnectionQueues.up(transport, dir, flags, config));
+            down = new SlotChannel(ConnectionQueues.down(transport, dir, flags, config));
+        } else {
+            up = ConnectionQueues.up(transport, dir, flags, config);
+            down = ConnectionQueues.down(transport, dir, flags, config);
         }
-        Channel up = ConnectionQueues.up(transport, dir, flags, config);
-        Channel down = ConnectionQueues.down(transport, dir, flags, config);
         if (registry.size() >= config.maxConnections()) {
             refuse(connectionId, flags, up, down);
             return;
         }
         ParentRole c = new ParentRole(config, endpoint, connectionId, dir, flags, up, down, workers,
                 registry.events());
+        if (connect.slotUse() > 0) {
+            c.recycleOnCleanClose(slotKeeper);
+        }
         registry.add(c);
         c.grant();
         acceptLock.lock();
@@ -127,6 +162,50 @@ final class ServerAcceptor {
         } finally {
             acceptLock.unlock();
         }
+    }
+
+    /** A connection slot's flag block and open queues, kept after a clean close for the slot's next use. */
+    private record ServedSlot(FlagBlock flags, Channel up, Channel down) {
+        void close() {
+            up.close();
+            down.close();
+        }
+    }
+
+    /**
+     * Keeps the queues of slots whose use closed cleanly, up to {@link ViaConfig#maxConnections()} slots (their
+     * handles cost what a connection's do), until the slot is used again, its client dies or deletes it
+     * ({@link #evictStaleSlots}), or the server closes.
+     */
+    private boolean keepSlot(ConnectionEnd end, Channel inbound, Channel outbound) {
+        synchronized (servedSlots) {
+            if (closed || servedSlots.size() >= config.maxConnections()) {
+                return false;
+            }
+            servedSlots.put(end.directory(), new ServedSlot(end.flags(), inbound, outbound));
+            return true;
+        }
+    }
+
+    /**
+     * Closes the kept queues of slots whose directory is gone (its client deleted it, or the sweep did: its client
+     * died); called after each sweep of this endpoint.
+     */
+    void evictStaleSlots() {
+        for (Map.Entry<Path, ServedSlot> e : servedSlots.entrySet()) {
+            ServedSlot s = e.getValue();
+            boolean clientAlive = Processes.isAlive(s.flags().clientPid(), s.flags().clientStart());
+            if ((!clientAlive || !Files.exists(e.getKey())) && servedSlots.remove(e.getKey(), s)) {
+                log.debug("endpoint '{}': forgetting connection slot {} ({})", endpoint, e.getKey().getFileName(),
+                        clientAlive ? "deleted" : "its client died");
+                s.close();
+            }
+        }
+    }
+
+    /** Slots whose queues this server keeps open between uses. */
+    int servedSlots() {
+        return servedSlots.size();
     }
 
     /** The server is full: the client reads why in a CLOSE, and the flag block says REFUSED for everyone. */
@@ -199,6 +278,12 @@ final class ServerAcceptor {
             thread.join(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        synchronized (servedSlots) { // after stop(): keepSlot takes no more
+            for (ServedSlot s : servedSlots.values()) {
+                s.close();
+            }
+            servedSlots.clear();
         }
     }
 }

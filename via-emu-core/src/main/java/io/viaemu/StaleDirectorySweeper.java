@@ -27,6 +27,8 @@ final class StaleDirectorySweeper implements Housekeeper.Task {
     /** Connection ids this process serves now: never deleted. */
     private final Predicate<String> inUseHere;
     private WorkerPool workers;
+    /** Run after each sweep of this endpoint: the acceptor forgets the slots whose directories went. */
+    private Runnable afterOwnSweep = () -> { };
     private long nextSweep;
     private long nextForeignSweep;
     private volatile boolean stopped;
@@ -45,8 +47,9 @@ final class StaleDirectorySweeper implements Housekeeper.Task {
     }
 
     /** From now on the periodic sweeps include the pool's stale worker directories. */
-    void start(WorkerPool pool) {
+    void start(WorkerPool pool, Runnable afterOwnSweep) {
         this.workers = pool;
+        this.afterOwnSweep = afterOwnSweep;
         Housekeeper.get(config.pollInterval().toNanos()).add(this);
     }
 
@@ -71,6 +74,7 @@ final class StaleDirectorySweeper implements Housekeeper.Task {
         nextSweep = now + SWEEP_INTERVAL_MILLIS;
         try {
             sweepOwnEndpoint();
+            afterOwnSweep.run();
             workers.cleanStaleWorkerDirectories();
             ProcessBells.sweep(config.baseDir());
         } catch (IOException e) {

@@ -35,6 +35,8 @@ public final class ViaConfig {
     private final Map<String, String> transportOptions;
     private final int maxMessageSize;
     private final int maxConnections;
+    private final int connectSlots;
+    private final Duration connectSlotIdleTimeout;
     private final long connectionDiskQuota;
     private final long sendWindow;
     private final Duration retention;
@@ -64,6 +66,8 @@ public final class ViaConfig {
         this.transportOptions = Collections.unmodifiableMap(new TreeMap<>(b.transportOptions));
         this.maxMessageSize = b.maxMessageSize;
         this.maxConnections = b.maxConnections;
+        this.connectSlots = b.connectSlots;
+        this.connectSlotIdleTimeout = b.connectSlotIdleTimeout;
         this.connectionDiskQuota = b.connectionDiskQuota;
         this.sendWindow = b.sendWindow;
         this.retention = b.retention;
@@ -132,6 +136,8 @@ public final class ViaConfig {
         b.transportOptions = new TreeMap<>(transportOptions);
         b.maxMessageSize = maxMessageSize;
         b.maxConnections = maxConnections;
+        b.connectSlots = connectSlots;
+        b.connectSlotIdleTimeout = connectSlotIdleTimeout;
         b.connectionDiskQuota = connectionDiskQuota;
         b.sendWindow = sendWindow;
         b.retention = retention;
@@ -207,7 +213,23 @@ public final class ViaConfig {
     /** Largest payload of one data document; larger sends are split, larger incoming documents are refused. */
     public int maxMessageSize() { return maxMessageSize; }
 
+    /**
+     * Connections a server serves at once; more are refused (the client reads why). Default 10,000 (issue 11's
+     * target; each open connection costs a server about 5 memory mappings and 4 file descriptors, see the README).
+     * Also the most connection slots whose queues a server keeps open between their uses.
+     */
     public int maxConnections() { return maxConnections; }
+
+    /**
+     * Connection slots a client process keeps per endpoint and base directory (in use, idle or being released): a
+     * connect takes an idle slot, whose queues are open already, instead of creating a directory and two queues;
+     * a clean close without a handover gives the slot back. 0 turns them off (every connection creates and deletes
+     * its directory). Default 16. Off while {@link #retention()} is set (a reused slot keeps nothing to inspect).
+     */
+    public int connectSlots() { return connectSlots; }
+
+    /** How long an idle connection slot is kept before it is deleted. Default 60 s. */
+    public Duration connectSlotIdleTimeout() { return connectSlotIdleTimeout; }
 
     /** Bytes a connection's queues may hold on disk before sends are refused; 0 = unlimited. */
     public long connectionDiskQuota() { return connectionDiskQuota; }
@@ -313,7 +335,9 @@ public final class ViaConfig {
         private String transport = TransportFactory.CHRONICLE;
         private Map<String, String> transportOptions = new TreeMap<>();
         private int maxMessageSize = 1 << 20;
-        private int maxConnections = 1024;
+        private int maxConnections = 10_000;
+        private int connectSlots = 16;
+        private Duration connectSlotIdleTimeout = Duration.ofSeconds(60);
         private long connectionDiskQuota = 0;
         private long sendWindow = 4L << 20;
         private Duration retention = Duration.ZERO;
@@ -410,6 +434,24 @@ public final class ViaConfig {
         }
 
         public Builder maxConnections(int maxConnections) { this.maxConnections = maxConnections; return this; }
+
+        /** Connection slots per endpoint in a client process (see {@link ViaConfig#connectSlots()}); 0: none. */
+        public Builder connectSlots(int slots) {
+            if (slots < 0) {
+                throw new IllegalArgumentException("connectSlots must not be negative");
+            }
+            this.connectSlots = slots;
+            return this;
+        }
+
+        /** How long an idle connection slot is kept (see {@link ViaConfig#connectSlotIdleTimeout()}). */
+        public Builder connectSlotIdleTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("connectSlotIdleTimeout must be positive");
+            }
+            this.connectSlotIdleTimeout = timeout;
+            return this;
+        }
 
         public Builder connectionDiskQuota(long bytes) { this.connectionDiskQuota = bytes; return this; }
 

@@ -75,7 +75,7 @@ public final class ViaServer implements Closeable {
         if (config.shutdownHook()) {
             Runtime.getRuntime().addShutdownHook(shutdownHook);
         }
-        sweeper.start(workers);
+        sweeper.start(workers, acceptor::evictStaleSlots);
         log.info("via-emu server listening on endpoint '{}' under {} (triggers {}, worker pool {})", endpoint,
                 config.baseDir(), config.triggers(), config.workerPoolSize());
     }

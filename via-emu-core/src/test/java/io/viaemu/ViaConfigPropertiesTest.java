@@ -30,6 +30,8 @@ class ViaConfigPropertiesTest {
         p.put("via.block-size", "32MB");
         p.put("via.max-message-size", "512KB");
         p.put("via.max-connections", "7");
+        p.put("via.connect-slots", "3");
+        p.put("via.connect-slot-idle-timeout", "5s");
         p.put("via.connection-disk-quota", "1GB");
         p.put("via.retention", "10m");
         p.put("via.triggers.t1-parent-close", "true");
@@ -55,6 +57,8 @@ class ViaConfigPropertiesTest {
         assertThat(c.blockSize()).isEqualTo(32L << 20);
         assertThat(c.maxMessageSize()).isEqualTo(512 << 10);
         assertThat(c.maxConnections()).isEqualTo(7);
+        assertThat(c.connectSlots()).isEqualTo(3);
+        assertThat(c.connectSlotIdleTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.connectionDiskQuota()).isEqualTo(1L << 30);
         assertThat(c.retention()).isEqualTo(Duration.ofMinutes(10));
         assertThat(c.triggers()).containsExactlyInAnyOrder(Trigger.T1_PARENT_CLOSE, Trigger.T4_CHILD_SEND);
@@ -129,6 +133,8 @@ class ViaConfigPropertiesTest {
         assertBad("via.worker.pool-size", "-1", "cannot be negative");
         assertBad("via.worker.pool-size", "two", "not a number");
         assertBad("via.max-connections", "99999999999", "not a number");
+        assertBad("via.connect-slots", "-1", "cannot be negative");
+        assertBad("via.connect-slot-idle-timeout", "0s", "positive");
         assertBad("via.block-size", "16XB", "unknown unit");
         assertBad("via.max-message-size", "8GB", "too large");
         assertBad("via.max-message-size", "10", "at least 64 bytes");

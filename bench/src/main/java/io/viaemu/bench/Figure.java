@@ -23,6 +23,8 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
+import io.viaemu.PauserKind;
+import io.viaemu.ViaClient;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -60,7 +62,13 @@ public enum Figure {
     /** The same with 8 client threads at once. */
     CONNECT_RATE_8("connrate8", "Connect + 64 B round trip + close, 8 client threads"),
     /** The first connect of a fresh client JVM (class loading and the transport's initialisation included). */
-    FIRST_CONNECT("firstconnect", "First connect in a fresh JVM");
+    FIRST_CONNECT("firstconnect", "First connect in a fresh JVM"),
+    /**
+     * The first connect of a fresh client JVM that called {@code ViaClient.prepare} first (timed apart): the
+     * transport initialised and the connection slots made before the connect. Other contenders have nothing to
+     * prepare: the same as {@link #FIRST_CONNECT}, in another fresh JVM.
+     */
+    FIRST_CONNECT_PREPARED("firstconnect-prepared", "First connect in a fresh JVM after prepare");
 
     /** Pause before each round trip of {@link #WAKE_64}: far beyond the spin-then-yield budget of a waiting reader. */
     static final long WAKE_PAUSE_MICROS = 5_000;
@@ -165,6 +173,7 @@ public enum Figure {
             case WAKE_64: return serveEcho(listener, (long) (wakeWarmup(p) + p.wakeIterations()) * messageSize());
             case CONNECT_RATE_1: case CONNECT_RATE_8: return serveConnectionRate(listener);
             case FIRST_CONNECT: return serveConnects(listener, 1);
+            case FIRST_CONNECT_PREPARED: return serveConnects(listener, 1);
             default: throw new AssertionError(this);
         }
     }
@@ -401,6 +410,17 @@ public enum Figure {
             case WAKE_64: return driveWakeUps(contender, address, p);
             case CONNECT_RATE_1: case CONNECT_RATE_8: return driveConnectionRate(contender, address, p);
             case FIRST_CONNECT: return driveFirstConnect(contender, address);
+            case FIRST_CONNECT_PREPARED: {
+                long t0 = System.nanoTime();
+                if (contender instanceof ViaContender) {
+                    // the pool is per base directory and endpoint; the pauser does not matter to it
+                    ViaClient.prepare(ViaContender.config(Path.of(address), PauserKind.BACKOFF), ViaContender.ENDPOINT);
+                }
+                long prepareNanos = System.nanoTime() - t0;
+                Map<String, String> r = driveFirstConnect(contender, address);
+                r.put("prepare_ns", Long.toString(prepareNanos));
+                return r;
+            }
             default: throw new AssertionError(this);
         }
     }

@@ -40,6 +40,8 @@ public final class ConfigProperties {
     public static final String BLOCK_SIZE = "via." + ChronicleOptions.BLOCK_SIZE;
     public static final String MAX_MESSAGE_SIZE = "via.max-message-size";
     public static final String MAX_CONNECTIONS = "via.max-connections";
+    public static final String CONNECT_SLOTS = "via.connect-slots";
+    public static final String CONNECT_SLOT_IDLE_TIMEOUT = "via.connect-slot-idle-timeout";
     public static final String CONNECTION_DISK_QUOTA = "via.connection-disk-quota";
     public static final String SEND_WINDOW = "via.send-window";
     public static final String RETENTION = "via.retention";
@@ -98,6 +100,8 @@ public final class ConfigProperties {
         }
         set(via, MAX_MESSAGE_SIZE, v -> b.maxMessageSize(Math.toIntExact(size(v))));
         set(via, MAX_CONNECTIONS, v -> b.maxConnections(nonNegativeInt(v)));
+        set(via, CONNECT_SLOTS, v -> b.connectSlots(nonNegativeInt(v)));
+        set(via, CONNECT_SLOT_IDLE_TIMEOUT, v -> b.connectSlotIdleTimeout(duration(v)));
         set(via, CONNECTION_DISK_QUOTA, v -> b.connectionDiskQuota(size(v)));
         set(via, SEND_WINDOW, v -> b.sendWindow(size(v)));
         set(via, RETENTION, v -> b.retention(duration(v)));

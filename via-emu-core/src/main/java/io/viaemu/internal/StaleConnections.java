@@ -128,7 +128,9 @@ public final class StaleConnections {
             }
         }
         // Of its own endpoint, this process sweeps only directories it does not serve: if it is their parent, it
-        // released them and does not use them any more, so its pid does not keep them alive.
+        // released them and does not use them any more, so its pid does not keep them alive. That includes idle
+        // connection slots (state IDLE, see ConnectionSlots): a slot belongs to its client process, and one whose
+        // client died is stale (the server forgets the queues it kept for it after this sweep).
         long parentPid = f.get(Word.PARENT_PID);
         boolean parentReleased = ownEndpoint && parentPid == Processes.currentPid();
         boolean anyAlive = Processes.isAlive(f.get(Word.CLIENT_PID), f.get(Word.CLIENT_START))

@@ -16,6 +16,7 @@ import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ListenChannels;
+import io.viaemu.internal.Liveness;
 import io.viaemu.internal.StaleConnections;
 import io.viaemu.protocol.FlagBlock.Intermission;
 import io.viaemu.protocol.FlagBlock.Word;
@@ -149,12 +150,25 @@ public final class ClientRole extends ConnectionEnd {
      * grant.
      */
     public static ClientRole connect(ViaConfig config, Transport transport, String endpoint) throws IOException {
+        checkListening(config, endpoint);
+        return connectOnNewDirectory(config, transport, endpoint);
+    }
+
+    /** Refuses at once if no server listens on the endpoint; sweeps dead connections in the background. */
+    static void checkListening(ViaConfig config, String endpoint) throws ViaRefusedException {
         // connections (of any endpoint) whose processes all died: no server of theirs may ever come to delete them
         StaleConnections.sweepOtherEndpointsSoon(config, null);
-        if (EndpointLock.ownerPid(Layout.endpointDir(config.baseDir(), endpoint)) < 0) {
+        // the server's liveness from its pidfd once its exit is watched (after the first grant), else from /proc
+        long[] server = EndpointLock.recordedOwner(Layout.endpointDir(config.baseDir(), endpoint));
+        if (server == null || !Liveness.PROCESSES.isAlive(server[0], server[1])) {
             throw new ViaRefusedException("connection refused: no server listens on endpoint '" + endpoint
                     + "' under " + config.baseDir());
         }
+    }
+
+    /** S41-S43 on a directory made for this connection only (deleted after it). */
+    static ClientRole connectOnNewDirectory(ViaConfig config, Transport transport, String endpoint)
+            throws IOException {
         long connectionId = Layout.randomId();
         Path dir = Layout.connectionDir(config.baseDir(), endpoint, connectionId);
         FilePermissions.createPrivateDirectories(dir);
@@ -173,20 +187,36 @@ public final class ClientRole extends ConnectionEnd {
     /** S41: the client's identity into the new flag block, the connection's queues opened. */
     static ClientRole open(RoleEnvironment env, ViaConfig config, Transport transport, String endpoint,
             long connectionId, Path dir, FlagBlock flags) {
+        identify(env, flags);
+        Channel up = ConnectionQueues.up(transport, dir, flags, config);
+        Channel down = ConnectionQueues.down(transport, dir, flags, config);
+        return new ClientRole(env, config, transport, endpoint, connectionId, dir, flags, up, down);
+    }
+
+    /**
+     * S41 on a connection slot (see {@link ConnectionSlots}) claimed and reset for its next use: the client's
+     * identity into its flag block; its queues are open already. The reader starts after the previous use's last
+     * document (the flag block's DOWN_START).
+     */
+    static ClientRole openOnSlot(RoleEnvironment env, ViaConfig config, Transport transport, String endpoint,
+            long connectionId, Path dir, FlagBlock flags, Channel up, Channel down) {
+        identify(env, flags);
+        return new ClientRole(env, config, transport, endpoint, connectionId, dir, flags, up, down);
+    }
+
+    private static void identify(RoleEnvironment env, FlagBlock flags) {
         flags.set(Word.CLIENT_START, env.start());
         flags.set(Word.CLIENT_PID, env.pid());
         // a client stopped before its first tick is seen too
         flags.set(Word.CLIENT_HEARTBEAT, env.clock().currentTimeMillis());
         flags.set(Word.STATE, ConnectionState.CONNECTING.code());
         flags.stamp(Word.AT_CONNECTED);
-        Channel up = ConnectionQueues.up(transport, dir, flags, config);
-        Channel down = ConnectionQueues.down(transport, dir, flags, config);
-        return new ClientRole(env, config, transport, endpoint, connectionId, dir, flags, up, down);
     }
 
     /** S42: CONNECT to the endpoint's listen queue; S43: the parent's grant; then housekeeping starts. */
     void requestConnection() throws IOException {
-        Messages.Writer w = new ControlMessages.Connect(connectionId, env.pid(), env.start())
+        Messages.Writer w = new ControlMessages.Connect(connectionId, env.pid(), env.start(),
+                flags.get(Word.SLOT_USE), flags.get(Word.UP_START), flags.get(Word.DOWN_START))
                 .writeTo(new Messages.Writer());
         flags.set(Word.NANOS_CONNECT_SENT, System.nanoTime());
         ListenChannels.append(transport, Layout.listenDir(config.baseDir(), endpoint), w);
@@ -209,6 +239,12 @@ public final class ClientRole extends ConnectionEnd {
                     MessageType type = r.reset(d).type();
                     if (type == MessageType.GRANT) {
                         ControlMessages.Grant grant = ControlMessages.Grant.read(r);
+                        if (grant.upStart() != flags.get(Word.UP_START)
+                                || grant.downStart() != flags.get(Word.DOWN_START)) {
+                            throw new ViaProtocolException("GRANT for other start indices (up "
+                                    + Long.toHexString(grant.upStart()) + ", down "
+                                    + Long.toHexString(grant.downStart()) + ") than the CONNECT's on connection " + id);
+                        }
                         token = grant.token();
                         parentPid = grant.granterPid();
                         parentStart = flags.parentStart();

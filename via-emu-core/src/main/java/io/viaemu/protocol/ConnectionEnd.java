@@ -3,6 +3,7 @@ package io.viaemu.protocol;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,6 +79,10 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     private volatile boolean closing;
     private volatile boolean outputShut;
     private volatile long readTimeout;
+    /** Index of this end's END_OF_STREAM document, 0 until it appended it (guarded by sendLock). */
+    private long endOfStreamIndex;
+    /** Takes the queue handles at a clean close of a connection slot's use; null: not on a slot (or not kept). */
+    private volatile SlotKeeper slotKeeper;
     private long nextLivenessCheck;
     private final InputStream in = new ConnectionInputStream();
     private final OutputStream out = new ConnectionOutputStream();
@@ -117,6 +122,24 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         this.sendLock = output.lock();
         this.reader = input.reader();
         this.sendIdle = output.idle();
+        // on a connection slot's later use: this use's documents come after the previous use's last ones
+        long start = flags.get(client ? Word.DOWN_START : Word.UP_START);
+        if (start > 0) {
+            try {
+                input.startAfter(start);
+            } catch (ViaException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /**
+     * This end serves a use of a connection slot ({@link FlagBlock} word SLOT_USE): at a clean close without a
+     * handover, {@code keeper} may keep the queue handles for the slot's next use instead of this end closing them,
+     * and the directory is left to the slot's owner, the client. See {@link ConnectionSlots}.
+     */
+    public void recycleOnCleanClose(SlotKeeper keeper) {
+        this.slotKeeper = keeper;
     }
 
     /** The inbound stream's calls into this end: the role's hooks. */
@@ -563,7 +586,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             checkSendable();
             beforeSend();
             outputShut = true;
-            appendControl(outbound, ControlMessages.Close.END_OF_STREAM);
+            endOfStreamIndex = appendControl(outbound, ControlMessages.Close.END_OF_STREAM);
         } finally {
             sendLock.unlock();
         }
@@ -592,10 +615,13 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             }
             if (!outputShut && flags.state() != ConnectionState.FAILED) {
                 outputShut = true;
-                appendControl(outbound, ControlMessages.Close.END_OF_STREAM);
+                endOfStreamIndex = appendControl(outbound, ControlMessages.Close.END_OF_STREAM);
             }
             closed = true;
             endInput(null);
+            if (closeSlotUse(sideBit)) {
+                return;
+            }
             flags.orBits(Word.CLOSED_MASK, sideBit);
             releaseResources();
         } finally {
@@ -603,6 +629,53 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             sendLock.unlock();
         }
         deleteIfBothClosed();
+    }
+
+    /**
+     * The clean close of a connection slot's use (under both locks): true if done here, false for the usual close
+     * (not a slot, not kept, a failure, a handover started, no END_OF_STREAM of this end). The client decides whether
+     * it keeps the slot ({@code SLOT_KEPT}) before it sets its closed bit; the parent sets its bit first, then, unless
+     * the client closed and let the slot go (then the last closer deletes as ever), releases the use
+     * ({@code SLOT_RELEASED}, its last write of the use: the client may claim the slot from then on). Either side may
+     * close first. The queue handles stay open if the side's keeper takes them.
+     */
+    private boolean closeSlotUse(long sideBit) {
+        SlotKeeper keeper = slotKeeper;
+        long use = flags.get(Word.SLOT_USE);
+        if (keeper == null || use == 0 || endOfStreamIndex <= 0 || !flags.reusable()) {
+            return false;
+        }
+        if (sideBit == FlagBlock.CLOSED_CLIENT && !keeper.keep(this, inbound, outbound)) {
+            return false; // no room in the pool: the usual close, the last closer deletes the directory
+        }
+        env.housekeeping().remove(this);
+        reader.close();
+        if (sideBit == FlagBlock.CLOSED_CLIENT) {
+            flags.set(Word.UP_END, endOfStreamIndex);
+            flags.set(Word.SLOT_KEPT, use);
+            flags.orBits(Word.CLOSED_MASK, FlagBlock.CLOSED_CLIENT);
+            return true;
+        }
+        flags.set(Word.DOWN_END, endOfStreamIndex);
+        flags.orBits(Word.CLOSED_MASK, FlagBlock.CLOSED_SERVER);
+        if (flags.closedBy(FlagBlock.CLOSED_CLIENT) && flags.get(Word.SLOT_KEPT) != use) {
+            inbound.close();
+            outbound.close();
+            flags.ringBoth();
+            deleteDirectory(); // the client let the slot go: this end closed last
+            return true;
+        }
+        if (!keeper.keep(this, inbound, outbound)) {
+            inbound.close();
+            outbound.close();
+        }
+        boolean clientClosed = flags.closedBy(FlagBlock.CLOSED_CLIENT);
+        flags.set(Word.SLOT_RELEASED, use); // the last write of this use: from here on the client may reuse it
+        flags.ringBoth();
+        if (!clientClosed) {
+            env.housekeeping().add(new ClosedEndWatch(use)); // the client may die before it closes
+        }
+        return true;
     }
 
     /** Unregisters and closes the queues without touching the stream (the parent after a handover). */
@@ -624,7 +697,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         if (bothClosed() || !peerAlive()) {
             deleteDirectory();
         } else {
-            env.housekeeping().add(new ClosedEndWatch());
+            env.housekeeping().add(new ClosedEndWatch(flags.get(Word.SLOT_USE)));
         }
     }
 
@@ -658,6 +731,12 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
          * registration, and that exit's wake-up of the housekeeper came before there was a watch to tick.
          */
         private volatile boolean firstTickDone;
+        /** The slot use this end closed (0: not a slot): a later use of the same directory is not this one's. */
+        private final long use;
+
+        ClosedEndWatch(long use) {
+            this.use = use;
+        }
 
         @Override
         public boolean urgent() {
@@ -671,7 +750,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                 return true;
             }
             nextCheck = now + 10; // a liveness check reads /proc
-            if (bothClosed() || !Files.exists(dir)) {
+            if (bothClosed() || flags.get(Word.SLOT_USE) != use || !Files.exists(dir)) {
                 return false;
             }
             if (!peerAlive()) {

@@ -18,7 +18,12 @@ public enum ConnectionState {
     /** The child owns the connection. */
     HANDED_OVER(7),
     CLOSED(8),
-    FAILED(9);
+    FAILED(9),
+    /**
+     * A connection slot between two uses: both ends of its last use closed cleanly and the client keeps the
+     * directory, its queues open, for its next connect (see {@code ConnectionSlots}). Not a connection.
+     */
+    IDLE(10);
 
     private final int code;
 

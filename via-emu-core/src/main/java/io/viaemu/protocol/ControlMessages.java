@@ -28,8 +28,18 @@ public final class ControlMessages {
         }
     }
 
-    /** Listen queue, S42: a client asks for a connection whose directory (queues, flag block) it created. */
-    public record Connect(long connectionId, long clientPid, long clientStart) implements ControlMessage {
+    /**
+     * Listen queue, S42: a client asks for a connection whose directory (queues, flag block) it created. On a
+     * connection slot's use {@code slotUse} ({@code > 0}) the connection's documents come after {@code upStart} and
+     * {@code downStart} in its queues (the previous use's last documents); 0, 0, 0 for a one-connection directory.
+     */
+    public record Connect(long connectionId, long clientPid, long clientStart, long slotUse, long upStart,
+            long downStart) implements ControlMessage {
+        /** A CONNECT for a directory made for this one connection. */
+        public Connect(long connectionId, long clientPid, long clientStart) {
+            this(connectionId, clientPid, clientStart, 0, 0, 0);
+        }
+
         @Override
         public MessageType type() {
             return MessageType.CONNECT;
@@ -37,20 +47,34 @@ public final class ControlMessages {
 
         @Override
         public Messages.Writer writeTo(Messages.Writer w) {
-            return w.start(MessageType.CONNECT).putLong(connectionId).putLong(clientPid).putLong(clientStart);
+            return w.start(MessageType.CONNECT).putLong(connectionId).putLong(clientPid).putLong(clientStart)
+                    .putLong(slotUse).putLong(upStart).putLong(downStart);
         }
 
+        /** The slot's fields are optional on the wire: a CONNECT of three longs is a one-connection directory's. */
         public static Connect read(Messages.Reader r) throws ViaProtocolException {
             expect(r, MessageType.CONNECT);
-            return new Connect(r.getLong(), r.getLong(), r.getLong());
+            long id = r.getLong();
+            long pid = r.getLong();
+            long start = r.getLong();
+            if (r.payloadLength() < 6 * 8) {
+                return new Connect(id, pid, start);
+            }
+            return new Connect(id, pid, start, r.getLong(), r.getLong(), r.getLong());
         }
     }
 
     /**
      * Down queue: the parent accepts the client (S3, the connection's first document) or the child accepts the
-     * client's reconnection (S28, the child's first document); the token is the connection's secret.
+     * client's reconnection (S28, the child's first document); the token is the connection's secret. The parent's
+     * grant confirms where the connection's documents start in its queues (see {@link Connect}); the child's has 0.
      */
-    public record Grant(long token, long granterPid) implements ControlMessage {
+    public record Grant(long token, long granterPid, long upStart, long downStart) implements ControlMessage {
+        /** A grant without start indices (the child's, or a one-connection directory's). */
+        public Grant(long token, long granterPid) {
+            this(token, granterPid, 0, 0);
+        }
+
         @Override
         public MessageType type() {
             return MessageType.GRANT;
@@ -58,12 +82,18 @@ public final class ControlMessages {
 
         @Override
         public Messages.Writer writeTo(Messages.Writer w) {
-            return w.start(MessageType.GRANT).putLong(token).putLong(granterPid);
+            return w.start(MessageType.GRANT).putLong(token).putLong(granterPid).putLong(upStart).putLong(downStart);
         }
 
+        /** The start indices are optional on the wire: a GRANT of two longs has none (0, 0). */
         public static Grant read(Messages.Reader r) throws ViaProtocolException {
             expect(r, MessageType.GRANT);
-            return new Grant(r.getLong(), r.getLong());
+            long token = r.getLong();
+            long granter = r.getLong();
+            if (r.payloadLength() < 4 * 8) {
+                return new Grant(token, granter);
+            }
+            return new Grant(token, granter, r.getLong(), r.getLong());
         }
     }
 

@@ -50,7 +50,8 @@ import io.viaemu.transport.Transport;
  *   768    child           stamps: AT_GRANTED NANOS_CHILD_ANNOUNCED NANOS_C_REQUESTED NANOS_RECONNECT_RECEIVED
  *                          NANOS_GRANTED
  *   832    any (once)      stamps: AT_TRIGGER NANOS_TRIGGER AT_COMPLETED NANOS_COMPLETED AT_CLOSED
- *   ...    (free)
+ *   896    client          slot: SLOT_USE SLOT_KEPT UP_START DOWN_START UP_END        (once per use)
+ *   960    parent          slot: DOWN_END SLOT_RELEASED                              (once per use)
  *  1024    server reader   UP_CONSUMED CONSUMED_COUNT_0 CONSUMED_COUNT_1 CONSUMED_SLOT CONSUMED_INDEX_0
  *                          CONSUMED_OFFSET_0 CONSUMED_INDEX_1 CONSUMED_OFFSET_1     (every receive)
  *  1088    client reader   DOWN_CONSUMED                                            (every receive)
@@ -66,6 +67,16 @@ import io.viaemu.transport.Transport;
  * once or rarely, by CAS where several processes may race (a trigger fires at most once, the completion is set once,
  * the first error wins). The layout is checked when the class loads ({@link Word#owner()}, no overlaps, below the
  * doorbells); the magic word names its version.
+ *
+ * <p><b>Connection slots</b> (see {@link ConnectionSlots}): a connection directory may serve one connection after
+ * another. Each use has a number ({@code SLOT_USE}, 0 for a directory made for one connection only) and starts
+ * after the previous use's last documents ({@code UP_START}, {@code DOWN_START}: the indices of the previous use's
+ * END_OF_STREAM documents, {@code UP_END} written by the client, {@code DOWN_END} by the parent, at their clean
+ * close). The slot is free for the next use once the client closed and kept it ({@code SLOT_KEPT} = the use) and
+ * the parent closed cleanly ({@code SLOT_RELEASED} = the use, the parent's last write of that use). Between uses
+ * the state is {@link ConnectionState#IDLE}; the client claims the slot by CAS from IDLE to CONNECTING and then
+ * resets every word of the previous use ({@link #resetForNextUse}), which it alone may do then: both ends of the
+ * previous use are done with the block.
  *
  * <p>The doorbells (from {@link #DOORBELLS_OFFSET}) are not words but two {@link Doorbell}s: the client's (its
  * threads park on it for the down queue and the flags the client waits for) and the server side's (parent and
@@ -173,6 +184,19 @@ public final class FlagBlock {
         /* Written by whoever fired the trigger, set the completion (S13), or ended the connection. */
         AT_TRIGGER(832, Owner.ANY), NANOS_TRIGGER(840, Owner.ANY), AT_COMPLETED(848, Owner.ANY),
         NANOS_COMPLETED(856, Owner.ANY), AT_CLOSED(864, Owner.ANY),
+
+        /** The use of a connection slot this connection is (1, 2, ...); 0: a directory for one connection only. */
+        SLOT_USE(896, Owner.CLIENT),
+        /** Written by the client at its clean close: = SLOT_USE if it keeps the slot for another use, else 0. */
+        SLOT_KEPT(904, Owner.CLIENT),
+        /** This use's documents in the up / down queue come after these indices (0: from the queue's start). */
+        UP_START(912, Owner.CLIENT), DOWN_START(920, Owner.CLIENT),
+        /** Index of the client's END_OF_STREAM in the up queue, written at its clean close of a slot's use. */
+        UP_END(928, Owner.CLIENT),
+        /** Index of the parent's END_OF_STREAM in the down queue, written at its clean close of a slot's use. */
+        DOWN_END(960, Owner.PARENT),
+        /** = SLOT_USE once the parent closed that use cleanly: its last write of the use (the slot may be reused). */
+        SLOT_RELEASED(968, Owner.PARENT),
 
         /*
          * Flow control and the parent's consumed position: each word below has one writer at a time; what a
@@ -587,6 +611,60 @@ public final class FlagBlock {
     public ErrorCode error() {
         return ErrorCode.of(get(Word.ERROR_CODE));
     }
+
+    // ------------------------------------------------------------------------------------------------ slots
+
+    /**
+     * True if this use of a slot may be followed by another: it ended without a failure and no handover ever
+     * started on it (no worker assigned, no child, no trigger, no P). A slot where a handover started or that failed
+     * is deleted as a one-connection directory is.
+     */
+    public boolean reusable() {
+        return get(Word.ERROR_CODE) == 0 && state() != ConnectionState.FAILED && get(Word.WORKER_ID) == 0
+                && get(Word.CHILD_PID) == 0 && get(Word.TRIGGER_FIRED) == 0 && get(Word.P) == 0;
+    }
+
+    /** True once both ends of the current use are done with the slot (the client kept it, the parent released it). */
+    public boolean slotFree() {
+        long use = get(Word.SLOT_USE);
+        return get(Word.SLOT_KEPT) == use && get(Word.SLOT_RELEASED) == use && reusable();
+    }
+
+    /** The client's claim of an idle slot for its next use (CAS from IDLE to CONNECTING): true for the one claimer. */
+    public boolean claimSlot() {
+        return compareAndSet(Word.STATE, ConnectionState.IDLE.code(), ConnectionState.CONNECTING.code());
+    }
+
+    /**
+     * After {@link #claimSlot}: clears every word of the previous use (the server's and child's pids, handover flags,
+     * stamps, counts, windows, the parent's consumed position), keeps the client's identity and the queues' segment
+     * words, numbers the new use and makes it start after the previous use's END_OF_STREAM documents. Only the claiming client calls it, while no other
+     * process uses the block.
+     *
+     * @return the new use's number
+     */
+    public long resetForNextUse() {
+        long use = get(Word.SLOT_USE) + 1;
+        long upStart = get(Word.UP_END);
+        long downStart = get(Word.DOWN_END);
+        for (Word w : Word.values()) {
+            if (!KEPT_ACROSS_USES.contains(w)) {
+                words.setVolatile(w.offset, 0);
+            }
+        }
+        words.setVolatile(Word.UP_START.offset, upStart);
+        words.setVolatile(Word.DOWN_START.offset, downStart);
+        words.setVolatile(Word.SLOT_USE.offset, use);
+        return use;
+    }
+
+    /**
+     * Words a slot keeps from one use to the next: its identity, its owner (the client process: a sweeper must never
+     * see a slot without a client pid, it would take it for a directory being made), the claim, the queues' logical
+     * clocks.
+     */
+    private static final Set<Word> KEPT_ACROSS_USES = EnumSet.of(Word.MAGIC, Word.STATE, Word.CLIENT_PID,
+            Word.CLIENT_START, Word.UP_SEGMENT, Word.DOWN_SEGMENT, Word.SLOT_USE);
 
     // ------------------------------------------------------------------------------------------------ position
 

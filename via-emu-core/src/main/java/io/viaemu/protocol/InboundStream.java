@@ -71,6 +71,8 @@ final class InboundStream {
     private long skipBytes;
     /** Index of the last document read from the inbound queue, -1 if none. */
     private long lastReadIndex = -1;
+    /** The index after which this connection's documents start ({@link #startAfter}); 0: the queue's start. */
+    private long startAfter;
     private boolean inputEnded;
     private IOException inputError;
     /** Inbound payload bytes this end's application consumed. */
@@ -219,11 +221,34 @@ final class InboundStream {
         }
     }
 
+    /**
+     * Where this connection's documents start (the reader's "start"): after the document at {@code index}, the last
+     * one of the previous use of a connection slot; 0: the queue's start. Positions the reader there.
+     */
+    void startAfter(long index) throws ViaException {
+        lock.lock();
+        try {
+            startAfter = index;
+            toStart();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void toStart() throws ViaException {
+        if (startAfter <= 0) {
+            reader.toStart();
+        } else if (!reader.moveToIndex(startAfter) || !reader.next(new Document(64))) {
+            throw new ViaException("connection " + id + ": cannot find the previous use's last document "
+                    + Long.toHexString(startAfter) + " in " + channel.directory() + " (deleted?)");
+        }
+    }
+
     /** Positions the reader (under the lock): the next document read is the one at {@code index}. */
     void positionReader(long index, long bytesAlreadyConsumed) throws ViaException {
         pendingPos = pendingEnd = 0;
         if (index < 0) {
-            reader.toStart();
+            toStart();
             return;
         }
         if (!reader.moveToIndex(index)) {
@@ -239,7 +264,7 @@ final class InboundStream {
     /** Positions the reader right after the document at {@code index} (the start if {@code index <= 0}). */
     void positionAfter(long index) throws ViaException {
         if (index <= 0) {
-            reader.toStart();
+            toStart();
             return;
         }
         if (!reader.moveToIndex(index) || !reader.next(new Document(64))) {

@@ -211,7 +211,8 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         flags.set(Word.NANOS_PARENT_GRANTED, System.nanoTime());
         sendLock.lock();
         try {
-            appendControl(outbound, new ControlMessages.Grant(token, env.pid()));
+            appendControl(outbound, new ControlMessages.Grant(token, env.pid(), flags.get(Word.UP_START),
+                    flags.get(Word.DOWN_START))); // on a slot's later use: where it starts, as the client said
         } finally {
             sendLock.unlock();
         }

@@ -30,6 +30,10 @@ class ControlMessagesTest {
         assertThat(ControlMessages.Connect.read(parse(connect))).isEqualTo(connect);
         ControlMessages.Grant grant = new ControlMessages.Grant(-5, 77);
         assertThat(ControlMessages.Grant.read(parse(grant))).isEqualTo(grant);
+        ControlMessages.Connect onSlot = new ControlMessages.Connect(11, 22, 33, 4, 0x1_0000_0007L, 0x1_0000_0009L);
+        assertThat(ControlMessages.Connect.read(parse(onSlot))).isEqualTo(onSlot);
+        ControlMessages.Grant slotGrant = new ControlMessages.Grant(-5, 77, 0x1_0000_0007L, 0x1_0000_0009L);
+        assertThat(ControlMessages.Grant.read(parse(slotGrant))).isEqualTo(slotGrant);
         ControlMessages.Assign assign = new ControlMessages.Assign(9, "com.example.Handler");
         assertThat(ControlMessages.Assign.read(parse(assign))).isEqualTo(assign);
         ControlMessages.Reconnect reconnect = new ControlMessages.Reconnect(1, "échos", 2, 3);
@@ -50,11 +54,20 @@ class ControlMessagesTest {
     }
 
     @Test
-    void connectIsThreeLongsOnTheWire() throws Exception {
-        Messages.Writer w = new ControlMessages.Connect(1, 2, 3).writeTo(new Messages.Writer());
-        assertThat(w.length()).isEqualTo(Messages.HEADER + 3 * 8);
+    void connectIsSixLongsOnTheWire() throws Exception {
+        Messages.Writer w = new ControlMessages.Connect(1, 2, 3, 4, 5, 6).writeTo(new Messages.Writer());
+        assertThat(w.length()).isEqualTo(Messages.HEADER + 6 * 8);
         Messages.Reader r = parse(w);
-        assertThat(new long[] {r.getLong(), r.getLong(), r.getLong()}).containsExactly(1, 2, 3);
+        assertThat(new long[] {r.getLong(), r.getLong(), r.getLong(), r.getLong(), r.getLong(), r.getLong()})
+                .containsExactly(1, 2, 3, 4, 5, 6);
+    }
+
+    @Test
+    void theSlotFieldsAreOptionalOnTheWire() throws Exception {
+        Messages.Writer connect = new Messages.Writer().start(MessageType.CONNECT).putLong(1).putLong(2).putLong(3);
+        assertThat(ControlMessages.Connect.read(parse(connect))).isEqualTo(new ControlMessages.Connect(1, 2, 3));
+        Messages.Writer grant = new Messages.Writer().start(MessageType.GRANT).putLong(4).putLong(5);
+        assertThat(ControlMessages.Grant.read(parse(grant))).isEqualTo(new ControlMessages.Grant(4, 5, 0, 0));
     }
 
     @Test

@@ -54,6 +54,48 @@ class FlagBlockLayoutTest {
     }
 
     @Test
+    void aSlotsWordsAreTheClientsAndTheParentsOnLinesOfTheirOwn() {
+        for (Word w : List.of(Word.SLOT_USE, Word.SLOT_KEPT, Word.UP_START, Word.DOWN_START, Word.UP_END)) {
+            assertThat(w.owner()).as(w.name()).isEqualTo(Owner.CLIENT);
+            assertThat(line(w)).isEqualTo(line(Word.SLOT_USE)).isNotEqualTo(line(Word.CLIENT_HEARTBEAT));
+        }
+        for (Word w : List.of(Word.DOWN_END, Word.SLOT_RELEASED)) {
+            assertThat(w.owner()).as(w.name()).isEqualTo(Owner.PARENT);
+            assertThat(line(w)).isNotEqualTo(line(Word.SLOT_USE)).isNotEqualTo(line(Word.PARENT_HEARTBEAT));
+        }
+    }
+
+    @Test
+    void aSlotsNextUseKeepsItsQueuesClocksAndStartsAfterThePreviousUse(@TempDir Path dir) throws Exception {
+        FlagBlock flags = FlagBlock.create(dir);
+        flags.set(Word.STATE, ConnectionState.IDLE.code());
+        flags.set(Word.SLOT_USE, 4);
+        flags.set(Word.UP_END, 0x1_0000_0010L);
+        flags.set(Word.DOWN_END, 0x1_0000_0020L);
+        flags.set(Word.UP_SEGMENT, 7);
+        flags.set(Word.DOWN_SEGMENT, 9);
+        flags.set(Word.PARENT_PID, 1234);
+        flags.set(Word.CLIENT_PID, 4321);
+        flags.set(Word.UP_APPENDED, 99);
+        flags.set(Word.CLOSED_MASK, 3);
+        assertThat(flags.claimSlot()).isTrue();
+        assertThat(flags.claimSlot()).isFalse();
+        assertThat(flags.resetForNextUse()).isEqualTo(5);
+        assertThat(flags.get(Word.SLOT_USE)).isEqualTo(5);
+        assertThat(flags.get(Word.UP_START)).isEqualTo(0x1_0000_0010L);
+        assertThat(flags.get(Word.DOWN_START)).isEqualTo(0x1_0000_0020L);
+        assertThat(flags.get(Word.UP_SEGMENT)).isEqualTo(7);
+        assertThat(flags.get(Word.DOWN_SEGMENT)).isEqualTo(9);
+        assertThat(flags.state()).isEqualTo(ConnectionState.CONNECTING);
+        assertThat(flags.clientPid()).as("a slot always names its client, for the sweepers").isEqualTo(4321);
+        for (Word w : List.of(Word.PARENT_PID, Word.UP_APPENDED, Word.CLOSED_MASK, Word.UP_END, Word.DOWN_END,
+                Word.SLOT_KEPT, Word.SLOT_RELEASED)) {
+            assertThat(flags.get(w)).as(w.name()).isZero();
+        }
+        assertThat(flags.get(Word.MAGIC)).isEqualTo(FlagBlock.MAGIC_VALUE);
+    }
+
+    @Test
     void aTriggerFiresAtMostOnceAndTheCompletionIsSetOnce(@TempDir Path dir) throws Exception {
         FlagBlock flags = FlagBlock.create(dir);
         flags.set(Word.TRIGGERS_ENABLED, Trigger.mask(List.of(Trigger.T1_PARENT_CLOSE, Trigger.T3_CHILD_RECEIVE)));

@@ -33,6 +33,15 @@ public final class HandoverServerMain {
         Files.createDirectories(out);
         ViaServer server = ViaServer.listen(TestConfigs.config(base, args[2], Integer.parseInt(args[3])), endpoint);
         System.out.println("LISTENING");
+        for (int i = Integer.getInteger("via.test.slotWarmups", 0); i > 0; i--) {
+            try (ParentConnection warmup = server.accept(30_000)) { // echoes until the client's end of stream
+                byte[] buf = new byte[64];
+                int n;
+                while ((n = warmup.receive(buf, 0, buf.length, 30_000)) >= 0) {
+                    warmup.send(buf, 0, n);
+                }
+            }
+        }
         ParentConnection c = server.accept(30_000);
         KillSwitch.arm(base, endpoint, c.id()); // only with -Dvia.test.killParentAt (the fault tests)
         try (FileOutputStream parentIn = new FileOutputStream(out.resolve("parent-in.bin").toFile())) {

@@ -4,12 +4,17 @@ import java.io.FileOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import io.viaemu.ViaClient;
+import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
+import io.viaemu.protocol.ConnectionEnd;
+import io.viaemu.protocol.FlagBlock;
 
 /**
  * The client of the handover tests: streams numbered longs (0, 1, 2, ...; 16 per send) without pause for the
@@ -19,8 +24,34 @@ import io.viaemu.ViaConnection;
 public final class StreamingClientMain {
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args[3]);
-        ViaConnection c = ViaClient.connect(TestConfigs.config(Path.of(args[0]), args[2], 0), args[1]);
-        System.out.println("CONNECTED " + c.id());
+        ViaConfig config = TestConfigs.config(Path.of(args[0]), args[2], 0);
+        int slotWarmups = Integer.getInteger("via.test.slotWarmups", 0);
+        if (slotWarmups > 0) {
+            // connection slots (no retention: a slot's next use keeps nothing of the last), used and given back
+            // first, so that the streamed connection runs on a recycled slot
+            config = config.toBuilder().retention(Duration.ZERO).build();
+            ViaConnection last = null;
+            for (int i = 0; i < slotWarmups; i++) {
+                last = ViaClient.connect(config, args[1]);
+                byte[] b = ByteBuffer.allocate(8).putLong(-1 - i).array();
+                last.send(b);
+                byte[] echo = new byte[8];
+                for (int off = 0; off < 8; ) {
+                    off += last.receive(echo, off, 8 - off, 30_000);
+                }
+                if (!Arrays.equals(b, echo)) {
+                    throw new IllegalStateException("warm-up " + i + " echoed " + Arrays.toString(echo));
+                }
+                last.close();
+            }
+            FlagBlock lastFlags = ((ConnectionEnd) last).flags();
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!lastFlags.slotFree() && System.nanoTime() < deadline) {
+                Thread.sleep(1); // the server's close releases it: the next connect takes it
+            }
+        }
+        ViaConnection c = ViaClient.connect(config, args[1]);
+        System.out.println("CONNECTED " + c.id() + " use=" + ((ConnectionEnd) c).flags().get(FlagBlock.Word.SLOT_USE));
         CountDownLatch eof = new CountDownLatch(1);
         Thread reader = new Thread(() -> {
             try (FileOutputStream in = new FileOutputStream(out.resolve("client-in.bin").toFile())) {

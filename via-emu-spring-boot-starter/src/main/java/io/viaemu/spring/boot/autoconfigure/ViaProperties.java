@@ -55,7 +55,7 @@ public class ViaProperties {
     private DataSize maxMessageSize = DataSize.ofMegabytes(1);
 
     /** Connections an endpoint serves at once; more are refused. */
-    private int maxConnections = 1024;
+    private int maxConnections = 10_000; // the core builder's default (issue 11: 10,000 connections per server)
 
     /** Bytes a connection's queues may hold on disk before sends are refused; 0 means unlimited. */
     private DataSize connectionDiskQuota = DataSize.ofBytes(0);

@@ -1,0 +1,17 @@
+package io.viaemu.protocol;
+
+import io.viaemu.transport.Channel;
+
+/**
+ * Takes a connection slot's queue handles when a use of the slot ends cleanly (see {@link ConnectionSlots}): the
+ * client's slot pool, or the server's cache of the slots it served, keyed by directory. A use that failed or on
+ * which a handover started never comes here: its end closes the handles and its directory is deleted as ever.
+ */
+public interface SlotKeeper {
+    /**
+     * The end on the slot in {@code end.directory()} closed cleanly: true if the keeper keeps {@code inbound} and
+     * {@code outbound} open for the slot's next use (it closes them when it lets the slot go); false if it has no room
+     * and the end closes them.
+     */
+    boolean keep(ConnectionEnd end, Channel inbound, Channel outbound);
+}
