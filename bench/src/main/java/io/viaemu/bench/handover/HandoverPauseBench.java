@@ -8,6 +8,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -172,7 +173,7 @@ public final class HandoverPauseBench {
                 }
                 stalls[n++] = Long.parseLong(line.trim());
             }
-            Map<String, long[]> m = new java.util.HashMap<>();
+            Map<String, long[]> m = new HashMap<>();
             List<String> keyList = new ArrayList<>(List.of("fork", "assign", "grant", "completion"));
             for (Word step : STEPS) {
                 keyList.add(step.name());
