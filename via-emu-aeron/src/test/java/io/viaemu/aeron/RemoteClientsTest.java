@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 
 import io.viaemu.testapp.HandoverServerMain;
 import io.viaemu.testapp.RecordingHandler;
+import io.viaemu.testing.JvmProcess;
 import io.viaemu.testing.TestDirs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,8 +42,8 @@ class RemoteClientsTest {
     private Path logs;
     private Path tokenFile;
     private NetnsPair net;
-    private final List<NsJvm> processes = new ArrayList<>();
-    private NsJvm gateway;
+    private final List<JvmProcess> processes = new ArrayList<>();
+    private JvmProcess gateway;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -57,7 +58,7 @@ class RemoteClientsTest {
 
     @AfterEach
     void tearDown() {
-        for (NsJvm p : processes) {
+        for (JvmProcess p : processes) {
             p.close();
             System.out.println("---- " + p.name() + " ----\n" + p.output()); // into the surefire output file
         }
@@ -67,7 +68,7 @@ class RemoteClientsTest {
         if (net != null) {
             net.close();
         }
-        for (NsJvm p : processes) { // a killed client's embedded driver leaves its directory
+        for (JvmProcess p : processes) { // a killed client's embedded driver leaves its directory
             Path dir = Path.of("/dev/shm/via-aeron-client-" + p.pid());
             if (Files.isDirectory(dir)) {
                 deleteTree(dir);
@@ -79,22 +80,22 @@ class RemoteClientsTest {
     void echoOfOneMebibyteIsByteExactAndAWrongTokenOrUnknownEndpointIsRefused() throws Exception {
         server(RemoteEchoServerMain.class, base.toString(), "echo").awaitOutput("LISTENING", STEP);
         startGateway();
-        NsJvm wrong = client("wrong", "refused", "echo", "not-the-token-at-all-0000");
+        JvmProcess wrong = client("wrong", "refused", "echo", "not-the-token-at-all-0000");
         assertThat(wrong.awaitExit(STEP)).as(wrong.output()).isZero();
         assertThat(wrong.output()).contains("REFUSED").contains("authentication failed: wrong token");
-        NsJvm unknown = client("unknown", "refused", "nope", TOKEN);
+        JvmProcess unknown = client("unknown", "refused", "nope", TOKEN);
         assertThat(unknown.awaitExit(STEP)).as(unknown.output()).isZero();
         assertThat(unknown.output()).contains("REFUSED").contains("endpoint 'nope'");
-        NsJvm echo = client("echo", "echo", "echo", tokenFile.toString(), Integer.toString(1 << 20));
+        JvmProcess echo = client("echo", "echo", "echo", tokenFile.toString(), Integer.toString(1 << 20));
         assertThat(echo.awaitExit(STEP)).as(echo.output()).isZero();
         assertThat(echo.output()).contains("ECHO-OK bytes=1048576");
         assertThat(gateway.output()).contains("refused client").contains("wrong token");
-        NsJvm socket = track(NsJvm.start(net.clientNs, logs, "socket", List.of("-Dvia.aeron.token-file=" + tokenFile,
+        JvmProcess socket = track(NsJvm.start(net.clientNs, logs, "socket", List.of("-Dvia.aeron.token-file=" + tokenFile,
                 "-Dvia.aeron.map.db.example:5432=" + net.serverIp + ":40123/echo"), RemoteClientMain.class,
                 "socket", "-", "-", "-", Integer.toString(256 * 1024)));
         assertThat(socket.awaitExit(STEP)).as(socket.output()).isZero();
         assertThat(socket.output()).contains("SOCKET ViaSocket").contains("SOCKET-ECHO-OK bytes=262144");
-        NsJvm replay = track(NsJvm.start(net.clientNs, logs, "replay", List.of(), ReplayedHandshakeMain.class,
+        JvmProcess replay = track(NsJvm.start(net.clientNs, logs, "replay", List.of(), ReplayedHandshakeMain.class,
                 net.serverIp + ":40123", "echo", tokenFile.toString()));
         assertThat(replay.awaitExit(STEP)).as(replay.output()).isZero();
         assertThat(replay.output()).contains("ACCEPTED 0")
@@ -104,9 +105,9 @@ class RemoteClientsTest {
 
     @Test
     void t1HandoverWithTheRemoteClientStreamingIsByteExact() throws Exception {
-        NsJvm server = handoverServer("T1", "T1");
+        JvmProcess server = handoverServer("T1", "T1");
         startGateway();
-        NsJvm c = client("client", "stream", "ep", tokenFile.toString(), out.toString());
+        JvmProcess c = client("client", "stream", "ep", tokenFile.toString(), out.toString());
         c.awaitOutput("CONNECTED", STEP);
         server.awaitOutput("FORKED", STEP);
         server.awaitOutput("CLOSED handedOver=true", STEP);
@@ -121,10 +122,10 @@ class RemoteClientsTest {
         startGateway();
         for (String[] t : cases) {
             Path caseOut = Files.createDirectories(tmp.resolve("out-" + t[1]));
-            NsJvm server = server(HandoverServerMain.class, List.of("-Dvia.test.out=" + caseOut,
+            JvmProcess server = server(HandoverServerMain.class, List.of("-Dvia.test.out=" + caseOut,
                     "-Dvia.test.childSendsFirst=" + t[3]), base.toString(), "ep-" + t[1], t[0], "1", t[1], "3001",
                     caseOut.toString()).awaitOutput("LISTENING", STEP);
-            NsJvm c = client("client-" + t[1], "stream", "ep-" + t[1], tokenFile.toString(), caseOut.toString());
+            JvmProcess c = client("client-" + t[1], "stream", "ep-" + t[1], tokenFile.toString(), caseOut.toString());
             c.awaitOutput("CONNECTED", STEP);
             server.awaitOutput(t[2], STEP);
             finishStreamAndCheck(c, caseOut);
@@ -134,9 +135,9 @@ class RemoteClientsTest {
 
     @Test
     void kill9OfTheParentMidStreamIsRecoveredByTheChildNothingLostOrDuplicated() throws Exception {
-        NsJvm server = handoverServer("T2", "KILL");
+        JvmProcess server = handoverServer("T2", "KILL");
         startGateway();
-        NsJvm c = client("client", "stream", "ep", tokenFile.toString(), out.toString());
+        JvmProcess c = client("client", "stream", "ep", tokenFile.toString(), out.toString());
         c.awaitOutput("CONNECTED", STEP);
         server.awaitOutput("CONSUMING", STEP);
         Thread.sleep(300); // the parent is mid-stream, with read-but-unconsumed input
@@ -146,9 +147,9 @@ class RemoteClientsTest {
 
     @Test
     void killedClientIsSeenByTheServerSideWithinThePeerTimeout() throws Exception {
-        NsJvm server = server(RemoteEchoServerMain.class, base.toString(), "echo").awaitOutput("LISTENING", STEP);
+        JvmProcess server = server(RemoteEchoServerMain.class, base.toString(), "echo").awaitOutput("LISTENING", STEP);
         startGateway();
-        NsJvm c = client("client", "loop", "echo", tokenFile.toString(), out.toString());
+        JvmProcess c = client("client", "loop", "echo", tokenFile.toString(), out.toString());
         c.awaitOutput("ECHOED 200", STEP);
         long killedAt = System.currentTimeMillis();
         c.kill9();
@@ -163,9 +164,9 @@ class RemoteClientsTest {
 
     @Test
     void linkOutageShorterThanThePeerTimeoutHealsALongerOneFailsBothSidesClearly() throws Exception {
-        NsJvm server = server(RemoteEchoServerMain.class, base.toString(), "echo").awaitOutput("LISTENING", STEP);
+        JvmProcess server = server(RemoteEchoServerMain.class, base.toString(), "echo").awaitOutput("LISTENING", STEP);
         startGateway();
-        NsJvm c = client("client", "loop", "echo", tokenFile.toString(), out.toString());
+        JvmProcess c = client("client", "loop", "echo", tokenFile.toString(), out.toString());
         c.awaitOutput("ECHOED 200", STEP);
         net.link(false);
         Thread.sleep(PEER_TIMEOUT_MILLIS / 3);
@@ -201,7 +202,7 @@ class RemoteClientsTest {
         }
     }
 
-    private static long lastEchoed(NsJvm c) {
+    private static long lastEchoed(JvmProcess c) {
         Matcher m = Pattern.compile("ECHOED (\\d+)").matcher(c.output());
         long last = 0;
         while (m.find()) {
@@ -210,16 +211,16 @@ class RemoteClientsTest {
         return last;
     }
 
-    private NsJvm handoverServer(String triggers, String mode) {
+    private JvmProcess handoverServer(String triggers, String mode) {
         return server(HandoverServerMain.class, List.of("-Dvia.test.out=" + out, "-Dvia.test.childSendsFirst=false"),
                 base.toString(), "ep", triggers, "1", mode, "3001", out.toString()).awaitOutput("LISTENING", STEP);
     }
 
-    private void finishStreamAndCheck(NsJvm c) throws Exception {
+    private void finishStreamAndCheck(JvmProcess c) throws Exception {
         finishStreamAndCheck(c, out);
     }
 
-    private void finishStreamAndCheck(NsJvm c, Path out) throws Exception {
+    private void finishStreamAndCheck(JvmProcess c, Path out) throws Exception {
         Thread.sleep(500); // the client keeps streaming, now to the child
         Files.writeString(out.resolve("stop"), "");
         assertThat(c.awaitExit(STEP)).as(c.output()).isZero();
@@ -251,22 +252,22 @@ class RemoteClientsTest {
         gateway.awaitOutput("listening on", STEP);
     }
 
-    private NsJvm server(Class<?> main, String... args) {
+    private JvmProcess server(Class<?> main, String... args) {
         return server(main, List.of(), args);
     }
 
-    private NsJvm server(Class<?> main, List<String> jvmOptions, String... args) {
+    private JvmProcess server(Class<?> main, List<String> jvmOptions, String... args) {
         return track(NsJvm.start(net.serverNs, logs, "server", jvmOptions, main, args));
     }
 
-    private NsJvm client(String name, String mode, String endpoint, String... more) {
+    private JvmProcess client(String name, String mode, String endpoint, String... more) {
         List<String> args = new ArrayList<>(List.of(mode, net.serverIp + ":40123", endpoint));
         args.addAll(List.of(more));
         return track(NsJvm.start(net.clientNs, logs, name, List.of("-Dvia.aeron.peer-timeout=" + PEER_TIMEOUT_MILLIS
                 + "ms"), RemoteClientMain.class, args.toArray(new String[0])));
     }
 
-    private NsJvm track(NsJvm p) {
+    private JvmProcess track(JvmProcess p) {
         processes.add(p);
         return p;
     }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.TimeUnit;
 
 import io.viaemu.internal.JvmOptions;
@@ -39,8 +40,22 @@ public final class JvmProcess implements AutoCloseable {
         return start(logDir, name, List.of(), jvmOptions, mainClass, args);
     }
 
+    /**
+     * As {@link #start}, the command passed through {@code wrap} first: for example {@code ip netns exec NS ...},
+     * which execs the JVM, so the process is still the JVM (and a kill -9 of it is one).
+     */
+    public static JvmProcess startWrapped(UnaryOperator<List<String>> wrap, Path logDir, String name,
+            List<String> jvmOptions, Class<?> mainClass, String... args) {
+        return start(wrap, logDir, name, JvmOptions.channelOptions(), jvmOptions, mainClass, args);
+    }
+
     private static JvmProcess start(Path logDir, String name, List<String> channelOptions, List<String> jvmOptions,
             Class<?> mainClass, String... args) {
+        return start(UnaryOperator.identity(), logDir, name, channelOptions, jvmOptions, mainClass, args);
+    }
+
+    private static JvmProcess start(UnaryOperator<List<String>> wrap, Path logDir, String name,
+            List<String> channelOptions, List<String> jvmOptions, Class<?> mainClass, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(channelOptions);
@@ -52,11 +67,20 @@ public final class JvmProcess implements AutoCloseable {
         try {
             Files.createDirectories(logDir);
             Path out = logDir.resolve(name + ".out");
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
+            ProcessBuilder pb = new ProcessBuilder(wrap.apply(cmd)).redirectErrorStream(true)
+                    .redirectOutput(out.toFile());
             return new JvmProcess(name, pb.start(), out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     public long pid() {
