@@ -28,7 +28,6 @@ import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
 import io.viaemu.ViaServer;
 import io.viaemu.internal.FilePermissions;
-import io.viaemu.internal.JvmOptions;
 import io.viaemu.worker.WorkerSnapshot;
 
 /**
@@ -50,7 +49,7 @@ public final class ForkRateBench {
      * Every via-emu process logs each connection's handover at INFO; at thousands a second that is the logging's
      * cost, not the mechanism's: the server and its workers log warnings only (run the client with the same).
      */
-    static final String QUIET = "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn";
+    static final String QUIET = BenchPeers.QUIET;
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("server")) {
@@ -287,17 +286,9 @@ public final class ForkRateBench {
     // ------------------------------------------------------------------------------------------------ server
 
     private static Process startServer(Path base, int maxConnections, int concurrency, int pool) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(JvmOptions.channelOptions());
-        cmd.add(QUIET);
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(ForkRateBench.class.getName());
-        cmd.addAll(List.of("server", base.toString(), Integer.toString(maxConnections), Integer.toString(concurrency),
-                Integer.toString(pool)));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(base.resolve("server.log").toFile())
-                .start();
+        return BenchPeers.start(base.resolve("server.log"), List.of(QUIET), ForkRateBench.class, "server",
+                base.toString(), Integer.toString(maxConnections), Integer.toString(concurrency),
+                Integer.toString(pool));
     }
 
     private static int awaitListening(Path base, Process server) throws IOException, InterruptedException {

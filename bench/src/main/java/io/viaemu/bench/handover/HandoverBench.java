@@ -22,7 +22,6 @@ import io.viaemu.ViaClient;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
 import io.viaemu.ViaServer;
-import io.viaemu.internal.JvmOptions;
 import io.viaemu.protocol.FlagBlock;
 
 /**
@@ -85,14 +84,15 @@ public final class HandoverBench {
         Path base = Files.createDirectories(tmp.resolve("base"),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Path out = Files.createDirectories(tmp.resolve("out"));
-        Process server = start(tmp, "server", "server", base.toString(), Long.toString(triggerAfter),
-                Integer.toString(pool), out.toString());
+        Process server = BenchPeers.start(tmp.resolve("server.log"), List.of(), HandoverBench.class, "server",
+                base.toString(), Long.toString(triggerAfter), Integer.toString(pool), out.toString());
         try {
             await(out.resolve("server.ready"), server, 60);
             if (pool > 0) {
                 Thread.sleep(3000); // let the pool's worker finish starting: "warm"
             }
-            Process client = start(tmp, "client", "client", base.toString(), Long.toString(messages), out.toString());
+            Process client = BenchPeers.start(tmp.resolve("client.log"), List.of(), HandoverBench.class, "client",
+                    base.toString(), Long.toString(messages), out.toString());
             if (!client.waitFor(180, TimeUnit.SECONDS)) {
                 client.destroyForcibly();
                 throw new IllegalStateException("client did not finish; see " + tmp);
@@ -187,28 +187,11 @@ public final class HandoverBench {
 
     // ------------------------------------------------------------------------------------------------ plumbing
 
-    private static Process start(Path tmp, String log, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(JvmOptions.channelOptions());
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(HandoverBench.class.getName());
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve(log + ".log").toFile())
-                .start();
-    }
+
 
     private static void await(Path file, Process server, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!Files.exists(file)) {
-            if (!server.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException(file.getFileName() + " did not appear (server alive: "
-                        + server.isAlive() + "); logs in " + file.getParent().getParent());
-            }
-            Thread.sleep(10);
-        }
-        Thread.sleep(20);
+        BenchPeers.awaitFile(file, server, seconds, file.getParent().getParent());
+        Thread.sleep(20); // the file is written: let its writer finish it
     }
 
     private static Properties load(Path p) throws IOException {

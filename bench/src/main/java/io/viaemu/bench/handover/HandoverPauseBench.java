@@ -23,7 +23,6 @@ import io.viaemu.ViaConnection;
 import io.viaemu.ViaConnectionHandler;
 import io.viaemu.ViaServer;
 import io.viaemu.internal.FilePermissions;
-import io.viaemu.internal.JvmOptions;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.FlagBlock.Word;
 
@@ -44,7 +43,7 @@ import io.viaemu.protocol.FlagBlock.Word;
 public final class HandoverPauseBench {
     static final String ENDPOINT = "pause";
     static final int MESSAGE = 64;
-    static final String QUIET = "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn";
+    static final String QUIET = BenchPeers.QUIET;
     /** The handover's stamps, in the order the steps happen. */
     static final Word[] STEPS = {Word.NANOS_INTERMISSION_SEEN, Word.NANOS_INTERMITTED, Word.NANOS_COPIED,
         Word.NANOS_RECONNECT_REQUESTED, Word.NANOS_RECONNECT_SEEN, Word.NANOS_RECONNECT_SENT,
@@ -140,17 +139,19 @@ public final class HandoverPauseBench {
             List<String> errors) throws Exception {
         Path base = Files.createTempDirectory("via-pause-bench", PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
-        Process server = start(base, "server", "server", base.toString(), pauser.name(),
+        Process server = BenchPeers.start(base.resolve("server.log"), List.of(QUIET), HandoverPauseBench.class,
+                "server", base.toString(), pauser.name(),
                 Integer.toString(handovers), Long.toString(triggerAfter));
         try {
-            awaitFile(base.resolve("server.ready"), server, 120);
-            Process client = start(base, "client", "client", base.toString(), pauser.name(),
+            BenchPeers.awaitFile(base.resolve("server.ready"), server, 120, base);
+            Process client = BenchPeers.start(base.resolve("client.log"), List.of(QUIET), HandoverPauseBench.class,
+                    "client", base.toString(), pauser.name(),
                     Integer.toString(handovers), Long.toString(messages), Long.toString(triggerAfter));
             if (!client.waitFor(20, TimeUnit.MINUTES)) {
                 client.destroyForcibly();
                 throw new IllegalStateException("client did not finish; see " + base);
             }
-            awaitFile(base.resolve("server.done"), server, 60);
+            BenchPeers.awaitFile(base.resolve("server.done"), server, 60, base);
             List<String> server0 = Files.readAllLines(base.resolve("server.results"));
             List<String> client0 = Files.readAllLines(base.resolve("client.results"));
             long bad = 0;
@@ -330,27 +331,5 @@ public final class HandoverPauseBench {
                 s[(int) (s.length * 0.99)], s[s.length - 1]);
     }
 
-    private static Process start(Path base, String log, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(JvmOptions.channelOptions());
-        cmd.add(QUIET);
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(HandoverPauseBench.class.getName());
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(base.resolve(log + ".log").toFile())
-                .start();
-    }
 
-    private static void awaitFile(Path file, Process server, int seconds) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!Files.exists(file)) {
-            if (!server.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException(file.getFileName() + " did not appear (server alive: "
-                        + server.isAlive() + "); logs in " + file.getParent());
-            }
-            Thread.sleep(10);
-        }
-    }
 }
