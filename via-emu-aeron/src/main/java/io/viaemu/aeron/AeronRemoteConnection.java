@@ -14,6 +14,7 @@ import io.aeron.Image;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.ControlledFragmentHandler;
 import io.aeron.logbuffer.Header;
+import io.viaemu.ConnectionStreams;
 import io.viaemu.ViaConnection;
 import io.viaemu.ViaProtocolException;
 import io.viaemu.ViaTimeoutException;
@@ -58,6 +59,8 @@ public final class AeronRemoteConnection implements ViaConnection {
     private volatile boolean outputShut;
     private volatile boolean closed;
     private volatile long readTimeout;
+    private final InputStream in = ConnectionStreams.input(this);
+    private final OutputStream out = ConnectionStreams.output(this);
 
     AeronRemoteConnection(String id, String gateway, Subscription subscription, Image image, AeronLink link,
             AeronOptions options) {
@@ -223,39 +226,12 @@ public final class AeronRemoteConnection implements ViaConnection {
 
     @Override
     public InputStream inputStream() {
-        return new InputStream() {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                int n = read(one, 0, 1);
-                return n < 0 ? -1 : one[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                return len == 0 ? 0 : receive(b, off, len, readTimeout);
-            }
-
-            @Override
-            public int available() throws IOException {
-                return AeronRemoteConnection.this.available();
-            }
-        };
+        return in;
     }
 
     @Override
     public OutputStream outputStream() {
-        return new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                send(new byte[] {(byte) b}, 0, 1);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                send(b, off, len);
-            }
-        };
+        return out;
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
+import io.viaemu.ConnectionStreams;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
 import io.viaemu.ViaException;
@@ -84,8 +85,8 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     /** Takes the queue handles at a clean close of a connection slot's use; null: not on a slot (or not kept). */
     private volatile SlotKeeper slotKeeper;
     private long nextLivenessCheck;
-    private final InputStream in = new ConnectionInputStream();
-    private final OutputStream out = new ConnectionOutputStream();
+    private final InputStream in = ConnectionStreams.input(this);
+    private final OutputStream out = ConnectionStreams.output(this);
 
     protected ConnectionEnd(ViaConfig config, String endpoint, long connectionId, Path dir, FlagBlock flags,
             Channel inbound, Channel outbound) {
@@ -835,47 +836,5 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     @Override
     public String toString() {
         return getClass().getSimpleName() + "{" + id + ", " + flags.state() + "}";
-    }
-
-    private final class ConnectionInputStream extends InputStream {
-        private final byte[] one = new byte[1];
-
-        @Override
-        public int read() throws IOException {
-            int n = receive(one, 0, 1, readTimeout);
-            return n < 0 ? -1 : one[0] & 0xFF;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            return len == 0 ? 0 : receive(b, off, len, readTimeout);
-        }
-
-        @Override
-        public int available() throws IOException {
-            return ConnectionEnd.this.available();
-        }
-
-        @Override
-        public void close() throws IOException {
-            ConnectionEnd.this.close();
-        }
-    }
-
-    private final class ConnectionOutputStream extends OutputStream {
-        @Override
-        public void write(int b) throws IOException {
-            send(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            send(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            ConnectionEnd.this.close();
-        }
     }
 }
