@@ -182,8 +182,10 @@ public final class ViaConfig {
     public Duration peerTimeout() { return peerTimeout; }
 
     /**
-     * The transport's name (property {@code via.transport}): {@value TransportFactory#CHRONICLE} (the default) or
-     * one registered as a {@link TransportFactory} service. Every process of a server uses the same.
+     * The transport's name (property {@code via.transport}): {@value TransportFactory#CHRONICLE} (the default),
+     * {@value TransportFactory#RING} or one registered as a {@link TransportFactory} service. Every process of a
+     * server uses the same. A builder's default can be changed for a whole JVM with the system property
+     * {@value #DEFAULT_TRANSPORT_PROPERTY} (a test run of the suite on another transport).
      */
     public String transport() { return transport; }
 
@@ -323,6 +325,17 @@ public final class ViaConfig {
                 + ", workerMaxConnections=" + workerMaxConnections + ", workerConcurrency=" + workerConcurrency + '}';
     }
 
+    /**
+     * System property naming the transport a {@link Builder} starts with (outside the {@code via.} properties, which
+     * configure one server: this one only changes the default of every configuration built in the JVM).
+     */
+    public static final String DEFAULT_TRANSPORT_PROPERTY = "viaemu.default-transport";
+
+    private static String defaultTransport() {
+        String name = System.getProperty(DEFAULT_TRANSPORT_PROPERTY);
+        return name == null || name.isBlank() ? TransportFactory.CHRONICLE : TransportFactory.named(name.trim()).name();
+    }
+
     public static final class Builder {
         private final Path baseDir;
         private Set<Trigger> triggers = EnumSet.allOf(Trigger.class);
@@ -332,7 +345,7 @@ public final class ViaConfig {
         private Duration childStartTimeout = Duration.ofSeconds(60);
         private Duration pollInterval = Duration.ofMillis(1);
         private Duration peerTimeout = Duration.ofSeconds(5);
-        private String transport = TransportFactory.CHRONICLE;
+        private String transport = defaultTransport();
         private Map<String, String> transportOptions = new TreeMap<>();
         private int maxMessageSize = 1 << 20;
         private int maxConnections = 10_000;

@@ -52,6 +52,8 @@ final class OutboundStream {
     private long peerConsumedSeen;
     private volatile long sendWindow;
     private byte[] scratch;
+    /** What a data append waiting for the channel's room checks between parks: as {@link #awaitWindow}. */
+    private final Channel.SpaceWait roomWait;
 
     OutboundStream(String id, Owner owner, Channel channel, FlagBlock flags, ViaConfig config, Doorbell ownBell,
             Word appendedWord, Word peerConsumedWord, Word peerReceiveWindowWord) {
@@ -66,6 +68,10 @@ final class OutboundStream {
         this.peerReceiveWindowWord = peerReceiveWindowWord;
         this.idle = config.pauser().newIdleStrategy();
         this.sendWindow = config.sendWindow();
+        this.roomWait = () -> {
+            owner.checkStillSending();
+            owner.beforeSend();
+        };
     }
 
     ReentrantLock lock() {
@@ -114,7 +120,9 @@ final class OutboundStream {
             throw owner.quotaExceeded(config.connectionDiskQuota());
         }
         header.start(MessageType.DATA);
-        channel.append(header.bytes(), header.length(), bytes, off, len); // rings the peer's doorbell
+        // rings the peer's doorbell; a channel of bounded room (a ring full of small documents before the window
+        // is) waits for room as the window wait does: ended by a close or failure, a client confirms an intermission
+        channel.append(header.bytes(), header.length(), bytes, off, len, roomWait);
         // counted after the append: a writer killed in between leaves the window wider, never stuck
         flags.getAndAdd(appendedWord, len);
     }

@@ -34,6 +34,12 @@ public final class SlotChannel implements Channel {
     }
 
     @Override
+    public long append(byte[] header, int headerLength, byte[] payload, int off, int len, SpaceWait wait)
+            throws java.io.IOException {
+        return channel.append(header, headerLength, payload, off, len, wait);
+    }
+
+    @Override
     public void prepareToAppend() {
         channel.prepareToAppend();
     }

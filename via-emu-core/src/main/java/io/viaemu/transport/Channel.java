@@ -1,6 +1,7 @@
 package io.viaemu.transport;
 
 import java.io.Closeable;
+import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -18,6 +19,26 @@ public interface Channel extends Closeable {
      * @return the new document's index
      */
     long append(byte[] header, int headerLength, byte[] payload, int off, int len);
+
+    /**
+     * Appends one data document as {@link #append(byte[], int, byte[], int, int)} does, on a channel of bounded room
+     * (the ring transport) leaving free the reserve that control documents and handover copies (the plain
+     * {@code append}) may still use, so a channel full of unconsumed data never blocks a handover. Without room it
+     * waits as a socket's sender with a full buffer does: parked, in bounded parks, calling {@code wait} before each
+     * (which throws what ends the wait: a closed or failed connection); a close of the channel ends it with an
+     * exception. The default, for channels without a bound: the plain append.
+     */
+    default long append(byte[] header, int headerLength, byte[] payload, int off, int len, SpaceWait wait)
+            throws IOException {
+        return append(header, headerLength, payload, off, len);
+    }
+
+    /** What an append waiting for room checks between its parks. */
+    @FunctionalInterface
+    interface SpaceWait {
+        /** Throws to end the wait (the connection closed or failed); may itself wait (a client's intermission). */
+        void check() throws IOException;
+    }
 
     /** Gets ready to append (creates the appender, maps the current file) so the first append is fast. */
     void prepareToAppend();

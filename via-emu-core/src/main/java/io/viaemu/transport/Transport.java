@@ -5,7 +5,8 @@ import java.nio.file.Path;
 /**
  * The transport SPI: durable, ordered, one-direction channels between processes on one host, each living in a
  * directory. via-emu puts two channels (up: client to server, down: server to client) under every connection and
- * one listen channel under every endpoint. The Chronicle Queue implementation is {@code ChronicleTransport}.
+ * one listen channel under every endpoint. The Chronicle Queue implementation is {@code ChronicleTransport}, the
+ * one-file ring {@code RingTransport}.
  */
 public interface Transport {
 
@@ -17,7 +18,7 @@ public interface Transport {
      * {@code rollBytes} advances {@code segments}, which every process that opens the channel must share, and every
      * appender and reader of the channel moves on to a new file. Files whose documents are consumed are then
      * released by {@link Channel#reclaimBefore}, so the channel's disk follows what is unconsumed, not its history.
-     * A transport without files ignores the counter.
+     * A transport without files, or without rolling files (the ring transport), ignores the counter.
      */
     default Channel open(Path directory, SegmentCounter segments, long rollBytes) {
         return open(directory);

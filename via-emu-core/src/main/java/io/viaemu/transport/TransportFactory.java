@@ -7,11 +7,12 @@ import java.util.TreeSet;
 
 import io.viaemu.ViaConfig;
 import io.viaemu.transport.chronicle.ChronicleTransportFactory;
+import io.viaemu.transport.ring.RingTransportFactory;
 
 /**
  * Makes the {@link Transport} a configuration names ({@link ViaConfig#transport()}, property {@code via.transport})
  * from that transport's own options ({@link ViaConfig#transportOptions()}): Chronicle Queue
- * ({@value #CHRONICLE}, the default) is built in; others register an implementation of this interface as a
+ * ({@value #CHRONICLE}) and the one-file ring ({@value #RING}) are built in; others register an implementation of this interface as a
  * {@link ServiceLoader} service ({@code META-INF/services/io.viaemu.transport.TransportFactory}).
  *
  * <p>Every process of a server (its clients and workers too) must use the same transport with the same options:
@@ -21,6 +22,8 @@ public interface TransportFactory {
 
     /** The built-in transport's name. */
     String CHRONICLE = "chronicle";
+    /** The built-in one-file ring transport's name. */
+    String RING = "ring";
 
     /** The name {@code via.transport} selects this transport by. */
     String name();
@@ -50,9 +53,19 @@ public interface TransportFactory {
     /** The transport with these options (parsed ones; options not given take the transport's defaults). */
     Transport create(Map<String, String> options);
 
+    /**
+     * The transport with these options for a configuration whose largest data document is {@code maxMessageSize}
+     * bytes and whose send window is {@code sendWindow} (a transport that sizes its channels from them overrides
+     * this; by default {@link #create(Map)}).
+     */
+    default Transport create(Map<String, String> options, int maxMessageSize, long sendWindow) {
+        return create(options);
+    }
+
     /** The transport the configuration names, with its options. */
     static Transport create(ViaConfig config) {
-        return named(config.transport()).create(config.transportOptions());
+        return named(config.transport()).create(config.transportOptions(), config.maxMessageSize(),
+                config.sendWindow());
     }
 
     /**
@@ -64,7 +77,10 @@ public interface TransportFactory {
         if (CHRONICLE.equals(name)) {
             return ChronicleTransportFactory.INSTANCE;
         }
-        Set<String> known = new TreeSet<>(Set.of(CHRONICLE));
+        if (RING.equals(name)) {
+            return RingTransportFactory.INSTANCE;
+        }
+        Set<String> known = new TreeSet<>(Set.of(CHRONICLE, RING));
         for (TransportFactory f : ServiceLoader.load(TransportFactory.class)) {
             if (f.name().equals(name)) {
                 return f;
