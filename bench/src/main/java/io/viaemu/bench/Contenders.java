@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import io.viaemu.PauserKind;
+import io.viaemu.transport.TransportFactory;
 
 /** The registry of {@link Contender}s, in the default run order (TCP first: it is the baseline of every ratio). */
 public final class Contenders {
@@ -22,6 +23,8 @@ public final class Contenders {
         register(ChronicleContender::new);
         register(() -> new ViaContender(PauserKind.BUSY));
         register(() -> new ViaContender(PauserKind.BACKOFF));
+        register(() -> new ViaContender(PauserKind.BUSY, TransportFactory.RING));
+        register(() -> new ViaContender(PauserKind.BACKOFF, TransportFactory.RING));
         register(ViaSocketContender::new);
         register(() -> new ViaNioContender(false));
         register(() -> new ViaNioContender(true));

@@ -134,7 +134,8 @@ public enum Figure {
     boolean measures(String contender) {
         switch (this) {
             case IDLE_100: case IDLE_1000: case IDLE_10000: case WAKE_64: case CONNECT_RATE_8:
-                return contender.equals("tcp") || contender.equals("uds") || contender.equals("via-backoff");
+                return contender.equals("tcp") || contender.equals("uds") || contender.equals("via-backoff")
+                        || contender.equals("via-ring-backoff");
             case CONNECT_RATE_1:
                 // A spinning contender's server thread per connection is a core per connection in flight.
                 return contender.equals("tcp") || contender.equals("uds") || contender.startsWith("via");
@@ -412,9 +413,10 @@ public enum Figure {
             case FIRST_CONNECT: return driveFirstConnect(contender, address);
             case FIRST_CONNECT_PREPARED: {
                 long t0 = System.nanoTime();
-                if (contender instanceof ViaContender) {
+                if (contender instanceof ViaContender via) {
                     // the pool is per base directory and endpoint; the pauser does not matter to it
-                    ViaClient.prepare(ViaContender.config(Path.of(address), PauserKind.BACKOFF), ViaContender.ENDPOINT);
+                    ViaClient.prepare(ViaContender.config(Path.of(address), PauserKind.BACKOFF, via.transport()),
+                            ViaContender.ENDPOINT);
                 }
                 long prepareNanos = System.nanoTime() - t0;
                 Map<String, String> r = driveFirstConnect(contender, address);

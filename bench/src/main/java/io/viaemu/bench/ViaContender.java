@@ -12,6 +12,7 @@ import io.viaemu.ViaClient;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
 import io.viaemu.ViaServer;
+import io.viaemu.transport.TransportFactory;
 
 /**
  * A via-emu connection ({@link ViaServer} / {@link ViaClient}): the whole protocol layer on top of the Chronicle
@@ -22,25 +23,42 @@ public final class ViaContender implements Contender {
     static final String ENDPOINT = "bench";
 
     private final PauserKind pauser;
+    private final String transport;
 
+    /** On the Chronicle transport ({@code via}, {@code via-backoff}), whatever the default transport is. */
     public ViaContender(PauserKind pauser) {
+        this(pauser, TransportFactory.CHRONICLE);
+    }
+
+    /** On the transport named ({@code via-ring}, {@code via-ring-backoff} for the ring transport). */
+    public ViaContender(PauserKind pauser, String transport) {
         this.pauser = pauser;
+        this.transport = transport;
     }
 
     @Override
     public String name() {
-        return pauser == PauserKind.BUSY ? "via" : "via-" + pauser.name().toLowerCase();
+        String base = TransportFactory.CHRONICLE.equals(transport) ? "via" : "via-" + transport;
+        return pauser == PauserKind.BUSY ? base : base + "-" + pauser.name().toLowerCase();
     }
 
     @Override
     public String description() {
-        return "via-emu connection (ViaServer/ViaClient, pauser " + pauser + ", no fork)";
+        return "via-emu connection (ViaServer/ViaClient, " + transport + " transport, pauser " + pauser + ", no fork)";
     }
 
     static ViaConfig config(Path base, PauserKind pauser) {
+        return config(base, pauser, TransportFactory.CHRONICLE);
+    }
+
+    static ViaConfig config(Path base, PauserKind pauser, String transport) {
         // room for the 10,000 idle connections of idle10000 (the server's default limit is lower)
-        return ViaConfig.builder(base).pauser(pauser).triggers(Set.of()).connectTimeout(Duration.ofSeconds(30))
-                .maxConnections(20_000).build();
+        return ViaConfig.builder(base).transport(transport).pauser(pauser).triggers(Set.of())
+                .connectTimeout(Duration.ofSeconds(30)).maxConnections(20_000).build();
+    }
+
+    String transport() {
+        return transport;
     }
 
     /** The base directory must be owner-only: via-emu refuses one others can use. */
@@ -56,7 +74,7 @@ public final class ViaContender implements Contender {
     @Override
     public Listener listen(Path dir) throws IOException {
         Path base = privateBase(dir);
-        ViaServer server = ViaServer.listen(config(base, pauser), ENDPOINT);
+        ViaServer server = ViaServer.listen(config(base, pauser, transport), ENDPOINT);
         return new Listener() {
             @Override
             public String address() {
@@ -77,7 +95,7 @@ public final class ViaContender implements Contender {
 
     @Override
     public Connection connect(String address) throws IOException {
-        return new ViaBenchConnection(ViaClient.connect(config(Path.of(address), pauser), ENDPOINT));
+        return new ViaBenchConnection(ViaClient.connect(config(Path.of(address), pauser, transport), ENDPOINT));
     }
 
     private static final class ViaBenchConnection implements Connection {

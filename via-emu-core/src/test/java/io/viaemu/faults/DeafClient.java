@@ -18,7 +18,8 @@ import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
-import io.viaemu.transport.chronicle.ChronicleTransport;
+import io.viaemu.transport.Transport;
+import io.viaemu.transport.TransportFactory;
 
 /**
  * A client built from the transport, the codec and the flag block, like {@code ClientRole.connect}, that streams
@@ -43,7 +44,7 @@ final class DeafClient implements AutoCloseable {
         flags.set(Word.CLIENT_START, Processes.currentStart());
         flags.set(Word.CLIENT_PID, Processes.currentPid());
         flags.set(Word.STATE, ConnectionState.CONNECTING.code());
-        ChronicleTransport transport = new ChronicleTransport(config.rollCycle(), config.blockSize());
+        Transport transport = TransportFactory.create(config); // the configuration's, as the peers use
         up = ConnectionQueues.up(transport, dir, flags, config);
         down = ConnectionQueues.down(transport, dir, flags, config);
         downReader = down.reader();

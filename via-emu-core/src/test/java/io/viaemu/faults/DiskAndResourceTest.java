@@ -234,6 +234,7 @@ class DiskAndResourceTest extends FaultProcessTest {
      */
     @Test
     void streamingAcrossCycleRollsKeepsEveryByteInOrderAndDeletesRolledFiles() throws Exception {
+        io.viaemu.testing.TestTransport.assumeChronicle();
         Map<String, String> props = FaultConfigs.props("rollCycle", "TEST_SECONDLY", "sendWindow", "65536");
         ViaConfig config = startFaultServer(props, "ECHO");
         try (ViaConnection c = ViaClient.connect(config, EP)) {

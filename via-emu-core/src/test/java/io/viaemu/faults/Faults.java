@@ -26,7 +26,8 @@ import io.viaemu.protocol.Messages;
 import io.viaemu.testapp.FaultConfigs;
 import io.viaemu.testing.JvmProcess;
 import io.viaemu.transport.Channel;
-import io.viaemu.transport.chronicle.ChronicleTransport;
+import io.viaemu.transport.Transport;
+import io.viaemu.transport.TransportFactory;
 
 /** What the fault tests share: server JVMs, raw documents, bounded waits, the echo check. */
 final class Faults {
@@ -44,7 +45,7 @@ final class Faults {
 
     /** A channel of this JVM's own on a queue directory, for writing documents no well-behaved peer would. */
     static Channel rawChannel(ViaConfig config, Path queueDir) {
-        ChronicleTransport transport = new ChronicleTransport(config.rollCycle(), config.blockSize());
+        Transport transport = TransportFactory.create(config); // the configuration's, as the peers use
         Path connDir = queueDir.getParent();
         String name = queueDir.getFileName().toString();
         if ((name.equals("up") || name.equals("down")) && Files.exists(connDir.resolve("flags"))) {

@@ -7,6 +7,7 @@ import java.util.TreeSet;
 import io.viaemu.internal.ConfigProperties;
 import io.viaemu.transport.Transport;
 import io.viaemu.transport.TransportFactory;
+import io.viaemu.transport.chronicle.ChronicleOptions;
 
 /**
  * {@link TransportFactory} of the built-in ring transport, {@code via.transport=ring}: every channel one
@@ -21,6 +22,12 @@ public final class RingTransportFactory implements TransportFactory {
     public static final String CAPACITY = "ring-capacity";
 
     private static final Set<String> OPTIONS = Set.of(CAPACITY);
+    /**
+     * Chronicle's options, accepted and ignored (a ring neither rolls nor maps by blocks): a configuration that sets
+     * them (the deprecated {@code rollCycle}/{@code blockSize} builder methods, {@code via.roll-cycle}) switches to
+     * the ring by {@code via.transport} alone.
+     */
+    private static final Set<String> IGNORED = Set.of(ChronicleOptions.ROLL_CYCLE, ChronicleOptions.BLOCK_SIZE);
     /** What {@link #create(Map)} sizes for: the configuration's defaults (1 MiB messages, a 4 MiB window). */
     private static final int DEFAULT_MAX_MESSAGE_SIZE = 1 << 20;
     private static final long DEFAULT_SEND_WINDOW = 4L << 20;
@@ -37,6 +44,9 @@ public final class RingTransportFactory implements TransportFactory {
 
     @Override
     public String parseOption(String option, String value) {
+        if (IGNORED.contains(option)) {
+            return value.trim();
+        }
         if (!CAPACITY.equals(option)) {
             throw new IllegalArgumentException("the ring transport has no option '" + option + "' (options: "
                     + new TreeSet<>(OPTIONS) + ")");
