@@ -238,6 +238,10 @@ final class InboundStream {
     private void toStart() throws ViaException {
         if (startAfter <= 0) {
             reader.toStart();
+        } else if (channel.isReclaimed(startAfter)) {
+            // the ring frees documents one by one: this use's consumer (a parent, before a handover) consumed past
+            // the previous use's last document, so what is left all comes after it
+            reader.toStart();
         } else if (!reader.moveToIndex(startAfter) || !reader.next(new Document(64))) {
             throw new ViaException("connection " + id + ": cannot find the previous use's last document "
                     + Long.toHexString(startAfter) + " in " + channel.directory() + " (deleted?)");

@@ -97,6 +97,11 @@ public final class SlotChannel implements Channel {
     }
 
     @Override
+    public boolean isReclaimed(long index) {
+        return channel.isReclaimed(index);
+    }
+
+    @Override
     public synchronized void close() {
         if (reader != null) {
             reader.close();

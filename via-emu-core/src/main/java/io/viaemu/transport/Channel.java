@@ -52,6 +52,15 @@ public interface Channel extends Closeable {
      */
     void reclaimBefore(long index);
 
+    /**
+     * True if the document at {@code index} was freed by {@link #reclaimBefore} (every document before the first one
+     * left was consumed). A transport that frees whole files, whose readers find such documents gone only with their
+     * file, may say false (the default).
+     */
+    default boolean isReclaimed(long index) {
+        return false;
+    }
+
     @Override
     void close();
 }

@@ -536,6 +536,17 @@ final class RingChannel implements Channel {
         }
     }
 
+    /** True if {@code index} is below RECLAIMED: its bytes are zero again (the first document left is not). */
+    @Override
+    public boolean isReclaimed(long index) {
+        enter();
+        try {
+            return index > 0 && RingLayout.position(index) < reclaimed();
+        } finally {
+            exit();
+        }
+    }
+
     /**
      * Closes this handle: appends and reads on it fail from now on, a blocked append wakes and throws; the mapping is
      * released once no operation is in flight (at most {@link #CLOSE_WAIT_NANOS} later; a thread stuck longer keeps

@@ -94,15 +94,24 @@ class RingAcrossProcessesTest extends SeparateProcessTest {
             long[] next = new long[3];
             Document doc = new Document(64);
             boolean killedHoldingLock = false;
-            for (int attempt = 0; attempt < 10 && !killedHoldingLock; attempt++) {
+            for (int attempt = 0; attempt < 3 && !killedHoldingLock; attempt++) {
                 next[1] = 0; // each killed writer starts its sequence at 0
                 JvmProcess victim = writer(dir, 1, -1);
                 String ready = victim.awaitOutput("ready", Duration.ofSeconds(30)).output();
                 long victimPid = victim.pid();
-                // let both append, reading and reclaiming meanwhile
-                drain(ch, reader, doc, next, 200);
+                // let both append, reading and reclaiming meanwhile; then stop the victim (SIGSTOP) at some moment
+                // and kill -9 it if it was stopped holding the append lock (in the middle of an append), else let it
+                // go on and try again: a deterministic way to kill a writer inside its append
+                drain(ch, reader, doc, next, 100);
+                for (int tries = 0; tries < 500 && !killedHoldingLock; tries++) {
+                    signal("-STOP", victimPid);
+                    killedHoldingLock = lockHolder(dir) == (int) victimPid;
+                    if (!killedHoldingLock) {
+                        signal("-CONT", victimPid);
+                        drain(ch, reader, doc, next, 2);
+                    }
+                }
                 victim.kill9();
-                killedHoldingLock = lockHolder(dir) == (int) victimPid;
                 assertThat(ready).contains("ready");
                 // the survivor goes on: at least 500 more of its records arrive, and nothing garbled in between
                 long survivorBefore = next[2];
@@ -132,6 +141,11 @@ class RingAcrossProcessesTest extends SeparateProcessTest {
             next[(int) ws[0]]++;
             ch.reclaimBefore(doc.index());
         }
+    }
+
+    private static void signal(String signal, long pid) throws Exception {
+        Process p = new ProcessBuilder("kill", signal, Long.toString(pid)).redirectErrorStream(true).start();
+        assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("kill " + signal).isTrue();
     }
 
     private static int lockHolder(Path dir) throws Exception {
