@@ -521,7 +521,9 @@ final class RingChannel implements Channel {
                 return; // the common case for a document read in pieces
             }
             long tail = (long) LONGS.getVolatile(map, TAIL_OFFSET);
-            if (position > tail) {
+            // A reader may consume a record between its commit and the append's TAIL store: the position may pass
+            // TAIL by what one append writes (a padding and a record), never by more.
+            if (position - tail > 2L * maxRecord) {
                 throw new IllegalArgumentException("reclaimBefore(" + index + ") beyond the end " + tail + " of " + file);
             }
             // announce before zeroing: a second reader (the inspector) that copied from this range copies again
