@@ -94,7 +94,7 @@ class RingAcrossProcessesTest extends SeparateProcessTest {
             long[] next = new long[3];
             Document doc = new Document(64);
             boolean killedHoldingLock = false;
-            for (int attempt = 0; attempt < 3 && !killedHoldingLock; attempt++) {
+            for (int attempt = 0; attempt < 5 && !killedHoldingLock; attempt++) {
                 next[1] = 0; // each killed writer starts its sequence at 0
                 JvmProcess victim = writer(dir, 1, -1);
                 String ready = victim.awaitOutput("ready", Duration.ofSeconds(30)).output();
