@@ -93,8 +93,11 @@ public final class ProcessLiveness implements Liveness, Housekeeper.Task {
 
     private final Heartbeats heartbeats;
     private final Exits processExits;
-    /** Run when a check found a peer dead or silent: the connections must look (the housekeeper: a full pass). */
-    private final Runnable onVerdict;
+    /**
+     * Wakes the housekeeper: after a check found a peer dead or silent (every connection must look: a full pass),
+     * and when the interval shortened (it must tick this sooner than it planned).
+     */
+    private final Runnable wakeHousekeeper;
     private final Set<Path> ownBases = ConcurrentHashMap.newKeySet();
     private final Map<List<Object>, Peer> peers = new ConcurrentHashMap<>();
     /** Silences and deaths found by the checks (added to the exits of {@link #processExits}). */
@@ -105,10 +108,10 @@ public final class ProcessLiveness implements Liveness, Housekeeper.Task {
     private volatile long nextBeat;
     private volatile long nextCheck;
 
-    public ProcessLiveness(Heartbeats heartbeats, Exits exits, Runnable onVerdict) {
+    public ProcessLiveness(Heartbeats heartbeats, Exits exits, Runnable wakeHousekeeper) {
         this.heartbeats = Objects.requireNonNull(heartbeats);
         this.processExits = Objects.requireNonNull(exits);
-        this.onVerdict = Objects.requireNonNull(onVerdict);
+        this.wakeHousekeeper = Objects.requireNonNull(wakeHousekeeper);
     }
 
     /** Heartbeats are written (and checked) ten times per peer timeout: a stale one is seen within 10 % of it. */
@@ -171,6 +174,7 @@ public final class ProcessLiveness implements Liveness, Housekeeper.Task {
             intervalMillis = millis;
             nextBeat = 0; // the next tick beats and checks by the new interval
             nextCheck = 0;
+            wakeHousekeeper.run(); // it may have planned this task's next tick by the old interval (or none)
         }
     }
 
@@ -214,7 +218,7 @@ public final class ProcessLiveness implements Liveness, Housekeeper.Task {
         }
         if (verdict) {
             verdicts.incrementAndGet();
-            onVerdict.run();
+            wakeHousekeeper.run();
         }
     }
 
@@ -226,7 +230,9 @@ public final class ProcessLiveness implements Liveness, Housekeeper.Task {
     @Override
     public long idleIntervalNanos() {
         long interval = intervalMillis;
-        return interval == Long.MAX_VALUE ? Long.MAX_VALUE : TimeUnit.MILLISECONDS.toNanos(interval);
+        // nothing to beat or check yet: a look every second all the same, should a wake-up for the first interval
+        // come before the housekeeper could take it (while it starts)
+        return TimeUnit.MILLISECONDS.toNanos(interval == Long.MAX_VALUE ? 1_000 : interval);
     }
 
     @Override

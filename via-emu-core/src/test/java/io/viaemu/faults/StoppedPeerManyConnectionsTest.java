@@ -20,6 +20,7 @@ import io.viaemu.protocol.ErrorCode;
 import io.viaemu.testapp.EchoServerMain;
 import io.viaemu.testing.JvmProcess;
 import io.viaemu.testing.SeparateProcessTest;
+import io.viaemu.testing.Signals;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,7 +39,7 @@ class StoppedPeerManyConnectionsTest extends SeparateProcessTest {
     @AfterEach
     void resumeServer() throws Exception {
         if (server != null) {
-            signal("CONT", server.pid()); // never leave a stopped process behind
+            Signals.resume(server.pid()); // never leave a stopped process behind
         }
     }
 
@@ -70,7 +71,7 @@ class StoppedPeerManyConnectionsTest extends SeparateProcessTest {
             long beforeStop = ProcessBells.heartbeat(base, server.pid(), serverStart);
             assertThat(beforeStop).as("the server's heartbeat").isPositive();
             long stoppedAt = System.nanoTime();
-            signal("STOP", server.pid());
+            Signals.stop(server.pid());
 
             List<String> failures = new ArrayList<>();
             for (CompletableFuture<String> r : readers) {
@@ -127,9 +128,5 @@ class StoppedPeerManyConnectionsTest extends SeparateProcessTest {
             }
         }
         throw new AssertionError("no doorbell file of process " + pid + " in " + bellFiles());
-    }
-
-    private static void signal(String sig, long pid) throws Exception {
-        new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
     }
 }

@@ -32,7 +32,7 @@ class ProcessLivenessTest {
     private final AtomicInteger reads = new AtomicInteger();
     private final Set<Long> dead = ConcurrentHashMap.newKeySet();
     private final AtomicLong exits = new AtomicLong();
-    private final AtomicInteger verdictWakeUps = new AtomicInteger();
+    private final AtomicInteger wakeUps = new AtomicInteger();
     private long now = 1_000_000;
 
     private ProcessLiveness process(long pid) {
@@ -68,7 +68,7 @@ class ProcessLivenessTest {
                 return exits.get();
             }
         };
-        return new ProcessLiveness(heartbeats, processExits, verdictWakeUps::incrementAndGet);
+        return new ProcessLiveness(heartbeats, processExits, wakeUps::incrementAndGet);
     }
 
     /** A server and a client process, the client with {@link #CONNECTIONS} connections to the server. */
@@ -81,6 +81,8 @@ class ProcessLivenessTest {
             client.beat(BASE, TIMEOUT, now); // each connection's client role does, at its identification
             client.watch(BASE, SERVER, 7, TIMEOUT); // and watches its parent
         }
+        assertThat(wakeUps.get()).as("the housekeepers told of the new interval").isPositive();
+        wakeUps.set(0);
     }
 
     /** Time passes by {@code millis} in steps of 10 ms; the housekeepers tick at each step, the server's if running. */
@@ -105,7 +107,7 @@ class ProcessLivenessTest {
         // 10 s at a tenth of the peer timeout: 20 heartbeats per process, 20 reads of the server's by the client
         assertThat(writes.get()).isBetween(2 * 19, 2 * 21);
         assertThat(reads.get()).isBetween(19, 21);
-        assertThat(verdictWakeUps.get()).isZero();
+        assertThat(wakeUps.get()).isZero();
         assertThat(client.isSilent(SERVER, 7, TIMEOUT, now)).isFalse();
     }
 
@@ -124,7 +126,7 @@ class ProcessLivenessTest {
         }
         // the last heartbeat was up to an interval before the stop; the check comes at most an interval late
         assertThat(now - stoppedAt).isBetween(TIMEOUT - INTERVAL, TIMEOUT + INTERVAL);
-        assertThat(verdictWakeUps.get()).isEqualTo(1);
+        assertThat(wakeUps.get()).isEqualTo(1);
         // every connection of the client now finds its peer silent: one look each, only on this event
         for (int i = 0; i < CONNECTIONS; i++) {
             assertThat(client.isSilent(SERVER, 7, TIMEOUT, now)).isTrue();
@@ -168,8 +170,10 @@ class ProcessLivenessTest {
     void theShortestPeerTimeoutSetsTheInterval() {
         server.beat(BASE, TIMEOUT, now);
         client.watch(BASE, SERVER, 7, TIMEOUT);
+        wakeUps.set(0);
         client.watch(BASE, SERVER, 7, 1_000); // another connection, configured with a shorter peer timeout
         assertThat(client.idleIntervalNanos()).isEqualTo(100 * 1_000_000L);
+        assertThat(wakeUps.get()).as("the housekeeper must tick it sooner than planned").isEqualTo(1);
         long exitsBefore = client.exits();
         run(1_200, false);
         assertThat(client.exits()).as("silent past the shorter timeout").isNotEqualTo(exitsBefore);
