@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import io.viaemu.internal.Housekeeper;
+import io.viaemu.internal.Liveness;
 import io.viaemu.internal.ProcessBells;
 import io.viaemu.internal.StaleConnections;
 import io.viaemu.worker.WorkerPool;
@@ -13,9 +14,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A server's housekeeper task that deletes connection directories no live process uses any more (left by a crashed
- * run, by peers that died, or closed and past their retention), stale worker directories and process doorbells:
- * the server's own endpoint every {@value #SWEEP_INTERVAL_MILLIS} ms, the base directory's other endpoints every
- * {@value #FOREIGN_SWEEP_INTERVAL_MILLIS} ms (their own servers, if any, sweep them more often).
+ * run, by peers that died, or closed and past their retention), stale worker directories and process doorbells.
+ * A sweep lists every directory of the endpoint, so it runs on events, not on a timer: after a process exited
+ * (a peer's directories may be stale now), after anything woke the housekeeper (a client that deleted its idle
+ * connection slots rings the server), when a directory left by the last sweep becomes stale by time (a creation's
+ * grace or a retention ends), at most every {@value #SWEEP_INTERVAL_MILLIS} ms; and, as a backstop, every
+ * {@value #FOREIGN_SWEEP_INTERVAL_MILLIS} ms with the base directory's other endpoints (their own servers, if any,
+ * sweep them sooner). Idle connections cost no sweeps.
  */
 final class StaleDirectorySweeper implements Housekeeper.Task {
     private static final Logger log = LoggerFactory.getLogger(ViaServer.class);
@@ -31,6 +36,11 @@ final class StaleDirectorySweeper implements Housekeeper.Task {
     private Runnable afterOwnSweep = () -> { };
     private long nextSweep;
     private long nextForeignSweep;
+    /** When a directory the last sweep left becomes stale by time alone (epoch millis). */
+    private long pendingAt = Long.MAX_VALUE;
+    /** Process exits and housekeeper wake-ups seen at the last sweep. */
+    private long exitsSeen = -1;
+    private long eventsSeen = -1;
     private volatile boolean stopped;
 
     StaleDirectorySweeper(ViaConfig config, String endpoint, Predicate<String> inUseHere) {
@@ -60,7 +70,7 @@ final class StaleDirectorySweeper implements Housekeeper.Task {
 
     /** This endpoint's connection directories only. */
     void sweepOwnEndpoint() throws IOException {
-        StaleConnections.sweepEndpoint(config, endpoint, true, inUseHere);
+        pendingAt = StaleConnections.sweepEndpoint(config, endpoint, true, inUseHere);
     }
 
     @Override
@@ -71,6 +81,13 @@ final class StaleDirectorySweeper implements Housekeeper.Task {
         if (now < nextSweep) {
             return true;
         }
+        long exits = Liveness.PROCESSES.exits();
+        long events = Housekeeper.events();
+        if (exits == exitsSeen && events == eventsSeen && now < pendingAt && now < nextForeignSweep) {
+            return true; // nothing happened that could make a directory stale
+        }
+        exitsSeen = exits;
+        eventsSeen = events;
         nextSweep = now + SWEEP_INTERVAL_MILLIS;
         try {
             sweepOwnEndpoint();
@@ -87,6 +104,7 @@ final class StaleDirectorySweeper implements Housekeeper.Task {
         return true;
     }
 
+    /** Looked at every {@value #SWEEP_INTERVAL_MILLIS} ms (a comparison of counters) and at every event. */
     @Override
     public long idleIntervalNanos() {
         return TimeUnit.MILLISECONDS.toNanos(SWEEP_INTERVAL_MILLIS);

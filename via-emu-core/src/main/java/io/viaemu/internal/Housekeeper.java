@@ -12,14 +12,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One daemon thread per process that does what no application thread may be there to do: write heartbeats, answer
- * the peer's flags (a client that is not sending still has to confirm an intermission), and fail connections whose
- * peer died or hung. Tasks must be quick and must never block.
+ * One daemon thread per process that does what no application thread may be there to do: write the process's
+ * heartbeats and check its peers' ({@link ProcessLiveness}), answer the peer's flags (a client that is not sending
+ * still has to confirm an intermission), and fail connections whose peer died or hung. Tasks must be quick and must
+ * never block.
  *
- * <p>It sleeps until the earliest task is due (a heartbeat, typically a tenth of the peer timeout) or until it is
- * {@link #wake() woken}: by a peer ringing this process's doorbell ({@link ProcessBells}: a handover step that needs
- * this process), or by {@link ProcessExitWatch} when a peer process exits. No tick runs on a timer while nothing
- * happens. Where the kernel cannot wake it (no futex, no pidfd) it ticks every 20 ms as it did before.
+ * <p>Each task is ticked when it is due (its {@link Task#idleIntervalNanos()} after its last tick; every poll interval
+ * while {@link Task#urgent()}), and every task is ticked when the housekeeper is {@link #wake() woken}: by a peer
+ * ringing this process's doorbell ({@link ProcessBells}: a handover step that needs this process), by
+ * {@link ProcessExitWatch} when a peer process exits, or by {@link ProcessLiveness} when a peer stopped beating. So an
+ * idle connection costs nothing between events: the only timed work is one heartbeat per process and one check per
+ * peer process each heartbeat interval. Where the kernel cannot wake it (no futex, no pidfd) it ticks every 20 ms
+ * as it did before.
  */
 public final class Housekeeper {
 
@@ -56,7 +60,20 @@ public final class Housekeeper {
     private static final Logger log = LoggerFactory.getLogger(Housekeeper.class);
     private static volatile Housekeeper instance;
 
-    private final CopyOnWriteArrayList<Task> tasks = new CopyOnWriteArrayList<>();
+    /** A task and when it is due next (written by the housekeeper's thread only). */
+    private static final class Entry {
+        final Task task;
+        /** System.nanoTime() at which it is due: at the next pass when added. */
+        long dueNanos = System.nanoTime();
+        /** What {@link Task#urgent()} said after its last tick: ticked at every pass while true. */
+        boolean urgent;
+
+        Entry(Task task) {
+            this.task = task;
+        }
+    }
+
+    private final CopyOnWriteArrayList<Entry> tasks = new CopyOnWriteArrayList<>();
     private final Set<Path> bases = ConcurrentHashMap.newKeySet();
     private final long intervalNanos;
     private final Thread thread;
@@ -68,10 +85,17 @@ public final class Housekeeper {
      * so a task added while the loop decides to sleep is never left for the whole sleep.
      */
     private volatile long added;
+    /**
+     * Counts {@link #wake()}s: something happened (a peer rang, a peer process exited or was found silent) that any
+     * task may have to act on, so the next pass ticks every task, not only those due. Timed passes tick only the
+     * tasks due: idle connections, whose events all wake the housekeeper, cost nothing between events.
+     */
+    private volatile long events;
 
     private Housekeeper(long intervalNanos) {
         this.intervalNanos = intervalNanos;
         this.thread = BackgroundThreads.daemon("via-housekeeper", this::run);
+        tasks.add(new Entry(ProcessLiveness.host())); // this process's heartbeats, its peers' checks
         thread.start();
     }
 
@@ -89,7 +113,7 @@ public final class Housekeeper {
         return h;
     }
 
-    /** Wakes the process's housekeeper, if there is one, for a tick now. */
+    /** Wakes the process's housekeeper, if there is one, for a tick of every task now. */
     public static void wakeIfRunning() {
         Housekeeper h = instance;
         if (h != null) {
@@ -97,12 +121,22 @@ public final class Housekeeper {
         }
     }
 
+    /**
+     * A count of the wake-ups of the process's housekeeper so far (0 if none runs): it moves when something happened
+     * that a task may have to act on. For tasks that run on events only (the server's sweep).
+     */
+    public static long events() {
+        Housekeeper h = instance;
+        return h == null ? 0 : h.events;
+    }
+
+    /** Ticks {@code task} at the next pass, then by its intervals and at every {@link #wake()}. */
     public void add(Task task) {
-        tasks.add(task);
+        tasks.add(new Entry(task));
         added++; // only a signal: a lost increment between two adders still changes the value
         long interval = task.urgent() ? intervalNanos : Math.max(intervalNanos, task.idleIntervalNanos());
-        if (sleepingUntil - (System.nanoTime() + interval) > 0) {
-            wake(); // asleep for longer than the new task may wait: recompute the sleep
+        if (sleepingUntil - dueAfter(System.nanoTime(), interval) > 0) {
+            LockSupport.unpark(thread); // asleep for longer than the new task may wait: recompute the sleep
         }
     }
 
@@ -118,42 +152,64 @@ public final class Housekeeper {
     }
 
     public void remove(Task task) {
-        tasks.remove(task);
+        tasks.removeIf(e -> e.task == task);
     }
 
-    /** A tick as soon as possible. */
+    /** A tick of every task as soon as possible. */
     public void wake() {
+        events++; // only a signal, as for added
         LockSupport.unpark(thread);
     }
 
+    /** {@code nanos} plus {@code interval}, at most a day (Long.MAX_VALUE: no interval), so that nothing wraps. */
+    private static long dueAfter(long nanos, long interval) {
+        return nanos + Math.min(interval, MAX_SLEEP_NANOS);
+    }
+
+    private static final long MAX_SLEEP_NANOS = TimeUnit.DAYS.toNanos(1);
+
     private void run() {
+        long eventsSeen = events;
         while (true) {
             long now = Clock.SYSTEM.currentTimeMillis(); // the time the tasks' heartbeats and timeouts go by
             long addedBefore = added;
-            long sleep = Long.MAX_VALUE;
-            for (Task t : tasks) {
+            long eventsNow = events;
+            boolean all = eventsNow != eventsSeen; // woken by an event: every task has a look
+            eventsSeen = eventsNow;
+            long nowNanos = System.nanoTime();
+            long wakeAt = Long.MAX_VALUE;
+            for (Entry e : tasks) {
+                Task t = e.task;
+                if (!all && !e.urgent && e.dueNanos - nowNanos > 0) {
+                    wakeAt = Math.min(wakeAt, e.dueNanos);
+                    continue;
+                }
                 try {
                     if (!t.tick(now)) {
-                        tasks.remove(t);
-                    } else {
-                        sleep = Math.min(sleep, t.urgent() ? intervalNanos : Math.max(intervalNanos,
-                                t.idleIntervalNanos()));
+                        tasks.remove(e);
+                        continue;
                     }
-                } catch (Throwable e) {
-                    log.error("via-emu housekeeping task {} failed; removed", t, e);
-                    tasks.remove(t);
+                    e.urgent = t.urgent();
+                    long interval = e.urgent ? intervalNanos : Math.max(intervalNanos, t.idleIntervalNanos());
+                    e.dueNanos = dueAfter(nowNanos, interval);
+                    wakeAt = Math.min(wakeAt, e.dueNanos);
+                } catch (Throwable ex) {
+                    log.error("via-emu housekeeping task {} failed; removed", t, ex);
+                    tasks.remove(e);
                 }
             }
-            // no tasks: nothing to do until one is added (add() wakes this thread)
-            long nanos = sleep == Long.MAX_VALUE ? TimeUnit.DAYS.toNanos(1) : sleep;
+            // nothing due: nothing to do until a task is added or something happens (both unpark this thread)
+            long nanos = wakeAt == Long.MAX_VALUE ? MAX_SLEEP_NANOS
+                    : Math.min(MAX_SLEEP_NANOS, Math.max(0, wakeAt - System.nanoTime()));
             sleepingUntil = System.nanoTime() + nanos;
             if (added != addedBefore) {
                 sleepingUntil = System.nanoTime();
                 continue; // a task came while this pass ticked: tick it now, do not sleep past its interval
             }
-            LockSupport.parkNanos(this, nanos);
+            if (nanos > 0) {
+                LockSupport.parkNanos(this, nanos);
+            }
             sleepingUntil = System.nanoTime(); // awake: an added task is ticked soon
-
         }
     }
 

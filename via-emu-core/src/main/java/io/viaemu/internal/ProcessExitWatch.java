@@ -109,7 +109,13 @@ public final class ProcessExitWatch {
             }
             int fd = LinuxCalls.pidfdOpen(pid);
             if (fd < 0) {
-                exited(pid, startMillis); // no such process any more
+                // no such process any more, or no descriptor to spare (EMFILE): /proc tells which; a live one stays
+                // unwatched, and its death is found by ProcessLiveness's check of its peers, once per interval
+                if (!Processes.isAlive(pid, startMillis)) {
+                    exited(pid, startMillis);
+                } else {
+                    log.debug("no pidfd for live process {}; its exit is noticed by polling", pid);
+                }
                 return;
             }
             // the pidfd names whatever process has the pid now: only if that is the one we mean is it a watch of it

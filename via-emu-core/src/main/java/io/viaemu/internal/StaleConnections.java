@@ -44,27 +44,35 @@ public final class StaleConnections {
      * @param ownEndpoint true for the endpoint this process serves: a directory this process is the parent of and
      *                    that {@code inUseHere} does not name was released by it, so its pid does not keep it
      * @param inUseHere   connection ids this process serves now (never deleted)
+     * @return the earliest time (epoch millis) at which a directory left now becomes stale by time alone (a
+     *         creation's grace or a retention ends), Long.MAX_VALUE if none: until then only a process's death or
+     *         close can make one stale
      */
-    public static void sweepEndpoint(ViaConfig config, String endpoint, boolean ownEndpoint,
+    public static long sweepEndpoint(ViaConfig config, String endpoint, boolean ownEndpoint,
             Predicate<String> inUseHere) throws IOException {
         Path dir = Layout.connectionsDir(config.baseDir(), endpoint);
         if (!Files.isDirectory(dir)) {
-            return;
+            return Long.MAX_VALUE;
         }
         long now = System.currentTimeMillis();
+        long next = Long.MAX_VALUE;
         try (Stream<Path> s = Files.list(dir)) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 if (inUseHere.test(p.getFileName().toString())) {
                     continue;
                 }
-                if (isStale(config, p, now, ownEndpoint)) {
+                long staleAt = staleAt(config, p, now, ownEndpoint);
+                if (staleAt <= now) {
                     log.info("endpoint '{}': deleting stale connection directory {}", endpoint, p.getFileName());
                     FilePermissions.deleteTree(p);
+                } else {
+                    next = Math.min(next, staleAt);
                 }
             }
         } catch (NoSuchFileException gone) {
             // the endpoint's directory went meanwhile
         }
+        return next;
     }
 
     /** Sweeps every endpoint under the base directory except {@code exceptEndpoint} (null: all of them). */
@@ -109,7 +117,11 @@ public final class StaleConnections {
         t.start();
     }
 
-    private static boolean isStale(ViaConfig config, Path connDir, long now, boolean ownEndpoint) {
+    /**
+     * When the directory is stale: now or before (delete it), a later time (stale then if nothing changes: a grace
+     * or a retention ends), or Long.MAX_VALUE (kept while one of its processes lives).
+     */
+    private static long staleAt(ViaConfig config, Path connDir, long now, boolean ownEndpoint) {
         FlagBlock f;
         try {
             f = FlagBlock.openReadOnly(connDir);
@@ -122,9 +134,9 @@ public final class StaleConnections {
             long grace = ownEndpoint ? config.connectTimeout().toMillis()
                     : Math.max(config.connectTimeout().toMillis(), FOREIGN_CREATION_GRACE_MILLIS);
             try {
-                return now - Files.getLastModifiedTime(connDir).toMillis() > grace;
+                return Files.getLastModifiedTime(connDir).toMillis() + grace + 1;
             } catch (IOException gone) {
-                return false;
+                return Long.MAX_VALUE;
             }
         }
         // Of its own endpoint, this process sweeps only directories it does not serve: if it is their parent, it
@@ -138,9 +150,10 @@ public final class StaleConnections {
                 || Processes.isAlive(f.get(Word.CHILD_PID), f.get(Word.CHILD_START));
         long closedAt = f.get(Word.AT_CLOSED);
         boolean ended = f.state().isTerminal() || (f.get(Word.CLOSED_MASK) & FlagBlock.CLOSED_CLIENT) != 0;
+        boolean staleOnceRetained = !anyAlive || (ownEndpoint && f.state() == ConnectionState.CLOSED && closedAt != 0);
         if (ended && closedAt != 0 && now - closedAt <= config.retention().toMillis()) {
-            return false; // kept for inspection (the actuator) until its retention is over
+            return closedAt + config.retention().toMillis() + 1; // kept for inspection (the actuator) until then
         }
-        return !anyAlive || (ownEndpoint && f.state() == ConnectionState.CLOSED && closedAt != 0);
+        return staleOnceRetained ? now : Long.MAX_VALUE;
     }
 }

@@ -130,11 +130,12 @@ public final class ChildRole extends ConnectionEnd {
         if (flags.childPid() != env.pid()) {
             announceInFlagBlock(flags, env);
         }
+        beat(); // this process's heartbeat (the client checks it once reconnected to this child)
         env.housekeeping().add(this, config.baseDir());
     }
 
     /**
-     * S22's part the parent waits for, ahead of the child's end: the child's heartbeat, start and pid (last) into
+     * S22's part the parent waits for, ahead of the child's end: the child's start and pid (last) into
      * the flag block, and the client's housekeeper told (it opens the worker's inbox ahead of time). A worker calls it
      * as soon as it mapped the flag block, before it opens the connection's two queues: EMU_FORK then costs the
      * parent an ASSIGN and this, and the queues open while the parent goes on (the child's first use of them, its
@@ -143,7 +144,6 @@ public final class ChildRole extends ConnectionEnd {
      * is appended after the parent's last document whenever the queue was opened.
      */
     public static void announceInFlagBlock(FlagBlock flags, RoleEnvironment env) {
-        flags.set(Word.CHILD_HEARTBEAT, env.clock().currentTimeMillis());
         flags.set(Word.CHILD_START, env.start());
         flags.set(Word.NANOS_CHILD_ANNOUNCED, System.nanoTime());
         flags.set(Word.CHILD_PID, env.pid());
@@ -323,17 +323,12 @@ public final class ChildRole extends ConnectionEnd {
         if (closed) {
             return false;
         }
-        heartbeat(now);
         if (flags.state() == ConnectionState.FAILED) {
             onFailed(); // failed by another process: this role's state follows
         }
         completeForDeadParent();
         checkPeers(now);
         return true;
-    }
-
-    private void heartbeat(long now) {
-        flags.set(Word.CHILD_HEARTBEAT, now);
     }
 
     /** Unexpected T2: the client reported, the parent is dead: the child sets the completion (S13) in its stead. */
@@ -344,14 +339,14 @@ public final class ChildRole extends ConnectionEnd {
         }
     }
 
-    /** The client's liveness (and heartbeat, once owner); the parent's death while T2 is off. */
+    /** The client's liveness (and silence, once owner); the parent's death while T2 is off. */
     private void checkPeers(long now) {
         if (!livenessDue(now) || flags.state().isTerminal() || flags.closedBy(FlagBlock.CLOSED_CLIENT)) {
             return;
         }
         if (!alive(flags.clientPid(), flags.clientStart())) {
             fail(ErrorCode.CLIENT_DIED, "client pid " + flags.clientPid());
-        } else if (owns() && heartbeatStale(Word.CLIENT_HEARTBEAT, now)) {
+        } else if (owns() && peerSilent(flags.clientPid(), flags.clientStart(), now)) {
             fail(ErrorCode.PEER_HUNG, "client heartbeat older than " + config.peerTimeout().toMillis() + " ms");
         } else if (!owns() && !alive(parentPid, parentStart) && !flags.triggerEnabled(Trigger.T2_PARENT_ABORT)) {
             fail(ErrorCode.PARENT_DIED, "parent pid " + parentPid + " died and T2 is off");

@@ -187,7 +187,7 @@ public final class ClientRole extends ConnectionEnd {
     /** S41: the client's identity into the new flag block, the connection's queues opened. */
     static ClientRole open(RoleEnvironment env, ViaConfig config, Transport transport, String endpoint,
             long connectionId, Path dir, FlagBlock flags) {
-        identify(env, flags);
+        identify(env, config, flags);
         Channel up = ConnectionQueues.up(transport, dir, flags, config);
         Channel down = ConnectionQueues.down(transport, dir, flags, config);
         return new ClientRole(env, config, transport, endpoint, connectionId, dir, flags, up, down);
@@ -200,15 +200,16 @@ public final class ClientRole extends ConnectionEnd {
      */
     static ClientRole openOnSlot(RoleEnvironment env, ViaConfig config, Transport transport, String endpoint,
             long connectionId, Path dir, FlagBlock flags, Channel up, Channel down) {
-        identify(env, flags);
+        identify(env, config, flags);
         return new ClientRole(env, config, transport, endpoint, connectionId, dir, flags, up, down);
     }
 
-    private static void identify(RoleEnvironment env, FlagBlock flags) {
+    private static void identify(RoleEnvironment env, ViaConfig config, FlagBlock flags) {
+        // this process's heartbeat before its pid is there to look it up: a client stopped before its first tick is
+        // seen too
+        env.liveness().beat(config.baseDir(), config.peerTimeout().toMillis(), env.clock().currentTimeMillis());
         flags.set(Word.CLIENT_START, env.start());
         flags.set(Word.CLIENT_PID, env.pid());
-        // a client stopped before its first tick is seen too
-        flags.set(Word.CLIENT_HEARTBEAT, env.clock().currentTimeMillis());
         flags.set(Word.STATE, ConnectionState.CONNECTING.code());
         flags.stamp(Word.AT_CONNECTED);
     }
@@ -415,13 +416,12 @@ public final class ClientRole extends ConnectionEnd {
 
     // ------------------------------------------------------------------------------------------------ housekeeping
 
-    /** One housekeeping pass: heartbeat, child's inbox, the peers' liveness (and T2), handover work. */
+    /** One housekeeping pass: child's inbox, the peers' liveness (and T2), handover work. */
     @Override
     public boolean tick(long now) {
         if (closed) {
             return false;
         }
-        heartbeat(now);
         if (flags.state() == ConnectionState.FAILED) {
             onFailed(); // failed by another process: this role's state follows
         }
@@ -429,10 +429,6 @@ public final class ClientRole extends ConnectionEnd {
         checkPeers(now);
         dispatchHandoverWork();
         return true;
-    }
-
-    private void heartbeat(long now) {
-        flags.set(Word.CLIENT_HEARTBEAT, now);
     }
 
     /** Forked: open the child's inbox now, so that the reconnection (S49) does not pay for opening a queue. */
@@ -462,14 +458,14 @@ public final class ClientRole extends ConnectionEnd {
             case RECONNECTING:
                 if (!alive(parentPid, parentStart)) {
                     onParentDied(s);
-                } else if (heartbeatStale(Word.PARENT_HEARTBEAT, now)) {
+                } else if (peerSilent(parentPid, parentStart, now)) {
                     failSilentPeer("parent");
                 }
                 return;
             case RECONNECTED:
                 if (!alive(flags.childPid(), flags.childStart())) {
                     fail(ErrorCode.CHILD_DIED, "child pid " + flags.childPid());
-                } else if (heartbeatStale(Word.CHILD_HEARTBEAT, now)) {
+                } else if (peerSilent(flags.childPid(), flags.childStart(), now)) {
                     failSilentPeer("child");
                 }
                 return;

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
@@ -23,6 +24,7 @@ import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ProcessExitWatch;
+import io.viaemu.internal.ProcessLiveness;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
@@ -523,6 +525,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         if (flags.fail(code)) {
             log.warn("connection {} ({}) failed: {}{}", id, role(), code.description(),
                     detail == null ? "" : " - " + detail);
+            ringPeersHousekeepers(); // their connections' ticks come on events only: this is one
         }
         onFailed();
         if (!closed && sendLock.tryLock()) {
@@ -534,6 +537,20 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             } finally {
                 sendLock.unlock();
             }
+        }
+    }
+
+    /** Wakes the housekeepers of the connection's other processes (a failure they must follow at once). */
+    private void ringPeersHousekeepers() {
+        long self = env.pid();
+        if (flags.clientPid() != self) {
+            flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START);
+        }
+        if (flags.parentPid() != self) {
+            flags.ringHousekeeper(Word.PARENT_PID, Word.PARENT_START);
+        }
+        if (flags.childPid() != 0 && flags.childPid() != self) {
+            flags.ringHousekeeper(Word.CHILD_PID, Word.CHILD_START);
         }
     }
 
@@ -814,28 +831,36 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     // ---------------------------------------------------------------------------------------------- housekeeping
 
     /**
-     * True when this tick must check the peers' liveness: a watched process exited since the last check
-     * ({@link ProcessExitWatch}), or at the heartbeat interval (hung peers); every ~10 ms where exits are not
-     * reported.
+     * True when this tick must check the peers' liveness: a watched peer process exited or was found silent since
+     * the last check (both change {@link io.viaemu.internal.Liveness#exits()}: one check per peer process, not per
+     * connection, finds them); every ~10 ms where exits are not reported (no pidfds) and the housekeeper ticks on a
+     * timer.
      */
     protected boolean livenessDue(long now) {
         long exits = env.liveness().exits();
-        if (exits != exitsSeen || now >= nextLivenessCheck) {
+        if (exits != exitsSeen || (!Housekeeper.woken() && now >= nextLivenessCheck)) {
             exitsSeen = exits;
-            nextLivenessCheck = now + (Housekeeper.woken() ? heartbeatIntervalMillis() : 10);
+            nextLivenessCheck = now + 10;
             return true;
         }
         return false;
     }
 
-    /** Heartbeats are written (and checked) ten times per peer timeout: a stale one is seen within 10 % of it. */
-    protected long heartbeatIntervalMillis() {
-        return Math.max(1, config.peerTimeout().toMillis() / 10);
-    }
-
+    /**
+     * Between events a connection's tick is a backstop only: everything it acts on wakes the housekeeper (a peer's
+     * exit or silence, a peer's ring for a handover step, a failure set by another process), so an idle connection
+     * is looked at once per peer timeout. One a handover may run on (a worker is assigned) is looked at every
+     * heartbeat interval, as all were before heartbeats were per process: a step nobody rang for is still taken
+     * within one. Where nothing can wake the housekeeper, every {@link Housekeeper#IDLE_INTERVAL_NANOS}.
+     */
     @Override
     public long idleIntervalNanos() {
-        return Housekeeper.woken() ? heartbeatIntervalMillis() * 1_000_000L : Housekeeper.IDLE_INTERVAL_NANOS;
+        if (!Housekeeper.woken()) {
+            return Housekeeper.IDLE_INTERVAL_NANOS;
+        }
+        long timeout = config.peerTimeout().toMillis();
+        long millis = flags.get(Word.WORKER_ID) != 0 ? ProcessLiveness.heartbeatIntervalMillis(timeout) : timeout;
+        return TimeUnit.MILLISECONDS.toNanos(millis);
     }
 
     /** True while process {@code pid} started at {@code start} runs; an exited one waiting to be reaped is dead. */
@@ -843,14 +868,25 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         return env.liveness().isAlive(pid, start);
     }
 
-    /** Have the exit of this peer process reported promptly (on the host: {@link ProcessExitWatch}). */
+    /**
+     * Have the exit of this peer process reported promptly (on the host: {@link ProcessExitWatch}), and its
+     * heartbeat checked (once per process, whatever the number of its connections).
+     */
     protected void watch(long pid, long start) {
-        env.liveness().watch(pid, start);
+        env.liveness().watch(config.baseDir(), pid, start, config.peerTimeout().toMillis());
     }
 
-    protected boolean heartbeatStale(Word heartbeat, long now) {
-        long hb = flags.get(heartbeat);
-        return hb != 0 && now - hb > config.peerTimeout().toMillis();
+    /**
+     * This process beats under the base directory from now on (at once, then every tenth of the peer timeout):
+     * before a peer may look at its heartbeat, so that one stopped before its housekeeper's first tick is seen too.
+     */
+    protected void beat() {
+        env.liveness().beat(config.baseDir(), config.peerTimeout().toMillis(), env.clock().currentTimeMillis());
+    }
+
+    /** Alive but silent: the process's heartbeat is older than the peer timeout (stopped, or wedged). */
+    protected boolean peerSilent(long pid, long start, long now) {
+        return env.liveness().isSilent(pid, start, config.peerTimeout().toMillis(), now);
     }
 
     @Override

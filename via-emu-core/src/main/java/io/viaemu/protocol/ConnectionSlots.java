@@ -648,6 +648,8 @@ public final class ConnectionSlots {
             } catch (IOException e) {
                 log.warn("could not delete connection slot {}: {}", dir, e.toString());
             }
+            // the server that served it keeps its queues until its next sweep, which runs on events: this is one
+            flags.ringHousekeeper(Word.PARENT_PID, Word.PARENT_START);
         }
 
         @Override

@@ -20,7 +20,7 @@ import io.viaemu.transport.Transport;
  * the parent and the child: a descriptor of its layout (after Aeron's {@code LogBufferDescriptor} and Agrona's
  * {@code RingBufferDescriptor}) and the protocol's operations on it. It carries the handover's signals (the flags of
  * the original design: P, C, copy-request, data-received, reconnection-completion and the client's
- * transmission-intermission), who the three processes are, their heartbeats, the parent's consumed position in the
+ * transmission-intermission), who the three processes are, the parent's consumed position in the
  * up queue (which the child needs to recover the parent's unconsumed input after the parent died), the step stamps
  * of the handover timeline and the flow-control counts. Every word is a 64-bit value read and written atomically
  * (volatile / CAS), so any process, the actuator included, can read it at any time. The memory is a
@@ -38,9 +38,8 @@ import io.viaemu.transport.Transport;
  *   128    parent          PARENT_PID PARENT_START TOKEN NONCE P COPY_REQUEST DATA_RECEIVED
  *   192    parent          BYTES_COPIED COPY_INDEX READ_INDEX
  *   256    child           CHILD_PID CHILD_START C CHILD_GRANTED
- *   320    client          CLIENT_HEARTBEAT
- *   384    parent          PARENT_HEARTBEAT
- *   448    child           CHILD_HEARTBEAT
+ *   320    (free: three lines that held per-connection heartbeats; heartbeats are per process now, see
+ *    ...    ProcessLiveness)
  *   512    client          stamps: AT_CONNECTED AT_INTERMITTED NANOS_CONNECT_SENT NANOS_CLIENT_GRANTED
  *                          NANOS_INTERMISSION_SEEN NANOS_INTERMITTED NANOS_RECONNECT_SEEN NANOS_RECONNECT_SENT
  *   576    client          stamps: NANOS_GRANT_SEEN NANOS_REPORTED
@@ -150,8 +149,6 @@ public final class FlagBlock {
         C(272, Owner.CHILD),
         /** The child accepted the client's reconnection (its pid). */
         CHILD_GRANTED(280, Owner.CHILD),
-
-        CLIENT_HEARTBEAT(320, Owner.CLIENT), PARENT_HEARTBEAT(384, Owner.PARENT), CHILD_HEARTBEAT(448, Owner.CHILD),
 
         /** Epoch millis of each step, for the actuator. */
         AT_CONNECTED(512, Owner.CLIENT), AT_INTERMITTED(520, Owner.CLIENT),

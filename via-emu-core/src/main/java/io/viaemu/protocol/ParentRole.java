@@ -206,7 +206,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         flags.set(Word.TOKEN, token);
         flags.set(Word.PARENT_START, env.start());
         flags.set(Word.PARENT_PID, env.pid());
-        flags.set(Word.PARENT_HEARTBEAT, env.clock().currentTimeMillis());
+        beat(); // this process's heartbeat, before the client may look it up
         flags.advance(ConnectionState.ESTABLISHED);
         flags.set(Word.NANOS_PARENT_GRANTED, System.nanoTime());
         sendLock.lock();
@@ -531,7 +531,6 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         if (closed) {
             return false;
         }
-        heartbeat(now);
         if (flags.state() == ConnectionState.FAILED) {
             onFailed(); // failed by another process: this role's state follows
             if (!handoverCompletion.isDone()) {
@@ -542,10 +541,6 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         startHandoverForChild();
         checkPeers(now);
         return true;
-    }
-
-    private void heartbeat(long now) {
-        flags.set(Word.PARENT_HEARTBEAT, now);
     }
 
     /** T3/T4: the child set C (its first receive or send); the handover runs off the housekeeper's thread. */
@@ -565,7 +560,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         }
     }
 
-    /** The client's liveness and heartbeat; the child's death before a trigger (rollback) or during the handover. */
+    /** The client's liveness and silence; the child's death before a trigger (rollback) or during the handover. */
     private void checkPeers(long now) {
         if (!livenessDue(now) || flags.state().isTerminal() || flags.closedBy(FlagBlock.CLOSED_CLIENT)) {
             return;
@@ -573,7 +568,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         ChildWorker forked = child;
         if (!alive(clientPid, clientStart)) {
             fail(ErrorCode.CLIENT_DIED, "client pid " + clientPid);
-        } else if (heartbeatStale(Word.CLIENT_HEARTBEAT, now)) {
+        } else if (peerSilent(clientPid, clientStart, now)) {
             fail(ErrorCode.PEER_HUNG, "client heartbeat older than " + config.peerTimeout().toMillis() + " ms");
         } else if (forked != null && flags.firedTrigger() == null && !alive(flags.childPid(), flags.childStart())) {
             // the child is gone before any trigger: the parent simply keeps the connection

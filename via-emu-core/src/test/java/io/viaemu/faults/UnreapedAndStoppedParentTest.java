@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.viaemu.Trigger;
 import io.viaemu.internal.JvmOptions;
+import io.viaemu.internal.ProcessBells;
 import io.viaemu.protocol.ConnectionState;
 import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
@@ -111,7 +112,10 @@ class UnreapedAndStoppedParentTest extends SeparateProcessTest {
         signal("CONT", stoppedPid);
         stoppedPid = 0;
         // the resumed parent runs again (its housekeeper beats), and still nothing hands the connection over
-        Faults.await("the resumed parent's heartbeat", STEP, () -> flags.get(Word.PARENT_HEARTBEAT) > resumedAt);
+        long parentPid = flags.get(Word.PARENT_PID);
+        long parentStart = flags.get(Word.PARENT_START);
+        Faults.await("the resumed parent's heartbeat", STEP,
+                () -> ProcessBells.heartbeat(base, parentPid, parentStart) > resumedAt);
         Thread.sleep(500);
         assertThat(server.process().isAlive()).as("the parent is alive and running").isTrue();
         assertThat(flags.state()).isEqualTo(ConnectionState.FAILED);

@@ -38,16 +38,16 @@ class FlagBlockLayoutTest {
                 }
             }
         }
-        // the case: the parent's per-receive consumed slots away from the child's heartbeat and the trigger
+        // the case: the parent's per-receive consumed slots away from the child's words and the trigger
         List<Word> slots = List.of(Word.CONSUMED_SLOT, Word.CONSUMED_INDEX_0, Word.CONSUMED_OFFSET_0,
                 Word.CONSUMED_INDEX_1, Word.CONSUMED_OFFSET_1, Word.CONSUMED_COUNT_0, Word.CONSUMED_COUNT_1);
         for (Word slot : slots) {
-            assertThat(line(slot)).isNotEqualTo(line(Word.CHILD_HEARTBEAT)).isNotEqualTo(line(Word.TRIGGER_FIRED))
+            assertThat(line(slot)).isNotEqualTo(line(Word.CHILD_PID)).isNotEqualTo(line(Word.TRIGGER_FIRED))
                     .isNotEqualTo(line(Word.DOWN_APPENDED)).isNotEqualTo(line(Word.UP_APPENDED));
         }
         List<Integer> hot = new ArrayList<>();
         for (Word w : List.of(Word.UP_CONSUMED, Word.DOWN_CONSUMED, Word.UP_APPENDED, Word.DOWN_APPENDED,
-                Word.BYTES_APPENDED, Word.CLIENT_HEARTBEAT, Word.PARENT_HEARTBEAT, Word.CHILD_HEARTBEAT)) {
+                Word.BYTES_APPENDED)) {
             hot.add(line(w));
         }
         assertThat(hot).as("each frequently written word on a line of its own writer").doesNotHaveDuplicates();
@@ -57,11 +57,11 @@ class FlagBlockLayoutTest {
     void aSlotsWordsAreTheClientsAndTheParentsOnLinesOfTheirOwn() {
         for (Word w : List.of(Word.SLOT_USE, Word.SLOT_KEPT, Word.UP_START, Word.DOWN_START, Word.UP_END)) {
             assertThat(w.owner()).as(w.name()).isEqualTo(Owner.CLIENT);
-            assertThat(line(w)).isEqualTo(line(Word.SLOT_USE)).isNotEqualTo(line(Word.CLIENT_HEARTBEAT));
+            assertThat(line(w)).isEqualTo(line(Word.SLOT_USE)).isNotEqualTo(line(Word.CLIENT_PID));
         }
         for (Word w : List.of(Word.DOWN_END, Word.SLOT_RELEASED)) {
             assertThat(w.owner()).as(w.name()).isEqualTo(Owner.PARENT);
-            assertThat(line(w)).isNotEqualTo(line(Word.SLOT_USE)).isNotEqualTo(line(Word.PARENT_HEARTBEAT));
+            assertThat(line(w)).isNotEqualTo(line(Word.SLOT_USE)).isNotEqualTo(line(Word.PARENT_PID));
         }
     }
 

@@ -10,6 +10,11 @@ import io.viaemu.internal.Housekeeper;
 final class ManualHousekeeping implements RoleEnvironment.Housekeeping {
     final List<Housekeeper.Task> tasks = new CopyOnWriteArrayList<>();
 
+    /** With the process's own tasks first (its liveness: heartbeat and peers' checks), as the housekeeper has. */
+    ManualHousekeeping(Housekeeper.Task... processTasks) {
+        tasks.addAll(List.of(processTasks));
+    }
+
     @Override
     public void add(Housekeeper.Task task, Path baseDir) {
         tasks.add(task);

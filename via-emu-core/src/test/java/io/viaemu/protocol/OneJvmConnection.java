@@ -20,6 +20,7 @@ import io.viaemu.PauserKind;
 import io.viaemu.Trigger;
 import io.viaemu.ViaConfig;
 import io.viaemu.internal.Layout;
+import io.viaemu.internal.ProcessLiveness;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
@@ -40,12 +41,16 @@ final class OneJvmConnection implements AutoCloseable {
 
     final ManualClock clock = new ManualClock();
     final FakeLiveness liveness = new FakeLiveness(CLIENT_PID, PARENT_PID, CHILD_PID);
-    final ManualHousekeeping clientHousekeeping = new ManualHousekeeping();
-    final ManualHousekeeping parentHousekeeping = new ManualHousekeeping();
-    final ManualHousekeeping childHousekeeping = new ManualHousekeeping();
-    final RoleEnvironment clientEnv = new RoleEnvironment(clock, liveness, clientHousekeeping, CLIENT_PID, 1);
-    final RoleEnvironment parentEnv = new RoleEnvironment(clock, liveness, parentHousekeeping, PARENT_PID, 2);
-    final RoleEnvironment childEnv = new RoleEnvironment(clock, liveness, childHousekeeping, CHILD_PID, 3);
+    /** Each made-up process's liveness (its heartbeat, its peers' checks), ticked first by its housekeeping. */
+    final ProcessLiveness clientLiveness = liveness.of(CLIENT_PID);
+    final ProcessLiveness parentLiveness = liveness.of(PARENT_PID);
+    final ProcessLiveness childLiveness = liveness.of(CHILD_PID);
+    final ManualHousekeeping clientHousekeeping = new ManualHousekeeping(clientLiveness);
+    final ManualHousekeeping parentHousekeeping = new ManualHousekeeping(parentLiveness);
+    final ManualHousekeeping childHousekeeping = new ManualHousekeeping(childLiveness);
+    final RoleEnvironment clientEnv = new RoleEnvironment(clock, clientLiveness, clientHousekeeping, CLIENT_PID, 1);
+    final RoleEnvironment parentEnv = new RoleEnvironment(clock, parentLiveness, parentHousekeeping, PARENT_PID, 2);
+    final RoleEnvironment childEnv = new RoleEnvironment(clock, childLiveness, childHousekeeping, CHILD_PID, 3);
     /** The pids whose housekeeper a role woke (S7, S11 the client's; C the parent's). */
     final ConcurrentLinkedQueue<Long> woken = new ConcurrentLinkedQueue<>();
     final MemoryTransport transport = new MemoryTransport();
