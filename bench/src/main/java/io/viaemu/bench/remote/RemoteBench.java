@@ -49,7 +49,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <pre>
  * flock /tmp/via-bench.lock bench/run-remote.sh [--rtt N] [--stream-mib M] [--idle busy|backoff]
  *                                               [--via-pauser busy|yielding|backoff]
+ *                                               [--contenders tcp,aeron-udp,via-aeron]
  * </pre>
+ *
+ * With {@code -Dremote.bench.profile=DIR} every peer JVM runs async-profiler (wall clock, per thread, collapsed
+ * stacks into DIR/NAME.collapsed): where the client, the gateway and the server spend a round trip.
  *
  * The same JVM class is the orchestrator (no arguments but options) and every peer ({@code peer ROLE ...}).
  */
