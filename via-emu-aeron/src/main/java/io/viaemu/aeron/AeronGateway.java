@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * Options: {@code --listen HOST:PORT} (the UDP address clients publish to; required), {@code --token-file FILE}
- * (the shared secret, owner-only; required), {@code --endpoints a,b} (only these; default all),
+ * (the gateway-wide shared secret, owner-only), {@code --endpoint-token ENDPOINT=FILE} (repeatable: that endpoint
+ * takes only this token, not the gateway-wide one; at least one of the two kinds is required), {@code --endpoints a,b} (only these; default all),
  * {@code --aeron-dir DIR} (the driver's directory; default under /dev/shm). The local connections take every
  * {@code via.*} system property ({@link ViaConfig#fromSystemProperties()}), the Aeron links the
  * {@code via.aeron.*} ones ({@link AeronOptions}).
@@ -42,7 +44,9 @@ public final class AeronGateway implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AeronGateway.class);
 
     private final String listen;
+    /** The gateway-wide token, for endpoints without their own; null = none (only endpoints with a token). */
     private final byte[] token;
+    private final Map<String, byte[]> endpointTokens;
     private final Set<String> endpoints;
     private final ViaConfig viaConfig;
     private final AeronOptions options;
@@ -51,10 +55,11 @@ public final class AeronGateway implements AutoCloseable {
     private final Subscription subscription;
     private final Map<Integer, GatewaySession> sessions = new ConcurrentHashMap<>();
 
-    private AeronGateway(String listen, byte[] token, Set<String> endpoints, ViaConfig viaConfig,
-            AeronOptions options, String aeronDir) {
+    private AeronGateway(String listen, byte[] token, Map<String, byte[]> endpointTokens, Set<String> endpoints,
+            ViaConfig viaConfig, AeronOptions options, String aeronDir) {
         this.listen = listen;
-        this.token = token.clone();
+        this.token = token == null ? null : token.clone();
+        this.endpointTokens = Map.copyOf(endpointTokens);
         this.endpoints = endpoints;
         this.viaConfig = viaConfig;
         this.options = options;
@@ -69,15 +74,35 @@ public final class AeronGateway implements AutoCloseable {
      */
     public static AeronGateway start(String listen, byte[] token, Set<String> endpoints, ViaConfig viaConfig,
             AeronOptions options, Path aeronDir) throws IOException {
+        return start(listen, token, Map.of(), endpoints, viaConfig, options, aeronDir);
+    }
+
+    /**
+     * Starts a gateway whose endpoints in {@code endpointTokens} each take only their own token, and the others
+     * the gateway-wide {@code token} (null: no gateway-wide token, so only the endpoints with their own are
+     * served). {@code endpoints} limits the endpoints served further (empty = no limit).
+     */
+    public static AeronGateway start(String listen, byte[] token, Map<String, byte[]> endpointTokens,
+            Set<String> endpoints, ViaConfig viaConfig, AeronOptions options, Path aeronDir) throws IOException {
         InetSocketAddress a = AeronViaClient.parse(listen);
-        if (token.length < 16) {
-            throw new IllegalArgumentException("the token must have at least 16 bytes (it has " + token.length + ")");
+        if (token == null && endpointTokens.isEmpty()) {
+            throw new IllegalArgumentException("no token: give the gateway-wide token or endpoint tokens");
         }
+        if (token != null) {
+            checkLength("the gateway's token", token);
+        }
+        endpointTokens.forEach((e, t) -> checkLength("endpoint '" + e + "''s token", t));
         String dir = aeronDir != null ? aeronDir.toString()
                 : (Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : System.getProperty("java.io.tmpdir"))
                         + "/via-aeron-gateway-" + a.getPort();
-        return new AeronGateway(AeronViaClient.literal(a.getAddress()) + ":" + a.getPort(), token, endpoints,
-                viaConfig, options, dir);
+        return new AeronGateway(AeronViaClient.literal(a.getAddress()) + ":" + a.getPort(), token, endpointTokens,
+                endpoints, viaConfig, options, dir);
+    }
+
+    private static void checkLength(String what, byte[] t) {
+        if (t.length < 16) {
+            throw new IllegalArgumentException(what + " must have at least 16 bytes (it has " + t.length + ")");
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -85,6 +110,7 @@ public final class AeronGateway implements AutoCloseable {
         Path tokenFile = null;
         Path aeronDir = null;
         Set<String> endpoints = new LinkedHashSet<>();
+        Map<String, byte[]> endpointTokens = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = i + 1 < args.length ? args[i + 1] : null;
@@ -93,14 +119,24 @@ public final class AeronGateway implements AutoCloseable {
                 case "--token-file": tokenFile = Path.of(value(a, v)); i++; break;
                 case "--aeron-dir": aeronDir = Path.of(value(a, v)); i++; break;
                 case "--endpoints": endpoints.addAll(Arrays.asList(value(a, v).split(","))); i++; break;
+                case "--endpoint-token": {
+                    String et = value(a, v);
+                    int eq = et.indexOf('=');
+                    if (eq <= 0 || eq == et.length() - 1) {
+                        usage("--endpoint-token needs ENDPOINT=TOKEN_FILE: " + et);
+                    }
+                    endpointTokens.put(et.substring(0, eq), readToken(Path.of(et.substring(eq + 1))));
+                    i++;
+                    break;
+                }
                 default: usage("unknown option " + a);
             }
         }
-        if (listen == null || tokenFile == null) {
-            usage("--listen and --token-file are required");
+        if (listen == null || (tokenFile == null && endpointTokens.isEmpty())) {
+            usage("--listen and --token-file (or --endpoint-token) are required");
         }
-        AeronGateway gateway = start(listen, readToken(tokenFile), endpoints, ViaConfig.fromSystemProperties(),
-                AeronOptions.fromSystemProperties(), aeronDir);
+        AeronGateway gateway = start(listen, tokenFile == null ? null : readToken(tokenFile), endpointTokens,
+                endpoints, ViaConfig.fromSystemProperties(), AeronOptions.fromSystemProperties(), aeronDir);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             gateway.close();
@@ -108,9 +144,20 @@ public final class AeronGateway implements AutoCloseable {
         }, "via-aeron-gateway-shutdown"));
         System.out.println("via-emu Aeron gateway listening on " + gateway.listen + " (aeron dir "
                 + gateway.driver.aeronDirectoryName() + ", base dir " + gateway.viaConfig.baseDir() + ", endpoints "
-                + (endpoints.isEmpty() ? "all" : endpoints) + ", " + gateway.options + ")");
+                + (endpoints.isEmpty() ? (tokenFile == null ? endpointTokens.keySet() : "all") : endpoints)
+                + (endpointTokens.isEmpty() ? "" : ", own tokens for " + endpointTokens.keySet()) + ", "
+                + gateway.options + ")");
         System.out.flush();
         stopped.await();
+    }
+
+    /** {@link #readToken} for callers that cannot throw IOException (configuration): unreadable is illegal. */
+    public static byte[] tokenOf(Path file) {
+        try {
+            return readToken(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("token file " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** The token file's content, trimmed; refused if others may read it. */
@@ -132,8 +179,8 @@ public final class AeronGateway implements AutoCloseable {
     }
 
     private static void usage(String problem) {
-        System.err.println(problem + "\nusage: AeronGateway --listen HOST:PORT --token-file FILE "
-                + "[--endpoints a,b] [--aeron-dir DIR]");
+        System.err.println(problem + "\nusage: AeronGateway --listen HOST:PORT [--token-file FILE] "
+                + "[--endpoint-token ENDPOINT=FILE]... [--endpoints a,b] [--aeron-dir DIR]");
         System.exit(2);
     }
 
@@ -150,8 +197,20 @@ public final class AeronGateway implements AutoCloseable {
         return aeron;
     }
 
-    byte[] token() {
-        return token;
+    /**
+     * The token a client of {@code endpoint} must prove: the endpoint's own, else the gateway-wide one; for an
+     * endpoint with neither a random one no client can know (refused as a wrong token, like any other).
+     */
+    byte[] tokenFor(String endpoint) {
+        byte[] own = endpointTokens.get(endpoint);
+        if (own != null) {
+            return own;
+        }
+        return token != null ? token : Frames.nonce();
+    }
+
+    boolean hasOwnToken(String endpoint) {
+        return endpointTokens.containsKey(endpoint);
     }
 
     ViaConfig viaConfig() {
@@ -159,7 +218,8 @@ public final class AeronGateway implements AutoCloseable {
     }
 
     boolean serves(String endpoint) {
-        return endpoints.isEmpty() || endpoints.contains(endpoint);
+        return (endpoints.isEmpty() || endpoints.contains(endpoint))
+                && (token != null || endpointTokens.containsKey(endpoint));
     }
 
     private void onImage(Image image) {

@@ -7,7 +7,6 @@ import java.util.concurrent.locks.ReentrantLock;
 import io.aeron.ExclusivePublication;
 import io.aeron.Publication;
 import io.aeron.logbuffer.BufferClaim;
-import io.viaemu.ViaTimeoutException;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
@@ -33,6 +32,8 @@ final class AeronLink {
     private volatile long lastSentNanos = System.nanoTime();
     private volatile long lastHeardNanos = System.nanoTime();
     private volatile IOException failure;
+    /** Since when {@link #trySend} has seen NOT_CONNECTED without a frame going out in between; 0 = not. */
+    private long trySendNotConnectedSince;
 
     AeronLink(ExclusivePublication out, String peer, long peerTimeoutNanos, IdleStrategy sendIdle) {
         this.out = out;
@@ -124,6 +125,59 @@ final class AeronLink {
         }
     }
 
+    /**
+     * One attempt, for a caller that must not wait (the gateway's duty cycle): true if the frame went out, false if
+     * Aeron said BACK_PRESSURED, ADMIN_ACTION or NOT_CONNECTED (the caller keeps the frame and tries again); throws
+     * once NOT_CONNECTED lasted longer than the peer timeout, or the publication is closed or full. One caller
+     * thread only.
+     */
+    boolean trySend(byte type, byte[] body, int off, int len) throws IOException {
+        if (!sendLock.tryLock()) {
+            return false; // a heartbeat is going out
+        }
+        try {
+            long r = out.tryClaim(len + 1, claim);
+            if (r > 0) {
+                claim.buffer().putByte(claim.offset(), type);
+                if (len > 0) {
+                    claim.buffer().putBytes(claim.offset() + 1, body, off, len);
+                }
+                claim.commit();
+                lastSentNanos = System.nanoTime();
+                trySendNotConnectedSince = 0;
+                return true;
+            }
+            checkFailed();
+            if (r == Publication.NOT_CONNECTED) {
+                long now = System.nanoTime();
+                if (trySendNotConnectedSince == 0) {
+                    trySendNotConnectedSince = now;
+                } else if (now - trySendNotConnectedSince > peerTimeoutNanos) {
+                    throw notConnected(now - trySendNotConnectedSince);
+                }
+            } else if (r == Publication.CLOSED) {
+                throw new IOException("the Aeron publication to " + peer + " is closed");
+            } else if (r == Publication.MAX_POSITION_EXCEEDED) {
+                IOException e = new IOException("the Aeron stream to " + peer + " reached its maximum position");
+                fail(e);
+                throw e;
+            } else {
+                trySendNotConnectedSince = 0;
+            }
+            return false;
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    private RemoteNotConnectedException notConnected(long forNanos) {
+        RemoteNotConnectedException e = new RemoteNotConnectedException("the Aeron stream to " + peer
+                + " is not connected (no status from the receiver for " + TimeUnit.NANOSECONDS.toMillis(forNanos)
+                + " ms, peer timeout " + TimeUnit.NANOSECONDS.toMillis(peerTimeoutNanos) + " ms)");
+        fail(e);
+        return e;
+    }
+
     private void sendLocked(byte type, byte[] body, int off, int len, long deadlineNanos) throws IOException {
         if (len + 1 > out.maxPayloadLength()) {
             throw new IllegalArgumentException("frame of " + (len + 1) + " bytes > " + out.maxPayloadLength());
@@ -147,11 +201,7 @@ final class AeronLink {
                 if (notConnectedSince == 0) {
                     notConnectedSince = now;
                 } else if (now - notConnectedSince > peerTimeoutNanos) {
-                    IOException e = new IOException("the Aeron stream to " + peer + " is not connected (no status "
-                            + "from the receiver for " + TimeUnit.NANOSECONDS.toMillis(now - notConnectedSince)
-                            + " ms, peer timeout " + TimeUnit.NANOSECONDS.toMillis(peerTimeoutNanos) + " ms)");
-                    fail(e);
-                    throw e;
+                    throw notConnected(now - notConnectedSince);
                 }
             } else if (r == Publication.CLOSED) {
                 throw new IOException("the Aeron publication to " + peer + " is closed");
@@ -163,7 +213,9 @@ final class AeronLink {
                 notConnectedSince = 0; // BACK_PRESSURED or ADMIN_ACTION: the receiver is there, just behind
             }
             if (deadlineNanos != 0 && now - deadlineNanos > 0) {
-                throw new ViaTimeoutException("send to " + peer + " timed out: back-pressured (result " + r + ")");
+                throw new RemoteBackPressureException("send to " + peer + " timed out: back-pressured (Aeron "
+                        + (r == Publication.ADMIN_ACTION ? "ADMIN_ACTION" : "BACK_PRESSURED")
+                        + "): the receiver is alive but does not read", 0);
             }
             sendIdle.idle();
         }

@@ -27,26 +27,34 @@ public final class AeronOptions {
         return new AeronOptions();
     }
 
-    /** The defaults overridden by the {@code via.aeron.*} system properties. */
+    /**
+     * The defaults overridden by system properties: {@code via.remote.NAME} (the Spring Boot starter's names, so one
+     * set of properties means the same in both), else {@code via.aeron.NAME}.
+     */
     public static AeronOptions fromSystemProperties() {
         AeronOptions o = new AeronOptions();
-        String v = System.getProperty("via.aeron.peer-timeout");
+        String v = property("peer-timeout");
         if (v != null) {
-            o.peerTimeout(parse("via.aeron.peer-timeout", v));
+            o.peerTimeout(parse("via.remote.peer-timeout", v));
         }
-        v = System.getProperty("via.aeron.connect-timeout");
+        v = property("connect-timeout");
         if (v != null) {
-            o.connectTimeout(parse("via.aeron.connect-timeout", v));
+            o.connectTimeout(parse("via.remote.connect-timeout", v));
         }
-        v = System.getProperty("via.aeron.send-timeout");
+        v = property("send-timeout");
         if (v != null) {
-            o.sendTimeout(parse("via.aeron.send-timeout", v));
+            o.sendTimeout(parse("via.remote.send-timeout", v));
         }
-        v = System.getProperty("via.aeron.idle");
+        v = property("idle");
         if (v != null) {
             o.idle(v);
         }
         return o;
+    }
+
+    private static String property(String name) {
+        String v = System.getProperty("via.remote." + name);
+        return v != null ? v : System.getProperty("via.aeron." + name);
     }
 
     public AeronOptions peerTimeout(Duration d) {

@@ -108,11 +108,18 @@ public final class AeronRemoteConnection implements ViaConnection {
             long timeout = options.sendTimeout().toNanos();
             long deadline = timeout > 0 ? System.nanoTime() + timeout : 0;
             int max = link.maxDataLength();
+            long sent = 0;
             while (len > 0) {
                 int n = Math.min(len, max);
-                link.send(Frames.DATA, bytes, off, n, deadline);
+                try {
+                    link.send(Frames.DATA, bytes, off, n, deadline);
+                } catch (RemoteBackPressureException e) {
+                    throw new RemoteBackPressureException("via-emu connection " + id + ": " + e.getMessage()
+                            + "; " + sent + " bytes of this send went out", sent);
+                }
                 off += n;
                 len -= n;
+                sent += n;
             }
         } catch (ViaTimeoutException e) {
             throw e;

@@ -9,12 +9,12 @@ import java.util.concurrent.locks.LockSupport;
 
 import io.aeron.ExclusivePublication;
 import io.aeron.Image;
-import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.logbuffer.ControlledFragmentHandler;
 import io.aeron.logbuffer.Header;
 import io.viaemu.ViaClient;
 import io.viaemu.ViaConnection;
 import io.viaemu.ViaProtocolException;
-import io.viaemu.ViaTimeoutException;
+import io.viaemu.protocol.ConnectionEnd;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -27,14 +27,25 @@ import org.slf4j.LoggerFactory;
  * the client role. Everything of the handover (S7/S47, S10, S11, S49-S51, S13, T1-T4, the parent's death) runs
  * between that local connection, the parent and the child, on this host, unchanged.
  *
- * <p>Two threads: the up thread does the handshake, then polls the image and sends each DATA frame into the local
- * connection. While that send blocks (via-emu's window, an intermission during a handover) the image is not polled,
- * so Aeron's flow control pushes back on the client's publication: its sends block, nothing is dropped. The down
- * thread receives from the local connection and publishes DATA to the client, and heartbeats when idle.
+ * <p>One thread, a duty cycle over both directions that never waits on either: it takes DATA off the image into
+ * the local connection only as far as the connection's send window has room ({@code sendRoomNow}; a frame that
+ * does not fit is left in the image, so Aeron's flow control pushes back on the client, whose sends block), and it
+ * takes what the local connection has ({@code readableNow}) onto the publication only as fast as Aeron accepts it
+ * (a back-pressured frame is kept and retried; meanwhile the local connection is not read, so the server's sends
+ * block on via-emu's window). Nothing is dropped either way. Between cycles without work the thread idles with the
+ * Aeron idle strategy ({@code via.aeron.idle}), the same as the drivers'. Why one thread and not a blocking reader
+ * per direction: a round trip then finds this thread still spinning from the request it just carried up when the
+ * answer comes down, instead of a second thread parked on the connection's futex (a profile of the two-thread
+ * design showed that wake-up, and the one it rang on the server's side, as the largest part of the gateway's
+ * share of the round trip).
  */
 final class GatewaySession {
     private static final Logger LOG = LoggerFactory.getLogger(GatewaySession.class);
     private static final int UNFRAGMENTED = 0xC0;
+    /** DATA frames taken off the image in one poll go into one local document of at most this many bytes. */
+    private static final int UP_BATCH = 64 * 1024;
+    /** The most taken off the local connection at once. */
+    private static final int DOWN_CHUNK = 64 * 1024;
 
     private final AeronGateway gateway;
     private final Image image;
@@ -43,9 +54,15 @@ final class GatewaySession {
     private final AtomicBoolean ended = new AtomicBoolean();
     private volatile boolean closing;
     private volatile AeronLink link;
-    private volatile ViaConnection connection;
-    private byte[] scratch = new byte[0];
-    private final FragmentHandler upHandler = this::onUpFragment;
+    private volatile ConnectionEnd connection;
+    private final ControlledFragmentHandler upHandler = this::onUpFragment;
+    private final byte[] upBatch = new byte[UP_BATCH];
+    private int upBatchLength;
+    private final byte[] down = new byte[DOWN_CHUNK];
+    private int downOffset;
+    private int downLength;
+    private boolean downEnded;
+    private boolean shutdownSent;
 
     GatewaySession(AeronGateway gateway, Image image, AeronOptions options) {
         this.gateway = gateway;
@@ -55,9 +72,9 @@ final class GatewaySession {
     }
 
     void start() {
-        Thread up = new Thread(this::runUp, "via-aeron-up-" + image.sessionId());
-        up.setDaemon(true);
-        up.start();
+        Thread t = new Thread(this::run, "via-aeron-session-" + image.sessionId());
+        t.setDaemon(true);
+        t.start();
     }
 
     String describe() {
@@ -73,19 +90,20 @@ final class GatewaySession {
         }
     }
 
-    private void runUp() {
+    private void run() {
         try {
             if (!handshake()) {
                 return;
             }
-            Thread down = new Thread(this::runDown, "via-aeron-down-" + image.sessionId());
-            down.setDaemon(true);
-            down.start();
-            pumpUp();
+            dutyCycle();
         } catch (UncheckedIOException e) {
-            end("the local via-emu connection failed: " + e.getCause().getMessage(), true);
+            if (!closing) {
+                end("the local via-emu connection failed: " + e.getCause().getMessage(), true);
+            }
         } catch (IOException | RuntimeException e) {
-            end(e.getMessage() == null ? e.toString() : e.getMessage(), true);
+            if (!closing) {
+                end(e.getMessage() == null ? e.toString() : e.getMessage(), true);
+            }
         }
     }
 
@@ -117,17 +135,22 @@ final class GatewaySession {
                     + Frames.VERSION + ")");
             return false;
         }
+        // the endpoint's own token if it has one, else the gateway's; an endpoint with neither gets a random one,
+        // so that it is refused like a wrong token (which endpoints exist is not told before authentication)
+        byte[] token = gateway.tokenFor(hello.endpoint);
+        boolean ownToken = gateway.hasOwnToken(hello.endpoint);
         byte[] serverNonce = Frames.nonce();
-        byte[] proof = Frames.gatewayProof(gateway.token(), hello.clientNonce, serverNonce, hello.endpoint);
+        byte[] proof = Frames.gatewayProof(token, hello.clientNonce, serverNonce, hello.endpoint);
         byte[] challenge = new byte[Frames.NONCE_LENGTH + Frames.PROOF_LENGTH];
         System.arraycopy(serverNonce, 0, challenge, 0, Frames.NONCE_LENGTH);
         System.arraycopy(proof, 0, challenge, Frames.NONCE_LENGTH, Frames.PROOF_LENGTH);
         link.send(Frames.CHALLENGE, challenge, 0, challenge.length, deadline);
         AeronViaClient.Frame auth = AeronViaClient.next(image, deadline, "client " + source);
-        byte[] expected = Frames.clientProof(gateway.token(), serverNonce, hello.clientNonce, hello.endpoint,
+        byte[] expected = Frames.clientProof(token, serverNonce, hello.clientNonce, hello.endpoint,
                 image.sessionId());
         if (auth.type != Frames.AUTH || !Frames.sameProof(expected, auth.body)) {
-            refuse("authentication failed: wrong token (or a replayed handshake)");
+            refuse("authentication failed: wrong token" + (ownToken ? " for endpoint '" + hello.endpoint
+                    + "' (it has its own token)" : "") + " (or a replayed handshake)");
             return false;
         }
         if (!gateway.serves(hello.endpoint)) {
@@ -135,7 +158,13 @@ final class GatewaySession {
             return false;
         }
         try {
-            connection = ViaClient.connect(gateway.viaConfig(), hello.endpoint);
+            ViaConnection c = ViaClient.connect(gateway.viaConfig(), hello.endpoint);
+            if (!(c instanceof ConnectionEnd)) {
+                c.close();
+                refuse("endpoint '" + hello.endpoint + "': its transport gives no non-blocking connection");
+                return false;
+            }
+            connection = (ConnectionEnd) c;
         } catch (IOException e) {
             refuse("endpoint '" + hello.endpoint + "': " + e.getMessage());
             return false;
@@ -152,94 +181,134 @@ final class GatewaySession {
         end(null, false);
     }
 
-    private void pumpUp() {
+    private void dutyCycle() throws IOException {
         IdleStrategy idle = options.newIdleStrategy();
         AeronLink l = link;
         while (!closing) {
-            int n = image.poll(upHandler, 16);
-            if (n > 0) {
-                idle.reset();
-                continue;
+            int work = image.controlledPoll(upHandler, 16);
+            if (upBatchLength > 0) {
+                flushUp();
             }
-            if (image.isClosed()) {
-                streamEnded();
+            if (closing) {
                 return;
             }
-            long silence = l.silenceNanos();
-            if (silence > l.peerTimeoutNanos()) {
-                end("it stopped answering (nothing heard for " + TimeUnit.NANOSECONDS.toMillis(silence)
-                        + " ms, peer timeout " + options.peerTimeout().toMillis() + " ms)", true);
-                return;
+            work += pumpDown(l);
+            if (work == 0) {
+                if (image.isClosed()) {
+                    streamEnded();
+                    return;
+                }
+                long silence = l.silenceNanos();
+                if (silence > l.peerTimeoutNanos()) {
+                    end("it stopped answering (nothing heard for " + TimeUnit.NANOSECONDS.toMillis(silence)
+                            + " ms, peer timeout " + options.peerTimeout().toMillis() + " ms)", true);
+                    return;
+                }
             }
-            idle.idle();
+            l.heartbeatIfDue(); // also while only the client's direction is busy: the client must hear from us
+            idle.idle(work);
         }
     }
 
-    private void onUpFragment(DirectBuffer buffer, int offset, int length, Header header) {
-        link.heard();
+    /** Local connection to the client, never waiting: 1 if anything moved. */
+    private int pumpDown(AeronLink l) throws IOException {
+        int work = 0;
+        if (downLength == 0 && !downEnded) {
+            try {
+                int r = connection.readableNow();
+                if (r > 0) {
+                    downLength = connection.receive(down, 0, Math.min(r, down.length), 1000);
+                    downOffset = 0;
+                    work = 1;
+                } else if (r < 0) {
+                    // end of stream, or a failure: the receive says which (it returns -1 or throws at once)
+                    if (connection.receive(down, 0, 1, 1000) >= 0) {
+                        throw new ViaProtocolException("the local connection had input after its end");
+                    }
+                    downEnded = true;
+                    downLength = 0;
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // the local connection's failure, said so by run()
+            }
+        }
+        int max = l.maxDataLength();
+        while (downOffset < downLength) {
+            int n = Math.min(max, downLength - downOffset);
+            if (!l.trySend(Frames.DATA, down, downOffset, n)) {
+                return work; // back-pressured or not connected: kept, retried next cycle; the local end is not read
+            }
+            downOffset += n;
+            work = 1;
+        }
+        downLength = 0;
+        downOffset = 0;
+        if (downEnded && !shutdownSent && l.trySend(Frames.SHUTDOWN, down, 0, 0)) {
+            shutdownSent = true; // the client's direction goes on
+            work = 1;
+        }
+        return work;
+    }
+
+    private void flushUp() {
+        try {
+            connection.send(upBatch, 0, upBatchLength); // fits the window (checked per frame): waits only for a handover
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        upBatchLength = 0;
+    }
+
+    private ControlledFragmentHandler.Action onUpFragment(DirectBuffer buffer, int offset, int length,
+            Header header) {
+        link.heard(); // a frame waiting here is the client alive, even when the window keeps it waiting
         if (closing) {
-            return;
+            return ControlledFragmentHandler.Action.ABORT;
         }
         if ((header.flags() & UNFRAGMENTED) != UNFRAGMENTED || length < 1) {
-            throw new UncheckedIOException(new ViaProtocolException("a fragmented or empty frame"));
+            throw new ClientProtocolError("a fragmented or empty frame");
         }
         byte type = buffer.getByte(offset);
         try {
             switch (type) {
                 case Frames.DATA:
                     int n = length - 1;
-                    if (scratch.length < n) {
-                        scratch = new byte[link.maxFrameLength()];
+                    if (upBatchLength + n > upBatch.length || connection.sendRoomNow() < upBatchLength + n) {
+                        return ControlledFragmentHandler.Action.ABORT; // stays in the image for the next cycle
                     }
-                    buffer.getBytes(offset + 1, scratch, 0, n);
-                    connection.send(scratch, 0, n);
-                    break;
+                    buffer.getBytes(offset + 1, upBatch, upBatchLength, n);
+                    upBatchLength += n;
+                    return ControlledFragmentHandler.Action.CONTINUE;
                 case Frames.HEARTBEAT:
-                    break;
+                    return ControlledFragmentHandler.Action.CONTINUE;
                 case Frames.SHUTDOWN:
+                    if (upBatchLength > 0) {
+                        flushUp();
+                    }
                     connection.shutdownOutput();
-                    break;
+                    return ControlledFragmentHandler.Action.BREAK;
                 case Frames.CLOSE:
+                    if (upBatchLength > 0) {
+                        flushUp();
+                    }
                     closing = true;
                     LOG.info("{} closed", describe());
                     end(null, false);
-                    break;
+                    return ControlledFragmentHandler.Action.BREAK;
                 default:
-                    throw new ViaProtocolException("unexpected " + Frames.typeName(type) + " frame");
+                    throw new ClientProtocolError("unexpected " + Frames.typeName(type) + " frame");
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private void runDown() {
-        AeronLink l = link;
-        ViaConnection c = connection;
-        byte[] buf = new byte[l.maxDataLength()];
-        long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(l.heartbeatIntervalNanos()) / 2);
-        try {
-            while (!closing) {
-                int n;
-                try {
-                    n = c.receive(buf, 0, buf.length, waitMillis);
-                } catch (ViaTimeoutException e) {
-                    l.heartbeatIfDue();
-                    continue;
-                }
-                if (n < 0) {
-                    l.send(Frames.SHUTDOWN, buf, 0, 0, 0);
-                    while (!closing) { // the client's direction goes on; keep it alive
-                        LockSupport.parkNanos(l.heartbeatIntervalNanos() / 2);
-                        l.heartbeatIfDue();
-                    }
-                    return;
-                }
-                l.send(Frames.DATA, buf, 0, n, 0);
-            }
-        } catch (IOException e) {
-            if (!closing) {
-                end("the local via-emu connection failed: " + e.getMessage(), true);
-            }
+    /** The client broke the wire protocol (not the local connection's fault). */
+    private static final class ClientProtocolError extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ClientProtocolError(String message) {
+            super(message);
         }
     }
 

@@ -22,7 +22,9 @@ import io.viaemu.ViaRefusedException;
  * Modes: {@code echo BYTES} (sends seeded random bytes while reading the echo, compares byte for byte),
  * {@code refused TOKEN} (connects with that token literally, expects a refusal), {@code loop OUT} (1 KiB numbered
  * echoes, each checked, until OUT/stop), {@code stream OUT} (the core's streaming client over Aeron: numbered longs
- * without pause until OUT/stop, then shutdown output and record what came back until end of stream).
+ * without pause until OUT/stop, then shutdown output and record what came back until end of stream), {@code flood
+ * BYTES} (sends BYTES of {@link #patternByte} in 64 KiB sends without reading, saying {@code SENT n} after each;
+ * then shuts output down and waits for the server's verdict; a {@link RemoteBackPressureException} exits 5).
  */
 public final class RemoteClientMain {
     public static void main(String[] args) throws Exception {
@@ -50,6 +52,7 @@ public final class RemoteClientMain {
             case "echo": echo(c, Integer.parseInt(args[4])); break;
             case "loop": loop(c, Path.of(args[4])); break;
             case "stream": stream(c, Path.of(args[4])); break;
+            case "flood": flood(c, Long.parseLong(args[4])); break;
             default: throw new IllegalArgumentException(mode);
         }
     }
@@ -186,5 +189,35 @@ public final class RemoteClientMain {
         System.out.println("CLIENT-DONE sent=" + seq + " eof=" + gotEof);
         c.close();
         System.exit(gotEof ? 0 : 3);
+    }
+
+    /** The byte at stream position {@code i} of a flood: not periodic in 64 KiB, so a lost or repeated chunk shows. */
+    static byte patternByte(long i) {
+        return (byte) (i * 31 + (i >>> 13));
+    }
+
+    private static void flood(ViaConnection c, long total) throws Exception {
+        byte[] chunk = new byte[65536];
+        long sent = 0;
+        try {
+            while (sent < total) {
+                int n = (int) Math.min(chunk.length, total - sent);
+                for (int i = 0; i < n; i++) {
+                    chunk[i] = patternByte(sent + i);
+                }
+                c.send(chunk, 0, n);
+                sent += n;
+                System.out.println("SENT " + sent);
+            }
+            c.shutdownOutput();
+        } catch (RemoteBackPressureException e) {
+            System.out.println("BACKPRESSURE sent=" + (sent + e.bytesSent()) + " " + e.getMessage());
+            System.exit(5);
+        }
+        byte[] verdict = new byte[256];
+        int n = c.receive(verdict, 0, verdict.length, 60_000);
+        System.out.println("VERDICT " + (n > 0 ? new String(verdict, 0, n, StandardCharsets.UTF_8) : "none"));
+        c.close();
+        System.exit(0);
     }
 }

@@ -192,7 +192,82 @@ class RemoteClientsTest {
         }
     }
 
+    @Test
+    void anEndpointWithItsOwnTokenRefusesTheGatewayWideOneAndTakesItsOwn() throws Exception {
+        server(RemoteEchoServerMain.class, base.toString(), "echo").awaitOutput("LISTENING", STEP);
+        Path echoToken = tmp.resolve("echo.token");
+        Files.writeString(echoToken, "echo-only-token-fedcba9876543210\n");
+        Files.setPosixFilePermissions(echoToken, PosixFilePermissions.fromString("rw-------"));
+        startGateway("--endpoint-token", "echo=" + echoToken);
+        JvmProcess wide = client("wide", "refused", "echo", TOKEN);
+        assertThat(wide.awaitExit(STEP)).as(wide.output()).isZero();
+        assertThat(wide.output()).contains("REFUSED").contains("authentication failed: wrong token for endpoint "
+                + "'echo' (it has its own token)");
+        JvmProcess own = client("own", "echo", "echo", echoToken.toString(), Integer.toString(64 * 1024));
+        assertThat(own.awaitExit(STEP)).as(own.output()).isZero();
+        assertThat(own.output()).contains("ECHO-OK bytes=65536");
+        assertThat(gateway.output()).contains("refused client").contains("wrong token for endpoint 'echo'");
+    }
+
+    @Test
+    void aStalledServerMakesTheRemoteSenderBlockAtItsWindowThenEveryByteArrives() throws Exception {
+        long total = 64L << 20;
+        Path go = tmp.resolve("go");
+        JvmProcess server = server(StalledReaderServerMain.class, base.toString(), "stall", go.toString())
+                .awaitOutput("LISTENING", STEP);
+        startGateway();
+        JvmProcess c = client("flood", "flood", "stall", tokenFile.toString(), Long.toString(total));
+        c.awaitOutput("CONNECTED", STEP);
+        server.awaitOutput("ACCEPTED", STEP);
+        // the sender must stall: nothing more sent for longer than the peer timeout (so heartbeats are not what
+        // keeps it alive either), at a bound of the windows on the way, far below what it wants to send
+        long stalledAt = -1;
+        long sameSince = System.nanoTime();
+        long deadline = System.nanoTime() + STEP.toNanos();
+        while (System.nanoTime() < deadline) {
+            long now = lastSent(c);
+            if (now != stalledAt) {
+                stalledAt = now;
+                sameSince = System.nanoTime();
+            } else if (System.nanoTime() - sameSince > Duration.ofMillis(PEER_TIMEOUT_MILLIS + 1000).toNanos()) {
+                break;
+            }
+            assertThat(c.isAlive()).as(c.output()).isTrue();
+            Thread.sleep(50);
+        }
+        // via-emu's window (4 MiB) + the client publication's term window (half its 16 MiB term) + Aeron's
+        // receiver window and the gateway's batch: the sender is held there, not buffered without end
+        System.out.println("the remote sender stalled at " + stalledAt + " bytes");
+        assertThat(stalledAt).as("bytes sent before the sender blocked").isPositive().isLessThan(16L << 20);
+        assertThat(c.isAlive()).as(c.output()).isTrue();
+        assertThat(gateway.output()).doesNotContain("dropped");
+        Files.writeString(go, "");
+        assertThat(c.awaitExit(STEP)).as(c.output()).isZero();
+        assertThat(c.output()).contains("VERDICT READ-OK bytes=" + total);
+        server.awaitOutput("READ-OK bytes=" + total, STEP);
+
+        // with a send timeout the blocked send fails clearly (what went out is said), and nothing is dropped
+        JvmProcess stalled = server(StalledReaderServerMain.class, base.toString(), "stall2",
+                tmp.resolve("never").toString()).awaitOutput("LISTENING", STEP);
+        JvmProcess timed = track(NsJvm.start(net.clientNs, logs, "timed", List.of("-Dvia.aeron.peer-timeout="
+                + PEER_TIMEOUT_MILLIS + "ms", "-Dvia.aeron.send-timeout=1s"), RemoteClientMain.class, "flood",
+                net.serverIp + ":40123", "stall2", tokenFile.toString(), Long.toString(total)));
+        assertThat(timed.awaitExit(STEP)).as(timed.output()).isEqualTo(5);
+        assertThat(timed.output()).contains("BACKPRESSURE sent=").contains("back-pressured (Aeron BACK_PRESSURED)")
+                .contains("the receiver is alive but does not read");
+        stalled.kill9();
+    }
+
     // ---------------------------------------------------------------------------------------------------------
+
+    private static long lastSent(JvmProcess c) {
+        Matcher m = Pattern.compile("SENT (\\d+)").matcher(c.output());
+        long last = 0;
+        while (m.find()) {
+            last = Long.parseLong(m.group(1));
+        }
+        return last;
+    }
 
     private static void deleteTree(Path dir) {
         try (Stream<Path> files = Files.walk(dir)) {
@@ -244,11 +319,13 @@ class RemoteClientsTest {
                 longs(RecordingHandler.CHILD_BASE, RecordingHandler.CHILD_LONGS)));
     }
 
-    private void startGateway() {
+    private void startGateway(String... more) {
+        List<String> args = new ArrayList<>(List.of("--listen", net.serverIp + ":40123", "--token-file",
+                tokenFile.toString(), "--aeron-dir", tmp.resolve("aeron-gateway").toString()));
+        args.addAll(List.of(more));
         gateway = track(NsJvm.start(net.serverNs, logs, "gateway", List.of("-Dvia.base-dir=" + base,
                 "-Dvia.aeron.peer-timeout=" + PEER_TIMEOUT_MILLIS + "ms"), AeronGateway.class,
-                "--listen", net.serverIp + ":40123", "--token-file", tokenFile.toString(),
-                "--aeron-dir", tmp.resolve("aeron-gateway").toString()));
+                args.toArray(new String[0])));
         gateway.awaitOutput("listening on", STEP);
     }
 

@@ -49,7 +49,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <pre>
  * flock /tmp/via-bench.lock bench/run-remote.sh [--rtt N] [--stream-mib M] [--idle busy|backoff]
  *                                               [--via-pauser busy|yielding|backoff]
+ *                                               [--contenders tcp,aeron-udp,via-aeron]
  * </pre>
+ *
+ * With {@code -Dremote.bench.profile=DIR} every peer JVM runs async-profiler (wall clock, per thread, collapsed
+ * stacks into DIR/NAME.collapsed): where the client, the gateway and the server spend a round trip.
  *
  * The same JVM class is the orchestrator (no arguments but options) and every peer ({@code peer ROLE ...}).
  */
@@ -72,16 +76,18 @@ public final class RemoteBench {
         int streamMib = 256;
         String idle = "backoff";
         String viaPauser = "backoff";
+        List<String> contenders = List.of("tcp", "aeron-udp", "via-aeron");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--rtt": rtts = Integer.parseInt(args[++i]); break;
                 case "--stream-mib": streamMib = Integer.parseInt(args[++i]); break;
                 case "--idle": idle = args[++i]; break;
                 case "--via-pauser": viaPauser = args[++i]; break;
+                case "--contenders": contenders = List.of(args[++i].split(",")); break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        new Orchestrator(rtts, streamMib, idle, viaPauser).run();
+        new Orchestrator(rtts, streamMib, idle, viaPauser, contenders).run();
     }
 
     // ------------------------------------------------------------------------------------------ orchestrator
@@ -91,6 +97,11 @@ public final class RemoteBench {
         private final int streamMib;
         private final String idle;
         private final String viaPauser;
+        private final List<String> contenders;
+        /** -Dremote.bench.profile=DIR: every peer JVM runs async-profiler (wall clock, per thread) into DIR. */
+        private final String profileDir = System.getProperty("remote.bench.profile");
+        private final String profilerLib = System.getProperty("remote.bench.profiler",
+                "/tmp/ap-aeron/linux-x64/libasyncProfiler.so");
         private final String prefix = "via-" + ProcessHandle.current().pid() + "-b";
         private final String clientNs = prefix + "-c";
         private final String serverNs = prefix + "-s";
@@ -99,7 +110,8 @@ public final class RemoteBench {
         private final List<Process> live = new ArrayList<>();
         private Path work;
 
-        Orchestrator(int rtts, int streamMib, String idle, String viaPauser) {
+        Orchestrator(int rtts, int streamMib, String idle, String viaPauser, List<String> contenders) {
+            this.contenders = contenders;
             this.rtts = rtts;
             this.streamMib = streamMib;
             this.idle = idle;
@@ -122,9 +134,14 @@ public final class RemoteBench {
                 sh("ip", "-n", clientNs, "link", "set", "lo", "up");
                 sh("ip", "-n", serverNs, "link", "set", "lo", "up");
                 Map<String, String> results = new LinkedHashMap<>();
-                results.put("tcp", tcp());
-                results.put("aeron-udp", aeronUdp());
-                results.put("via-aeron", viaAeron());
+                for (String c : contenders) {
+                    switch (c) {
+                        case "tcp": results.put(c, tcp()); break;
+                        case "aeron-udp": results.put(c, aeronUdp()); break;
+                        case "via-aeron": results.put(c, viaAeron()); break;
+                        default: throw new IllegalArgumentException("unknown contender " + c);
+                    }
+                }
                 System.out.println();
                 System.out.println("| contender | 64 B round trip p50 (µs) | p99 (µs) | stream (MB/s) |");
                 System.out.println("| --- | ---: | ---: | ---: |");
@@ -203,6 +220,10 @@ public final class RemoteBench {
             cmd.addAll(ProcessHandle.current().info().arguments().map(RemoteBench::jvmOptionsOf)
                     .orElse(List.of()));
             cmd.addAll(props);
+            if (profileDir != null) {
+                cmd.add("-agentpath:" + profilerLib + "=start,event=wall,interval=200us,threads,file="
+                        + Path.of(profileDir, name + ".collapsed"));
+            }
             cmd.add("-cp");
             cmd.add(System.getProperty("java.class.path"));
             cmd.add(main);
@@ -276,7 +297,7 @@ public final class RemoteBench {
             if (!a.startsWith("-") && !a.startsWith("@")) { // an @argfile stays one: the peer expands it
                 break;
             }
-            if (!a.startsWith("-Dvia.aeron.idle")) {
+            if (!a.startsWith("-Dvia.aeron.idle") && !a.startsWith("-agentpath")) {
                 options.add(a);
             }
         }
