@@ -302,6 +302,13 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
 
     private int readNow(ConnectionEnd c, ByteBuffer dst) throws IOException {
         try {
+            if (dst.hasArray()) { // one pass, straight into the array (the selector's round trip goes this way)
+                int n = c.receiveNow(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
+                if (n > 0) {
+                    dst.position(dst.position() + n);
+                }
+                return n;
+            }
             int r = c.readableNow();
             if (r == 0) {
                 return 0;
@@ -447,6 +454,13 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
      * buffer would cost the reader a queue read each).
      */
     private long send(ConnectionEnd c, ByteBuffer[] srcs, int offset, int length, long budget) throws IOException {
+        if (length == 1 && srcs[offset].hasArray()) { // one heap buffer: sent from its array, no gathering copy
+            ByteBuffer b = srcs[offset];
+            int n = (int) Math.min(budget, b.remaining());
+            c.send(b.array(), b.arrayOffset() + b.position(), n);
+            b.position(b.position() + n);
+            return n;
+        }
         int i = offset;
         long left = budget;
         int chunkMax = (int) Math.min(256 * 1024, budget);
