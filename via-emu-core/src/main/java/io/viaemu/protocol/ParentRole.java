@@ -378,7 +378,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             throw (IOException) e;
         } finally {
             sendLock.unlock();
-            releaseAfterHandover(completed);
+            releaseResources();
             closed = true;
             listener.onReleased(this);
             if (completed) {

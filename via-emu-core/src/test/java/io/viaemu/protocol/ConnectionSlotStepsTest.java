@@ -23,8 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The steps of a connection slot's life in one JVM (in-memory transport and flag block, fake clock and liveness):
  * made, claimed (CAS from IDLE), reset for a use, used, closed by both ends and kept, reused with nothing of the
- * previous use readable; handed over by T1, released by the child and reused the same way; and never kept once a
- * handover started and did not complete, or the use failed.
+ * previous use readable; and never kept once a handover started or the use failed.
  */
 class ConnectionSlotStepsTest {
     @TempDir
@@ -155,82 +154,7 @@ class ConnectionSlotStepsTest {
     }
 
     @Test
-    void aSlotHandedOverByT1IsReleasedByTheChildAndReusedWithNothingOfThePreviousUse() throws Exception {
-        try (OneJvmConnection c = new OneJvmConnection(tmp, b -> b.triggers(Trigger.T1_PARENT_CLOSE))) {
-            Handles h = makeSlot(c);
-            ChannelReader listen = c.transport.open(c.listenDir()).reader();
-            RecordingKeeper clientKeeper = new RecordingKeeper();
-            RecordingKeeper serverKeeper = new RecordingKeeper();
-            RecordingKeeper childKeeper = new RecordingKeeper();
-            use(c, h, listen, clientKeeper, serverKeeper);
-            c.client.send(bytes("abcdef"));
-            assertThat(receive(c.parent, 2)).isEqualTo("ab");
-            c.parent.send(bytes("P1"));
-            c.fork();
-            c.child.recycleOnCleanClose(childKeeper); // as the worker does on a slot's use
-            c.pumpInbox();
-            c.tickClientContinuously();
-            c.parent.close(); // T1: S7-S13
-            assertThat(c.flags.handedOver()).isTrue();
-            assertThat(serverKeeper.kept).as("the parent's handles go to its keeper at S13").containsExactly(c.parent);
-            assertThat(c.flags.reusable()).isTrue();
-
-            c.client.send(bytes("gh"));
-            assertThat(receive(c.child, 6)).isEqualTo("cdefgh");
-            c.client.send(bytes("never-read-by-the-child"));
-            c.child.send(bytes("C1"));
-            assertThat(receive(c.client, 4)).isEqualTo("P1C1");
-            c.child.send(bytes("never-read-by-the-client"));
-            c.client.close();
-            assertThat(c.flags.slotFree()).as("the child has not released it yet").isFalse();
-            c.child.close();
-            assertThat(c.flags.slotFree()).as("the child released the use as the parent would").isTrue();
-            assertThat(clientKeeper.kept).containsExactly(c.client);
-            assertThat(childKeeper.kept).containsExactly(c.child);
-            assertThat(c.flags.state()).isEqualTo(ConnectionState.HANDED_OVER);
-            long upEnd1 = c.flags.get(Word.UP_END);
-            long downEnd1 = c.flags.get(Word.DOWN_END);
-
-            c.flags.set(Word.STATE, ConnectionState.IDLE.code()); // the pool, once it saw the release
-            ControlMessages.Connect second = use(c, h, listen, clientKeeper, serverKeeper);
-            assertThat(second.slotUse()).isEqualTo(2);
-            assertThat(second.upStart()).isEqualTo(upEnd1);
-            assertThat(second.downStart()).isEqualTo(downEnd1);
-            assertThat(c.flags.handoverStarted()).as("the handover's words are reset").isFalse();
-            assertThat(c.flags.get(Word.RECONNECTION_COMPLETION)).isZero();
-            c.client.send(bytes("second-up"));
-            assertThat(receive(c.parent, 9)).as("nothing of the first use").isEqualTo("second-up");
-            c.parent.send(bytes("second-down"));
-            assertThat(receive(c.client, 11)).as("nothing of the first use").isEqualTo("second-down");
-            c.client.close();
-            c.parent.close();
-            assertThat(c.flags.slotFree()).isTrue();
-        }
-    }
-
-    @Test
-    void aUseWhoseHandoverDidNotCompleteIsNeverKept() throws Exception {
-        try (OneJvmConnection c = new OneJvmConnection(tmp, b -> b.triggers(Trigger.T1_PARENT_CLOSE))) {
-            Handles h = makeSlot(c);
-            RecordingKeeper clientKeeper = new RecordingKeeper();
-            RecordingKeeper childKeeper = new RecordingKeeper();
-            use(c, h, c.transport.open(c.listenDir()).reader(), clientKeeper, new RecordingKeeper());
-            c.fork();
-            c.child.recycleOnCleanClose(childKeeper);
-            // the trigger fired, but neither the client's report (S51) nor the child's grant came: both ends close
-            // at once, without waiting for a completion that cannot come from them, and keep nothing
-            assertThat(c.flags.fireTrigger(Trigger.T1_PARENT_CLOSE)).isTrue();
-            assertThat(c.flags.reusable()).isFalse();
-            c.client.close();
-            c.child.close();
-            assertThat(clientKeeper.kept).isEmpty();
-            assertThat(childKeeper.kept).isEmpty();
-            assertThat(c.flags.slotFree()).isFalse();
-        }
-    }
-
-    @Test
-    void aForkedUseThatWasNotHandedOverIsNeverKept() throws Exception {
+    void aSlotOnWhichAHandoverStartedIsNeverKept() throws Exception {
         try (OneJvmConnection c = new OneJvmConnection(tmp, b -> b.triggers(EnumSet.noneOf(Trigger.class)))) {
             Handles h = makeSlot(c);
             RecordingKeeper clientKeeper = new RecordingKeeper();
