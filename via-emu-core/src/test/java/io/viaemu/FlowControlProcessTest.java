@@ -30,6 +30,9 @@ import io.viaemu.testing.DiskUsage;
 import io.viaemu.testing.JvmProcess;
 import io.viaemu.testing.SeparateProcessTest;
 import org.junit.jupiter.api.Test;
+import io.viaemu.transport.TransportFactory;
+import io.viaemu.testing.TestTransport;
+import io.viaemu.transport.ring.RingLayout;
 
 /**
  * Flow control between real processes: a writer blocks at its window and resumes when the reader in the other JVM
@@ -109,8 +112,8 @@ class FlowControlProcessTest extends SeparateProcessTest {
             // Chronicle: unconsumed bytes (the window) + the rest of the file the reader is in + the file the writer
             // is in. Ring: the up ring's pages once it went round (its capacity, derived from the window), and the
             // few pages of the down ring and the flag block.
-            long bound = io.viaemu.transport.TransportFactory.RING.equals(io.viaemu.testing.TestTransport.name())
-                    ? io.viaemu.transport.ring.RingLayout.capacityFor(1 << 20, window) + (1 << 20)
+            long bound = TransportFactory.RING.equals(TestTransport.name())
+                    ? RingLayout.capacityFor(1 << 20, window) + (1 << 20)
                     : window + 2 * oneFile(window);
             assertThat(maxDisk.get()).as("disk of the connection during the stream").isLessThanOrEqualTo(bound);
         }

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
+import java.io.IOException;
 
 /**
  * A connection slot's queue as each use of the slot sees it: the same open channel and the same reader across
@@ -35,7 +36,7 @@ public final class SlotChannel implements Channel {
 
     @Override
     public long append(byte[] header, int headerLength, byte[] payload, int off, int len, SpaceWait wait)
-            throws java.io.IOException {
+            throws IOException {
         return channel.append(header, headerLength, payload, off, len, wait);
     }
 

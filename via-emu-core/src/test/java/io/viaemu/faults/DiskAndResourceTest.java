@@ -24,6 +24,7 @@ import io.viaemu.protocol.ConnectionEnd;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.testapp.FaultConfigs;
 import org.junit.jupiter.api.Test;
+import io.viaemu.testing.TestTransport;
 
 /** Many connections in a row leave no files or process resources behind; rolled queue files are released. */
 class DiskAndResourceTest extends FaultProcessTest {
@@ -234,7 +235,7 @@ class DiskAndResourceTest extends FaultProcessTest {
      */
     @Test
     void streamingAcrossCycleRollsKeepsEveryByteInOrderAndDeletesRolledFiles() throws Exception {
-        io.viaemu.testing.TestTransport.assumeChronicle();
+        TestTransport.assumeChronicle();
         Map<String, String> props = FaultConfigs.props("rollCycle", "TEST_SECONDLY", "sendWindow", "65536");
         ViaConfig config = startFaultServer(props, "ECHO");
         try (ViaConnection c = ViaClient.connect(config, EP)) {

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Assumptions;
 
 import io.viaemu.ViaConfig;
 import io.viaemu.transport.TransportFactory;
+import java.nio.file.Path;
 
 /** The transport this test run's configurations default to ({@value ViaConfig#DEFAULT_TRANSPORT_PROPERTY}). */
 public final class TestTransport {
@@ -11,7 +12,7 @@ public final class TestTransport {
     }
 
     public static String name() {
-        return ViaConfig.builder(java.nio.file.Path.of("/")).transport();
+        return ViaConfig.builder(Path.of("/")).transport();
     }
 
     /** Skips a test about Chronicle's files (cycle files, rolls) in a run on another transport. */

@@ -21,6 +21,7 @@ import io.viaemu.transport.Document;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One ring, writers in separate JVMs (as clients appending to a listen channel), the reader here: nothing lost,
@@ -150,7 +151,7 @@ class RingAcrossProcessesTest extends SeparateProcessTest {
 
     private static void signal(String signal, long pid) throws Exception {
         Process p = new ProcessBuilder("kill", signal, Long.toString(pid)).redirectErrorStream(true).start();
-        assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("kill " + signal).isTrue();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).as("kill " + signal).isTrue();
     }
 
     private static int lockHolder(Path dir) throws Exception {

@@ -29,6 +29,8 @@ import io.viaemu.transport.Document;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import java.nio.ByteBuffer;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /** The ring channel in one JVM: laps, reclaim, the reserve, blocking for room, positioning, bad files. */
 @Timeout(60)
@@ -332,7 +334,7 @@ class RingChannelTest {
         }
         Path file = dir.resolve(RingLayout.FILE_NAME);
         try (FileChannel fc = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            fc.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 0);
+            fc.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 0);
         }
         assertThatThrownBy(() -> transport().open(dir)).isInstanceOf(UncheckedIOException.class)
                 .hasMessageContaining("wrong magic");
@@ -359,7 +361,7 @@ class RingChannelTest {
         channels.forEach(Channel::close);
         Path file = dir.resolveSibling("c0").resolve(RingLayout.FILE_NAME);
         assertThat(Files.getPosixFilePermissions(file)).containsExactlyInAnyOrderElementsOf(
-                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+                PosixFilePermissions.fromString("rw-------"));
         // sparse: the blocks allocated are far fewer than the length
         Object blocks = Files.getAttribute(file, "unix:size");
         assertThat((long) blocks).isEqualTo(RingLayout.HEADER_SIZE + CAPACITY);
