@@ -76,7 +76,7 @@ class SecurityTest extends FaultProcessTest {
                 });
             }
             assertThat(checked).as("queue files, flag block, worker inbox and log were checked")
-                    .anyMatch(p -> p.endsWith(".cq4")).anyMatch(p -> p.endsWith("flags"))
+                    .anyMatch(p -> p.endsWith(".cq4") || p.endsWith("/ring")).anyMatch(p -> p.endsWith("flags"))
                     .anyMatch(p -> p.contains("inbox")).anyMatch(p -> p.endsWith(".log"));
             assertThat(wrong).as("files and directories not owner-only").isEmpty();
         }
