@@ -182,8 +182,8 @@ public final class ViaConfig {
     public Duration peerTimeout() { return peerTimeout; }
 
     /**
-     * The transport's name (property {@code via.transport}): {@value TransportFactory#CHRONICLE} (the default),
-     * {@value TransportFactory#RING} or one registered as a {@link TransportFactory} service. Every process of a
+     * The transport's name (property {@code via.transport}): {@value TransportFactory#RING} (the default: one
+     * memory-mapped ring file per channel), {@value TransportFactory#CHRONICLE} (Chronicle Queue) or one registered as a {@link TransportFactory} service. Every process of a
      * server uses the same. A builder's default can be changed for a whole JVM with the system property
      * {@value #DEFAULT_TRANSPORT_PROPERTY} (a test run of the suite on another transport).
      */
@@ -333,7 +333,7 @@ public final class ViaConfig {
 
     private static String defaultTransport() {
         String name = System.getProperty(DEFAULT_TRANSPORT_PROPERTY);
-        return name == null || name.isBlank() ? TransportFactory.CHRONICLE : TransportFactory.named(name.trim()).name();
+        return name == null || name.isBlank() ? TransportFactory.RING : TransportFactory.named(name.trim()).name();
     }
 
     public static final class Builder {

@@ -14,6 +14,7 @@ import java.util.Properties;
 
 import io.viaemu.internal.ConfigArgs;
 import org.junit.jupiter.api.Test;
+import io.viaemu.testing.TestTransport;
 
 /**
  * Every {@link ViaConfig} setting from {@code via.*} properties with the Spring Boot starter's names and formats
@@ -23,6 +24,7 @@ class ViaConfigPropertiesTest {
 
     @Test
     void everySettingHasAProperty() {
+        TestTransport.assumeChronicle(); // it checks Chronicle's options, which other transports ignore
         Map<String, String> p = new HashMap<>();
         p.put("via.base-dir", "/run/app/via");
         p.put("via.pauser", "busy");
@@ -125,6 +127,7 @@ class ViaConfigPropertiesTest {
 
     @Test
     void badValuesNameThePropertyAndTheValue() {
+        TestTransport.assumeChronicle(); // it checks Chronicle's options, which other transports ignore
         assertBad("via.timeouts.connect", "ten", "not a duration");
         assertBad("via.timeouts.connect", "10xs", "unknown unit");
         assertBad("via.timeouts.connect", "10parsecs", "not a duration");
@@ -153,6 +156,7 @@ class ViaConfigPropertiesTest {
 
     @Test
     void aCombinationTheBuilderRefusesNamesTheProperties() {
+        TestTransport.assumeChronicle(); // it checks Chronicle's options, which other transports ignore
         assertThatThrownBy(() -> ViaConfig.fromProperties(Map.of("via.block-size", "1MB",
                 "via.max-message-size", "1MB"))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("via.block-size").hasMessageContaining("via.max-message-size");
@@ -160,6 +164,7 @@ class ViaConfigPropertiesTest {
 
     @Test
     void aWorkersArgumentsGiveItsParentsConfiguration() {
+        TestTransport.assumeChronicle(); // it checks Chronicle's options, which other transports ignore
         ViaConfig parent = ViaConfig.builder(Path.of("/run/x")).triggers(Trigger.T2_PARENT_ABORT)
                 .pauser(PauserKind.YIELDING).rollCycle("TEST_SECONDLY").blockSize(8L << 20).maxMessageSize(4096)
                 .maxConnections(3).connectionDiskQuota(1 << 20).retention(Duration.ofSeconds(90))

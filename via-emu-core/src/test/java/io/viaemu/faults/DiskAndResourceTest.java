@@ -167,7 +167,8 @@ class DiskAndResourceTest extends FaultProcessTest {
         do {
             gc(server.pid());
             serverAfter = Resources.of(server.pid());
-        } while ((serverAfter.maps > serverBefore.maps + 50 || serverAfter.threads > serverBefore.threads + 5)
+        } while ((serverAfter.maps > serverBefore.maps + 50 + THREAD_STACK_CACHE_MAPPINGS
+                || mappedUnder(server.pid(), base) > 0 || serverAfter.threads > serverBefore.threads + 5)
                 && System.nanoTime() - gcDeadline < 0);
         long allocated = allocatedKiB(base);
         System.out.printf("after closing all: client %s -> %s -> %s; server %s -> %s -> %s; base %d KiB allocated%n",
@@ -179,8 +180,11 @@ class DiskAndResourceTest extends FaultProcessTest {
                 .isLessThanOrEqualTo(before.maps + 50);
         assertThat(after.threads).as("client threads").isLessThanOrEqualTo(before.threads + 5);
         assertThat(serverAfter.fds).as("server file descriptors").isLessThanOrEqualTo(serverBefore.fds + 10);
+        assertThat(mappedUnder(ProcessHandle.current().pid(), base)).as("client mappings of files under the base")
+                .isZero();
+        assertThat(mappedUnder(server.pid(), base)).as("server mappings of files under the base").isZero();
         assertThat(serverAfter.maps).as("server memory mappings; mapped most: " + mostMapped(server.pid()))
-                .isLessThanOrEqualTo(serverBefore.maps + 50);
+                .isLessThanOrEqualTo(serverBefore.maps + 50 + THREAD_STACK_CACHE_MAPPINGS);
         assertThat(serverAfter.threads).as("server threads (one echo thread per connection while open)")
                 .isLessThanOrEqualTo(serverBefore.threads + 5);
         assertThat(allocated).as("disk used under the base directory after all closed").isLessThan(4 * 1024);
@@ -216,6 +220,20 @@ class DiskAndResourceTest extends FaultProcessTest {
     }
 
     /** The files this process maps most often, for a failure message. */
+    /**
+     * Mappings the server may keep after its 2,000 echo threads ended, none of them a leak: glibc keeps the stacks of
+     * exited threads for the next ones, up to 40 MiB (its stack cache), and each 1 MiB Java stack is two mappings
+     * (stack and guard); 56 such stacks were seen after a run on the ring transport. The connections' own files are
+     * checked apart ({@link #mappedUnder}: none may stay mapped).
+     */
+    private static final int THREAD_STACK_CACHE_MAPPINGS = 2 * 40;
+
+    /** Mappings of files under {@code dir} (deleted ones included): a connection's flag block or queue still mapped. */
+    private static long mappedUnder(long pid, Path dir) throws IOException {
+        String prefix = dir.toAbsolutePath().toString() + "/";
+        return Files.readAllLines(Path.of("/proc/" + pid + "/maps")).stream().filter(l -> l.contains(prefix)).count();
+    }
+
     private static String mostMapped(long pid) throws IOException {
         Map<String, Long> byFile = new TreeMap<>();
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/maps"))) {

@@ -25,6 +25,7 @@ import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.testapp.HandoverServerMain;
 import io.viaemu.testapp.RecordingHandler;
 import io.viaemu.testapp.StreamingClientMain;
+import io.viaemu.testing.TestTransport;
 import io.viaemu.testing.JvmProcess;
 import io.viaemu.testing.SeparateProcessTest;
 import org.junit.jupiter.api.AfterEach;
@@ -136,6 +137,7 @@ class UnreapedAndStoppedParentTest extends SeparateProcessTest {
                 "\"$@\" > \"$VIA_TEST_SERVER_OUT\" 2>&1 & echo $! > \"$VIA_TEST_PID_FILE\"; exec sleep 600", "sh"));
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(JvmOptions.channelOptions());
+        cmd.addAll(TestTransport.peerJvmOptions());
         cmd.addAll(List.of("-Dvia.test.out=" + out, "-Dvia.test.childSendsFirst=false", "-cp",
                 System.getProperty("java.class.path"), HandoverServerMain.class.getName(), base.toString(), EP,
                 "T2", "1", "KILL", "3001", out.toString()));

@@ -59,10 +59,7 @@ public final class JvmProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(channelOptions);
-        String transport = System.getProperty(io.viaemu.ViaConfig.DEFAULT_TRANSPORT_PROPERTY);
-        if (transport != null) { // a suite run on another transport: the peers' configurations default to it too
-            cmd.add("-D" + io.viaemu.ViaConfig.DEFAULT_TRANSPORT_PROPERTY + "=" + transport);
-        }
+        cmd.addAll(TestTransport.peerJvmOptions()); // a suite run on another transport: the peers default to it too
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

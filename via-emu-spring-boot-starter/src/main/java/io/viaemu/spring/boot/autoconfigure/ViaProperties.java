@@ -40,10 +40,11 @@ public class ViaProperties {
     private PauserKind pauser = PauserKind.BACKOFF;
 
     /**
-     * The transport of the connections: "chronicle" (Chronicle Queue, the built-in one) or the name of a
-     * TransportFactory registered as a service. roll-cycle and block-size are Chronicle's options.
+     * The transport of the connections: "ring" (one memory-mapped ring file per direction, the default), "chronicle"
+     * (Chronicle Queue) or the name of a TransportFactory registered as a service. roll-cycle and block-size are
+     * Chronicle's options.
      */
-    private String transport = TransportFactory.CHRONICLE;
+    private String transport = TransportFactory.RING;
 
     /** Chronicle roll cycle of the queues (a RollCycles or TestRollCycles constant). */
     private String rollCycle = "FAST_DAILY";
