@@ -15,14 +15,19 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import javax.net.SocketFactory;
 
+import io.viaemu.ViaClient;
 import io.viaemu.ViaConfig;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -48,6 +53,29 @@ class ViaServerSocketContractTest {
         map = new ViaAddressMap().map(PORT, "server-contract");
         servers = new ViaServerSocketFactory(config, map);
         clients = servers.socketFactory();
+    }
+
+    /**
+     * Client and server share this JVM: a closed connection's slot is kept by the client and its server end finishes
+     * closing in the background, which may still write in the connection's directory while JUnit deletes the
+     * temporary directory. The slots go first, then the tree is deleted until it stays deleted (at most 10 s).
+     */
+    @AfterEach
+    void tearDown() throws Exception {
+        ViaClient.releaseSlots();
+        Path base = config.baseDir();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Files.exists(base)) {
+            try (Stream<Path> paths = Files.walk(base)) {
+                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                // a file went while walking: walk again
+            }
+            if (System.nanoTime() - deadline > 0) {
+                break; // JUnit's own deletion reports what is left
+            }
+            Thread.sleep(20);
+        }
     }
 
     @Test

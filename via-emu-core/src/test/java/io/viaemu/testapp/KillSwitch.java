@@ -7,7 +7,6 @@ import java.util.function.BooleanSupplier;
 
 import io.viaemu.internal.Layout;
 import io.viaemu.protocol.FlagBlock;
-import io.viaemu.protocol.FlagBlock.Intermission;
 import io.viaemu.protocol.FlagBlock.Word;
 
 /**
@@ -37,7 +36,7 @@ public final class KillSwitch {
         BooleanSupplier reached;
         switch (step) {
             case "INTERMITTED":
-                reached = () -> f.get(Word.TRANSMISSION_INTERMISSION) == Intermission.INTERMITTED;
+                reached = () -> f.get(Word.AT_INTERMITTED) != 0; // a stamp stays, the word moves on at S13
                 break;
             case "COPIED":
                 reached = () -> f.get(Word.AT_COPIED) != 0;

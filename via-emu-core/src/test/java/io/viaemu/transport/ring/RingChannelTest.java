@@ -373,6 +373,57 @@ class RingChannelTest {
         }
     }
 
+    /**
+     * A writer killed inside an append leaves the lock word holding its pid and may have written part of a record
+     * past TAIL without committing it. The next writer must take the lock (after it was held over a millisecond by a
+     * process that no longer exists), zero the dead one's partial bytes and append; a reader sees the committed
+     * records and nothing of the partial one.
+     */
+    @Test
+    void aLockHeldByADeadProcessIsTakenOverAndItsPartialRecordNeverRead() throws Exception {
+        Path dir = tmp.resolve("dead-holder");
+        Process gone = new ProcessBuilder("true").start();
+        assertThat(gone.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        long deadPid = gone.pid();
+        try (Channel ch = transport().open(dir); ChannelReader reader = ch.reader()) {
+            byte[] first = "committed before the death".getBytes();
+            ch.append(NO_HEADER, 0, first, 0, first.length, () -> { });
+            long tail = header(dir, RingLayout.TAIL_OFFSET);
+            try (FileChannel fc = FileChannel.open(dir.resolve(RingLayout.FILE_NAME), StandardOpenOption.READ,
+                    StandardOpenOption.WRITE)) {
+                MappedByteBuffer m = fc.map(FileChannel.MapMode.READ_WRITE, 0, RingLayout.HEADER_SIZE + CAPACITY);
+                m.order(ByteOrder.nativeOrder());
+                m.putInt(RingLayout.LOCK_OFFSET, (int) deadPid); // the dead writer holds the lock
+                int at = RingLayout.HEADER_SIZE + (int) tail;
+                m.putInt(at + RingLayout.TYPE_FIELD, RingLayout.TYPE_DATA); // and began a record: no length yet
+                m.putLong(at + RingLayout.POSITION_FIELD, tail);
+                for (int i = RingLayout.RECORD_HEADER; i < 3000; i++) {
+                    m.put(at + i, (byte) 0x7E);
+                }
+                m.force();
+            }
+            byte[] second = "appended by the next writer".getBytes();
+            CompletableFuture<Long> append = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return ch.append(NO_HEADER, 0, second, 0, second.length, () -> { });
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            append.get(10, TimeUnit.SECONDS);
+            Document doc = new Document(16);
+            assertThat(reader.next(doc)).isTrue();
+            assertThat(Arrays.copyOf(doc.bytes(), doc.length())).isEqualTo(first);
+            assertThat(reader.next(doc)).isTrue();
+            assertThat(Arrays.copyOf(doc.bytes(), doc.length())).as("the dead writer's partial record is not read")
+                    .isEqualTo(second);
+            assertThat(reader.next(doc)).isFalse();
+            assertThat(header(dir, RingLayout.LOCK_OFFSET) & 0xFFFF_FFFFL).as("the lock is free again").isZero();
+            assertThat(dataBytes(dir, (int) header(dir, RingLayout.TAIL_OFFSET), 3000))
+                    .as("nothing of the partial record is left past TAIL").containsOnly((byte) 0);
+        }
+    }
+
     private static byte[] dataBytes(Path dir, int offset, int length) throws IOException {
         try (FileChannel fc = FileChannel.open(dir.resolve(RingLayout.FILE_NAME), StandardOpenOption.READ)) {
             MappedByteBuffer m = fc.map(FileChannel.MapMode.READ_ONLY, RingLayout.HEADER_SIZE + offset, length);
