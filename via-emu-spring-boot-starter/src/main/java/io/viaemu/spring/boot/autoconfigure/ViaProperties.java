@@ -81,9 +81,7 @@ public class ViaProperties {
     /** A builder with every property applied; the starter adds the worker command and the customizers. */
     public ViaConfig.Builder toConfigBuilder() {
         ViaConfig.Builder b = ViaConfig.builder(baseDir).transport(transport);
-        String name = transport.trim();
-        // the ring accepts Chronicle's options and ignores them, so that switching is one property
-        if (TransportFactory.CHRONICLE.equals(name) || TransportFactory.RING.equals(name)) {
+        if (TransportFactory.CHRONICLE.equals(transport.trim())) {
             b.transportOption(ChronicleOptions.ROLL_CYCLE, rollCycle)
                     .transportOption(ChronicleOptions.BLOCK_SIZE, Long.toString(blockSize.toBytes()));
         }

@@ -51,6 +51,7 @@ class ViaPropertiesTests {
         m.put("via.base-dir", "/var/via");
         m.put("via.endpoint", "orders");
         m.put("via.pauser", "yielding");
+        m.put("via.transport", "chronicle"); // roll-cycle and block-size are Chronicle's (the ring has neither)
         m.put("via.roll-cycle", "HOURLY");
         m.put("via.block-size", "32MB");
         m.put("via.max-message-size", "64KB");
@@ -109,6 +110,7 @@ class ViaPropertiesTests {
     void workerArgumentsOfTheCoreBindToTheSameConfiguration() {
         ViaConfig parent = ViaConfig.builder(Path.of("/srv/via"))
                 .triggers(EnumSet.of(Trigger.T1_PARENT_CLOSE, Trigger.T3_CHILD_RECEIVE))
+                .transport("chronicle") // roll-cycle and block-size are Chronicle's
                 .pauser(PauserKind.BUSY).rollCycle("HOURLY").blockSize(8L << 20).maxMessageSize(4096)
                 .maxConnections(7).connectionDiskQuota(12345).sendWindow(777_777).retention(Duration.ofSeconds(90))
                 .connectTimeout(Duration.ofMillis(1234)).handoverTimeout(Duration.ofSeconds(4))
