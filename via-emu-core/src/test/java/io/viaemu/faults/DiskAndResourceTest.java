@@ -161,7 +161,8 @@ class DiskAndResourceTest extends FaultProcessTest {
         long gcDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         do {
             after = Resources.of(ProcessHandle.current().pid());
-        } while (after.maps > before.maps + 50 && System.nanoTime() - gcDeadline < 0);
+        } while ((after.maps > before.maps + 50 || mappedUnder(ProcessHandle.current().pid(), conns) > 0)
+                && System.nanoTime() - gcDeadline < 0);
         Resources serverAfter;
         gcDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         do {
