@@ -148,22 +148,7 @@ final class AeronLink {
                 return true;
             }
             checkFailed();
-            if (r == Publication.NOT_CONNECTED) {
-                long now = System.nanoTime();
-                if (trySendNotConnectedSince == 0) {
-                    trySendNotConnectedSince = now;
-                } else if (now - trySendNotConnectedSince > peerTimeoutNanos) {
-                    throw notConnected(now - trySendNotConnectedSince);
-                }
-            } else if (r == Publication.CLOSED) {
-                throw new IOException("the Aeron publication to " + peer + " is closed");
-            } else if (r == Publication.MAX_POSITION_EXCEEDED) {
-                IOException e = new IOException("the Aeron stream to " + peer + " reached its maximum position");
-                fail(e);
-                throw e;
-            } else {
-                trySendNotConnectedSince = 0;
-            }
+            trySendNotConnectedSince = afterRefusedOffer(r, trySendNotConnectedSince, System.nanoTime());
             return false;
         } finally {
             sendLock.unlock();
@@ -176,6 +161,34 @@ final class AeronLink {
                 + " ms, peer timeout " + TimeUnit.NANOSECONDS.toMillis(peerTimeoutNanos) + " ms)");
         fail(e);
         return e;
+    }
+
+    /**
+     * What a refused offer ({@code r <= 0}) means: NOT_CONNECTED for longer than the peer timeout, a closed
+     * publication or an exhausted stream end the send with an error; BACK_PRESSURED or ADMIN_ACTION mean the receiver
+     * is there, just behind.
+     *
+     * @return since when the publication has not been connected (0 if it is)
+     */
+    private long afterRefusedOffer(long r, long notConnectedSince, long now) throws IOException {
+        if (r == Publication.NOT_CONNECTED) {
+            if (notConnectedSince == 0) {
+                return now;
+            }
+            if (now - notConnectedSince > peerTimeoutNanos) {
+                throw notConnected(now - notConnectedSince);
+            }
+            return notConnectedSince;
+        }
+        if (r == Publication.CLOSED) {
+            throw new IOException("the Aeron publication to " + peer + " is closed");
+        }
+        if (r == Publication.MAX_POSITION_EXCEEDED) {
+            IOException e = new IOException("the Aeron stream to " + peer + " reached its maximum position");
+            fail(e);
+            throw e;
+        }
+        return 0;
     }
 
     private void sendLocked(byte type, byte[] body, int off, int len, long deadlineNanos) throws IOException {
@@ -197,21 +210,7 @@ final class AeronLink {
             }
             checkFailed();
             long now = System.nanoTime();
-            if (r == Publication.NOT_CONNECTED) {
-                if (notConnectedSince == 0) {
-                    notConnectedSince = now;
-                } else if (now - notConnectedSince > peerTimeoutNanos) {
-                    throw notConnected(now - notConnectedSince);
-                }
-            } else if (r == Publication.CLOSED) {
-                throw new IOException("the Aeron publication to " + peer + " is closed");
-            } else if (r == Publication.MAX_POSITION_EXCEEDED) {
-                IOException e = new IOException("the Aeron stream to " + peer + " reached its maximum position");
-                fail(e);
-                throw e;
-            } else {
-                notConnectedSince = 0; // BACK_PRESSURED or ADMIN_ACTION: the receiver is there, just behind
-            }
+            notConnectedSince = afterRefusedOffer(r, notConnectedSince, now);
             if (deadlineNanos != 0 && now - deadlineNanos > 0) {
                 throw new RemoteBackPressureException("send to " + peer + " timed out: back-pressured (Aeron "
                         + (r == Publication.ADMIN_ACTION ? "ADMIN_ACTION" : "BACK_PRESSURED")
