@@ -136,14 +136,8 @@ final class AeronLink {
             return false; // a heartbeat is going out
         }
         try {
-            long r = out.tryClaim(len + 1, claim);
+            long r = claimFrame(type, body, off, len);
             if (r > 0) {
-                claim.buffer().putByte(claim.offset(), type);
-                if (len > 0) {
-                    claim.buffer().putBytes(claim.offset() + 1, body, off, len);
-                }
-                claim.commit();
-                lastSentNanos = System.nanoTime();
                 trySendNotConnectedSince = 0;
                 return true;
             }
@@ -161,6 +155,20 @@ final class AeronLink {
                 + " ms, peer timeout " + TimeUnit.NANOSECONDS.toMillis(peerTimeoutNanos) + " ms)");
         fail(e);
         return e;
+    }
+
+    /** Writes one frame (type byte, then the body) in place with tryClaim; Aeron's result, positive if sent. */
+    private long claimFrame(byte type, byte[] body, int off, int len) {
+        long r = out.tryClaim(len + 1, claim);
+        if (r > 0) {
+            claim.buffer().putByte(claim.offset(), type);
+            if (len > 0) {
+                claim.buffer().putBytes(claim.offset() + 1, body, off, len);
+            }
+            claim.commit();
+            lastSentNanos = System.nanoTime();
+        }
+        return r;
     }
 
     /**
@@ -198,14 +206,8 @@ final class AeronLink {
         sendIdle.reset();
         long notConnectedSince = 0;
         while (true) {
-            long r = out.tryClaim(len + 1, claim);
+            long r = claimFrame(type, body, off, len);
             if (r > 0) {
-                claim.buffer().putByte(claim.offset(), type);
-                if (len > 0) {
-                    claim.buffer().putBytes(claim.offset() + 1, body, off, len);
-                }
-                claim.commit();
-                lastSentNanos = System.nanoTime();
                 return;
             }
             checkFailed();
