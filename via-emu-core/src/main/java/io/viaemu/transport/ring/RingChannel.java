@@ -51,8 +51,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A channel kept in one memory-mapped file used as a ring ({@link RingLayout}): appends from any process take the
  * append lock word, wait for space outside it, write the record and commit it by its length; the one consuming reader
- * zeroes what it consumed ({@link #reclaimBefore}) and so frees it for the next lap. The file descriptor is closed
- * right after the mapping is made: an open channel holds one mapping and no descriptor.
+ * frees what it consumed for the next lap by publishing RECLAIMED ({@link #reclaimBefore}), without touching the
+ * bytes. The file descriptor is closed right after the mapping is made: an open channel holds one mapping and no
+ * descriptor.
  */
 final class RingChannel implements Channel {
     private static final Logger log = LoggerFactory.getLogger(RingChannel.class);
@@ -60,7 +61,6 @@ final class RingChannel implements Channel {
     private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class,
             ByteOrder.nativeOrder());
-    private static final byte[] ZEROS = new byte[64 * 1024];
 
     /** How long an append with the reserve at its disposal (control documents, copies) waits for space at most. */
     static final long RESERVED_WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
@@ -292,8 +292,10 @@ final class RingChannel implements Channel {
                     try {
                         long tail = (long) LONGS.getVolatile(map, TAIL_OFFSET);
                         long padding = padding(tail, size);
-                        if (tail + padding + size <= reclaimed() + capacity - keepFree) {
-                            index = write(tail, padding, size, content, header, headerLength, payload, off, len);
+                        long reclaimed = reclaimed();
+                        if (tail + padding + size <= reclaimed + capacity - keepFree) {
+                            index = write(tail, padding, size, content, header, headerLength, payload, off, len,
+                                    reclaimed);
                             break;
                         }
                     } finally {
@@ -324,29 +326,72 @@ final class RingChannel implements Channel {
         return (long) LONGS.getVolatile(map, RECLAIMED_OFFSET);
     }
 
-    /** Under the lock: writes (padding and) the record at {@code tail}, commits it, advances TAIL. */
+    /**
+     * Under the lock: writes (padding and) the record at {@code tail}, commits it, advances TAIL. The commit order is
+     * the one {@link #presentLength} reads in reverse (see {@link RingLayout}): the slot's length is cleared, then its
+     * position published (release), then type and content, then the length (release). Before the commit the header
+     * slot of the next record is cleared when it lies in free space, so the reader that comes to it after this record
+     * finds no bytes of an earlier lap's content there.
+     */
     private long write(long tail, long padding, int size, int content, byte[] header, int headerLength,
-            byte[] payload, int off, int len) {
+            byte[] payload, int off, int len, long reclaimed) {
         long position = tail;
         if (padding > 0) {
-            int o = HEADER_SIZE + (int) (position & mask);
-            LONGS.set(map, o + POSITION_FIELD, position);
-            INTS.set(map, o + TYPE_FIELD, TYPE_PADDING);
+            int o = begin(position, TYPE_PADDING);
             INTS.setRelease(map, o + LENGTH_FIELD, (int) padding);
             position += padding;
         }
-        int o = HEADER_SIZE + (int) (position & mask);
-        LONGS.set(map, o + POSITION_FIELD, position);
-        INTS.set(map, o + TYPE_FIELD, TYPE_DATA);
+        int o = begin(position, TYPE_DATA);
         if (headerLength > 0) {
             map.put(o + RECORD_HEADER, header, 0, headerLength);
         }
         if (len > 0) {
             map.put(o + RECORD_HEADER + headerLength, payload, off, len);
         }
+        clearSlotIfFree(position + size, reclaimed);
         INTS.setRelease(map, o + LENGTH_FIELD, RECORD_HEADER + content); // the commit
         LONGS.setRelease(map, TAIL_OFFSET, position + size);
         return RingLayout.index(position);
+    }
+
+    /**
+     * Starts the record at {@code position}: clears the slot's length (it may hold an earlier lap's record header),
+     * then publishes the position with release ordering, so that a reader that sees this position sees a length of 0
+     * or this record's; returns the record's offset in the map.
+     */
+    private int begin(long position, int type) {
+        int o = HEADER_SIZE + (int) (position & mask);
+        INTS.set(map, o + LENGTH_FIELD, 0);
+        LONGS.setRelease(map, o + POSITION_FIELD, position);
+        INTS.set(map, o + TYPE_FIELD, type);
+        return o;
+    }
+
+    /**
+     * Clears the record header slot at {@code position} if the slot is free space (before {@code reclaimed} +
+     * capacity). When it is not, the ring is exactly full and the slot is the header of the oldest record still in the
+     * ring, whose position is a lap behind: a reader rejects it as well.
+     */
+    private void clearSlotIfFree(long position, long reclaimed) {
+        if (position + RECORD_HEADER <= reclaimed + capacity) {
+            int o = HEADER_SIZE + (int) (position & mask);
+            LONGS.set(map, o + POSITION_FIELD, 0L);
+            LONGS.set(map, o + LENGTH_FIELD, 0L); // and the type, the header's other half
+        }
+    }
+
+    /**
+     * The length of the record at {@code position} (offset {@code o} in the map) if it is committed, else 0. The
+     * position is read first (acquire): only the writer of this record stores this position in this slot (an earlier
+     * lap's header holds its own position; cleared slots hold 0), and it cleared the length before, so the length read
+     * next (acquire) is 0 or the commit, and the content is complete when it is the commit.
+     */
+    private int presentLength(int o, long position) {
+        if ((long) LONGS.getAcquire(map, o + POSITION_FIELD) != position) {
+            return 0;
+        }
+        int length = (int) INTS.getAcquire(map, o + LENGTH_FIELD);
+        return Math.max(length, 0);
     }
 
     /**
@@ -435,18 +480,19 @@ final class RingChannel implements Channel {
 
     /**
      * Under the lock taken from {@code deadPid}: a writer killed in an append may have committed records without
-     * advancing TAIL (a reader may have read them: they are kept, TAIL moves past them), and may have left the
-     * bytes of an uncommitted record (and the padding before it) as far as a largest record could reach: those are
-     * zeroed, so that every byte a writer may write next is zero again.
+     * advancing TAIL (a reader may have read them: they are kept, TAIL moves past them), and may have begun a record
+     * after them (its position published, its length still 0): that slot is cleared, as a finished append would have
+     * left it.
      */
     private void repairAfterDeadHolder(int deadPid) {
         long tail = (long) LONGS.getVolatile(map, TAIL_OFFSET);
-        long limit = reclaimed() + capacity;
+        long reclaimed = reclaimed();
+        long limit = reclaimed + capacity;
         long kept = 0;
         while (tail < limit) {
             int o = HEADER_SIZE + (int) (tail & mask);
-            int length = (int) INTS.getAcquire(map, o + LENGTH_FIELD);
-            if (length <= 0 || (long) LONGS.get(map, o + POSITION_FIELD) != tail) {
+            int length = presentLength(o, tail);
+            if (length <= 0) {
                 break;
             }
             int type = (int) INTS.get(map, o + TYPE_FIELD);
@@ -457,22 +503,10 @@ final class RingChannel implements Channel {
             tail += size;
             kept++;
         }
-        long end = Math.min(tail + 2L * maxRecord, limit);
-        zero(tail, end);
+        clearSlotIfFree(tail, reclaimed);
         LONGS.setRelease(map, TAIL_OFFSET, tail);
         log.warn("ring {}: took the append lock from pid {}, which died holding it; kept {} committed record(s) past "
-                + "its TAIL and zeroed {} bytes after them", file, deadPid, kept, end - tail);
-    }
-
-    /** Zeroes the data bytes of positions {@code [from, to)}, at most a lap. */
-    private void zero(long from, long to) {
-        long p = from;
-        while (p < to) {
-            int o = (int) (p & mask);
-            int n = (int) Math.min(Math.min(to - p, capacity - o), ZEROS.length);
-            map.put(HEADER_SIZE + o, ZEROS, 0, n);
-            p += n;
-        }
+                + "its TAIL", file, deadPid, kept);
     }
 
     // ---------------------------------------------------------------------------------------------------- misc
@@ -502,11 +536,11 @@ final class RingChannel implements Channel {
     }
 
     /**
-     * Frees the documents before {@code index}: zeroes their bytes, and only then publishes RECLAIMED (release), so
-     * every byte a writer may write next is zero; then rings the space doorbell. One process consumes a channel at a
-     * time (the protocol hands the input over: parent, then child), and only the consumer reclaims. Two concurrent
-     * reclaimers would be unsafe even with the CAS (which only keeps RECLAIMED growing): one still zeroing an older
-     * range after the other published a newer RECLAIMED would zero records writers have since written there.
+     * Frees the documents before {@code index} for the next lap: publishes RECLAIMED, then rings the space doorbell.
+     * The bytes stay as they are (a writer clears each record's slot before it commits the record before it, see
+     * {@link #write}). RECLAIMING is announced first, for a second reader (the inspector) that copied from this range
+     * while a writer of the next lap may already write there. One process consumes a channel at a time (the protocol
+     * hands the input over: parent, then child), and only the consumer reclaims.
      */
     @Override
     public void reclaimBefore(long index) {
@@ -526,10 +560,7 @@ final class RingChannel implements Channel {
             if (position - tail > 2L * maxRecord) {
                 throw new IllegalArgumentException("reclaimBefore(" + index + ") beyond the end " + tail + " of " + file);
             }
-            // announce before zeroing: a second reader (the inspector) that copied from this range copies again
             LONGS.setVolatile(map, RECLAIMING_OFFSET, position);
-            VarHandle.storeStoreFence();
-            zero(from, position);
             if (LONGS.compareAndSet(map, RECLAIMED_OFFSET, from, position)) {
                 spaceBell.ring();
             }
@@ -538,7 +569,7 @@ final class RingChannel implements Channel {
         }
     }
 
-    /** True if {@code index} is below RECLAIMED: its bytes are zero again (the first document left is not). */
+    /** True if {@code index} is below RECLAIMED: its bytes are free for the next lap (the first document left is not). */
     @Override
     public boolean isReclaimed(long index) {
         enter();
@@ -635,8 +666,8 @@ final class RingChannel implements Channel {
         private int nextRecord() {
             while (true) {
                 int o = HEADER_SIZE + (int) (position & mask);
-                int length = (int) INTS.getAcquire(map, o + LENGTH_FIELD);
-                if (length <= 0 || (long) LONGS.get(map, o + POSITION_FIELD) != position) {
+                int length = presentLength(o, position);
+                if (length <= 0) {
                     long r = reclaimed();
                     if (position < r) {
                         position = r; // another reader consumed and reclaimed past us (we only observe)
@@ -658,8 +689,8 @@ final class RingChannel implements Channel {
         }
 
         /**
-         * True if a reclaim started over the record just copied (it may have been zeroed, or rewritten by the next
-         * lap, under the copy): then the reader moves to where the reclaim ends and reads on from there.
+         * True if a reclaim started over the record just copied (it may have been rewritten by the next lap under the
+         * copy): then the reader moves to where the reclaim ends and reads on from there.
          */
         private boolean overtaken() {
             VarHandle.loadLoadFence();
@@ -746,14 +777,26 @@ final class RingChannel implements Channel {
                 if (p < r || p - r > capacity || (p & (RingLayout.ALIGNMENT - 1)) != 0) {
                     return false;
                 }
-                if (p == tail) {
+                if (p >= tail) {
+                    // the end, or past records committed by an append that has not stored TAIL yet: only a position
+                    // reached by walking those records is a record's (the free space past them holds old bytes)
+                    long q = tail;
+                    while (q < p) {
+                        int o = HEADER_SIZE + (int) (q & mask);
+                        int length = presentLength(o, q);
+                        if (length <= 0) {
+                            return false;
+                        }
+                        q += (int) INTS.get(map, o + TYPE_FIELD) == TYPE_PADDING ? length : RingLayout.align(length);
+                    }
+                    if (q != p) {
+                        return false;
+                    }
                     position = p;
                     return true;
                 }
                 int o = HEADER_SIZE + (int) (p & mask);
-                int length = (int) INTS.getAcquire(map, o + LENGTH_FIELD);
-                if (length <= 0 || (long) LONGS.get(map, o + POSITION_FIELD) != p
-                        || (int) INTS.get(map, o + TYPE_FIELD) != TYPE_DATA) {
+                if (presentLength(o, p) <= 0 || (int) INTS.get(map, o + TYPE_FIELD) != TYPE_DATA) {
                     return false;
                 }
                 position = p;

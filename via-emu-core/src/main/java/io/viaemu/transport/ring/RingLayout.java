@@ -21,10 +21,10 @@ package io.viaemu.transport.ring;
  * use</td></tr>
  * <tr><td>{@value #LOCK_OFFSET}</td><td>4</td><td>append lock: 0 free, else the pid of the holder</td></tr>
  * <tr><td>{@value #TAIL_OFFSET}</td><td>8</td><td>TAIL: the position after the last committed record</td></tr>
- * <tr><td>{@value #RECLAIMED_OFFSET}</td><td>8</td><td>RECLAIMED: every data byte before this position is zero
- * again and free for the writers of the next lap</td></tr>
- * <tr><td>{@value #RECLAIMING_OFFSET}</td><td>8</td><td>RECLAIMING: where the reclaim in progress zeroes to
- * (published before it zeroes; a second reader that copied a record below it re-reads)</td></tr>
+ * <tr><td>{@value #RECLAIMED_OFFSET}</td><td>8</td><td>RECLAIMED: every data byte before this position is free for
+ * the writers of the next lap</td></tr>
+ * <tr><td>{@value #RECLAIMING_OFFSET}</td><td>8</td><td>RECLAIMING: where the reclaim in progress frees to
+ * (published before RECLAIMED; a second reader that copied a record below it re-reads)</td></tr>
  * <tr><td>{@value #SPACE_BELL_OFFSET}</td><td>64</td><td>the space doorbell ({@link io.viaemu.idle.Doorbell}):
  * writers waiting for space park on it, a reclaim rings it</td></tr>
  * </table>
@@ -38,23 +38,29 @@ package io.viaemu.transport.ring;
  * <caption>record offsets</caption>
  * <tr><th>offset</th><th>size</th><th>field</th></tr>
  * <tr><td>{@value #LENGTH_FIELD}</td><td>4</td><td>length: {@value #RECORD_HEADER} + content bytes (DATA), or the
- * whole record (PADDING); 0 = not committed. Written last, with release ordering: that is the commit</td></tr>
+ * whole record (PADDING); 0 = not committed. Cleared first, written last with release ordering: that is the
+ * commit</td></tr>
  * <tr><td>{@value #TYPE_FIELD}</td><td>4</td><td>{@value #TYPE_DATA} DATA (a document), {@value #TYPE_PADDING}
  * PADDING (to the end of the data area: a record never wraps)</td></tr>
- * <tr><td>{@value #POSITION_FIELD}</td><td>8</td><td>the record's own position: a reader takes a record as present
- * iff its length is positive and this is the position it expects, which rejects a record of an earlier lap</td></tr>
+ * <tr><td>{@value #POSITION_FIELD}</td><td>8</td><td>the record's own position, published (release) after the length
+ * is cleared and before the content: a reader takes a record as present iff this is the position it expects (read
+ * first, acquire) and then its length is positive (acquire), which rejects a record of an earlier lap</td></tr>
  * <tr><td>{@value #RECORD_HEADER}</td><td>n</td><td>content: the document's bytes</td></tr>
  * </table>
  *
- * <p>The invariant the commit relies on: every byte a writer may write next is zero (a fresh sparse file reads as
- * zeros; a reclaim zeroes what it frees before it publishes RECLAIMED; a writer that takes the lock from a dead holder
- * zeroes what the dead one may have begun).
+ * <p>Nothing is zeroed when the reader frees space: what a reader finds in a header slot it expects a record in is
+ * (a) zeros (a fresh sparse file, or a slot cleared by the writer of the record before it, which clears the next
+ * record's header slot before its own commit when that slot is free space), (b) the header of an earlier lap's record
+ * (a slot the ring was exactly full up to), whose position is a lap behind, or (c) the record's writer's stores, in
+ * the order above. Never an earlier lap's content bytes, which could hold anything, the expected position
+ * included. A writer that takes the lock from a dead holder clears the slot after the last committed record the same
+ * way. Version 1 zeroed every byte it freed, and read the length before the position.
  */
 public final class RingLayout {
     /** The one file of a ring channel, in the channel's directory. */
     public static final String FILE_NAME = "ring";
     public static final int MAGIC = 0x5652494E;
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     public static final int HEADER_SIZE = 4096;
     public static final int LINE = 128;
 
