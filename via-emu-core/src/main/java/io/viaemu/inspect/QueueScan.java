@@ -3,6 +3,7 @@ package io.viaemu.inspect;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Supplier;
 
 import io.viaemu.protocol.MessageType;
 import io.viaemu.protocol.Messages;
@@ -27,20 +28,29 @@ final class QueueScan {
     record Count(long bytes, boolean complete) {
     }
 
+    /** How often a ring scan reads a moving consumer's position again before it gives up. */
+    private static final int POSITION_ATTEMPTS = 20;
+
     private QueueScan() {
     }
 
     /**
-     * Payload bytes of the DATA documents from document {@code index} on ({@code offset} of its payload already
-     * consumed; index -1: from the start), reading at most {@code maxDocuments}; null if the queue cannot be read.
+     * Payload bytes of the DATA documents from the consumer's position on: {@code position} gives {index, offset}
+     * (index -1: from the start; {@code offset} bytes of that document's payload already consumed), read afresh right
+     * before the queue is positioned. On a ring the consumer frees every document before the one it is in, so a
+     * position read earlier may be gone by the time the ring is open: the position is read again while it keeps
+     * moving. Reads at most {@code maxDocuments}; null if the queue cannot be read.
      */
-    static Count dataBytesFrom(Path queueDir, long index, long offset, int maxDocuments) {
+    static Count dataBytesFrom(Path queueDir, Supplier<long[]> position, int maxDocuments) {
         if (!Files.isDirectory(queueDir)) {
             return null;
         }
         if (RingTransport.isRing(queueDir)) {
-            return ringDataBytesFrom(queueDir, index, offset, maxDocuments);
+            return ringDataBytesFrom(queueDir, position, maxDocuments);
         }
+        long[] at = position.get();
+        long index = at[0];
+        long offset = at[1];
         try (SingleChronicleQueue queue = SingleChronicleQueueBuilder.binary(queueDir).readOnly(true).build();
                 ExcerptTailer tailer = queue.createTailer()) {
             if (index >= 0 && !tailer.moveToIndex(index)) {
@@ -68,14 +78,20 @@ final class QueueScan {
     }
 
     /** The same count over a ring channel, through the transport SPI on a read-only mapping. */
-    private static Count ringDataBytesFrom(Path queueDir, long index, long offset, int maxDocuments) {
+    private static Count ringDataBytesFrom(Path queueDir, Supplier<long[]> position, int maxDocuments) {
         try (Channel channel = RingTransport.openReadOnly(queueDir); ChannelReader reader = channel.reader()) {
-            if (index >= 0 && !reader.moveToIndex(index)) {
-                return null; // the document was reclaimed: nothing honest to count
+            long[] at = position.get();
+            for (int attempt = 1; at[0] >= 0 && !reader.moveToIndex(at[0]); attempt++) {
+                long[] again = position.get();
+                if (again[0] == at[0] || attempt == POSITION_ATTEMPTS) {
+                    return null; // the consumer is not moving and its document is gone: nothing honest to count
+                }
+                at = again;
             }
             Document doc = new Document(4096);
             long bytes = 0;
-            boolean first = index >= 0;
+            boolean first = at[0] >= 0;
+            long offset = at[1];
             for (int n = 0; n < maxDocuments; n++) {
                 if (!reader.next(doc)) {
                     return new Count(bytes, true);

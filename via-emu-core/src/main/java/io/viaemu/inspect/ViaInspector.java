@@ -229,11 +229,15 @@ public final class ViaInspector {
         Long up = null;
         boolean exact = true;
         if (state == ConnectionState.FORKED && w.get(Word.TRIGGER_FIRED) == 0) {
-            long slot = w.get(Word.CONSUMED_SLOT);
-            long index = w.get(slot == 0 ? Word.CONSUMED_INDEX_0 : Word.CONSUMED_INDEX_1);
-            long offset = w.get(slot == 0 ? Word.CONSUMED_OFFSET_0 : Word.CONSUMED_OFFSET_1);
-            QueueScan.Count count = QueueScan.dataBytesFrom(Layout.upDir(dir), index == 0 ? -1 : index, offset,
-                    MAX_SCANNED_DOCUMENTS);
+            // the position is read from the flag block again when the queue is open (the snapshot may be stale)
+            FlagBlock flags;
+            try {
+                flags = FlagBlock.openReadOnly(dir);
+            } catch (IOException e) {
+                flags = null; // deleted meanwhile
+            }
+            QueueScan.Count count = flags == null ? null
+                    : QueueScan.dataBytesFrom(Layout.upDir(dir), flags::consumed, MAX_SCANNED_DOCUMENTS);
             if (count != null) {
                 up = count.bytes();
                 exact = count.complete();
