@@ -260,10 +260,11 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     /**
      * For a non-blocking writer (a NIO channel): how many bytes a {@link #send} takes now without waiting for the
-     * peer's reader ({@code Long.MAX_VALUE} without flow control); 0 while the window is full. Never waits.
+     * peer's reader: the window's room and the channel's room for one document, at most the largest message (one
+     * document); 0 while either is full. Never waits.
      */
     public long sendRoomNow() {
-        return output.roomNow();
+        return Math.min(output.roomNow(), config.maxMessageSize());
     }
 
     @Override

@@ -330,17 +330,18 @@ final class InboundStream {
     /**
      * The one place where consumption is published (under the lock): the application took {@code n} more bytes,
      * up to {@code offset} of document {@code index}. The consumed count goes to the flag block for the sender's
-     * window and the sender is woken (it parks on its own doorbell, our peer's: a fence and a read when it is not);
-     * files before a DATA document are released (a COPY sits after the cut, past documents the child has still to
-     * read, so it releases nothing); the role records its position.
+     * window; documents before a DATA document are released (a COPY sits after the cut, past documents the child has
+     * still to read, so it releases nothing); then the sender is woken (it parks on its own doorbell, our peer's: a
+     * fence and a read when it is not); the role records its position.
      */
     private void consumed(long index, long offset, int n, boolean data) {
         long total = consumedBytes += n;
         flags.setRelease(consumedWord, total);
-        peerBell.ring();
         if (data) {
             channel.reclaimBefore(index); // every earlier document is consumed
         }
+        // after the reclaim: a sender woken here (a selector waiting for OP_WRITE) must find the room of both
+        peerBell.ring();
         owner.onConsumed(index, offset);
     }
 

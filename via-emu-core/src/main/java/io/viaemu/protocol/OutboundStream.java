@@ -127,13 +127,18 @@ final class OutboundStream {
         flags.getAndAdd(appendedWord, len);
     }
 
-    /** Bytes a write takes now without waiting for the peer's reader ({@code Long.MAX_VALUE} without a window). */
+    /**
+     * Bytes one data document takes now without waiting for the peer's reader: the window's room, and the channel's
+     * room for one document (a ring full of small documents fills before the window does); {@code Long.MAX_VALUE}
+     * without either bound.
+     */
     long roomNow() {
+        long channelRoom = channel.roomNow(Messages.HEADER);
         long window = effectiveWindow();
         if (window <= 0) {
-            return Long.MAX_VALUE;
+            return channelRoom;
         }
-        return Math.max(0, window - (flags.get(appendedWord) - flags.get(peerConsumedWord)));
+        return Math.min(channelRoom, Math.max(0, window - (flags.get(appendedWord) - flags.get(peerConsumedWord))));
     }
 
     /** The window in force for our sends: ours, or the peer's advertised receive window if smaller; 0 = none. */

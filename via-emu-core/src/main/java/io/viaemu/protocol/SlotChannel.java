@@ -103,6 +103,11 @@ public final class SlotChannel implements Channel {
     }
 
     @Override
+    public long roomNow(int headerLength) {
+        return channel.roomNow(headerLength);
+    }
+
+    @Override
     public synchronized void close() {
         if (reader != null) {
             reader.close();

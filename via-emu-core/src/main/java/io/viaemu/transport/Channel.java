@@ -33,6 +33,16 @@ public interface Channel extends Closeable {
         return append(header, headerLength, payload, off, len);
     }
 
+    /**
+     * How many payload bytes one ordinary append (the {@link SpaceWait} one) with a header of {@code headerLength}
+     * bytes could take now without waiting for room, as far as this process can tell (an append from elsewhere may
+     * take room meanwhile). {@code Long.MAX_VALUE} for a channel without a bound (the default). A non-blocking
+     * socket's write asks it, so that a reader that does not read never blocks it, however small its documents.
+     */
+    default long roomNow(int headerLength) {
+        return Long.MAX_VALUE;
+    }
+
     /** What an append waiting for room checks between its parks. */
     @FunctionalInterface
     interface SpaceWait {

@@ -51,6 +51,8 @@ import io.viaemu.protocol.ConnectionEnd;
  * behaviour {@link java.nio.channels.spi.AbstractInterruptibleChannel} defines.
  */
 final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
+    /** The largest document a gathering write makes, and what a non-blocking write sends at most per call. */
+    private static final int GATHER_MAX = 256 * 1024;
 
     private final ViaSelectorProvider via;
     private final ChannelOptions options;
@@ -421,7 +423,8 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
                 return 0;
             }
             boolean blocking = isBlocking();
-            long budget = blocking ? total : Math.min(total, c.sendRoomNow());
+            // non-blocking: at most what one document takes now, so the append never waits for the reader
+            long budget = blocking ? total : Math.min(total, Math.min(c.sendRoomNow(), GATHER_MAX));
             if (budget <= 0) {
                 return 0;
             }
@@ -450,8 +453,8 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
     }
 
     /**
-     * Sends {@code budget} bytes of the buffers, gathered into documents of up to 256 KiB (one document per small
-     * buffer would cost the reader a queue read each).
+     * Sends {@code budget} bytes of the buffers, gathered into documents of up to {@link #GATHER_MAX} (one document
+     * per small buffer would cost the reader a queue read each).
      */
     private long send(ConnectionEnd c, ByteBuffer[] srcs, int offset, int length, long budget) throws IOException {
         if (length == 1 && srcs[offset].hasArray()) { // one heap buffer: sent from its array, no gathering copy
@@ -463,7 +466,7 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
         }
         int i = offset;
         long left = budget;
-        int chunkMax = (int) Math.min(256 * 1024, budget);
+        int chunkMax = (int) Math.min(GATHER_MAX, budget);
         if (writeScratch == null || writeScratch.length < chunkMax) {
             writeScratch = new byte[Math.max(chunkMax, 16 * 1024)];
         }

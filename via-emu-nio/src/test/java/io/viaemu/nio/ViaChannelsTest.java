@@ -8,6 +8,7 @@ import java.nio.channels.ClosedSelectorException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
@@ -236,6 +237,61 @@ class ViaChannelsTest {
         assertThat(readFully(accepted, 32 * 1024)).hasSize(32 * 1024); // the reader consumes: the doorbell rings
         assertThat(woken.get(5, TimeUnit.SECONDS)).isEqualTo(1);
         assertThat(key.isWritable()).isTrue();
+    }
+
+    /**
+     * The window counts payload bytes, the ring whole records: one-byte writes fill a 512 KiB ring long before they
+     * fill a 4 MiB window. A non-blocking write must then return 0 (and the channel not be writable), not wait for
+     * the reader; once the reader reads, every byte arrives in order.
+     */
+    @Test
+    void aRingFullOfSmallDocumentsIsNotWritableAndANonBlockingWriteDoesNotWait() throws Exception {
+        Path base = TestDirs.privateDir(tmp, "small-docs");
+        Path conf = tmp.resolve("small-docs.conf");
+        Files.writeString(conf, String.join("\n",
+                "base-dir " + base,
+                "set via.transport=ring",
+                "set via.send-window=4MB",
+                "set via.max-message-size=64KB",
+                "set via.ring-capacity=512KB",
+                "bind *:" + (PORT + 1) + " small-docs",
+                "connect *:" + (PORT + 1) + " small-docs",
+                ""));
+        ViaSelectorProvider small = new ViaSelectorProvider(ViaRules.load(conf));
+        ServerSocketChannel server = closing(small.openServerSocketChannel());
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), PORT + 1));
+        SocketChannel client = closing(small.openSocketChannel());
+        client.connect(new InetSocketAddress("localhost", PORT + 1));
+        SocketChannel accepted = closing(server.accept());
+        client.configureBlocking(false);
+        Selector selector = closing(small.openSelector());
+        client.register(selector, SelectionKey.OP_WRITE);
+
+        CompletableFuture<Integer> filling = CompletableFuture.supplyAsync(() -> {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            try {
+                for (int i = 0; i < 1_000_000; i++) {
+                    one.clear();
+                    one.put(0, (byte) i);
+                    if (client.write(one) == 0) {
+                        return i;
+                    }
+                }
+                return -1;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        int written = filling.get(20, TimeUnit.SECONDS); // before the fix the write waited for the reader here
+        assertThat(written).as("one-byte writes that went in before the ring was full")
+                .isBetween(1_000, 512 * 1024 / 32);
+        assertThat(selector.selectNow()).as("not writable while the ring is full").isZero();
+
+        byte[] got = readFully(accepted, written);
+        for (int i = 0; i < written; i++) {
+            assertThat(got[i]).as("byte %d", i).isEqualTo((byte) i);
+        }
+        assertThat(selector.select(5_000)).as("writable again once the reader read").isEqualTo(1);
     }
 
     @Test

@@ -317,6 +317,27 @@ final class RingChannel implements Channel {
         return offset + size > capacity ? capacity - offset : 0;
     }
 
+    /**
+     * The largest content one ordinary append takes now: its record (aligned) must fit the free space before the end
+     * of the data area, or after a padding to the end; at most a largest record.
+     */
+    @Override
+    public long roomNow(int headerLength) {
+        if (readOnly) {
+            return 0;
+        }
+        enter();
+        try {
+            long tail = (long) LONGS.getVolatile(map, TAIL_OFFSET);
+            long free = reclaimed() + capacity - reserve - tail;
+            long toEnd = capacity - (tail & mask);
+            long record = Math.min(Math.max(Math.min(free, toEnd), free - toEnd), maxRecord) & -RingLayout.ALIGNMENT;
+            return Math.max(0, record - RECORD_HEADER - headerLength);
+        } finally {
+            exit();
+        }
+    }
+
     private boolean hasSpace(int size, int keepFree) {
         long tail = (long) LONGS.getVolatile(map, TAIL_OFFSET);
         return tail + padding(tail, size) + size <= reclaimed() + capacity - keepFree;
@@ -559,6 +580,9 @@ final class RingChannel implements Channel {
             // TAIL by what one append writes (a padding and a record), never by more.
             if (position - tail > 2L * maxRecord) {
                 throw new IllegalArgumentException("reclaimBefore(" + index + ") beyond the end " + tail + " of " + file);
+            }
+            if ((position & (RingLayout.ALIGNMENT - 1)) != 0) {
+                throw new IllegalArgumentException("reclaimBefore(" + index + "): not a document's index in " + file);
             }
             LONGS.setVolatile(map, RECLAIMING_OFFSET, position);
             if (LONGS.compareAndSet(map, RECLAIMED_OFFSET, from, position)) {

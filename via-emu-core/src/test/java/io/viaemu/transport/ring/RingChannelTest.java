@@ -150,6 +150,40 @@ class RingChannelTest {
     }
 
     /**
+     * What {@link Channel#roomNow} says one append takes must go in without a wait, whatever the ring's state (near the
+     * end of the data area, across the wrap, full): the wait given here fails the test if the append ever waits.
+     */
+    @Test
+    void anAppendOfTheRoomNowNeverWaits() throws IOException {
+        Random random = new Random(11);
+        Channel.SpaceWait mustNotWait = () -> {
+            throw new AssertionError("an append of roomNow() bytes waited for room");
+        };
+        byte[] h = {1, 2, 3};
+        try (Channel ch = transport().open(tmp.resolve("room")); ChannelReader reader = ch.reader()) {
+            Document doc = new Document(16);
+            for (int round = 0; round < 200; round++) {
+                long room = ch.roomNow(h.length);
+                assertThat(room).isBetween(0L, (long) MAX_RECORD - RingLayout.RECORD_HEADER - h.length);
+                if (room > 0) {
+                    int n = (int) Math.min(room, random.nextBoolean() ? room : 1 + random.nextInt((int) room));
+                    ch.append(h, h.length, new byte[n], 0, n, mustNotWait);
+                }
+                if (room == 0 || random.nextInt(4) == 0) { // consume some, sometimes all
+                    int k = room == 0 ? Integer.MAX_VALUE : random.nextInt(3);
+                    long last = -1;
+                    for (int i = 0; i < k && reader.next(doc); i++) {
+                        last = doc.index();
+                    }
+                    if (last > 0) {
+                        ch.reclaimBefore(last);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Freed space is not zeroed, so the next lap's records land on an earlier lap's content. Here every content byte
      * is a forged record header claiming exactly the position it will have one and two laps later: a reader that took
      * a slot's position and length from old content would read a forged document. Every document must arrive as
@@ -182,7 +216,7 @@ class RingChannelTest {
                             .as("sequence of document %d", expectedSeq).isEqualTo(expectedSeq);
                     assertThat(got).isEqualTo(forgedContent(RingLayout.position(doc.index()) + RingLayout.RECORD_HEADER,
                             got.length, expectedSeq));
-                    ch.reclaimBefore(doc.index() + 1);
+                    ch.reclaimBefore(doc.index()); // keeps the document read last, as a consumer does
                 }
                 assertThat(reader.next(doc)).as("nothing past the last document").isFalse();
             }
