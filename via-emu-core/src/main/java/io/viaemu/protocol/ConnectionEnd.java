@@ -267,6 +267,16 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         return Math.min(output.roomNow(), config.maxMessageSize());
     }
 
+    /**
+     * For a selector: true when a non-blocking writer should be told it may write again (OP_WRITE), i.e. the room of
+     * {@link #sendRoomNow} has reached the low-water mark ({@link OutboundStream#writeLowWater}), as TCP wakes a
+     * writer only once a good part of its buffer is free: a writer woken at the first consumed byte would go on in
+     * the small documents a reader's single reads open.
+     */
+    public boolean sendReadyNow() {
+        return sendRoomNow() >= output.writeLowWater();
+    }
+
     @Override
     public String id() {
         return id;

@@ -141,6 +141,12 @@ final class OutboundStream {
         return Math.min(channelRoom, Math.max(0, window - (flags.get(appendedWord) - flags.get(peerConsumedWord))));
     }
 
+    /** The room at which a non-blocking writer is woken: a quarter of the window, at most 64 KiB; 1 without one. */
+    long writeLowWater() {
+        long window = effectiveWindow();
+        return window <= 0 ? 1 : Math.max(1, Math.min(window / 4, 64 * 1024));
+    }
+
     /** The window in force for our sends: ours, or the peer's advertised receive window if smaller; 0 = none. */
     long effectiveWindow() {
         long own = sendWindow;

@@ -211,44 +211,53 @@ final class ViaSelector extends AbstractSelector {
                 }
             }
         }
-        int n = armBells();
-        int wakeSeq = wakeBell.arm();
-        try {
-            int updated = pollVia(); // the re-check after arming: a ring from now on wakes the wait below
-            if (updated > 0 || wakeupPending.get()) {
-                return updated;
-            }
-            boolean platformKeys = !platform.keys().isEmpty();
-            begin(); // an interrupt wakes the selector up
+        while (true) {
+            int n = armBells();
+            int wakeSeq = wakeBell.arm();
             try {
-                if (!platformKeys) {
-                    bells[n] = wakeBell;
-                    sequences[n] = wakeSeq;
-                    waiter.await(bells, sequences, n + 1, deadline);
-                } else {
-                    Watcher w = n == 0 ? null : watcher();
-                    Round round = w == null ? null : w.start(bells, sequences, n);
-                    platformWaited = true;
-                    try {
-                        if (timeoutMillis < 0) {
-                            platform.select();
-                        } else {
-                            platform.select(timeoutMillis);
-                        }
-                    } finally {
-                        if (round != null) {
-                            w.stop(round);
+                int updated = pollVia(); // the re-check after arming: a ring from now on wakes the wait below
+                if (updated > 0 || wakeupPending.get()) {
+                    return updated;
+                }
+                boolean platformKeys = !platform.keys().isEmpty();
+                begin(); // an interrupt wakes the selector up
+                try {
+                    if (!platformKeys) {
+                        bells[n] = wakeBell;
+                        sequences[n] = wakeSeq;
+                        waiter.await(bells, sequences, n + 1, deadline);
+                    } else {
+                        Watcher w = n == 0 ? null : watcher();
+                        Round round = w == null ? null : w.start(bells, sequences, n);
+                        platformWaited = true;
+                        try {
+                            if (timeoutMillis < 0) {
+                                platform.select();
+                            } else {
+                                platform.select(timeoutMillis);
+                            }
+                        } finally {
+                            if (round != null) {
+                                w.stop(round);
+                            }
                         }
                     }
+                } finally {
+                    end();
+                }
+                updated = pollVia();
+                // A doorbell rings for more than readiness (a consumed byte rings a writer below its low-water mark):
+                // with nothing ready the wait goes on, as the platform's does, since a select returning 0 early again
+                // and again is what Netty takes for the epoll bug (it rebuilds the selector after 512 such returns).
+                if (updated > 0 || wakeupPending.get() || platformKeys || !isOpen()
+                        || System.nanoTime() - deadline >= 0) {
+                    return updated;
                 }
             } finally {
-                end();
-            }
-            return pollVia();
-        } finally {
-            wakeBell.disarm();
-            for (int i = 0; i < n; i++) {
-                bells[i].disarm();
+                wakeBell.disarm();
+                for (int i = 0; i < n; i++) {
+                    bells[i].disarm();
+                }
             }
         }
     }

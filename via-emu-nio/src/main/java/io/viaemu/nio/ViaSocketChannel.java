@@ -673,7 +673,7 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
             }
         }
         if ((interest & SelectionKey.OP_WRITE) != 0) {
-            if (outputShut || !c.isOpen() || c.sendRoomNow() > 0) {
+            if (outputShut || !c.isOpen() || c.sendReadyNow()) {
                 ready |= SelectionKey.OP_WRITE;
             }
         }
