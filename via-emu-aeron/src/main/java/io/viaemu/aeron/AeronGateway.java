@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * Options: {@code --listen HOST:PORT} (the UDP address clients publish to; required), {@code --token-file FILE}
  * (the gateway-wide shared secret, owner-only), {@code --endpoint-token ENDPOINT=FILE} (repeatable: that endpoint
  * takes only this token, not the gateway-wide one; at least one of the two kinds is required), {@code --endpoints a,b} (only these; default all),
- * {@code --aeron-dir DIR} (the driver's directory; default under /dev/shm). The local connections take every
+ * {@code --aeron-dir DIR} (the driver's directory; default under /dev/shm), {@code --idle busy|yield|backoff} and
+ * {@code --threading invoker|shared|dedicated} (the {@link AeronOptions} of those names, over the system
+ * properties). The local connections take every
  * {@code via.*} system property ({@link ViaConfig#fromSystemProperties()}), the Aeron links the
  * {@code via.aeron.*} ones ({@link AeronOptions}).
  */
@@ -51,6 +53,7 @@ public final class AeronGateway implements AutoCloseable {
     private final ViaConfig viaConfig;
     private final AeronOptions options;
     private final MediaDriver driver;
+    private final DriverPump pump;
     private final Aeron aeron;
     private final Subscription subscription;
     private final Map<Integer, GatewaySession> sessions = new ConcurrentHashMap<>();
@@ -64,6 +67,7 @@ public final class AeronGateway implements AutoCloseable {
         this.viaConfig = viaConfig;
         this.options = options;
         this.driver = MediaDriver.launch(Drivers.driverContext(aeronDir, options));
+        this.pump = DriverPump.of(driver, "gateway");
         this.aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
         this.subscription = aeron.addSubscription("aeron:udp?endpoint=" + listen, Frames.UP_STREAM,
                 this::onImage, this::onImageGone);
@@ -111,6 +115,7 @@ public final class AeronGateway implements AutoCloseable {
         Path aeronDir = null;
         Set<String> endpoints = new LinkedHashSet<>();
         Map<String, byte[]> endpointTokens = new LinkedHashMap<>();
+        AeronOptions options = AeronOptions.fromSystemProperties();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = i + 1 < args.length ? args[i + 1] : null;
@@ -119,6 +124,8 @@ public final class AeronGateway implements AutoCloseable {
                 case "--token-file": tokenFile = Path.of(value(a, v)); i++; break;
                 case "--aeron-dir": aeronDir = Path.of(value(a, v)); i++; break;
                 case "--endpoints": endpoints.addAll(Arrays.asList(value(a, v).split(","))); i++; break;
+                case "--idle": options.idle(value(a, v)); i++; break;
+                case "--threading": options.threading(value(a, v)); i++; break;
                 case "--endpoint-token": {
                     String et = value(a, v);
                     int eq = et.indexOf('=');
@@ -136,7 +143,7 @@ public final class AeronGateway implements AutoCloseable {
             usage("--listen and --token-file (or --endpoint-token) are required");
         }
         AeronGateway gateway = start(listen, tokenFile == null ? null : readToken(tokenFile), endpointTokens,
-                endpoints, ViaConfig.fromSystemProperties(), AeronOptions.fromSystemProperties(), aeronDir);
+                endpoints, ViaConfig.fromSystemProperties(), options, aeronDir);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             gateway.close();
@@ -180,7 +187,8 @@ public final class AeronGateway implements AutoCloseable {
 
     private static void usage(String problem) {
         System.err.println(problem + "\nusage: AeronGateway --listen HOST:PORT [--token-file FILE] "
-                + "[--endpoint-token ENDPOINT=FILE]... [--endpoints a,b] [--aeron-dir DIR]");
+                + "[--endpoint-token ENDPOINT=FILE]... [--endpoints a,b] [--aeron-dir DIR] [--idle busy|yield|backoff] "
+                + "[--threading invoker|shared|dedicated]");
         System.exit(2);
     }
 
@@ -195,6 +203,11 @@ public final class AeronGateway implements AutoCloseable {
 
     Aeron aeron() {
         return aeron;
+    }
+
+    /** What runs the gateway's driver in INVOKER mode: every session's duty cycle, and a background thread. */
+    DriverPump pump() {
+        return pump;
     }
 
     /**
@@ -249,7 +262,7 @@ public final class AeronGateway implements AutoCloseable {
         }
         subscription.close();
         aeron.close();
-        driver.close();
+        pump.closeDriver();
         LOG.info("gateway on {} stopped", listen);
     }
 }

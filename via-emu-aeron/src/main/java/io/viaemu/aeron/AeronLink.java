@@ -26,6 +26,7 @@ final class AeronLink {
     private final long peerTimeoutNanos;
     private final long heartbeatIntervalNanos;
     private final IdleStrategy sendIdle;
+    private final DriverPump pump;
     private final BufferClaim claim = new BufferClaim();
     /** ExclusivePublication is single-threaded: the application's sends and the heartbeats share it under this. */
     private final ReentrantLock sendLock = new ReentrantLock();
@@ -35,8 +36,9 @@ final class AeronLink {
     /** Since when {@link #trySend} has seen NOT_CONNECTED without a frame going out in between; 0 = not. */
     private long trySendNotConnectedSince;
 
-    AeronLink(ExclusivePublication out, String peer, long peerTimeoutNanos, IdleStrategy sendIdle) {
+    AeronLink(ExclusivePublication out, String peer, long peerTimeoutNanos, IdleStrategy sendIdle, DriverPump pump) {
         this.out = out;
+        this.pump = pump;
         this.peer = peer;
         this.peerTimeoutNanos = peerTimeoutNanos;
         this.heartbeatIntervalNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(5), peerTimeoutNanos / 10);
@@ -45,6 +47,11 @@ final class AeronLink {
 
     String peer() {
         return peer;
+    }
+
+    /** What runs the driver if it has no threads (INVOKER mode); {@link DriverPump#NONE} if it has. */
+    DriverPump pump() {
+        return pump;
     }
 
     ExclusivePublication publication() {
@@ -218,7 +225,7 @@ final class AeronLink {
                         + (r == Publication.ADMIN_ACTION ? "ADMIN_ACTION" : "BACK_PRESSURED")
                         + "): the receiver is alive but does not read", 0);
             }
-            sendIdle.idle();
+            sendIdle.idle(pump.invoke()); // the driver sends what is in the term and takes in the receiver's status
         }
     }
 }

@@ -8,20 +8,30 @@ import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.YieldingIdleStrategy;
 
 /**
  * Settings of a remote connection, the same names on both sides (system properties of the client JVM and of the
  * gateway): {@code via.aeron.peer-timeout} (default 5s: a peer not heard from for this long is gone; heartbeats go every
  * tenth of it), {@code via.aeron.connect-timeout} (10s), {@code via.aeron.send-timeout} (0 = a send blocked by
- * back-pressure waits as long as the peer is alive), {@code via.aeron.idle=backoff|busy} (how waiting threads
- * wait: {@code busy} spins a core per waiting thread for the lowest latency; {@code backoff} spins briefly, then
- * yields for a few milliseconds, then parks up to 100 µs).
+ * back-pressure waits as long as the peer is alive), {@code via.aeron.idle=backoff|yield|busy} (how waiting threads
+ * wait: {@code busy} spins a core per waiting thread for the lowest latency; {@code yield} spins with
+ * {@code Thread.yield()}, giving the core to any other runnable thread; {@code backoff} spins briefly, then yields
+ * for a few milliseconds, then parks up to 100 µs), {@code via.aeron.threading=invoker|shared|dedicated} (the
+ * media driver's threads: {@code invoker}, the default, none: the threads that send and wait run it, see
+ * {@link DriverPump}; {@code shared} one thread for its conductor, sender and receiver; {@code dedicated} one
+ * each; the driver threads wait with the idle strategy above).
  */
 public final class AeronOptions {
+    /** Spins before {@code backoff} yields. */
+    static final int BACKOFF_SPINS = 1;
+    /** Yields before {@code backoff} parks (a few milliseconds of yielding). */
+    static final int BACKOFF_YIELDS = 5_000;
     private Duration peerTimeout = Duration.ofSeconds(5);
     private Duration connectTimeout = Duration.ofSeconds(10);
     private Duration sendTimeout = Duration.ZERO;
     private String idle = "backoff";
+    private String threading = "invoker";
 
     public static AeronOptions defaults() {
         return new AeronOptions();
@@ -48,6 +58,10 @@ public final class AeronOptions {
         v = property("idle");
         if (v != null) {
             o.idle(v);
+        }
+        v = property("threading");
+        if (v != null) {
+            o.threading(v);
         }
         return o;
     }
@@ -77,11 +91,25 @@ public final class AeronOptions {
 
     public AeronOptions idle(String kind) {
         String k = kind.trim().toLowerCase(Locale.ROOT);
-        if (!k.equals("busy") && !k.equals("backoff")) {
-            throw new IllegalArgumentException("via.aeron.idle must be busy or backoff: " + kind);
+        if (!k.equals("busy") && !k.equals("yield") && !k.equals("backoff")) {
+            throw new IllegalArgumentException("via.aeron.idle must be busy, yield or backoff: " + kind);
         }
         this.idle = k;
         return this;
+    }
+
+    /** The media driver's threading: {@code invoker} (no driver threads), {@code shared} or {@code dedicated}. */
+    public AeronOptions threading(String mode) {
+        String m = mode.trim().toLowerCase(Locale.ROOT);
+        if (!m.equals("invoker") && !m.equals("shared") && !m.equals("dedicated")) {
+            throw new IllegalArgumentException("via.aeron.threading must be invoker, shared or dedicated: " + mode);
+        }
+        this.threading = m;
+        return this;
+    }
+
+    public String threading() {
+        return threading;
     }
 
     public Duration peerTimeout() {
@@ -104,11 +132,21 @@ public final class AeronOptions {
         return peerTimeout.toNanos();
     }
 
-    IdleStrategy newIdleStrategy() {
+    /**
+     * A new idle strategy of the configured kind, for one waiting thread (public so that a benchmark's raw Aeron
+     * peers wait exactly as via-emu's do). {@code backoff} spins only {@value #BACKOFF_SPINS} times before it
+     * yields: a waiting thread's poll runs the driver in INVOKER mode (a socket read each), so 100 spins (Agrona's
+     * usual) held a core for ~150 µs without yielding it, which on 2 cores kept the via-emu server that had the
+     * answer off the CPU (p50 296 µs against 20 µs yielding at once, 2026-12-02).
+     */
+    public IdleStrategy newIdleStrategy() {
         if (idle.equals("busy")) {
             return new BusySpinIdleStrategy();
         }
-        return new BackoffIdleStrategy(100, 5_000, TimeUnit.MICROSECONDS.toNanos(1),
+        if (idle.equals("yield")) {
+            return new YieldingIdleStrategy();
+        }
+        return new BackoffIdleStrategy(BACKOFF_SPINS, BACKOFF_YIELDS, TimeUnit.MICROSECONDS.toNanos(1),
                 TimeUnit.MICROSECONDS.toNanos(100));
     }
 
@@ -134,6 +172,6 @@ public final class AeronOptions {
     @Override
     public String toString() {
         return "peer-timeout " + peerTimeout.toMillis() + " ms, connect-timeout " + connectTimeout.toMillis()
-                + " ms, send-timeout " + sendTimeout.toMillis() + " ms, idle " + idle;
+                + " ms, send-timeout " + sendTimeout.toMillis() + " ms, idle " + idle + ", threading " + threading;
     }
 }

@@ -121,6 +121,7 @@ public final class AeronRemoteConnection implements ViaConnection {
                 len -= n;
                 sent += n;
             }
+            link.pump().invoke(); // INVOKER mode: this thread puts the frames on the wire now
         } catch (ViaTimeoutException e) {
             throw e;
         } catch (IOException e) {
@@ -150,7 +151,9 @@ public final class AeronRemoteConnection implements ViaConnection {
         try {
             long deadline = timeoutMillis > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : 0;
             receiveIdle.reset();
+            DriverPump driver = link.pump();
             while (true) {
+                int driverWork = driver.invoke(); // INVOKER mode: this thread takes the gateway's packets in
                 pumpLock.lock();
                 try {
                     int n = take(bytes, off, len);
@@ -178,7 +181,7 @@ public final class AeronRemoteConnection implements ViaConnection {
                     throw new ViaTimeoutException("receive on via-emu connection " + id + " timed out after "
                             + timeoutMillis + " ms");
                 }
-                receiveIdle.idle();
+                receiveIdle.idle(driverWork);
             }
         } catch (ViaTimeoutException e) {
             throw e;
@@ -201,6 +204,7 @@ public final class AeronRemoteConnection implements ViaConnection {
 
     @Override
     public int available() throws IOException {
+        link.pump().invoke();
         pumpLock.lock();
         try {
             if (!closed) {

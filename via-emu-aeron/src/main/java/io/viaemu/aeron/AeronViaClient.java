@@ -90,8 +90,9 @@ public final class AeronViaClient {
                 }
                 TimeUnit.MILLISECONDS.sleep(1);
             }
+            DriverPump driver = Drivers.clientPump();
             AeronLink link = new AeronLink(pub, "gateway " + gateway, options.peerTimeoutNanos(),
-                    options.newIdleStrategy());
+                    options.newIdleStrategy(), driver);
             byte[] clientNonce = Frames.nonce();
             link.send(Frames.Hello.encode(replyPort, clientNonce, endpoint), deadline);
             while (sub.imageCount() == 0) {
@@ -99,7 +100,7 @@ public final class AeronViaClient {
                         + " (a firewall in the way?)", gateway);
             }
             Image image = sub.imageAtIndex(0);
-            Frame challenge = next(image, deadline, gateway);
+            Frame challenge = next(image, deadline, gateway, driver);
             if (challenge.type == Frames.ERROR) {
                 throw new ViaRefusedException("refused by the via-emu gateway at " + gateway + ": "
                         + new String(challenge.body, StandardCharsets.UTF_8));
@@ -119,7 +120,7 @@ public final class AeronViaClient {
                     endpoint), gatewayProof);
             byte[] proof = Frames.clientProof(token, serverNonce, clientNonce, endpoint, pub.sessionId());
             link.send(Frames.AUTH, proof, 0, proof.length, deadline);
-            Frame answer = next(image, deadline, gateway);
+            Frame answer = next(image, deadline, gateway, driver);
             if (answer.type == Frames.ERROR) {
                 throw new ViaRefusedException("refused by the via-emu gateway at " + gateway + ": "
                         + new String(answer.body, StandardCharsets.UTF_8));
@@ -205,7 +206,7 @@ public final class AeronViaClient {
     }
 
     /** The next whole frame on {@code image}, leaving what follows it in the image. */
-    static Frame next(Image image, long deadline, String peer) throws IOException {
+    static Frame next(Image image, long deadline, String peer, DriverPump driver) throws IOException {
         AtomicReference<Frame> got = new AtomicReference<>();
         ControlledFragmentHandler h = (buffer, offset, length, header) -> {
             if (length < 1 || (header.flags() & 0xC0) != 0xC0) {
@@ -220,11 +221,12 @@ public final class AeronViaClient {
             if (image.isClosed()) {
                 throw new IOException("the Aeron stream from " + peer + " ended during the handshake");
             }
+            int driverWork = driver.invoke();
             if (image.controlledPoll(h, 1) == 0) {
                 if (System.nanoTime() - deadline > 0) {
                     throw new ViaTimeoutException("no answer from " + peer + " in the connect timeout");
                 }
-                idle.idle();
+                idle.idle(driverWork);
             }
         }
         return got.get();

@@ -7,9 +7,6 @@ import io.aeron.Aeron;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import org.agrona.IoUtil;
-import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.concurrent.BusySpinIdleStrategy;
-import org.agrona.concurrent.IdleStrategy;
 
 /**
  * The media drivers: the gateway's (the daemon's own, so it outlives any parent process) and the one a client JVM
@@ -24,29 +21,34 @@ final class Drivers {
     static final String CLIENT_DIR_PREFIX = "via-aeron-client-";
     private static Aeron clientAeron;
     private static MediaDriver clientDriver;
+    private static DriverPump clientPump = DriverPump.NONE;
 
     private Drivers() {
     }
 
     static MediaDriver.Context driverContext(String directory, AeronOptions options) {
         long aeronTimeout = Math.max(TimeUnit.SECONDS.toNanos(10), 2 * options.peerTimeoutNanos());
-        return new MediaDriver.Context()
+        MediaDriver.Context c = new MediaDriver.Context()
                 .aeronDirectoryName(directory)
                 .dirDeleteOnStart(true)
-                .dirDeleteOnShutdown(true)
-                .threadingMode(ThreadingMode.SHARED)
-                .sharedIdleStrategy(driverIdle(options))
-                .imageLivenessTimeoutNs(aeronTimeout)
+                .dirDeleteOnShutdown(true);
+        switch (options.threading()) {
+            case "invoker":
+                c.threadingMode(ThreadingMode.INVOKER);
+                break;
+            case "dedicated":
+                c.threadingMode(ThreadingMode.DEDICATED).conductorIdleStrategy(options.newIdleStrategy())
+                        .senderIdleStrategy(options.newIdleStrategy())
+                        .receiverIdleStrategy(options.newIdleStrategy());
+                break;
+            default:
+                c.threadingMode(ThreadingMode.SHARED).sharedIdleStrategy(options.newIdleStrategy());
+                break;
+        }
+        return c.imageLivenessTimeoutNs(aeronTimeout)
                 .publicationConnectionTimeoutNs(aeronTimeout)
                 .publicationLingerTimeoutNs(TimeUnit.SECONDS.toNanos(2))
                 .termBufferSparseFile(true);
-    }
-
-    private static IdleStrategy driverIdle(AeronOptions options) {
-        if (options.idle().equals("busy")) {
-            return new BusySpinIdleStrategy();
-        }
-        return new BackoffIdleStrategy(100, 5_000, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100));
     }
 
     /**
@@ -85,17 +87,24 @@ final class Drivers {
             deleteDirectoriesOfDeadClients(parent);
             dir = new File(parent, CLIENT_DIR_PREFIX + ProcessHandle.current().pid()).getAbsolutePath();
             clientDriver = MediaDriver.launchEmbedded(driverContext(dir, options));
+            clientPump = DriverPump.of(clientDriver, "client");
             dir = clientDriver.aeronDirectoryName();
         }
         Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
         clientAeron = aeron;
-        MediaDriver driver = clientDriver;
+        DriverPump pump = clientPump;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             aeron.close();
-            if (driver != null) {
-                driver.close();
-            }
+            pump.closeDriver();
         }, "via-aeron-client-shutdown"));
         return aeron;
+    }
+
+    /**
+     * What runs the client JVM's embedded driver if it has no threads of its own (INVOKER mode): the connections'
+     * sends and receives invoke it. {@link DriverPump#NONE} for a driver elsewhere ({@code -Daeron.dir}).
+     */
+    static synchronized DriverPump clientPump() {
+        return clientPump;
     }
 }

@@ -13,7 +13,6 @@ import io.aeron.logbuffer.ControlledFragmentHandler;
 import io.aeron.logbuffer.Header;
 import io.viaemu.ViaClient;
 import io.viaemu.ViaConnection;
-import io.viaemu.ViaProtocolException;
 import io.viaemu.protocol.ConnectionEnd;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.IdleStrategy;
@@ -110,7 +109,7 @@ final class GatewaySession {
     /** HELLO, CHALLENGE, AUTH, then the local connection and WELCOME; false (and the session ended) if refused. */
     private boolean handshake() throws IOException {
         long deadline = System.nanoTime() + options.connectTimeout().toNanos();
-        AeronViaClient.Frame first = AeronViaClient.next(image, deadline, "client " + source);
+        AeronViaClient.Frame first = AeronViaClient.next(image, deadline, "client " + source, gateway.pump());
         if (first.type != Frames.HELLO) {
             end("its first frame was " + Frames.typeName(first.type) + ", not HELLO", false);
             return false;
@@ -122,7 +121,8 @@ final class GatewaySession {
         // the reply goes to the address the client's packets came from, only the port is the client's to choose
         ExclusivePublication pub = gateway.aeron().addExclusivePublication("aeron:udp?endpoint=" + host + ":"
                 + hello.replyPort, Frames.DOWN_STREAM);
-        link = new AeronLink(pub, "client " + source, options.peerTimeoutNanos(), options.newIdleStrategy());
+        link = new AeronLink(pub, "client " + source, options.peerTimeoutNanos(), options.newIdleStrategy(),
+                gateway.pump());
         while (!pub.isConnected()) {
             if (System.nanoTime() - deadline > 0) {
                 end("it never subscribed to the reply stream on " + host + ":" + hello.replyPort, false);
@@ -145,7 +145,7 @@ final class GatewaySession {
         System.arraycopy(serverNonce, 0, challenge, 0, Frames.NONCE_LENGTH);
         System.arraycopy(proof, 0, challenge, Frames.NONCE_LENGTH, Frames.PROOF_LENGTH);
         link.send(Frames.CHALLENGE, challenge, 0, challenge.length, deadline);
-        AeronViaClient.Frame auth = AeronViaClient.next(image, deadline, "client " + source);
+        AeronViaClient.Frame auth = AeronViaClient.next(image, deadline, "client " + source, gateway.pump());
         byte[] expected = Frames.clientProof(token, serverNonce, hello.clientNonce, hello.endpoint,
                 image.sessionId());
         if (auth.type != Frames.AUTH || !Frames.sameProof(expected, auth.body)) {
@@ -184,7 +184,11 @@ final class GatewaySession {
     private void dutyCycle() throws IOException {
         IdleStrategy idle = options.newIdleStrategy();
         AeronLink l = link;
+        DriverPump driver = gateway.pump();
         while (!closing) {
+            // INVOKER mode: this thread runs the driver (takes the client's packets in, sends what went out last
+            // cycle) unless another session's thread is running it right now
+            int driverWork = driver.invoke();
             int work = image.controlledPoll(upHandler, 16);
             if (upBatchLength > 0) {
                 flushUp();
@@ -206,7 +210,7 @@ final class GatewaySession {
                 }
             }
             l.heartbeatIfDue(); // also while only the client's direction is busy: the client must hear from us
-            idle.idle(work);
+            idle.idle(work + driverWork);
         }
     }
 
@@ -215,16 +219,13 @@ final class GatewaySession {
         int work = 0;
         if (downLength == 0 && !downEnded) {
             try {
-                int r = connection.readableNow();
+                // one pass that never waits: a document goes straight into `down`; -1 at the end; throws a failure
+                int r = connection.receiveNow(down, 0, down.length);
                 if (r > 0) {
-                    downLength = connection.receive(down, 0, Math.min(r, down.length), 1000);
+                    downLength = r;
                     downOffset = 0;
                     work = 1;
                 } else if (r < 0) {
-                    // end of stream, or a failure: the receive says which (it returns -1 or throws at once)
-                    if (connection.receive(down, 0, 1, 1000) >= 0) {
-                        throw new ViaProtocolException("the local connection had input after its end");
-                    }
                     downEnded = true;
                     downLength = 0;
                 }

@@ -96,6 +96,22 @@ final class NetnsPair implements AutoCloseable {
         }
     }
 
+    /** This pair's namespaces that still exist (after {@link #close()}: none). */
+    List<String> remaining() {
+        List<String> left = new ArrayList<>();
+        try {
+            for (String line : run(false, "ip", "netns", "list").split("\n")) {
+                String name = line.trim().split("\\s+")[0];
+                if (name.equals(clientNs) || name.equals(serverNs)) {
+                    left.add(name);
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            left.add("(ip netns list failed: " + e + ")");
+        }
+        return left;
+    }
+
     private static void removeStale() throws IOException, InterruptedException {
         for (String line : run(false, "ip", "netns", "list").split("\n")) {
             String name = line.trim().split("\\s+")[0];

@@ -24,7 +24,8 @@ import io.viaemu.ViaRefusedException;
  * echoes, each checked, until OUT/stop), {@code stream OUT} (the core's streaming client over Aeron: numbered longs
  * without pause until OUT/stop, then shutdown output and record what came back until end of stream), {@code flood
  * BYTES} (sends BYTES of {@link #patternByte} in 64 KiB sends without reading, saying {@code SENT n} after each;
- * then shuts output down and waits for the server's verdict; a {@link RemoteBackPressureException} exits 5).
+ * then shuts output down and waits for the server's verdict; a {@link RemoteBackPressureException} exits 5),
+ * {@code many COUNT} (COUNT connections one after the other, each echoing 1 KiB, checked, then closed).
  */
 public final class RemoteClientMain {
     public static void main(String[] args) throws Exception {
@@ -46,6 +47,10 @@ public final class RemoteClientMain {
             return;
         }
         String token = Files.readString(Path.of(args[3]), StandardCharsets.UTF_8).trim();
+        if (mode.equals("many")) {
+            many(gateway, endpoint, token, Integer.parseInt(args[4]));
+            return;
+        }
         ViaConnection c = AeronViaClient.connect(gateway, endpoint, token);
         System.out.println("CONNECTED " + c.id());
         switch (mode) {
@@ -55,6 +60,36 @@ public final class RemoteClientMain {
             case "flood": flood(c, Long.parseLong(args[4])); break;
             default: throw new IllegalArgumentException(mode);
         }
+    }
+
+    /** {@code count} connections one after the other, each echoing 1 KiB (checked) and closed. */
+    private static void many(String gateway, String endpoint, String token, int count) throws Exception {
+        byte[] msg = new byte[1024];
+        byte[] got = new byte[msg.length];
+        for (int i = 0; i < count; i++) {
+            try (ViaConnection c = AeronViaClient.connect(gateway, endpoint, token)) {
+                new Random(i).nextBytes(msg);
+                c.send(msg, 0, msg.length);
+                int at = 0;
+                while (at < got.length) {
+                    int n = c.receive(got, at, got.length - at, 30_000);
+                    if (n < 0) {
+                        System.out.println("MANY-EOF at connection " + i);
+                        System.exit(2);
+                    }
+                    at += n;
+                }
+                if (!Arrays.equals(msg, got)) {
+                    System.out.println("MANY-MISMATCH at connection " + i);
+                    System.exit(3);
+                }
+            }
+            if ((i + 1) % 100 == 0) {
+                System.out.println("MANY " + (i + 1));
+            }
+        }
+        System.out.println("MANY-OK " + count);
+        System.exit(0);
     }
 
     private static void echo(ViaConnection c, int bytes) throws Exception {

@@ -5,6 +5,8 @@ import static io.viaemu.testing.ByteStreams.longs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -12,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -67,6 +70,7 @@ class RemoteClientsTest {
         }
         if (net != null) {
             net.close();
+            assertThat(net.remaining()).as("network namespaces left after the test").isEmpty();
         }
         for (JvmProcess p : processes) { // a killed client's embedded driver leaves its directory
             Path dir = Path.of("/dev/shm/via-aeron-client-" + p.pid());
@@ -143,6 +147,97 @@ class RemoteClientsTest {
         Thread.sleep(300); // the parent is mid-stream, with read-but-unconsumed input
         server.kill9();
         finishStreamAndCheck(c);
+    }
+
+    /**
+     * The gateway keeps nothing on disk per finished connection: after 1,000 connections (each echoing 1 KiB,
+     * then closed) its driver's directory and the via-emu base directory are back within a few MiB of what they
+     * held after the first connection, and no log buffer of a finished connection is left. (There is no Aeron
+     * Archive to purge: the local up queue is the record the child replays from; see the README.)
+     */
+    @Test
+    void aThousandConnectionsLeaveTheGatewaysDiskBounded() throws Exception {
+        server(RemoteEchoServerMain.class, base.toString(), "echo").awaitOutput("LISTENING", STEP);
+        startGateway();
+        Path aeronDir = tmp.resolve("aeron-gateway");
+        JvmProcess first = client("first", "many", "echo", tokenFile.toString(), "1");
+        assertThat(first.awaitExit(STEP)).as(first.output()).isZero();
+        long[] aeronAfterOne = settledDisk(aeronDir);
+        long[] baseAfterOne = settledDisk(base);
+        JvmProcess many = client("many", "many", "echo", tokenFile.toString(), "1000");
+        long peakAeronKib = 0;
+        long peakLogBuffers = 0;
+        long deadline = System.nanoTime() + Duration.ofMinutes(8).toNanos();
+        while (many.isAlive() && System.nanoTime() < deadline) {
+            long[] d = disk(aeronDir);
+            peakAeronKib = Math.max(peakAeronKib, d[0]);
+            if (d[2] != Long.MAX_VALUE) {
+                peakLogBuffers = Math.max(peakLogBuffers, d[2]);
+            }
+            Thread.sleep(500);
+        }
+        assertThat(many.awaitExit(STEP)).as(many.output()).isZero();
+        assertThat(many.output()).contains("MANY-OK 1000");
+        long[] aeronAfter = settledDisk(aeronDir);
+        long[] baseAfter = settledDisk(base);
+        System.out.printf("DISK aeron dir after 1 connection %d KiB allocated (%d KiB apparent, %d log buffers); "
+                + "peak during 1,000: %d KiB, %d log buffers; after: %d KiB (%d KiB apparent, %d log buffers); "
+                + "base dir after 1: %d KiB, %d files; after 1,000: %d KiB, %d files%n",
+                aeronAfterOne[0], aeronAfterOne[1], aeronAfterOne[2], peakAeronKib, peakLogBuffers,
+                aeronAfter[0], aeronAfter[1], aeronAfter[2], baseAfterOne[0], baseAfterOne[3], baseAfter[0],
+                baseAfter[3]);
+        assertThat(aeronAfter[2]).as("log buffers left in the gateway's driver directory").isLessThanOrEqualTo(
+                aeronAfterOne[2]);
+        assertThat(aeronAfter[0]).as("KiB allocated in the gateway's driver directory").isLessThan(
+                aeronAfterOne[0] + 4096);
+        assertThat(baseAfter[0]).as("KiB allocated in the via-emu base directory").isLessThan(
+                baseAfterOne[0] + 4096);
+        assertThat(baseAfter[3]).as("files in the via-emu base directory").isLessThanOrEqualTo(baseAfterOne[3] + 4);
+    }
+
+    /**
+     * {@link #disk} once the numbers stay put for 15 s (at most 90 s): a finished stream's files go after Aeron's
+     * linger (2 s) or image liveness timeout (10 s, the gateway's minimum).
+     */
+    private static long[] settledDisk(Path dir) throws Exception {
+        long[] last = disk(dir);
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        int stable = 0;
+        while (stable < 15 && System.nanoTime() < deadline) {
+            Thread.sleep(1000);
+            long[] d = disk(dir);
+            stable = d[0] == last[0] && d[2] == last[2] && d[3] == last[3] ? stable + 1 : 0;
+            last = d;
+        }
+        return last;
+    }
+
+    /** KiB allocated (du), KiB apparent, Aeron log buffer files (*.logbuffer), all files, under {@code dir}. */
+    private static long[] disk(Path dir) throws Exception {
+        long allocated = duKib(dir, false);
+        long apparent = duKib(dir, true);
+        long logBuffers;
+        long files;
+        try (Stream<Path> all = Files.walk(dir)) {
+            List<Path> regular = all.filter(Files::isRegularFile).toList();
+            files = regular.size();
+            logBuffers = regular.stream().filter(f -> f.getFileName().toString().endsWith(".logbuffer")).count();
+        } catch (IOException | UncheckedIOException e) { // a file went while walking: count again next time
+            return new long[] {allocated, apparent, Long.MAX_VALUE, Long.MAX_VALUE};
+        }
+        return new long[] {allocated, apparent, logBuffers, files};
+    }
+
+    private static long duKib(Path dir, boolean apparent) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("du", "-sk"));
+        if (apparent) {
+            cmd.add("--apparent-size");
+        }
+        cmd.add(dir.toString());
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        p.waitFor(20, TimeUnit.SECONDS);
+        return Long.parseLong(text.split("\\s+")[0]);
     }
 
     @Test

@@ -48,13 +48,15 @@ public final class ReplayedHandshakeMain {
             while (!pub.isConnected()) {
                 TimeUnit.MILLISECONDS.sleep(1);
             }
-            AeronLink link = new AeronLink(pub, gateway, options.peerTimeoutNanos(), options.newIdleStrategy());
+            AeronLink link = new AeronLink(pub, gateway, options.peerTimeoutNanos(), options.newIdleStrategy(),
+                    Drivers.clientPump());
             byte[] clientNonce = Frames.nonce();
             link.send(Frames.Hello.encode(replyPort, clientNonce, endpoint), deadline);
             while (sub.imageCount() == 0) {
                 TimeUnit.MILLISECONDS.sleep(1);
             }
-            AeronViaClient.Frame challenge = AeronViaClient.next(sub.imageAtIndex(0), deadline, gateway);
+            AeronViaClient.Frame challenge = AeronViaClient.next(sub.imageAtIndex(0), deadline, gateway,
+                    Drivers.clientPump());
             byte[] serverNonce = new byte[Frames.NONCE_LENGTH];
             System.arraycopy(challenge.body, 0, serverNonce, 0, Frames.NONCE_LENGTH);
             byte[] proof;
@@ -67,7 +69,8 @@ public final class ReplayedHandshakeMain {
                 proof = Frames.clientProof(token, serverNonce, clientNonce, endpoint + "-other", pub.sessionId());
             }
             link.send(Frames.AUTH, proof, 0, proof.length, deadline);
-            AeronViaClient.Frame answer = AeronViaClient.next(sub.imageAtIndex(0), deadline, gateway);
+            AeronViaClient.Frame answer = AeronViaClient.next(sub.imageAtIndex(0), deadline, gateway,
+                    Drivers.clientPump());
             String text = new String(answer.body, StandardCharsets.UTF_8);
             System.out.println((answer.type == Frames.WELCOME ? "ACCEPTED " : answer.type == Frames.ERROR
                     ? "REPLAY-REFUSED " : "UNEXPECTED " + Frames.typeName(answer.type) + " ") + attempt + " " + text);

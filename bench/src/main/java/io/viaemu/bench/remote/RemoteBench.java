@@ -33,10 +33,11 @@ import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
 import io.viaemu.ViaServer;
 import io.viaemu.aeron.AeronGateway;
+import io.viaemu.aeron.AeronOptions;
+import io.viaemu.protocol.ConnectionEnd;
 import io.viaemu.aeron.AeronViaClient;
 import org.HdrHistogram.Histogram;
-import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -47,12 +48,23 @@ import org.agrona.concurrent.UnsafeBuffer;
  * namespace; gateway daemon and a via-emu echo server, each its own JVM, in the other).
  *
  * <pre>
- * flock /tmp/via-bench.lock bench/run-remote.sh [--rtt N] [--stream-mib M] [--idle busy|backoff]
- *                                               [--via-pauser busy|yielding|backoff]
+ * flock /tmp/via-bench.lock bench/run-remote.sh [--rtt N] [--stream-mib M] [--idle busy|yield|backoff]
+ *                                               [--threading invoker|shared|dedicated] [--pin]
+ *                                               [--via-pauser busy|yielding|backoff|poll]
  *                                               [--contenders tcp,aeron-udp,via-aeron]
  * </pre>
  *
- * With {@code -Dremote.bench.profile=DIR} every peer JVM runs async-profiler (wall clock, per thread, collapsed
+ * {@code --idle} and {@code --threading} apply to raw Aeron and to via-emu's Aeron hops alike (the applications'
+ * waits, the media drivers' threads, the gateway's session thread): the same Aeron settings on both, so the two
+ * differ only by what via-emu adds. {@code --threading invoker} (the default) runs each driver from the thread
+ * that sends and waits (no driver threads); {@code shared}, one driver thread per JVM. {@code --via-pauser} is how
+ * the via-emu echo server waits on its local queue: one of via-emu's pausers ({@code via.pauser}), or {@code poll}, a
+ * loop over the non-blocking {@code receiveNow} that waits with the Aeron idle strategy, as the raw Aeron server
+ * does. {@code --pin} runs every JVM of the client's namespace on CPU 0
+ * and every JVM of the server's on CPU 1 ({@code taskset}), as two one-core hosts would: the contenders' threads
+ * then compete only with the threads of their own host (and whatever else runs on the machine).
+ *
+ * <p>With {@code -Dremote.bench.profile=DIR} every peer JVM runs async-profiler (wall clock, per thread, collapsed
  * stacks into DIR/NAME.collapsed): where the client, the gateway and the server spend a round trip.
  *
  * The same JVM class is the orchestrator (no arguments but options) and every peer ({@code peer ROLE ...}).
@@ -75,6 +87,8 @@ public final class RemoteBench {
         int rtts = 100_000;
         int streamMib = 256;
         String idle = "backoff";
+        String threading = "invoker";
+        boolean pin = false;
         String viaPauser = "backoff";
         List<String> contenders = List.of("tcp", "aeron-udp", "via-aeron");
         for (int i = 0; i < args.length; i++) {
@@ -82,12 +96,14 @@ public final class RemoteBench {
                 case "--rtt": rtts = Integer.parseInt(args[++i]); break;
                 case "--stream-mib": streamMib = Integer.parseInt(args[++i]); break;
                 case "--idle": idle = args[++i]; break;
+                case "--threading": threading = args[++i]; break;
+                case "--pin": pin = true; break;
                 case "--via-pauser": viaPauser = args[++i]; break;
                 case "--contenders": contenders = List.of(args[++i].split(",")); break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        new Orchestrator(rtts, streamMib, idle, viaPauser, contenders).run();
+        new Orchestrator(rtts, streamMib, idle, threading, pin, viaPauser, contenders).run();
     }
 
     // ------------------------------------------------------------------------------------------ orchestrator
@@ -96,6 +112,8 @@ public final class RemoteBench {
         private final int rtts;
         private final int streamMib;
         private final String idle;
+        private final String threading;
+        private final boolean pin;
         private final String viaPauser;
         private final List<String> contenders;
         /** -Dremote.bench.profile=DIR: every peer JVM runs async-profiler (wall clock, per thread) into DIR. */
@@ -110,7 +128,10 @@ public final class RemoteBench {
         private final List<Process> live = new ArrayList<>();
         private Path work;
 
-        Orchestrator(int rtts, int streamMib, String idle, String viaPauser, List<String> contenders) {
+        Orchestrator(int rtts, int streamMib, String idle, String threading, boolean pin, String viaPauser,
+                List<String> contenders) {
+            this.threading = threading;
+            this.pin = pin;
             this.contenders = contenders;
             this.rtts = rtts;
             this.streamMib = streamMib;
@@ -150,7 +171,9 @@ public final class RemoteBench {
                     System.out.println("| " + e.getKey() + " | " + f[0] + " | " + f[1] + " | " + f[2] + " |");
                 }
                 System.out.println("(" + rtts + " round trips after 20,000 warm-up; stream of " + streamMib
-                        + " MiB in 64 KiB writes; Aeron idle " + idle + ", via-emu pauser " + viaPauser + ")");
+                        + " MiB in 64 KiB writes; Aeron idle " + idle + ", driver threading " + threading
+                        + ", via-emu pauser " + viaPauser + (pin ? ", client host on CPU 0, server host on CPU 1"
+                        : ", unpinned") + ")");
             } finally {
                 cleanUp();
             }
@@ -163,7 +186,7 @@ public final class RemoteBench {
         }
 
         private String aeronUdp() throws Exception {
-            Process s = peer(serverNs, "aeron-server", "aeron-server", serverIp, clientIp, idle);
+            Process s = peer(serverNs, "aeron-server", "aeron-server", serverIp, clientIp, idle, threading);
             awaitLine(s, "READY");
             return client("aeron-udp", serverIp + "," + clientIp, s);
         }
@@ -174,12 +197,13 @@ public final class RemoteBench {
             Path token = work.resolve("token");
             Files.writeString(token, "bench-token-0123456789abcdef");
             Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
-            Process server = peer(serverNs, "via-server", "via-server", base.toString(), viaPauser);
+            Process server = peer(serverNs, "via-server", "via-server", base.toString(), viaPauser, idle);
             awaitLine(server, "READY");
-            Process gateway = start(serverNs, "gateway", List.of("-Dvia.base-dir=" + base, "-Dvia.pauser=" + viaPauser,
+            String gatewayPauser = viaPauser.equals("poll") ? "backoff" : viaPauser; // the gateway never waits on it
+            Process gateway = start(serverNs, "gateway", List.of("-Dvia.base-dir=" + base, "-Dvia.pauser=" + gatewayPauser,
                     "-Dvia.aeron.idle=" + idle), AeronGateway.class.getName(), "--listen",
                     serverIp + ":" + GATEWAY_PORT, "--token-file", token.toString(), "--aeron-dir",
-                    work.resolve("aeron-gateway").toString());
+                    work.resolve("aeron-gateway").toString(), "--idle", idle, "--threading", threading);
             awaitLine(gateway, "listening on");
             String r = client("via-aeron", serverIp + ":" + GATEWAY_PORT + "," + token, server);
             gateway.destroy();
@@ -188,9 +212,9 @@ public final class RemoteBench {
         }
 
         private String client(String contender, String address, Process server) throws Exception {
-            Process c = start(clientNs, contender + "-client", List.of("-Dvia.aeron.idle=" + idle),
-                    RemoteBench.class.getName(), "peer", "client", contender, address, Integer.toString(rtts),
-                    Integer.toString(streamMib), idle);
+            Process c = start(clientNs, contender + "-client", List.of("-Dvia.aeron.idle=" + idle,
+                    "-Dvia.aeron.threading=" + threading), RemoteBench.class.getName(), "peer", "client", contender,
+                    address, Integer.toString(rtts), Integer.toString(streamMib), idle, threading);
             if (!c.waitFor(10, TimeUnit.MINUTES)) {
                 throw new IOException(contender + " client did not finish in 10 minutes");
             }
@@ -215,8 +239,11 @@ public final class RemoteBench {
 
         private Process start(String ns, String name, List<String> props, String main, String... args)
                 throws IOException {
-            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns,
-                    ProcessHandle.current().info().command().orElse("java")));
+            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+            if (pin) {
+                cmd.addAll(List.of("taskset", "-c", ns.equals(clientNs) ? "0" : "1"));
+            }
+            cmd.add(ProcessHandle.current().info().command().orElse("java"));
             cmd.addAll(ProcessHandle.current().info().arguments().map(RemoteBench::jvmOptionsOf)
                     .orElse(List.of()));
             cmd.addAll(props);
@@ -297,7 +324,8 @@ public final class RemoteBench {
             if (!a.startsWith("-") && !a.startsWith("@")) { // an @argfile stays one: the peer expands it
                 break;
             }
-            if (!a.startsWith("-Dvia.aeron.idle") && !a.startsWith("-agentpath")) {
+            if (!a.startsWith("-Dvia.aeron.idle") && !a.startsWith("-Dvia.aeron.threading")
+                    && !a.startsWith("-agentpath")) {
                 options.add(a);
             }
         }
@@ -328,24 +356,25 @@ public final class RemoteBench {
             case "aeron-server": {
                 AeronPair pair = AeronPair.open("server-" + ProcessHandle.current().pid(),
                         "aeron:udp?endpoint=" + args[2] + ":" + AERON_UP_PORT,
-                        "aeron:udp?endpoint=" + args[3] + ":" + AERON_DOWN_PORT, args[4]);
+                        "aeron:udp?endpoint=" + args[3] + ":" + AERON_DOWN_PORT, args[4], args[5]);
                 System.out.println("READY");
                 serve(pair);
                 break;
             }
             case "via-server": {
+                boolean poll = args[3].equals("poll");
                 ViaConfig config = ViaConfig.builder(Path.of(args[2]))
-                        .pauser(PauserKind.valueOf(args[3].toUpperCase(Locale.ROOT)))
+                        .pauser(PauserKind.valueOf((poll ? "backoff" : args[3]).toUpperCase(Locale.ROOT)))
                         .connectTimeout(Duration.ofSeconds(30)).build();
                 try (ViaServer server = ViaServer.listen(config, "bench")) {
                     System.out.println("READY");
                     ParentConnection c = server.accept(0);
-                    serve(viaDuplex(c));
+                    serve(poll ? pollingDuplex((ConnectionEnd) c, AeronPair.idleStrategy(args[4])) : viaDuplex(c));
                 }
                 break;
             }
             case "client":
-                client(args[2], args[3], Integer.parseInt(args[4]), Integer.parseInt(args[5]), args[6]);
+                client(args[2], args[3], Integer.parseInt(args[4]), Integer.parseInt(args[5]), args[6], args[7]);
                 break;
             default:
                 throw new IllegalArgumentException(args[1]);
@@ -396,8 +425,8 @@ public final class RemoteBench {
         d.write(h, 0, 9);
     }
 
-    private static void client(String contender, String address, int rtts, int streamMib, String idle)
-            throws Exception {
+    private static void client(String contender, String address, int rtts, int streamMib, String idle,
+            String threading) throws Exception {
         Duplex d;
         String[] a = address.split(",");
         switch (contender) {
@@ -411,7 +440,7 @@ public final class RemoteBench {
             case "aeron-udp": {
                 AeronPair pair = AeronPair.open("client-" + ProcessHandle.current().pid(),
                         "aeron:udp?endpoint=" + a[1] + ":" + AERON_DOWN_PORT,
-                        "aeron:udp?endpoint=" + a[0] + ":" + AERON_UP_PORT, idle);
+                        "aeron:udp?endpoint=" + a[0] + ":" + AERON_UP_PORT, idle, threading);
                 pair.awaitConnected();
                 d = pair;
                 break;
@@ -481,6 +510,26 @@ public final class RemoteBench {
         };
     }
 
+    /** A via-emu connection read with the non-blocking receiveNow, waiting with an Aeron idle strategy. */
+    private static Duplex pollingDuplex(ConnectionEnd c, IdleStrategy idle) {
+        return new Duplex() {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                c.send(b, off, len);
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                idle.reset();
+                int n;
+                while ((n = c.receiveNow(b, off, len)) == 0) {
+                    idle.idle();
+                }
+                return n;
+            }
+        };
+    }
+
     private static Duplex viaDuplex(ViaConnection c) {
         return new Duplex() {
             @Override
@@ -495,41 +544,73 @@ public final class RemoteBench {
         };
     }
 
-    /** Raw Aeron UDP: an embedded driver, one exclusive publication out and one subscription in. */
+    /**
+     * Raw Aeron UDP: an embedded driver, one exclusive publication out and one subscription in. In INVOKER mode the
+     * driver and the Aeron client's conductor have no threads: this peer's one thread runs both in its loops.
+     */
     private static final class AeronPair implements Duplex {
         private final ExclusivePublication out;
         private final Subscription in;
+        /** The driver's and the client conductor's duty cycles (INVOKER mode), else null. */
+        private final AgentInvoker driverInvoker;
+        private final AgentInvoker conductorInvoker;
         private final UnsafeBuffer wrap = new UnsafeBuffer(new byte[0]);
         private byte[] pending = new byte[1 << 16];
         private int pendingOff;
         private int pendingLen;
         private final IdleStrategy idle;
 
-        private AeronPair(ExclusivePublication out, Subscription in, IdleStrategy idle) {
+        private AeronPair(ExclusivePublication out, Subscription in, IdleStrategy idle, AgentInvoker driverInvoker,
+                AgentInvoker conductorInvoker) {
             this.out = out;
             this.in = in;
             this.idle = idle;
+            this.driverInvoker = driverInvoker;
+            this.conductorInvoker = conductorInvoker;
         }
 
-        static AeronPair open(String name, String inChannel, String outChannel, String idle) {
-            IdleStrategy driverIdle = idle.equals("busy") ? new BusySpinIdleStrategy()
-                    : new BackoffIdleStrategy(100, 5_000, 1000, 100_000);
-            MediaDriver driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
+        /** Exactly via-emu's idle strategy of that name ({@code via.aeron.idle}). */
+        static IdleStrategy idleStrategy(String idle) {
+            return AeronOptions.defaults().idle(idle).newIdleStrategy();
+        }
+
+        static AeronPair open(String name, String inChannel, String outChannel, String idle, String threading) {
+            MediaDriver.Context dc = new MediaDriver.Context()
                     .aeronDirectoryName("/dev/shm/via-remote-bench-" + name)
                     .dirDeleteOnStart(true).dirDeleteOnShutdown(true)
-                    .threadingMode(ThreadingMode.SHARED).sharedIdleStrategy(driverIdle)
-                    .termBufferSparseFile(true));
+                    .termBufferSparseFile(true);
+            switch (threading) {
+                case "invoker": dc.threadingMode(ThreadingMode.INVOKER); break;
+                case "dedicated": dc.threadingMode(ThreadingMode.DEDICATED).conductorIdleStrategy(idleStrategy(idle))
+                        .senderIdleStrategy(idleStrategy(idle)).receiverIdleStrategy(idleStrategy(idle)); break;
+                default: dc.threadingMode(ThreadingMode.SHARED).sharedIdleStrategy(idleStrategy(idle)); break;
+            }
+            MediaDriver driver = MediaDriver.launchEmbedded(dc);
             Runtime.getRuntime().addShutdownHook(new Thread(driver::close));
-            Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName()));
+            AgentInvoker driverInvoker = driver.sharedAgentInvoker();
+            Aeron.Context ac = new Aeron.Context().aeronDirectoryName(driver.aeronDirectoryName());
+            if (driverInvoker != null) {
+                ac.driverAgentInvoker(driverInvoker).useConductorAgentInvoker(true);
+            }
+            Aeron aeron = Aeron.connect(ac);
             Subscription sub = aeron.addSubscription(inChannel, 10);
             ExclusivePublication pub = aeron.addExclusivePublication(outChannel, 10);
-            return new AeronPair(pub, sub, idle.equals("busy") ? new BusySpinIdleStrategy()
-                    : new BackoffIdleStrategy(100, 5_000, 1000, 100_000));
+            return new AeronPair(pub, sub, idleStrategy(idle), driverInvoker, aeron.conductorAgentInvoker());
+        }
+
+        /** The driver's and the client conductor's duty cycles, in INVOKER mode: the work done. */
+        private int invoke() {
+            if (driverInvoker == null) {
+                return 0;
+            }
+            return driverInvoker.invoke() + conductorInvoker.invoke();
         }
 
         void awaitConnected() throws InterruptedException {
             while (!out.isConnected() || in.imageCount() == 0) {
-                Thread.sleep(1);
+                if (invoke() == 0) {
+                    Thread.sleep(0, 100_000);
+                }
             }
         }
 
@@ -544,17 +625,19 @@ public final class RemoteBench {
                     if (r == Publication.CLOSED || r == Publication.MAX_POSITION_EXCEEDED) {
                         throw new IOException("publication failed: " + r);
                     }
-                    idle.idle();
+                    idle.idle(invoke());
                 }
                 off += n;
                 len -= n;
             }
+            invoke(); // INVOKER mode: the frames go on the wire now, from this thread
         }
 
         @Override
         public int read(byte[] b, int off, int len) {
             idle.reset();
             while (pendingLen == 0) {
+                int driverWork = invoke();
                 if (in.poll((buffer, offset, length, header) -> {
                     if (pendingLen + length > pending.length) {
                         byte[] bigger = new byte[Math.max(pending.length * 2, pendingLen + length)];
@@ -568,7 +651,7 @@ public final class RemoteBench {
                     buffer.getBytes(offset, pending, pendingOff + pendingLen, length);
                     pendingLen += length;
                 }, 16) == 0) {
-                    idle.idle();
+                    idle.idle(driverWork);
                 }
             }
             int n = Math.min(len, pendingLen);

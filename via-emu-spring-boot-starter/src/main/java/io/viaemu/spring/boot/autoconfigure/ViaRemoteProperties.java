@@ -31,9 +31,16 @@ public class ViaRemoteProperties {
 
     /**
      * How threads waiting on Aeron wait (client receives, the gateway's sessions, the media drivers): "backoff"
-     * (spin, yield, then park up to 100 us) or "busy" (a core per waiting thread, the lowest latency).
+     * (spin once, yield for a few ms, then park up to 100 us), "yield" (yield between polls, never park) or "busy"
+     * (a core per waiting thread).
      */
     private String idle = "backoff";
+
+    /**
+     * The media drivers' threads: "invoker" (none: the threads that send and wait run the driver, one hop less
+     * each way), "shared" (one driver thread) or "dedicated" (three).
+     */
+    private String threading = "invoker";
 
     private final Gateway gateway = new Gateway();
 
@@ -72,6 +79,14 @@ public class ViaRemoteProperties {
         this.idle = idle;
     }
 
+    public String getThreading() {
+        return threading;
+    }
+
+    public void setThreading(String threading) {
+        this.threading = threading;
+    }
+
     public Gateway getGateway() {
         return gateway;
     }
@@ -87,7 +102,7 @@ public class ViaRemoteProperties {
     /** The settings as the Aeron module takes them. */
     public AeronOptions toOptions() {
         return AeronOptions.defaults().peerTimeout(peerTimeout).connectTimeout(connectTimeout)
-                .sendTimeout(sendTimeout).idle(idle);
+                .sendTimeout(sendTimeout).idle(idle).threading(threading);
     }
 
     /**

@@ -78,14 +78,15 @@ class ViaRemoteStarterTests {
     @Test
     void routesMakeASocketFactoryThatMapsTheirAddressesAndLeavesOthersToTcp() throws Exception {
         Path t = token("db.token", "db-token-0123456789abcdef");
-        runner().withPropertyValues("via.remote.peer-timeout=3s", "via.remote.idle=busy",
-                "via.remote.routes[0].address=db.internal:5432", "via.remote.routes[0].gateway=10.0.0.5:40123",
+        runner().withPropertyValues("via.remote.peer-timeout=3s", "via.remote.idle=yield",
+                "via.remote.threading=shared", "via.remote.routes[0].address=db.internal:5432", "via.remote.routes[0].gateway=10.0.0.5:40123",
                 "via.remote.routes[0].endpoint=db", "via.remote.routes[0].token-file=" + t).run(ctx -> {
                     assertThat(ctx).hasNotFailed().hasSingleBean(AeronSocketFactory.class)
                             .doesNotHaveBean(AeronGateway.class);
                     AeronOptions o = ctx.getBean(AeronOptions.class);
                     assertThat(o.peerTimeout()).isEqualTo(Duration.ofSeconds(3));
-                    assertThat(o.idle()).isEqualTo("busy");
+                    assertThat(o.idle()).isEqualTo("yield");
+                    assertThat(o.threading()).isEqualTo("shared");
                     AeronSocketFactory f = ctx.getBean(AeronSocketFactory.class);
                     assertThat(f.targets()).containsOnlyKeys("db.internal:5432");
                     assertThat(f.targets().get("db.internal:5432").gateway()).isEqualTo("10.0.0.5:40123");
