@@ -12,6 +12,7 @@ import io.viaemu.Trigger;
 import io.viaemu.ViaConfig;
 import io.viaemu.transport.TransportFactory;
 import io.viaemu.transport.chronicle.ChronicleOptions;
+import io.viaemu.transport.ring.RingTransportFactory;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
@@ -46,6 +47,12 @@ public class ViaProperties {
      */
     private String transport = TransportFactory.RING;
 
+    /**
+     * Data bytes of each direction's ring file (the ring transport; a power of two, such as 16MB), the same in every
+     * process of an endpoint; unset: twice the send window plus a largest message, rounded up.
+     */
+    private DataSize ringCapacity;
+
     /** Chronicle roll cycle of the queues (a RollCycles or TestRollCycles constant). */
     private String rollCycle = "FAST_DAILY";
 
@@ -63,9 +70,9 @@ public class ViaProperties {
 
     /**
      * Flow control, like TCP's window: a send blocks while this many bytes it sent are not yet read by the peer
-     * (SO_SNDBUF of the socket emulation); 0 turns flow control off. The connection's queues roll to a new file
-     * every window's worth of bytes, and consumed files are deleted, so a connection's disk stays within about
-     * three windows.
+     * (SO_SNDBUF of the socket emulation); 0 turns flow control off. On the ring transport each direction is one
+     * file of ring-capacity bytes; on Chronicle the queues roll to a new file every window's worth of bytes and
+     * consumed files are deleted, so a connection's disk stays within about three windows.
      */
     private DataSize sendWindow = DataSize.ofMegabytes(4);
 
@@ -84,6 +91,8 @@ public class ViaProperties {
         if (TransportFactory.CHRONICLE.equals(transport.trim())) {
             b.transportOption(ChronicleOptions.ROLL_CYCLE, rollCycle)
                     .transportOption(ChronicleOptions.BLOCK_SIZE, Long.toString(blockSize.toBytes()));
+        } else if (TransportFactory.RING.equals(transport.trim()) && ringCapacity != null) {
+            b.transportOption(RingTransportFactory.CAPACITY, Long.toString(ringCapacity.toBytes()));
         }
         return b
                 .triggers(triggers.toSet())
@@ -147,6 +156,14 @@ public class ViaProperties {
 
     public void setTransport(String transport) {
         this.transport = transport;
+    }
+
+    public DataSize getRingCapacity() {
+        return ringCapacity;
+    }
+
+    public void setRingCapacity(DataSize ringCapacity) {
+        this.ringCapacity = ringCapacity;
     }
 
     public String getRollCycle() {

@@ -49,6 +49,19 @@ class CorePropertiesParityTests {
     }
 
     @Test
+    void theRingCapacityIsTheSameInTheCoreAndTheStarter() {
+        Map<String, String> m = new HashMap<>();
+        m.put("via.base-dir", "/var/via");
+        m.put("via.transport", "ring");
+        m.put("via.ring-capacity", "32MB");
+        ViaProperties bound = new Binder(new MapConfigurationPropertySource(m)).bind("via",
+                Bindable.of(ViaProperties.class), new NoUnboundElementsBindHandler(BindHandler.DEFAULT)).get();
+        ViaConfig fromStarter = bound.toConfigBuilder().build();
+        assertThat(ViaConfigs.settings(ViaConfig.fromProperties(m))).isEqualTo(ViaConfigs.settings(fromStarter));
+        assertThat(fromStarter.transportOptions()).containsEntry("ring-capacity", Long.toString(32L << 20));
+    }
+
+    @Test
     void theDefaultBaseDirectoryIsTheStartersDefault() {
         assertThat(ViaConfig.defaultBaseDir().toAbsolutePath()).isEqualTo(new ViaProperties().getBaseDir()
                 .toAbsolutePath());
