@@ -55,15 +55,20 @@ class ViaChannelsTest {
 
     @BeforeEach
     void rules() throws IOException {
-        Path base = TestDirs.privateDir(tmp, "base");
-        Path conf = tmp.resolve("via.conf");
-        Files.writeString(conf, String.join("\n",
-                "base-dir " + base,
-                "set via.send-window=64KB",
-                "bind *:" + PORT + " nio-echo",
-                "connect *:" + PORT + " nio-echo",
-                ""));
-        provider = new ViaSelectorProvider(ViaRules.load(conf));
+        provider = provider("base", PORT, "nio-echo", "set via.send-window=64KB");
+    }
+
+    /** A provider whose rules map {@code port} to {@code endpoint} under base directory {@code name}, with settings. */
+    private ViaSelectorProvider provider(String name, int port, String endpoint, String... settings)
+            throws IOException {
+        List<String> lines = new ArrayList<>();
+        lines.add("base-dir " + TestDirs.privateDir(tmp, name));
+        lines.addAll(List.of(settings));
+        lines.add("bind *:" + port + " " + endpoint);
+        lines.add("connect *:" + port + " " + endpoint);
+        Path conf = tmp.resolve(name + ".conf");
+        Files.writeString(conf, String.join("\n", lines) + "\n");
+        return new ViaSelectorProvider(ViaRules.load(conf));
     }
 
     @AfterEach
@@ -250,18 +255,8 @@ class ViaChannelsTest {
      */
     @Test
     void aRingFullOfSmallDocumentsIsNotWritableAndANonBlockingWriteDoesNotWait() throws Exception {
-        Path base = TestDirs.privateDir(tmp, "small-docs");
-        Path conf = tmp.resolve("small-docs.conf");
-        Files.writeString(conf, String.join("\n",
-                "base-dir " + base,
-                "set via.transport=ring",
-                "set via.send-window=4MB",
-                "set via.max-message-size=64KB",
-                "set via.ring-capacity=512KB",
-                "bind *:" + (PORT + 1) + " small-docs",
-                "connect *:" + (PORT + 1) + " small-docs",
-                ""));
-        ViaSelectorProvider small = new ViaSelectorProvider(ViaRules.load(conf));
+        ViaSelectorProvider small = provider("small-docs", PORT + 1, "small-docs", "set via.transport=ring",
+                "set via.send-window=4MB", "set via.max-message-size=64KB", "set via.ring-capacity=512KB");
         ServerSocketChannel server = closing(small.openServerSocketChannel());
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), PORT + 1));
         SocketChannel client = closing(small.openSocketChannel());
