@@ -47,6 +47,15 @@ public final class Housekeeper {
         default long idleIntervalNanos() {
             return woken() ? 1_000_000_000L : IDLE_INTERVAL_NANOS;
         }
+
+        /**
+         * True (the default) if the task is ticked at the housekeeper's next pass once added; false if its first
+         * tick may wait for its {@link #idleIntervalNanos()} like any later one (or an event, which ticks every
+         * task), so that adding it does not wake the housekeeper's thread. An urgent task is ticked at once anyway.
+         */
+        default boolean firstTickAtOnce() {
+            return true;
+        }
     }
 
     /** Tick interval while no task is urgent, where nothing can wake the housekeeper. */
@@ -130,12 +139,26 @@ public final class Housekeeper {
         return h == null ? 0 : h.events;
     }
 
-    /** Ticks {@code task} at the next pass, then by its intervals and at every {@link #wake()}. */
+    /**
+     * Ticks {@code task} at the next pass (or, if it says {@link Task#firstTickAtOnce()} false and is not urgent,
+     * after its idle interval), then by its intervals and at every {@link #wake()}.
+     */
     public void add(Task task) {
-        tasks.add(new Entry(task));
+        Entry entry = new Entry(task);
+        boolean urgent = task.urgent();
+        long interval = urgent ? intervalNanos : Math.max(intervalNanos, task.idleIntervalNanos());
+        long due = dueAfter(entry.dueNanos, interval);
+        boolean deferred = !urgent && !task.firstTickAtOnce();
+        if (deferred) {
+            // a connection's own task: every event it must act on wakes the housekeeper, which then ticks it; the
+            // pass that would tick it now finds nothing to do. One wake-up of this thread less per connect.
+            entry.dueNanos = due;
+        }
+        tasks.add(entry);
         added++; // only a signal: a lost increment between two adders still changes the value
-        long interval = task.urgent() ? intervalNanos : Math.max(intervalNanos, task.idleIntervalNanos());
-        if (sleepingUntil - dueAfter(System.nanoTime(), interval) > 0) {
+        if (deferred && task.firstTickAtOnce()) {
+            wake(); // asked again once it is in the list: an event came in between, whose pass may have missed it
+        } else if (sleepingUntil - due > 0) {
             LockSupport.unpark(thread); // asleep for longer than the new task may wait: recompute the sleep
         }
     }

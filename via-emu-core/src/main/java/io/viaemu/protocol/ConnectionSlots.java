@@ -567,9 +567,17 @@ public final class ConnectionSlots {
                 this.serverStart = serverStart;
             }
 
+            /** Watched processes' exits when the client kept the slot (see {@link #urgent()}). */
+            private final long exitsAtKeep = pool.env.liveness().exits();
+
+            /**
+             * At once only if a watched process exited or went silent since the slot was kept (the server side may
+             * be the one, before this watch was there to be woken); a released slot is collected by the next
+             * connect anyway. Otherwise the housekeeper's next pass: no wake-up of its thread per close.
+             */
             @Override
             public boolean urgent() {
-                return !firstTickDone;
+                return !firstTickDone && pool.env.liveness().exits() != exitsAtKeep;
             }
 
             @Override
