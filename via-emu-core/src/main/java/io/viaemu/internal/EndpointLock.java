@@ -10,6 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One server per endpoint, and a way for clients to tell at once that nobody listens (like ECONNREFUSED instead of a
@@ -18,6 +22,9 @@ import java.nio.file.StandardOpenOption;
  */
 public final class EndpointLock implements Closeable {
     static final String FILE = "server.lock";
+
+    /** The last record read of each lock file, by path ({@link #recordedOwner}). */
+    private static final Map<Path, Record> RECORDS = new ConcurrentHashMap<>();
 
     private final FileChannel channel;
     private final FileLock lock;
@@ -62,11 +69,33 @@ public final class EndpointLock implements Closeable {
      * record; a stopped one empties it), or null if it names none.
      */
     public static long[] recordedOwner(Path endpointDir) {
+        Path file = endpointDir.resolve(FILE);
         try {
-            String[] s = Files.readString(endpointDir.resolve(FILE), StandardCharsets.US_ASCII).trim().split(" ");
-            return new long[] {Long.parseLong(s[0]), s.length > 1 ? Long.parseLong(s[1]) : 0};
+            // one stat instead of open, read and close on every connect: a server that starts writes the file, one
+            // that stops truncates it, so the same file (inode), size and modification time mean the same record
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            Record cached = RECORDS.get(file);
+            if (cached != null && cached.matches(a)) {
+                return cached.owner().clone();
+            }
+            String[] s = Files.readString(file, StandardCharsets.US_ASCII).trim().split(" ");
+            long[] owner = {Long.parseLong(s[0]), s.length > 1 ? Long.parseLong(s[1]) : 0};
+            if (RECORDS.size() > 1024) {
+                RECORDS.clear(); // endpoints this process connected to: few, but bounded
+            }
+            RECORDS.put(file, new Record(a.fileKey(), a.size(), a.lastModifiedTime(), owner.clone()));
+            return owner;
         } catch (IOException | RuntimeException e) {
+            RECORDS.remove(file);
             return null;
+        }
+    }
+
+    /** What a lock file said when it had this inode, size and modification time. */
+    private record Record(Object fileKey, long size, FileTime modified, long[] owner) {
+        boolean matches(BasicFileAttributes a) {
+            return fileKey != null && fileKey.equals(a.fileKey()) && size == a.size()
+                    && modified.equals(a.lastModifiedTime());
         }
     }
 

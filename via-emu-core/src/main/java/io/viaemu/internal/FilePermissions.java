@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -65,14 +66,15 @@ public final class FilePermissions {
         if (!POSIX) {
             return;
         }
-        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
-        for (PosixFilePermission p : perms) {
-            if (!OWNER_DIR.contains(p)) {
-                throw new IOException("via-emu base directory " + dir + " is accessible to others ("
-                        + PosixFilePermissions.toString(perms) + "); it must be owner-only (chmod 700)");
-            }
+        // one stat for both checks (clients check at every connect)
+        Map<String, Object> attrs = Files.readAttributes(dir, "unix:mode,uid");
+        int mode = (Integer) attrs.get("mode");
+        if ((mode & 077) != 0) {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+            throw new IOException("via-emu base directory " + dir + " is accessible to others ("
+                    + PosixFilePermissions.toString(perms) + "); it must be owner-only (chmod 700)");
         }
-        Object owner = Files.getAttribute(dir, "unix:uid");
+        Object owner = attrs.get("uid");
         Object me = currentUid();
         if (me != null && !me.equals(owner)) {
             throw new IOException("via-emu base directory " + dir + " is owned by uid " + owner

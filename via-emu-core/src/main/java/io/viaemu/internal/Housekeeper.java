@@ -47,6 +47,15 @@ public final class Housekeeper {
         default long idleIntervalNanos() {
             return woken() ? 1_000_000_000L : IDLE_INTERVAL_NANOS;
         }
+
+        /**
+         * True (the default) if the task is ticked at the housekeeper's next pass once added; false if its first
+         * tick may wait for its {@link #idleIntervalNanos()} like any later one (or an event, which ticks every
+         * task), so that adding it does not wake the housekeeper's thread. An urgent task is ticked at once anyway.
+         */
+        default boolean firstTickAtOnce() {
+            return true;
+        }
     }
 
     /** Tick interval while no task is urgent, where nothing can wake the housekeeper. */
@@ -130,12 +139,26 @@ public final class Housekeeper {
         return h == null ? 0 : h.events;
     }
 
-    /** Ticks {@code task} at the next pass, then by its intervals and at every {@link #wake()}. */
+    /**
+     * Ticks {@code task} at the next pass (or, if it says {@link Task#firstTickAtOnce()} false and is not urgent,
+     * after its idle interval), then by its intervals and at every {@link #wake()}.
+     */
     public void add(Task task) {
-        tasks.add(new Entry(task));
+        Entry entry = new Entry(task);
+        boolean urgent = task.urgent();
+        long interval = urgent ? intervalNanos : Math.max(intervalNanos, task.idleIntervalNanos());
+        long due = dueAfter(entry.dueNanos, interval);
+        boolean deferred = !urgent && !task.firstTickAtOnce();
+        if (deferred) {
+            // a connection's own task: every event it must act on wakes the housekeeper, which then ticks it; the
+            // pass that would tick it now finds nothing to do. One wake-up of this thread less per connect.
+            entry.dueNanos = due;
+        }
+        tasks.add(entry);
         added++; // only a signal: a lost increment between two adders still changes the value
-        long interval = task.urgent() ? intervalNanos : Math.max(intervalNanos, task.idleIntervalNanos());
-        if (sleepingUntil - dueAfter(System.nanoTime(), interval) > 0) {
+        if (deferred && task.firstTickAtOnce()) {
+            wake(); // asked again once it is in the list: an event came in between, whose pass may have missed it
+        } else if (sleepingUntil - due > 0) {
             LockSupport.unpark(thread); // asleep for longer than the new task may wait: recompute the sleep
         }
     }
@@ -161,10 +184,27 @@ public final class Housekeeper {
         LockSupport.unpark(thread);
     }
 
-    /** {@code nanos} plus {@code interval}, at most a day (Long.MAX_VALUE: no interval), so that nothing wraps. */
+    /**
+     * {@code nanos} plus {@code interval}, at most a day (Long.MAX_VALUE: no interval), so that nothing wraps. An
+     * interval of at least {@link #COALESCE_MIN_NANOS} ends on the next multiple of {@link #COALESCE_GRID_NANOS}
+     * (late by less than a quarter of it), so that the backstop ticks of many connections come in one pass: each
+     * pass walks every task, and with each connection due at its own time the housekeeper woke once per connection
+     * per peer timeout, each wake-up a walk of all of them (10,000 idle connections: 0.1 cores a process).
+     */
     private static long dueAfter(long nanos, long interval) {
-        return nanos + Math.min(interval, MAX_SLEEP_NANOS);
+        long due = nanos + Math.min(interval, MAX_SLEEP_NANOS);
+        if (interval >= COALESCE_MIN_NANOS) {
+            due += Math.floorMod(GRID_ORIGIN - due, COALESCE_GRID_NANOS);
+        }
+        return due;
     }
+
+    /** The grid backstop ticks are rounded up to (see {@link #dueAfter}). */
+    static final long COALESCE_GRID_NANOS = 100_000_000L;
+    /** The shortest interval rounded up to the grid: the rounding delays it by at most a quarter. */
+    static final long COALESCE_MIN_NANOS = 4 * COALESCE_GRID_NANOS;
+    /** Any fixed origin of the grid: the same for every task of the process. */
+    private static final long GRID_ORIGIN = System.nanoTime();
 
     private static final long MAX_SLEEP_NANOS = TimeUnit.DAYS.toNanos(1);
 

@@ -80,6 +80,8 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     protected volatile boolean closed;
     /** Set first thing by a close, so that a send blocked on the window lets go of the send lock. */
     private volatile boolean closing;
+    /** {@link io.viaemu.internal.Liveness#exits()} when this end began to close (for {@link ClosedEndWatch}). */
+    private volatile long exitsAtClose;
     private volatile boolean outputShut;
     private volatile long readTimeout;
     /** Index of this end's END_OF_STREAM document, 0 until it appended it (guarded by sendLock). */
@@ -664,6 +666,9 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         if (closed) {
             return;
         }
+        // peer exits from here on are this end's to see: its own housekeeping stops at the close (tick: closed), and a
+        // ClosedEndWatch added after it ticks at once only if one came (see ClosedEndWatch.urgent)
+        exitsAtClose = env.liveness().exits();
         closing = true; // a send blocked on the window holds the send lock: this lets it go
         ownBell.ring(); // ... once it wakes: it parks on this end's doorbell
         sendLock.lock();
@@ -797,9 +802,15 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             this.use = use;
         }
 
+        /**
+         * Ticked at once (an urgent task wakes the housekeeper) only if a watched process exited or went silent
+         * since this end began to close: the peer may be the one, and that exit's wake-up may have come before there
+         * was a watch to tick. Otherwise its first tick is the housekeeper's next pass, and a later exit wakes it:
+         * a close costs no wake-up of the housekeeper's thread (it was one per connection at the server).
+         */
         @Override
         public boolean urgent() {
-            return !firstTickDone;
+            return !firstTickDone && env.liveness().exits() != exitsAtClose;
         }
 
         @Override
@@ -862,6 +873,19 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         long timeout = config.peerTimeout().toMillis();
         long millis = flags.get(Word.WORKER_ID) != 0 ? ProcessLiveness.heartbeatIntervalMillis(timeout) : timeout;
         return TimeUnit.MILLISECONDS.toNanos(millis);
+    }
+
+    /**
+     * The client's and the parent's first tick waits for the idle interval (or an event): at the connect it has
+     * nothing to do that an event would not wake it for (the peer's exit is watched before the task is added, a
+     * handover step rings this process), and waking the housekeeper for it cost each side a thread wake-up per
+     * connect. A child's is ticked at once: it starts in the middle of a handover; so is any end that a watched
+     * process's exit may concern (the exit count moved since the end was made).
+     */
+    @Override
+    public boolean firstTickAtOnce() {
+        // a watched process exited since this end was made: its wake-up may have come before the task was there
+        return role() == Role.CHILD || env.liveness().exits() != exitsSeen;
     }
 
     /** True while process {@code pid} started at {@code start} runs; an exited one waiting to be reaped is dead. */

@@ -63,6 +63,24 @@ public final class ConnectionSlots {
             return new Key(config.baseDir().toAbsolutePath().normalize(), endpoint, config.transport(),
                     config.transportOptions(), config.rollBytes());
         }
+
+        // Written out: a record's generated equals and hashCode bootstrap java.lang.runtime.ObjectMethods on their
+        // first call (invokedynamic), a third of the CPU of a fresh JVM's first connect.
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof Key)) {
+                return false;
+            }
+            Key k = (Key) o;
+            return Objects.equals(base, k.base) && Objects.equals(endpoint, k.endpoint)
+                    && Objects.equals(transport, k.transport) && Objects.equals(options, k.options)
+                    && rollBytes == k.rollBytes;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(base, endpoint, transport, options, rollBytes);
+        }
     }
 
     /** A slot's life in the pool. */
@@ -567,9 +585,17 @@ public final class ConnectionSlots {
                 this.serverStart = serverStart;
             }
 
+            /** Watched processes' exits when the client kept the slot (see {@link #urgent()}). */
+            private final long exitsAtKeep = pool.env.liveness().exits();
+
+            /**
+             * At once only if a watched process exited or went silent since the slot was kept (the server side may
+             * be the one, before this watch was there to be woken); a released slot is collected by the next
+             * connect anyway. Otherwise the housekeeper's next pass: no wake-up of its thread per close.
+             */
             @Override
             public boolean urgent() {
-                return !firstTickDone;
+                return !firstTickDone && pool.env.liveness().exits() != exitsAtKeep;
             }
 
             @Override
