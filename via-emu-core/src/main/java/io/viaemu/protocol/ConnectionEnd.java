@@ -690,7 +690,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     private boolean closeSlotUse(long sideBit) {
         SlotKeeper keeper = slotKeeper;
         long use = flags.get(Word.SLOT_USE);
-        if (keeper == null || use == 0 || endOfStreamIndex <= 0 || !flags.reusable()) {
+        if (keeper == null || use == 0 || endOfStreamIndex <= 0 || !handoverSettled(sideBit) || !flags.reusable()) {
             return false;
         }
         if (sideBit == FlagBlock.CLOSED_CLIENT && !keeper.keep(this, inbound, outbound)) {
@@ -724,6 +724,46 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             env.housekeeping().add(new ClosedEndWatch(use)); // the client may die before it closes
         }
         return true;
+    }
+
+    /**
+     * On a use where a trigger fired: waits (bounded by the handover timeout) for S13's last write
+     * ({@link FlagBlock#handedOver}) once this end's own part of the handover is done, the client's report (S51) or
+     * the child's grant: what is left is the parent's completion, which needs nothing from this end. The use is
+     * reusable only after it, so no handover write lands in the slot's next use. True if the use may be kept.
+     */
+    private boolean handoverSettled(long sideBit) {
+        if (flags.get(Word.TRIGGER_FIRED) == 0 || flags.handedOver()) {
+            return true;
+        }
+        boolean ownPartDone = sideBit == FlagBlock.CLOSED_CLIENT ? flags.get(Word.CLIENT_REPORTED) != 0
+                : flags.get(Word.CHILD_GRANTED) != 0;
+        if (!ownPartDone || flags.get(Word.ERROR_CODE) != 0) {
+            return false;
+        }
+        try {
+            return await(() -> flags.handedOver() || flags.get(Word.ERROR_CODE) != 0,
+                    config.handoverTimeout().toMillis()) && flags.handedOver();
+        } catch (IOException e) {
+            return false; // failed meanwhile: the usual close
+        }
+    }
+
+    /**
+     * The parent after a handover: unregisters, and gives the queue handles to the slot keeper if this use of a
+     * connection slot was handed over completely (the server keeps them for the slot's next use, which the child
+     * releases; see {@link ConnectionSlots}); otherwise closes them.
+     */
+    protected void releaseAfterHandover(boolean completed) {
+        SlotKeeper keeper = slotKeeper;
+        if (completed && keeper != null && flags.get(Word.SLOT_USE) != 0 && flags.handedOver()
+                && keeper.keep(this, inbound, outbound)) {
+            env.housekeeping().remove(this);
+            reader.close(); // detached: the next use's end reads on with the slot's reader
+            flags.ringBoth();
+            return;
+        }
+        releaseResources();
     }
 
     /** Unregisters and closes the queues without touching the stream (the parent after a handover). */
