@@ -209,9 +209,14 @@ public final class WorkerRuntime {
             recycle(WorkerStatus.Recycle.MAX_CONNECTIONS, "served its limit of " + limit + " connection(s)");
         }
         Path connDir = Layout.connectionDir(config.baseDir(), endpoint, connectionId);
-        if (serving.containsKey(connectionId)) {
-            log.warn("worker {}: refused a second ASSIGN of connection {}", name, Layout.idString(connectionId));
-            status.finishedOne();
+        /*
+         * A connection slot keeps its id across uses: its previous use's child may still be here, between its close
+         * (which released the use: the client could claim the slot again, and its parent fork it here) and its
+         * bookkeeping (end). That is not a second ASSIGN of the same use.
+         */
+        Served previous = serving.get(connectionId);
+        if (previous != null && previous.use == 0) {
+            refuseSecondAssign(connectionId);
             return;
         }
         ViaConnectionHandler handler;
@@ -242,8 +247,16 @@ public final class WorkerRuntime {
             }
             return;
         }
-        Served s = new Served(connectionId, flags, handlerName, kept);
-        serving.put(connectionId, s);
+        long use = flags.get(FlagBlock.Word.SLOT_USE);
+        if (previous != null && use <= previous.use) {
+            if (kept != null) {
+                keptSlots.putIfAbsent(connDir, kept);
+            }
+            refuseSecondAssign(connectionId);
+            return;
+        }
+        Served s = new Served(connectionId, use, flags, handlerName, kept);
+        serving.put(connectionId, s); // replaces a previous use's, whose end() then leaves this one
         active.incrementAndGet();
         /*
          * EMU_FORK waits for the child's pid, not for its end: the pid goes to the flag block now, and the connection's
@@ -254,6 +267,11 @@ public final class WorkerRuntime {
         ChildRole.announceInFlagBlock(flags, environment);
         long n = received;
         handlers.execute(() -> open(s, handler, n));
+    }
+
+    private void refuseSecondAssign(long connectionId) {
+        log.warn("worker {}: refused a second ASSIGN of connection {}", name, Layout.idString(connectionId));
+        status.finishedOne();
     }
 
     /** On the handler's thread: the child's end (its two queues), its announcement, then the handler. */
@@ -586,6 +604,8 @@ public final class WorkerRuntime {
     /** One connection this worker serves. */
     private static final class Served {
         final long connectionId;
+        /** The connection slot's use this child serves (0: not a slot). */
+        final long use;
         final FlagBlock flags;
         final String handlerName;
         final long startNanos = System.nanoTime();
@@ -596,8 +616,9 @@ public final class WorkerRuntime {
         volatile ChildRole child;
         private final CountDownLatch opened = new CountDownLatch(1);
 
-        Served(long connectionId, FlagBlock flags, String handlerName, KeptSlot kept) {
+        Served(long connectionId, long use, FlagBlock flags, String handlerName, KeptSlot kept) {
             this.connectionId = connectionId;
+            this.use = use;
             this.flags = flags;
             this.handlerName = handlerName;
             this.kept = kept;
