@@ -84,6 +84,12 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     private volatile long readTimeout;
     /** Index of this end's END_OF_STREAM document, 0 until it appended it (guarded by sendLock). */
     private long endOfStreamIndex;
+    /**
+     * Index of the last control document this end appended to its outbound queue (guarded by sendLock). A handover
+     * appends some after a half-close's END_OF_STREAM (the client's INTERMISSION_DONE and RECONNECTION_DONE): a slot's
+     * use ends at the later of the two ({@link #closeSlotUse}).
+     */
+    private long lastOutboundControl;
     /** Takes the queue handles at a clean close of a connection slot's use; null: not on a slot (or not kept). */
     private volatile SlotKeeper slotKeeper;
     private long nextLivenessCheck;
@@ -513,7 +519,11 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     /** Appends a control document to a channel; the caller holds sendLock if it is the outbound one. */
     protected long appendControl(Channel channel, Messages.Writer w) {
-        return channel.append(w.bytes(), w.length(), w.bytes(), 0, 0); // the transport rings its reader
+        long index = channel.append(w.bytes(), w.length(), w.bytes(), 0, 0); // the transport rings its reader
+        if (channel == outbound && index > lastOutboundControl) {
+            lastOutboundControl = index;
+        }
+        return index;
     }
 
     /** Appends a control document to a channel; the caller holds sendLock (it guards the reused writer). */
@@ -698,13 +708,16 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         }
         env.housekeeping().remove(this);
         reader.close();
+        // the use's last document of this end's direction: its END_OF_STREAM, or a handover's control document
+        // appended after a half-close; the next use starts after it
+        long lastIndex = Math.max(endOfStreamIndex, lastOutboundControl);
         if (sideBit == FlagBlock.CLOSED_CLIENT) {
-            flags.set(Word.UP_END, endOfStreamIndex);
+            flags.set(Word.UP_END, lastIndex);
             flags.set(Word.SLOT_KEPT, use);
             flags.orBits(Word.CLOSED_MASK, FlagBlock.CLOSED_CLIENT);
             return true;
         }
-        flags.set(Word.DOWN_END, endOfStreamIndex);
+        flags.set(Word.DOWN_END, lastIndex);
         flags.orBits(Word.CLOSED_MASK, FlagBlock.CLOSED_SERVER);
         if (flags.closedBy(FlagBlock.CLOSED_CLIENT) && flags.get(Word.SLOT_KEPT) != use) {
             inbound.close();

@@ -218,6 +218,106 @@ class ConnectionSlotStepsTest {
         }
     }
 
+    @Test
+    void aSlotHandedOverWithABacklogTheParentNeverReadIsReusedWithNothingOfThePreviousUse() throws Exception {
+        try (OneJvmConnection c = new OneJvmConnection(tmp, b -> b.triggers(Trigger.T1_PARENT_CLOSE))) {
+            Handles h = makeSlot(c);
+            ChannelReader listen = c.transport.open(c.listenDir()).reader();
+            RecordingKeeper clientKeeper = new RecordingKeeper();
+            RecordingKeeper serverKeeper = new RecordingKeeper();
+            RecordingKeeper childKeeper = new RecordingKeeper();
+            use(c, h, listen, clientKeeper, serverKeeper);
+            c.client.send(bytes("abcdef"));
+            c.client.send(bytes("ghij")); // the backlog: documents the parent never reads, the child reads them
+            c.client.send(bytes("klmn"));
+            assertThat(receive(c.parent, 2)).isEqualTo("ab");
+            c.parent.send(bytes("P1"));
+            c.fork();
+            c.child.recycleOnCleanClose(childKeeper); // as the worker does on a slot's use
+            c.pumpInbox();
+            c.tickClientContinuously();
+            c.parent.close(); // T1: S7-S13
+            assertThat(c.flags.handedOver()).isTrue();
+            assertThat(serverKeeper.kept).as("the parent's handles go to its keeper at S13").containsExactly(c.parent);
+            assertThat(c.flags.reusable()).isTrue();
+
+            c.client.send(bytes("gh"));
+            assertThat(receive(c.child, 14)).isEqualTo("cdefghijklmngh");
+            c.client.send(bytes("never-read-by-the-child"));
+            c.child.send(bytes("C1"));
+            assertThat(receive(c.client, 4)).isEqualTo("P1C1");
+            c.child.send(bytes("never-read-by-the-client"));
+            c.client.close();
+            assertThat(c.flags.slotFree()).as("the child has not released it yet").isFalse();
+            c.child.close();
+            assertThat(c.flags.slotFree()).as("the child released the use as the parent would").isTrue();
+            assertThat(clientKeeper.kept).containsExactly(c.client);
+            assertThat(childKeeper.kept).containsExactly(c.child);
+            assertThat(c.flags.state()).isEqualTo(ConnectionState.HANDED_OVER);
+            long upEnd1 = c.flags.get(Word.UP_END);
+            long downEnd1 = c.flags.get(Word.DOWN_END);
+            long downEnd1Size = c.transport.documents(c.downDir()).size();
+
+            c.flags.set(Word.STATE, ConnectionState.IDLE.code()); // the pool, once it saw the release
+            ControlMessages.Connect second = use(c, h, listen, clientKeeper, serverKeeper);
+            assertThat(second.slotUse()).isEqualTo(2);
+            assertThat(second.upStart()).isEqualTo(upEnd1);
+            assertThat(second.downStart()).isEqualTo(downEnd1);
+            assertThat(c.flags.handoverStarted()).as("the handover's words are reset").isFalse();
+            assertThat(c.flags.get(Word.RECONNECTION_COMPLETION)).isZero();
+            c.client.send(bytes("second-up"));
+            assertThat(receive(c.parent, 9)).as("nothing of the first use").isEqualTo("second-up");
+            c.parent.send(bytes("second-down"));
+            assertThat(receive(c.client, 11)).as("nothing of the first use").isEqualTo("second-down");
+            c.client.close();
+            c.parent.close();
+            assertThat(c.flags.slotFree()).isTrue();
+        }
+    }
+
+    /**
+     * A client that half-closed before the handover (HandoverPauseBench's client streams and shuts its output down
+     * before the parent's trigger): its INTERMISSION_DONE and RECONNECTION_DONE come after its END_OF_STREAM in the up
+     * queue. The use ends at the last of them, so the slot's next parent never reads the old cut ("unexpected
+     * INTERMISSION_DONE document on the PARENT's inbound queue: no handover was started").
+     */
+    @Test
+    void aUseHalfClosedBeforeItsHandoverEndsAfterTheHandoversLastUpDocument() throws Exception {
+        try (OneJvmConnection c = new OneJvmConnection(tmp, b -> b.triggers(Trigger.T1_PARENT_CLOSE))) {
+            Handles h = makeSlot(c);
+            ChannelReader listen = c.transport.open(c.listenDir()).reader();
+            RecordingKeeper clientKeeper = new RecordingKeeper();
+            RecordingKeeper serverKeeper = new RecordingKeeper();
+            use(c, h, listen, clientKeeper, serverKeeper);
+            c.client.send(bytes("abcdef"));
+            c.client.shutdownOutput(); // its END_OF_STREAM before the handover
+            assertThat(receive(c.parent, 2)).isEqualTo("ab");
+            c.fork();
+            c.child.recycleOnCleanClose(new RecordingKeeper());
+            c.pumpInbox();
+            c.tickClientContinuously(); // the client's housekeeper confirms and reconnects: it does not send
+            c.parent.close(); // T1
+            assertThat(receive(c.child, 4)).isEqualTo("cdef");
+            assertThat(c.child.receive(new byte[1], 0, 1, 5_000)).as("the client's end of stream").isNegative();
+            c.child.send(bytes("C1"));
+            assertThat(receive(c.client, 2)).isEqualTo("C1");
+            c.client.close();
+            c.child.close();
+            assertThat(c.flags.slotFree()).isTrue();
+            List<byte[]> up = c.transport.documents(c.upDir());
+            assertThat(c.flags.get(Word.UP_END)).as("the use's last up document (RECONNECTION_DONE)")
+                    .isEqualTo((long) up.size());
+
+            c.flags.set(Word.STATE, ConnectionState.IDLE.code()); // the pool, once it saw the release
+            use(c, h, listen, clientKeeper, serverKeeper);
+            c.client.send(bytes("second-up"));
+            assertThat(receive(c.parent, 9)).as("nothing of the first use").isEqualTo("second-up");
+            c.client.close();
+            c.parent.close();
+            assertThat(c.flags.slotFree()).isTrue();
+        }
+    }
+
     /**
      * The parent's down channel, slowed where a loaded machine preempts it: its append of RECONNECT_REQUEST (S11)
      * waits until {@code until} holds (at most {@code maxMillis}), as if the parent lost its CPU right before it.

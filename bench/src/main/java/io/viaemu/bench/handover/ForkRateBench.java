@@ -9,7 +9,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -126,18 +125,7 @@ public final class ForkRateBench {
             Thread.sleep(100);
         }
         System.out.println("worker processes left 10 s after the server stopped: " + left);
-        String keep = System.getProperty("via.bench.keepLogs");
-        if (keep != null) {
-            // the peers' logs (server.log, the workers' logs) outlive the run's base directory: for a failed run
-            Path to = Path.of(keep);
-            Files.createDirectories(to);
-            try (Stream<Path> logs = Files.walk(base)) {
-                for (Path f : (Iterable<Path>) logs.filter(x -> x.toString().endsWith(".log"))::iterator) {
-                    Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-            System.out.println("peers' logs copied to " + to);
-        }
+        BenchPeers.keepLogs(base);
         FilePermissions.deleteTree(base);
     }
 
