@@ -407,10 +407,10 @@ class ConnectionSlotStepsTest {
             RecordingKeeper clientKeeper = new RecordingKeeper();
             RecordingKeeper serverKeeper = new RecordingKeeper();
             RecordingKeeper childKeeper = new RecordingKeeper();
-            // the parent stays off its CPU until the child answered and appended its END_OF_STREAM (its close), 1 s
-            // at most
+            // the parent stays off its CPU until the child answered and appended its END_OF_STREAM (its close), half
+            // a second at most (well inside the roles' 2 s handover timeout)
             PreemptedBeforeReconnectRequest down = new PreemptedBeforeReconnectRequest(h.serverDown(),
-                    () -> c.child != null && !c.child.isOpen(), 1_000);
+                    () -> c.child != null && !c.child.isOpen(), 500);
             use(c, h, listen, clientKeeper, serverKeeper, down);
             c.fork();
             c.child.recycleOnCleanClose(childKeeper);
@@ -430,7 +430,8 @@ class ConnectionSlotStepsTest {
             c.client.close();
             childSide.get(OneJvmConnection.WAIT.toMillis(), TimeUnit.MILLISECONDS);
             assertThat(c.flags.handedOver()).isTrue();
-            assertThat(c.flags.slotFree()).isTrue();
+            assertThat(c.flags.slotFree()).as("kept %d, released %d, use %d, %s", c.flags.get(Word.SLOT_KEPT),
+                    c.flags.get(Word.SLOT_RELEASED), c.flags.get(Word.SLOT_USE), c.flags.state()).isTrue();
 
             long downEnd1 = c.flags.get(Word.DOWN_END);
             long downEnd1Size = c.transport.documents(c.downDir()).size();
