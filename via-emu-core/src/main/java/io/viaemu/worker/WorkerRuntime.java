@@ -380,11 +380,20 @@ public final class WorkerRuntime {
             synchronized (idleMonitor) {
                 idleMonitor.notifyAll(); // awaitHandler
             }
-            attention = true; // a draining worker may be done now: the inbox loop looks at once
-            Doorbell bell = inboxBell;
-            if (bell != null) {
-                bell.ringAlways();
+            if (owed >= 0) {
+                wakeInboxLoop(); // a draining worker may be done now: the inbox loop looks at once
             }
+            // otherwise nothing for the inbox loop to do: waking it for every connection's end cost a futex wake-up
+            // and a tick (the parent's /proc stat read) per forked connection
+        }
+    }
+
+    /** The inbox loop ticks at once (it may be parked on the inbox's doorbell). */
+    private void wakeInboxLoop() {
+        attention = true;
+        Doorbell bell = inboxBell;
+        if (bell != null) {
+            bell.ringAlways();
         }
     }
 
@@ -478,6 +487,7 @@ public final class WorkerRuntime {
         WorkerStatus.Recycle recorded = status.recycleReason(); // the parent may have closed it first
         log.info("worker {}: recycling ({}: {}): finishing {} connection(s), taking no new ones", name, recorded,
                 recorded == reason ? why : "closed by the parent", active.get() + Math.max(0, owed - received));
+        wakeInboxLoop(); // from a handler's thread (a memory limit): the loop may be drained already
     }
 
     /** Recycled and every connection it owes has ended. */
