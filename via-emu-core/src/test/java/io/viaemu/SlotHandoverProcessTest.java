@@ -12,6 +12,7 @@ import java.util.regex.Pattern;
 
 import io.viaemu.internal.Layout;
 import io.viaemu.protocol.FlagBlock;
+import io.viaemu.protocol.ConnectionState;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.testapp.HandoverServerMain;
 import io.viaemu.testapp.RecordingHandler;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * A connection on a recycled connection slot is handed over by T1 byte-exact, like one on a fresh directory: the
  * client first uses and gives back slots (echo round trips with the parent), then streams on a slot in its second or
  * later use while the parent forks and closes. The child starts reading after that use's start, never at an
- * earlier use's documents; the slot is not reused after the handover.
+ * earlier use's documents; after the handover the client keeps the slot and the child releases the use.
  */
 class SlotHandoverProcessTest extends SeparateProcessTest {
     private static final Duration STEP = Duration.ofSeconds(60);
@@ -67,7 +68,10 @@ class SlotHandoverProcessTest extends SeparateProcessTest {
         assertThat(flags.get(Word.TRIGGER_FIRED)).isEqualTo(Trigger.T1_PARENT_CLOSE.code());
         assertThat(flags.get(Word.RECONNECTION_COMPLETION)).isEqualTo(1);
         assertThat(flags.get(Word.BYTES_COPIED)).as("copied what the parent held").isEqualTo(128 - 4001 % 128);
-        assertThat(flags.get(Word.SLOT_KEPT)).as("a slot where a handover ran is not kept").isZero();
-        assertThat(flags.reusable()).isFalse();
+        long use = Long.parseLong(m.group(2));
+        assertThat(flags.get(Word.SLOT_KEPT)).as("a slot handed over completely is kept by the client").isEqualTo(use);
+        assertThat(flags.get(Word.SLOT_RELEASED)).as("and released by the child").isEqualTo(use);
+        assertThat(flags.state()).as("handed over, or idle again in the client's pool")
+                .isIn(ConnectionState.HANDED_OVER, ConnectionState.IDLE);
     }
 }

@@ -105,8 +105,10 @@ public final class ClientRole extends ConnectionEnd {
     /** A handover task is queued by the housekeeper and has not started: one at a time. */
     private final AtomicBoolean handoverTaskQueued = new AtomicBoolean();
     /** Made with the connection: a lambda's call site is linked when it first runs, not in mid-handover. */
-    private final BooleanSupplier childGrantedOrGone = () -> flags.childGranted()
-            || !alive(flags.childPid(), flags.childStart());
+    private final BooleanSupplier childGrantedOrGone = () -> flags.childGranted() || childGone();
+    /** The grant wait's last liveness check of the child: the exits count then, and when (under the send lock). */
+    private long childCheckExits = -1;
+    private long childCheckNanos;
     /** The forked child's inbox, opened ahead of the reconnection (housekeeper thread only). */
     private Path childInbox;
 
@@ -396,6 +398,23 @@ public final class ClientRole extends ConnectionEnd {
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.RESUMED);
         log.info("connection {} client: reconnected to child pid {}, resumed sending", id, childPid);
         ListenChannels.forget(inbox);
+    }
+
+    /**
+     * The grant wait's check of the child's death. A liveness check is a system call (a pidfd poll) and the wait
+     * spins before it parks: checked on every spin it was 16% of a forking client's CPU. So it is checked when a
+     * watched process's exit was reported since the last check, and at most every millisecond otherwise (a child
+     * dead unreported: not watched yet, or no pidfds).
+     */
+    private boolean childGone() {
+        long exits = env.liveness().exits();
+        long now = System.nanoTime();
+        if (exits == childCheckExits && now - childCheckNanos < 1_000_000L) {
+            return false;
+        }
+        childCheckExits = exits;
+        childCheckNanos = now;
+        return !alive(flags.childPid(), flags.childStart());
     }
 
     @Override

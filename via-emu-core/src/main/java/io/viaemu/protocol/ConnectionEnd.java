@@ -86,6 +86,12 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     private volatile long readTimeout;
     /** Index of this end's END_OF_STREAM document, 0 until it appended it (guarded by sendLock). */
     private long endOfStreamIndex;
+    /**
+     * Index of the last control document this end appended to its outbound queue (guarded by sendLock). A handover
+     * appends some after a half-close's END_OF_STREAM (the client's INTERMISSION_DONE and RECONNECTION_DONE): a slot's
+     * use ends at the later of the two ({@link #closeSlotUse}).
+     */
+    private long lastOutboundControl;
     /** Takes the queue handles at a clean close of a connection slot's use; null: not on a slot (or not kept). */
     private volatile SlotKeeper slotKeeper;
     private long nextLivenessCheck;
@@ -526,7 +532,11 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
     /** Appends a control document to a channel; the caller holds sendLock if it is the outbound one. */
     protected long appendControl(Channel channel, Messages.Writer w) {
-        return channel.append(w.bytes(), w.length(), w.bytes(), 0, 0); // the transport rings its reader
+        long index = channel.append(w.bytes(), w.length(), w.bytes(), 0, 0); // the transport rings its reader
+        if (channel == outbound && index > lastOutboundControl) {
+            lastOutboundControl = index;
+        }
+        return index;
     }
 
     /** Appends a control document to a channel; the caller holds sendLock (it guards the reused writer). */
@@ -706,7 +716,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     private boolean closeSlotUse(long sideBit) {
         SlotKeeper keeper = slotKeeper;
         long use = flags.get(Word.SLOT_USE);
-        if (keeper == null || use == 0 || endOfStreamIndex <= 0 || !flags.reusable()) {
+        if (keeper == null || use == 0 || endOfStreamIndex <= 0 || !handoverSettled(sideBit) || !flags.reusable()) {
             return false;
         }
         if (sideBit == FlagBlock.CLOSED_CLIENT && !keeper.keep(this, inbound, outbound)) {
@@ -714,13 +724,16 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         }
         env.housekeeping().remove(this);
         reader.close();
+        // the use's last document of this end's direction: its END_OF_STREAM, or a handover's control document
+        // appended after a half-close; the next use starts after it
+        long lastIndex = Math.max(endOfStreamIndex, lastOutboundControl);
         if (sideBit == FlagBlock.CLOSED_CLIENT) {
-            flags.set(Word.UP_END, endOfStreamIndex);
+            flags.set(Word.UP_END, lastIndex);
             flags.set(Word.SLOT_KEPT, use);
             flags.orBits(Word.CLOSED_MASK, FlagBlock.CLOSED_CLIENT);
             return true;
         }
-        flags.set(Word.DOWN_END, endOfStreamIndex);
+        flags.set(Word.DOWN_END, lastIndex);
         flags.orBits(Word.CLOSED_MASK, FlagBlock.CLOSED_SERVER);
         if (flags.closedBy(FlagBlock.CLOSED_CLIENT) && flags.get(Word.SLOT_KEPT) != use) {
             inbound.close();
@@ -740,6 +753,46 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             env.housekeeping().add(new ClosedEndWatch(use)); // the client may die before it closes
         }
         return true;
+    }
+
+    /**
+     * On a use where a trigger fired: waits (bounded by the handover timeout) for S13's last write
+     * ({@link FlagBlock#handedOver}) once this end's own part of the handover is done, the client's report (S51) or
+     * the child's grant: what is left is the parent's completion, which needs nothing from this end. The use is
+     * reusable only after it, so no handover write lands in the slot's next use. True if the use may be kept.
+     */
+    private boolean handoverSettled(long sideBit) {
+        if (flags.get(Word.TRIGGER_FIRED) == 0 || flags.handedOver()) {
+            return true;
+        }
+        boolean ownPartDone = sideBit == FlagBlock.CLOSED_CLIENT ? flags.get(Word.CLIENT_REPORTED) != 0
+                : flags.get(Word.CHILD_GRANTED) != 0;
+        if (!ownPartDone || flags.get(Word.ERROR_CODE) != 0) {
+            return false;
+        }
+        try {
+            return await(() -> flags.handedOver() || flags.get(Word.ERROR_CODE) != 0,
+                    config.handoverTimeout().toMillis()) && flags.handedOver();
+        } catch (IOException e) {
+            return false; // failed meanwhile: the usual close
+        }
+    }
+
+    /**
+     * The parent after a handover: unregisters, and gives the queue handles to the slot keeper if this use of a
+     * connection slot was handed over completely (the server keeps them for the slot's next use, which the child
+     * releases; see {@link ConnectionSlots}); otherwise closes them.
+     */
+    protected void releaseAfterHandover(boolean completed) {
+        SlotKeeper keeper = slotKeeper;
+        if (completed && keeper != null && flags.get(Word.SLOT_USE) != 0 && flags.handedOver()
+                && keeper.keep(this, inbound, outbound)) {
+            env.housekeeping().remove(this);
+            reader.close(); // detached: the next use's end reads on with the slot's reader
+            flags.ringBoth();
+            return;
+        }
+        releaseResources();
     }
 
     /** Unregisters and closes the queues without touching the stream (the parent after a handover). */

@@ -39,9 +39,11 @@ import org.slf4j.LoggerFactory;
  * <li>claimed by a connect ({@link FlagBlock#claimSlot}, a CAS from IDLE), its words reset for the new use
  * ({@link FlagBlock#resetForNextUse}: a new use number, start indices after the previous use's END_OF_STREAM
  * documents), and asked for with a CONNECT carrying the use and its start indices, which the GRANT confirms;</li>
- * <li>kept at a clean close (no failure, no handover ever started) while the pool has room, and free again once the
- * server side released the use too ({@link FlagBlock#slotFree}); a slot that failed, on which a handover started, or
- * for which the pool has no room is closed and deleted as a one-connection directory is.</li>
+ * <li>kept at a clean close (no failure; no handover started, or one that completed) while the pool has room, and
+ * free again once the server side released the use too ({@link FlagBlock#slotFree}): the parent, or after a
+ * handover the child (the parent's queue handles go to its server's slot cache at S13, the child's to its worker's);
+ * a slot that failed, on which a handover started and did not complete, or for which the pool has no room is closed
+ * and deleted as a one-connection directory is.</li>
  * </ul>
  * Bounded: at most {@link ViaConfig#connectSlots()} slots per pool (in use, idle or being released); idle slots are
  * deleted after {@link ViaConfig#connectSlotIdleTimeout()}, at {@link #closeAll()} and at the JVM's exit. Each slot
@@ -560,9 +562,12 @@ public final class ConnectionSlots {
             } finally {
                 pool.lock.unlock();
             }
-            // the server side may die before it releases the use: then nobody else deletes the directory
-            pool.env.housekeeping().add(new ReleaseWatch(flags.get(Word.SLOT_USE), flags.parentPid(),
-                    flags.parentStart()));
+            // the server side may die before it releases the use: then nobody else deletes the directory. After a
+            // handover the child is the server side and releases the use.
+            boolean handedOver = flags.childPid() != 0;
+            pool.env.housekeeping().add(new ReleaseWatch(flags.get(Word.SLOT_USE),
+                    handedOver ? flags.childPid() : flags.parentPid(),
+                    handedOver ? flags.childStart() : flags.parentStart()));
             return true;
         }
 

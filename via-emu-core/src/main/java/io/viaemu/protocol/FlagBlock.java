@@ -612,13 +612,32 @@ public final class FlagBlock {
     // ------------------------------------------------------------------------------------------------ slots
 
     /**
-     * True if this use of a slot may be followed by another: it ended without a failure and no handover ever
-     * started on it (no worker assigned, no child, no trigger, no P). A slot where a handover started or that failed
-     * is deleted as a one-connection directory is.
+     * True if this use of a slot may be followed by another: it ended without a failure, and either no handover
+     * ever started on it (no worker assigned, no child, no trigger, no P) or the handover completed
+     * ({@link #handedOver}): then the child, the connection's server side since S13, releases the use as the parent
+     * would have. A slot that failed, or where a handover started and did not complete, is deleted as a
+     * one-connection directory is.
      */
     public boolean reusable() {
-        return get(Word.ERROR_CODE) == 0 && state() != ConnectionState.FAILED && get(Word.WORKER_ID) == 0
-                && get(Word.CHILD_PID) == 0 && get(Word.TRIGGER_FIRED) == 0 && get(Word.P) == 0;
+        if (get(Word.ERROR_CODE) != 0 || state() == ConnectionState.FAILED) {
+            return false;
+        }
+        return !handoverStarted() || handedOver();
+    }
+
+    /** A worker was assigned, a child announced itself, a trigger fired or P was set on this use. */
+    public boolean handoverStarted() {
+        return get(Word.WORKER_ID) != 0 || get(Word.CHILD_PID) != 0 || get(Word.TRIGGER_FIRED) != 0
+                || get(Word.P) != 0;
+    }
+
+    /**
+     * S13 is done: the completion is set and the state is HANDED_OVER, the last word {@link #complete} writes (it
+     * advances the state after the CAS and the stamps), so that no write of the handover can land in the slot's next
+     * use once both ends released this one.
+     */
+    public boolean handedOver() {
+        return get(Word.RECONNECTION_COMPLETION) == 1 && state() == ConnectionState.HANDED_OVER;
     }
 
     /** True once both ends of the current use are done with the slot (the client kept it, the parent released it). */

@@ -248,6 +248,11 @@ final class InboundStream {
             // the previous use's last document, so what is left all comes after it
             reader.toStart();
         } else if (!reader.moveToIndex(startAfter) || !reader.next(new Document(64))) {
+            if (channel.isReclaimed(startAfter)) {
+                // reclaimed between the check and the move: a child made while its slot's use's parent consumes
+                reader.toStart();
+                return;
+            }
             throw new ViaException("connection " + id + ": cannot find the previous use's last document "
                     + Long.toHexString(startAfter) + " in " + channel.directory() + " (deleted?)");
         }

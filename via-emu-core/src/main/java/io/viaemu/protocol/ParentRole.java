@@ -378,7 +378,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             throw (IOException) e;
         } finally {
             sendLock.unlock();
-            releaseResources();
+            releaseAfterHandover(completed);
             closed = true;
             listener.onReleased(this);
             if (completed) {
@@ -441,14 +441,20 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         }
     }
 
-    /** S11: P, the nonce, and the last document the parent writes to the client. */
+    /**
+     * S11: the last document the parent writes to the client, then the nonce and P. RECONNECT_REQUEST goes into the
+     * down queue before P: the client acts on P at once (S49), and the child appends its GRANT and output once it
+     * accepted the client's RECONNECT, which needs P. With P first, a parent preempted before its append would put
+     * RECONNECT_REQUEST after the child's documents, even after its END_OF_STREAM, which ends a connection slot's use:
+     * the slot's next use would read it where its GRANT belongs ("expected GRANT, got RECONNECT_REQUEST").
+     */
     private void requestReconnection(long childPid) {
         state(State.RECONNECTING, "child pid " + childPid);
+        appendControl(outbound, new ControlMessages.ReconnectRequest(childPid, flags.get(Word.WORKER_ID)));
         flags.set(Word.NONCE, Layout.randomId());
         flags.set(Word.NANOS_RECONNECT_REQUESTED, System.nanoTime()); // before P: the client acts on P at once
         flags.set(Word.P, 1);
         flags.advance(ConnectionState.RECONNECTING);
-        appendControl(outbound, new ControlMessages.ReconnectRequest(childPid, flags.get(Word.WORKER_ID)));
         flags.stamp(Word.AT_RECONNECT_REQUESTED);
         flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // S11: an idle client reconnects from its housekeeper
     }

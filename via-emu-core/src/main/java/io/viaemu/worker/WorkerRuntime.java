@@ -32,11 +32,14 @@ import io.viaemu.internal.ProcessExitWatch;
 import io.viaemu.internal.Processes;
 import io.viaemu.protocol.ConnectionQueues;
 import io.viaemu.protocol.ChildRole;
+import io.viaemu.protocol.ConnectionEnd;
 import io.viaemu.protocol.ControlMessages;
 import io.viaemu.protocol.ErrorCode;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.MessageType;
 import io.viaemu.protocol.RoleEnvironment;
+import io.viaemu.protocol.SlotChannel;
+import io.viaemu.protocol.SlotKeeper;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Transport;
@@ -59,6 +62,10 @@ public final class WorkerRuntime {
     /** How often the inbox loop looks at the parent, handler time limits and memory. */
     private static final long TICK_NANOS = 100_000_000L;
     private static final long DRAINING_TICK_NANOS = 10_000_000L;
+    /** Slots whose queues a worker keeps between uses, at most (each costs what an open connection's queues do). */
+    static final int MAX_KEPT_SLOTS = 256;
+    /** How often the kept slots are checked for a deleted directory. */
+    private static final long SLOT_EVICTION_NANOS = 2_000_000_000L;
 
     private final ViaConfig config;
     private final Transport transport;
@@ -72,6 +79,16 @@ public final class WorkerRuntime {
     private final Map<Long, Served> serving = new ConcurrentHashMap<>();
     /** Connections assigned whose handler has neither ended nor overrun its time limit. */
     private final AtomicInteger active = new AtomicInteger();
+    /**
+     * Connection slots (see {@code ConnectionSlots}) whose use a child of this worker released cleanly after a
+     * handover, by directory: their flag block and open queues (with the up queue's reader), so that the slot's next
+     * use handed to this worker opens nothing (two Chronicle queues and a reader: most of a child's set-up). At most
+     * {@link #MAX_KEPT_SLOTS}; closed when the slot's directory is gone (its client deleted it or died and was
+     * swept: {@link #evictGoneSlots}), when it is used again here (taken out), and at the worker's exit.
+     */
+    private final Map<Path, KeptSlot> keptSlots = new ConcurrentHashMap<>();
+    private final SlotKeeper slotKeeper = this::keepSlot;
+    private long nextSlotEviction;
     private final ExecutorService handlers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "via-handler");
         t.setDaemon(true); // a handler stuck past its time limit must not keep a recycled worker alive
@@ -162,6 +179,7 @@ public final class WorkerRuntime {
             ProcessExitWatch.removeListener(onExit);
             status.state(WorkerStatus.State.EXITED);
             handlers.shutdown();
+            closeKeptSlots();
             inbox.close();
             FilePermissions.deleteTree(dir);
         }
@@ -191,15 +209,25 @@ public final class WorkerRuntime {
             recycle(WorkerStatus.Recycle.MAX_CONNECTIONS, "served its limit of " + limit + " connection(s)");
         }
         Path connDir = Layout.connectionDir(config.baseDir(), endpoint, connectionId);
-        if (serving.containsKey(connectionId)) {
-            log.warn("worker {}: refused a second ASSIGN of connection {}", name, Layout.idString(connectionId));
-            status.finishedOne();
+        /*
+         * A connection slot keeps its id across uses: its previous use's child may still be here, between its close
+         * (which released the use: the client could claim the slot again, and its parent fork it here) and its
+         * bookkeeping (end). That is not a second ASSIGN of the same use.
+         */
+        Served previous = serving.get(connectionId);
+        if (previous != null && previous.use == 0) {
+            refuseSecondAssign(connectionId);
             return;
         }
         ViaConnectionHandler handler;
         FlagBlock flags;
+        KeptSlot kept = keptSlots.remove(connDir);
+        if (kept != null && !Files.exists(kept.flagsFile())) {
+            kept.close(); // deleted meanwhile: the ASSIGN fails below as for any missing directory
+            kept = null;
+        }
         try {
-            flags = FlagBlock.open(connDir);
+            flags = kept != null ? kept.flags() : FlagBlock.open(connDir);
         } catch (IOException e) {
             log.warn("worker {}: refused ASSIGN of connection {}: {}", name, Layout.idString(connectionId),
                     e.toString());
@@ -214,10 +242,21 @@ public final class WorkerRuntime {
                     handlerName, e.toString());
             flags.fail(ErrorCode.HANDLER_UNAVAILABLE);
             status.finishedOne();
+            if (kept != null) {
+                kept.close();
+            }
             return;
         }
-        Served s = new Served(connectionId, flags, handlerName);
-        serving.put(connectionId, s);
+        long use = flags.get(FlagBlock.Word.SLOT_USE);
+        if (previous != null && use <= previous.use) {
+            if (kept != null) {
+                keptSlots.putIfAbsent(connDir, kept);
+            }
+            refuseSecondAssign(connectionId);
+            return;
+        }
+        Served s = new Served(connectionId, use, flags, handlerName, kept);
+        serving.put(connectionId, s); // replaces a previous use's, whose end() then leaves this one
         active.incrementAndGet();
         /*
          * EMU_FORK waits for the child's pid, not for its end: the pid goes to the flag block now, and the connection's
@@ -230,6 +269,11 @@ public final class WorkerRuntime {
         handlers.execute(() -> open(s, handler, n));
     }
 
+    private void refuseSecondAssign(long connectionId) {
+        log.warn("worker {}: refused a second ASSIGN of connection {}", name, Layout.idString(connectionId));
+        status.finishedOne();
+    }
+
     /** On the handler's thread: the child's end (its two queues), its announcement, then the handler. */
     private void open(Served s, ViaConnectionHandler handler, long n) {
         ChildRole c = null;
@@ -237,15 +281,29 @@ public final class WorkerRuntime {
         Channel down = null;
         try {
             Path connDir = Layout.connectionDir(config.baseDir(), endpoint, s.connectionId);
-            // the two opens are independent (each a millisecond or more): the down queue on a second thread
-            CompletableFuture<Channel> downOpen = CompletableFuture.supplyAsync(
-                    () -> ConnectionQueues.down(transport, connDir, s.flags, config), handlers);
-            try {
-                up = ConnectionQueues.up(transport, connDir, s.flags, config);
-            } finally {
-                down = joinOpen(downOpen, connDir);
+            boolean onSlot = s.flags.get(FlagBlock.Word.SLOT_USE) > 0;
+            if (s.kept != null) {
+                up = s.kept.up(); // this slot's last use here released them: nothing to open
+                down = s.kept.down();
+            } else {
+                // the two opens are independent (each a millisecond or more): the down queue on a second thread
+                CompletableFuture<Channel> downOpen = CompletableFuture.supplyAsync(
+                        () -> ConnectionQueues.down(transport, connDir, s.flags, config), handlers);
+                try {
+                    up = ConnectionQueues.up(transport, connDir, s.flags, config);
+                } finally {
+                    down = joinOpen(downOpen, connDir);
+                }
+                if (onSlot) {
+                    // kept after the use if it ends cleanly: the up queue's reader with them (see SlotChannel)
+                    up = new SlotChannel(up);
+                    down = new SlotChannel(down);
+                }
             }
             c = new ChildRole(config, endpoint, s.connectionId, connDir, s.flags, up, down);
+            if (onSlot) {
+                c.recycleOnCleanClose(slotKeeper);
+            }
             c.announce();
         } catch (RuntimeException | Error e) {
             log.warn("worker {}: connection {}: opening the child's end failed: {}", name,
@@ -322,11 +380,20 @@ public final class WorkerRuntime {
             synchronized (idleMonitor) {
                 idleMonitor.notifyAll(); // awaitHandler
             }
-            attention = true; // a draining worker may be done now: the inbox loop looks at once
-            Doorbell bell = inboxBell;
-            if (bell != null) {
-                bell.ringAlways();
+            if (owed >= 0) {
+                wakeInboxLoop(); // a draining worker may be done now: the inbox loop looks at once
             }
+            // otherwise nothing for the inbox loop to do: waking it for every connection's end cost a futex wake-up
+            // and a tick (the parent's /proc stat read) per forked connection
+        }
+    }
+
+    /** The inbox loop ticks at once (it may be parked on the inbox's doorbell). */
+    private void wakeInboxLoop() {
+        attention = true;
+        Doorbell bell = inboxBell;
+        if (bell != null) {
+            bell.ringAlways();
         }
     }
 
@@ -352,6 +419,10 @@ public final class WorkerRuntime {
     // ------------------------------------------------------------------------------------------------ recycling
 
     private void tick(long now) {
+        if (now - nextSlotEviction >= 0) {
+            nextSlotEviction = now + SLOT_EVICTION_NANOS;
+            evictGoneSlots();
+        }
         if (!parentDead && parent[0] != 0 && !Processes.isAlive(parent[0], parent[1])) {
             parentDead = true;
             recycle(WorkerStatus.Recycle.PARENT_DIED, "the parent died");
@@ -416,6 +487,7 @@ public final class WorkerRuntime {
         WorkerStatus.Recycle recorded = status.recycleReason(); // the parent may have closed it first
         log.info("worker {}: recycling ({}: {}): finishing {} connection(s), taking no new ones", name, recorded,
                 recorded == reason ? why : "closed by the parent", active.get() + Math.max(0, owed - received));
+        wakeInboxLoop(); // from a handler's thread (a memory limit): the loop may be drained already
     }
 
     /** Recycled and every connection it owes has ended. */
@@ -471,6 +543,57 @@ public final class WorkerRuntime {
         }
     }
 
+    /**
+     * A child's clean close of a slot's use (after the handover, the child releases the use as the parent would):
+     * keeps its queues for the slot's next use here while there is room.
+     */
+    private boolean keepSlot(ConnectionEnd end, Channel inbound, Channel outbound) {
+        synchronized (keptSlots) {
+            if (owed >= 0 || keptSlots.size() >= MAX_KEPT_SLOTS) {
+                return false; // draining: the worker exits soon; full: the end closes them
+            }
+            KeptSlot old = keptSlots.put(end.directory(), new KeptSlot(end.directory().resolve(FlagBlock.FILE_NAME),
+                    end.flags(), inbound, outbound));
+            if (old != null) {
+                old.close();
+            }
+            return true;
+        }
+    }
+
+    /** Closes the kept queues of slots whose directory is gone (its client deleted it, or a sweep did). */
+    private void evictGoneSlots() {
+        for (Map.Entry<Path, KeptSlot> e : keptSlots.entrySet()) {
+            KeptSlot k = e.getValue();
+            if (!Files.exists(k.flagsFile()) && keptSlots.remove(e.getKey(), k)) {
+                log.debug("worker {}: forgetting connection slot {} (deleted)", name, e.getKey().getFileName());
+                k.close();
+            }
+        }
+    }
+
+    private void closeKeptSlots() {
+        for (Path dir : List.copyOf(keptSlots.keySet())) {
+            KeptSlot k = keptSlots.remove(dir);
+            if (k != null) {
+                k.close();
+            }
+        }
+    }
+
+    /** Slots whose queues this worker keeps open between uses (tests). */
+    public int keptSlots() {
+        return keptSlots.size();
+    }
+
+    /** A connection slot's flag block and open queues, kept after a child's clean close for the slot's next use. */
+    private record KeptSlot(Path flagsFile, FlagBlock flags, Channel up, Channel down) {
+        void close() {
+            closeQuietly(up);
+            closeQuietly(down);
+        }
+    }
+
     /** Connections this worker is serving now (tests). */
     public int activeConnections() {
         return active.get();
@@ -491,18 +614,24 @@ public final class WorkerRuntime {
     /** One connection this worker serves. */
     private static final class Served {
         final long connectionId;
+        /** The connection slot's use this child serves (0: not a slot). */
+        final long use;
         final FlagBlock flags;
         final String handlerName;
         final long startNanos = System.nanoTime();
         final AtomicBoolean ended = new AtomicBoolean();
+        /** The slot's queues this worker kept from the slot's previous use here (null: none, open them). */
+        final KeptSlot kept;
         /** The child's end once its queues are open (null before, and if opening failed). */
         volatile ChildRole child;
         private final CountDownLatch opened = new CountDownLatch(1);
 
-        Served(long connectionId, FlagBlock flags, String handlerName) {
+        Served(long connectionId, long use, FlagBlock flags, String handlerName, KeptSlot kept) {
             this.connectionId = connectionId;
+            this.use = use;
             this.flags = flags;
             this.handlerName = handlerName;
+            this.kept = kept;
         }
 
         void opened(ChildRole c) {

@@ -11,8 +11,10 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import io.viaemu.Trigger;
+import io.viaemu.ViaProtocolException;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
@@ -23,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The steps of a connection slot's life in one JVM (in-memory transport and flag block, fake clock and liveness):
  * made, claimed (CAS from IDLE), reset for a use, used, closed by both ends and kept, reused with nothing of the
- * previous use readable; and never kept once a handover started or the use failed.
+ * previous use readable; handed over by T1, released by the child and reused the same way; and never kept once a
+ * handover started and did not complete, or the use failed.
  */
 class ConnectionSlotStepsTest {
     @TempDir
@@ -60,6 +63,12 @@ class ConnectionSlotStepsTest {
     /** Claims and resets the slot, connects the client on it and grants as the acceptor does; returns the CONNECT. */
     private static ControlMessages.Connect use(OneJvmConnection c, Handles h, ChannelReader listen,
             RecordingKeeper clientKeeper, RecordingKeeper serverKeeper) throws Exception {
+        return use(c, h, listen, clientKeeper, serverKeeper, h.serverDown());
+    }
+
+    /** As above, the parent appending to the down queue through {@code parentDown}. */
+    private static ControlMessages.Connect use(OneJvmConnection c, Handles h, ChannelReader listen,
+            RecordingKeeper clientKeeper, RecordingKeeper serverKeeper, Channel parentDown) throws Exception {
         assertThat(c.flags.claimSlot()).isTrue();
         assertThat(c.flags.claimSlot()).as("claimed once").isFalse();
         c.flags.resetForNextUse();
@@ -73,7 +82,7 @@ class ConnectionSlotStepsTest {
         Document d = c.nextDocument(listen);
         ControlMessages.Connect connect = ControlMessages.Connect.read(new Messages.Reader().reset(d));
         c.parent = new ParentRole(c.parentEnv, c.config, EP, c.connectionId, c.dir, c.flags, h.serverUp(),
-                h.serverDown(), null, new ParentRole.Listener() {
+                parentDown, null, new ParentRole.Listener() {
                     @Override
                     public void onReleased(ParentRole connection) {
                         c.released.add(connection.id());
@@ -129,6 +138,7 @@ class ConnectionSlotStepsTest {
             assertThat(serverKeeper.kept).containsExactly(c.parent);
             long upEnd1 = c.flags.get(Word.UP_END);
             long downEnd1 = c.flags.get(Word.DOWN_END);
+            long downEnd1Size = c.transport.documents(c.downDir()).size();
             assertThat(upEnd1).isGreaterThan(upEnd0);
             assertThat(downEnd1).isGreaterThan(downEnd0);
             long upSegment = c.flags.get(Word.UP_SEGMENT);
@@ -154,7 +164,316 @@ class ConnectionSlotStepsTest {
     }
 
     @Test
-    void aSlotOnWhichAHandoverStartedIsNeverKept() throws Exception {
+    void aSlotHandedOverByT1IsReleasedByTheChildAndReusedWithNothingOfThePreviousUse() throws Exception {
+        try (OneJvmConnection c = new OneJvmConnection(tmp, b -> b.triggers(Trigger.T1_PARENT_CLOSE))) {
+            Handles h = makeSlot(c);
+            ChannelReader listen = c.transport.open(c.listenDir()).reader();
+            RecordingKeeper clientKeeper = new RecordingKeeper();
+            RecordingKeeper serverKeeper = new RecordingKeeper();
+            RecordingKeeper childKeeper = new RecordingKeeper();
+            use(c, h, listen, clientKeeper, serverKeeper);
+            c.client.send(bytes("abcdef"));
+            assertThat(receive(c.parent, 2)).isEqualTo("ab");
+            c.parent.send(bytes("P1"));
+            c.fork();
+            c.child.recycleOnCleanClose(childKeeper); // as the worker does on a slot's use
+            c.pumpInbox();
+            c.tickClientContinuously();
+            c.parent.close(); // T1: S7-S13
+            assertThat(c.flags.handedOver()).isTrue();
+            assertThat(serverKeeper.kept).as("the parent's handles go to its keeper at S13").containsExactly(c.parent);
+            assertThat(c.flags.reusable()).isTrue();
+
+            c.client.send(bytes("gh"));
+            assertThat(receive(c.child, 6)).isEqualTo("cdefgh");
+            c.client.send(bytes("never-read-by-the-child"));
+            c.child.send(bytes("C1"));
+            assertThat(receive(c.client, 4)).isEqualTo("P1C1");
+            c.child.send(bytes("never-read-by-the-client"));
+            c.client.close();
+            assertThat(c.flags.slotFree()).as("the child has not released it yet").isFalse();
+            c.child.close();
+            assertThat(c.flags.slotFree()).as("the child released the use as the parent would").isTrue();
+            assertThat(clientKeeper.kept).containsExactly(c.client);
+            assertThat(childKeeper.kept).containsExactly(c.child);
+            assertThat(c.flags.state()).isEqualTo(ConnectionState.HANDED_OVER);
+            long upEnd1 = c.flags.get(Word.UP_END);
+            long downEnd1 = c.flags.get(Word.DOWN_END);
+            long downEnd1Size = c.transport.documents(c.downDir()).size();
+
+            c.flags.set(Word.STATE, ConnectionState.IDLE.code()); // the pool, once it saw the release
+            ControlMessages.Connect second = use(c, h, listen, clientKeeper, serverKeeper);
+            assertThat(second.slotUse()).isEqualTo(2);
+            assertThat(second.upStart()).isEqualTo(upEnd1);
+            assertThat(second.downStart()).isEqualTo(downEnd1);
+            assertThat(c.flags.handoverStarted()).as("the handover's words are reset").isFalse();
+            assertThat(c.flags.get(Word.RECONNECTION_COMPLETION)).isZero();
+            c.client.send(bytes("second-up"));
+            assertThat(receive(c.parent, 9)).as("nothing of the first use").isEqualTo("second-up");
+            c.parent.send(bytes("second-down"));
+            assertThat(receive(c.client, 11)).as("nothing of the first use").isEqualTo("second-down");
+            c.client.close();
+            c.parent.close();
+            assertThat(c.flags.slotFree()).isTrue();
+        }
+    }
+
+    @Test
+    void aSlotHandedOverWithABacklogTheParentNeverReadIsReusedWithNothingOfThePreviousUse() throws Exception {
+        try (OneJvmConnection c = new OneJvmConnection(tmp, b -> b.triggers(Trigger.T1_PARENT_CLOSE))) {
+            Handles h = makeSlot(c);
+            ChannelReader listen = c.transport.open(c.listenDir()).reader();
+            RecordingKeeper clientKeeper = new RecordingKeeper();
+            RecordingKeeper serverKeeper = new RecordingKeeper();
+            RecordingKeeper childKeeper = new RecordingKeeper();
+            use(c, h, listen, clientKeeper, serverKeeper);
+            c.client.send(bytes("abcdef"));
+            c.client.send(bytes("ghij")); // the backlog: documents the parent never reads, the child reads them
+            c.client.send(bytes("klmn"));
+            assertThat(receive(c.parent, 2)).isEqualTo("ab");
+            c.parent.send(bytes("P1"));
+            c.fork();
+            c.child.recycleOnCleanClose(childKeeper); // as the worker does on a slot's use
+            c.pumpInbox();
+            c.tickClientContinuously();
+            c.parent.close(); // T1: S7-S13
+            assertThat(c.flags.handedOver()).isTrue();
+            assertThat(serverKeeper.kept).as("the parent's handles go to its keeper at S13").containsExactly(c.parent);
+            assertThat(c.flags.reusable()).isTrue();
+
+            c.client.send(bytes("gh"));
+            assertThat(receive(c.child, 14)).isEqualTo("cdefghijklmngh");
+            c.client.send(bytes("never-read-by-the-child"));
+            c.child.send(bytes("C1"));
+            assertThat(receive(c.client, 4)).isEqualTo("P1C1");
+            c.child.send(bytes("never-read-by-the-client"));
+            c.client.close();
+            assertThat(c.flags.slotFree()).as("the child has not released it yet").isFalse();
+            c.child.close();
+            assertThat(c.flags.slotFree()).as("the child released the use as the parent would").isTrue();
+            assertThat(clientKeeper.kept).containsExactly(c.client);
+            assertThat(childKeeper.kept).containsExactly(c.child);
+            assertThat(c.flags.state()).isEqualTo(ConnectionState.HANDED_OVER);
+            long upEnd1 = c.flags.get(Word.UP_END);
+            long downEnd1 = c.flags.get(Word.DOWN_END);
+            long downEnd1Size = c.transport.documents(c.downDir()).size();
+
+            c.flags.set(Word.STATE, ConnectionState.IDLE.code()); // the pool, once it saw the release
+            ControlMessages.Connect second = use(c, h, listen, clientKeeper, serverKeeper);
+            assertThat(second.slotUse()).isEqualTo(2);
+            assertThat(second.upStart()).isEqualTo(upEnd1);
+            assertThat(second.downStart()).isEqualTo(downEnd1);
+            assertThat(c.flags.handoverStarted()).as("the handover's words are reset").isFalse();
+            assertThat(c.flags.get(Word.RECONNECTION_COMPLETION)).isZero();
+            c.client.send(bytes("second-up"));
+            assertThat(receive(c.parent, 9)).as("nothing of the first use").isEqualTo("second-up");
+            c.parent.send(bytes("second-down"));
+            assertThat(receive(c.client, 11)).as("nothing of the first use").isEqualTo("second-down");
+            c.client.close();
+            c.parent.close();
+            assertThat(c.flags.slotFree()).isTrue();
+        }
+    }
+
+    /**
+     * A client that half-closed before the handover (HandoverPauseBench's client streams and shuts its output down
+     * before the parent's trigger): its INTERMISSION_DONE and RECONNECTION_DONE come after its END_OF_STREAM in the up
+     * queue. The use ends at the last of them, so the slot's next parent never reads the old cut ("unexpected
+     * INTERMISSION_DONE document on the PARENT's inbound queue: no handover was started").
+     */
+    @Test
+    void aUseHalfClosedBeforeItsHandoverEndsAfterTheHandoversLastUpDocument() throws Exception {
+        try (OneJvmConnection c = new OneJvmConnection(tmp, b -> b.triggers(Trigger.T1_PARENT_CLOSE))) {
+            Handles h = makeSlot(c);
+            ChannelReader listen = c.transport.open(c.listenDir()).reader();
+            RecordingKeeper clientKeeper = new RecordingKeeper();
+            RecordingKeeper serverKeeper = new RecordingKeeper();
+            use(c, h, listen, clientKeeper, serverKeeper);
+            c.client.send(bytes("abcdef"));
+            c.client.shutdownOutput(); // its END_OF_STREAM before the handover
+            assertThat(receive(c.parent, 2)).isEqualTo("ab");
+            c.fork();
+            c.child.recycleOnCleanClose(new RecordingKeeper());
+            c.pumpInbox();
+            c.tickClientContinuously(); // the client's housekeeper confirms and reconnects: it does not send
+            c.parent.close(); // T1
+            assertThat(receive(c.child, 4)).isEqualTo("cdef");
+            assertThat(c.child.receive(new byte[1], 0, 1, 5_000)).as("the client's end of stream").isNegative();
+            c.child.send(bytes("C1"));
+            assertThat(receive(c.client, 2)).isEqualTo("C1");
+            c.client.close();
+            c.child.close();
+            assertThat(c.flags.slotFree()).isTrue();
+            List<byte[]> up = c.transport.documents(c.upDir());
+            assertThat(c.flags.get(Word.UP_END)).as("the use's last up document (RECONNECTION_DONE)")
+                    .isEqualTo((long) up.size());
+
+            c.flags.set(Word.STATE, ConnectionState.IDLE.code()); // the pool, once it saw the release
+            use(c, h, listen, clientKeeper, serverKeeper);
+            c.client.send(bytes("second-up"));
+            assertThat(receive(c.parent, 9)).as("nothing of the first use").isEqualTo("second-up");
+            c.client.close();
+            c.parent.close();
+            assertThat(c.flags.slotFree()).isTrue();
+        }
+    }
+
+    /**
+     * The parent's down channel, slowed where a loaded machine preempts it: its append of RECONNECT_REQUEST (S11)
+     * waits until {@code until} holds (at most {@code maxMillis}), as if the parent lost its CPU right before it.
+     */
+    private static final class PreemptedBeforeReconnectRequest implements Channel {
+        private final Channel channel;
+        private final BooleanSupplier until;
+        private final long maxMillis;
+        volatile boolean waitedOut;
+        /** Where RECONNECT_REQUEST went (0: not yet). */
+        volatile long reconnectRequestIndex;
+
+        PreemptedBeforeReconnectRequest(Channel channel, BooleanSupplier until, long maxMillis) {
+            this.channel = channel;
+            this.until = until;
+            this.maxMillis = maxMillis;
+        }
+
+        @Override
+        public Path directory() {
+            return channel.directory();
+        }
+
+        @Override
+        public long append(byte[] header, int headerLength, byte[] payload, int off, int len) {
+            Document d = new Document(headerLength);
+            System.arraycopy(header, 0, d.prepare(0, headerLength), 0, headerLength);
+            if (typeOf(d) == MessageType.RECONNECT_REQUEST) {
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+                while (!until.getAsBoolean() && System.nanoTime() - deadline < 0) {
+                    Thread.onSpinWait();
+                }
+                waitedOut = !until.getAsBoolean();
+                reconnectRequestIndex = channel.append(header, headerLength, payload, off, len);
+                return reconnectRequestIndex;
+            }
+            return channel.append(header, headerLength, payload, off, len);
+        }
+
+        private static MessageType typeOf(Document d) {
+            try {
+                return new Messages.Reader().reset(d).type();
+            } catch (ViaProtocolException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void prepareToAppend() {
+            channel.prepareToAppend();
+        }
+
+        @Override
+        public ChannelReader reader() {
+            return channel.reader();
+        }
+
+        @Override
+        public void reclaimBefore(long index) {
+            channel.reclaimBefore(index);
+        }
+
+        @Override
+        public boolean isReclaimed(long index) {
+            return channel.isReclaimed(index);
+        }
+
+        @Override
+        public void close() {
+            channel.close();
+        }
+    }
+
+    /**
+     * The interleaving behind "expected GRANT, got RECONNECT_REQUEST" on a slot's next use (2 of 4,000 forked
+     * connections in the reverted attempt): the parent loses its CPU at S11 between setting P and appending
+     * RECONNECT_REQUEST. Had P come first, the client would reconnect on P, the child grant, answer and close, and
+     * the parent's RECONNECT_REQUEST land after the child's END_OF_STREAM (the use's DOWN_END), where the slot's
+     * next use reads it first. The parent appends RECONNECT_REQUEST before it sets P: whatever the scheduling, the
+     * child's GRANT and output come after it, and the next use starts clean.
+     */
+    @Test
+    void aParentPreemptedAtS11NeverLeavesItsReconnectRequestInTheNextUse() throws Exception {
+        try (OneJvmConnection c = new OneJvmConnection(tmp, b -> b.triggers(Trigger.T1_PARENT_CLOSE))) {
+            Handles h = makeSlot(c);
+            ChannelReader listen = c.transport.open(c.listenDir()).reader();
+            RecordingKeeper clientKeeper = new RecordingKeeper();
+            RecordingKeeper serverKeeper = new RecordingKeeper();
+            RecordingKeeper childKeeper = new RecordingKeeper();
+            // the parent stays off its CPU until the child answered and appended its END_OF_STREAM (its close), half
+            // a second at most (well inside the roles' 2 s handover timeout)
+            PreemptedBeforeReconnectRequest down = new PreemptedBeforeReconnectRequest(h.serverDown(),
+                    () -> c.child != null && !c.child.isOpen(), 500);
+            use(c, h, listen, clientKeeper, serverKeeper, down);
+            c.fork();
+            c.child.recycleOnCleanClose(childKeeper);
+            c.pumpInbox();
+            c.tickClientContinuously();
+            Future<?> childSide = c.threads.submit(() -> {
+                c.child.send(bytes("C1")); // waits until the child owns the connection
+                c.child.close();
+                return null;
+            });
+            Future<?> handover = c.threads.submit(() -> {
+                c.parent.close(); // T1: S7-S13, preempted at S11
+                return null;
+            });
+            assertThat(receive(c.client, 2)).isEqualTo("C1");
+            handover.get(OneJvmConnection.WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            c.client.close();
+            childSide.get(OneJvmConnection.WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(c.flags.handedOver()).isTrue();
+            assertThat(c.flags.slotFree()).as("kept %d, released %d, use %d, %s", c.flags.get(Word.SLOT_KEPT),
+                    c.flags.get(Word.SLOT_RELEASED), c.flags.get(Word.SLOT_USE), c.flags.state()).isTrue();
+
+            long downEnd1 = c.flags.get(Word.DOWN_END);
+            long downEnd1Size = c.transport.documents(c.downDir()).size();
+
+            c.flags.set(Word.STATE, ConnectionState.IDLE.code()); // the pool, once it saw the release
+            use(c, h, listen, clientKeeper, serverKeeper); // the client's GRANT wait reads the next use's first
+            c.parent.send(bytes("second-down"));
+            assertThat(receive(c.client, 11)).isEqualTo("second-down");
+            c.client.close();
+            c.parent.close();
+            assertThat(c.flags.slotFree()).isTrue();
+            assertThat(down.waitedOut).as("the child cannot take the connection before RECONNECT_REQUEST").isTrue();
+            assertThat(down.reconnectRequestIndex).as("the parent's last document, before the child's END_OF_STREAM")
+                    .isPositive().isLessThan(downEnd1);
+            assertThat(downEnd1).as("the child's END_OF_STREAM ends the use: nothing after it")
+                    .isEqualTo(downEnd1Size);
+        }
+    }
+
+    @Test
+    void aUseWhoseHandoverDidNotCompleteIsNeverKept() throws Exception {
+        try (OneJvmConnection c = new OneJvmConnection(tmp, b -> b.triggers(Trigger.T1_PARENT_CLOSE))) {
+            Handles h = makeSlot(c);
+            RecordingKeeper clientKeeper = new RecordingKeeper();
+            RecordingKeeper childKeeper = new RecordingKeeper();
+            use(c, h, c.transport.open(c.listenDir()).reader(), clientKeeper, new RecordingKeeper());
+            c.fork();
+            c.child.recycleOnCleanClose(childKeeper);
+            // the trigger fired, but neither the client's report (S51) nor the child's grant came: both ends close
+            // at once, without waiting for a completion that cannot come from them, and keep nothing
+            assertThat(c.flags.fireTrigger(Trigger.T1_PARENT_CLOSE)).isTrue();
+            assertThat(c.flags.reusable()).isFalse();
+            c.client.close();
+            c.child.close();
+            assertThat(clientKeeper.kept).isEmpty();
+            assertThat(childKeeper.kept).isEmpty();
+            assertThat(c.flags.slotFree()).isFalse();
+        }
+    }
+
+    @Test
+    void aForkedUseThatWasNotHandedOverIsNeverKept() throws Exception {
         try (OneJvmConnection c = new OneJvmConnection(tmp, b -> b.triggers(EnumSet.noneOf(Trigger.class)))) {
             Handles h = makeSlot(c);
             RecordingKeeper clientKeeper = new RecordingKeeper();

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,12 +15,15 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 import io.viaemu.Trigger;
 import io.viaemu.ViaClient;
+import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
 import io.viaemu.ViaException;
 import io.viaemu.protocol.ConnectionEnd;
+import io.viaemu.protocol.ConnectionSlots;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.testapp.GreetingEchoHandler;
 import io.viaemu.testapp.ReusableWorkerServerMain;
@@ -62,6 +67,58 @@ class ReusableWorkerProcessTest extends SeparateProcessTest {
         assertThat(childPids).as("one worker JVM served every connection").hasSize(1);
         long pid = childPids.iterator().next();
         awaitWorkers(w -> w.equals(pid + ":IDLE:100:0:NONE"), "one idle worker that served 100 connections");
+    }
+
+    @Test
+    void aSlotHandedOverToAChildIsReleasedByItAndReusedByteExactAndAKilledChildLeavesNoSlot() throws Exception {
+        startServer(0, 0, 2, 0);
+        // without retention: the shared test config keeps every directory for an hour, which turns slots off
+        ViaConfig config = TestConfigs.config(base, "T1,T2", 0).toBuilder().retention(Duration.ZERO).build();
+        Set<Path> dirs = new HashSet<>();
+        long maxUse = 0;
+        for (int i = 0; i < 20; i++) {
+            Path dir;
+            try (ViaConnection c = echoing(config, 'E', 300 + i)) { // the copy echoed: nothing of an earlier use's bytes
+                roundTrip(c, 400 + i);
+                var flags = ((ConnectionEnd) c).flags();
+                assertThat(flags.get(Word.TRIGGER_FIRED)).isEqualTo(Trigger.T1_PARENT_CLOSE.code());
+                dir = ((ConnectionEnd) c).directory();
+                dirs.add(dir);
+                maxUse = Math.max(maxUse, flags.get(Word.SLOT_USE));
+            }
+            // the child releases the use (its worker keeps the queues): the slot is idle again for the next connect
+            awaitTrue(() -> ConnectionSlots.idleSlots(config, "ep") >= 1, "connection " + i + ": its slot idle");
+            assertThat(Files.exists(dir)).as("a slot handed over is kept, not deleted").isTrue();
+        }
+        assertThat(dirs).as("20 handed-over connections on reused slots").hasSizeLessThanOrEqualTo(3);
+        assertThat(maxUse).as("a slot's later use").isGreaterThanOrEqualTo(7);
+
+        // kill -9 of the child mid-use: the connection fails clearly, its slot is deleted, not kept or leaked
+        ViaConnection c = echoing(config, 'E', 900);
+        Path dir = ((ConnectionEnd) c).directory();
+        long worker = childPid(c);
+        ProcessHandle.of(worker).orElseThrow().destroyForcibly();
+        awaitExit(worker);
+        assertThatThrownBy(() -> roundTrip(c, 901)).isInstanceOf(ViaException.class)
+                .hasMessageContaining("the child process died");
+        c.close();
+        awaitTrue(() -> !Files.exists(dir), "the killed child's slot deleted");
+        Path connDirs = dir.getParent();
+        awaitTrue(() -> countDirs(connDirs) == ConnectionSlots.idleSlots(config, "ep"),
+                "only idle slots left under " + connDirs);
+        // the pool replaces the killed worker: the next connection (on an idle slot) is served by another one
+        try (ViaConnection next = echoing(config, 'E', 902)) {
+            roundTrip(next, 903);
+            assertThat(childPid(next)).isNotEqualTo(worker);
+        }
+    }
+
+    private static long countDirs(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.count();
+        } catch (IOException e) {
+            return -1;
+        }
     }
 
     @Test
@@ -206,7 +263,12 @@ class ReusableWorkerProcessTest extends SeparateProcessTest {
     }
 
     private ViaConnection open(String endpoint, char command, byte[] rest) throws IOException {
-        ViaConnection c = ViaClient.connect(TestConfigs.config(base, "T1,T2", 0), endpoint);
+        return open(TestConfigs.config(base, "T1,T2", 0), endpoint, command, rest);
+    }
+
+    private static ViaConnection open(ViaConfig config, String endpoint, char command, byte[] rest)
+            throws IOException {
+        ViaConnection c = ViaClient.connect(config, endpoint);
         byte[] first = new byte[ReusableWorkerServerMain.HEADER + rest.length];
         first[0] = (byte) command;
         System.arraycopy(rest, 0, first, ReusableWorkerServerMain.HEADER, rest.length);
@@ -216,8 +278,12 @@ class ReusableWorkerProcessTest extends SeparateProcessTest {
 
     /** A connection handed over to an echoing child, checked byte-exact. */
     private ViaConnection echoing(char command, int seed) throws IOException {
+        return echoing(TestConfigs.config(base, "T1,T2", 0), command, seed);
+    }
+
+    private static ViaConnection echoing(ViaConfig config, char command, int seed) throws IOException {
         byte[] rest = pattern(seed, REST);
-        ViaConnection c = open(command, rest);
+        ViaConnection c = open(config, "ep", command, rest);
         assertThat(readExactly(c, REST)).isEqualTo(rest);
         return c;
     }

@@ -3,16 +3,19 @@ package io.viaemu.bench.handover;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import io.viaemu.internal.JvmOptions;
 
 /** The handover benchmarks' peer JVMs: started on this classpath with the channel's JVM options, waited on by file. */
 final class BenchPeers {
     /** Peers log warnings only: a line per handover would be part of what is measured. */
-    static final String QUIET = "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn";
+    static final String QUIET = "-Dorg.slf4j.simpleLogger.defaultLogLevel="
+            + System.getProperty("via.bench.peerLogLevel", "warn");
 
     private BenchPeers() {
     }
@@ -40,5 +43,21 @@ final class BenchPeers {
             }
             Thread.sleep(10);
         }
+    }
+
+    /** With -Dvia.bench.keepLogs=DIR: the peers' logs under {@code base} copied there before the base is deleted. */
+    static void keepLogs(Path base) throws IOException {
+        String keep = System.getProperty("via.bench.keepLogs");
+        if (keep == null) {
+            return;
+        }
+        Path to = Path.of(keep);
+        Files.createDirectories(to);
+        try (Stream<Path> files = Files.walk(base)) {
+            for (Path f : (Iterable<Path>) files.filter(x -> x.toString().endsWith(".log"))::iterator) {
+                Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        System.out.println("peers' logs copied to " + to);
     }
 }

@@ -125,6 +125,7 @@ public final class ForkRateBench {
             Thread.sleep(100);
         }
         System.out.println("worker processes left 10 s after the server stopped: " + left);
+        BenchPeers.keepLogs(base);
         FilePermissions.deleteTree(base);
     }
 

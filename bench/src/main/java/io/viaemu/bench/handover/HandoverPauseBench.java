@@ -194,6 +194,7 @@ public final class HandoverPauseBench {
             server.destroy();
             server.waitFor(10, TimeUnit.SECONDS);
             server.destroyForcibly();
+            BenchPeers.keepLogs(base);
             FilePermissions.deleteTree(base);
         }
     }

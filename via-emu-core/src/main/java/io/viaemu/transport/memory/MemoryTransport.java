@@ -82,6 +82,10 @@ public final class MemoryTransport implements Transport {
                 documents.set((int) (i - 1), null);
             }
         }
+
+        synchronized boolean isReclaimed(long index) {
+            return index >= 1 && index <= documents.size() && documents.get((int) (index - 1)) == null;
+        }
     }
 
     private static final class MemoryChannel implements Channel {
@@ -123,6 +127,11 @@ public final class MemoryTransport implements Transport {
         @Override
         public void reclaimBefore(long index) {
             store.reclaimBefore(index);
+        }
+
+        @Override
+        public boolean isReclaimed(long index) {
+            return store.isReclaimed(index); // freed one by one, as the ring frees them
         }
 
         @Override
