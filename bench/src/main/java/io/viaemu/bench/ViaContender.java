@@ -54,7 +54,9 @@ public final class ViaContender implements Contender {
     static ViaConfig config(Path base, PauserKind pauser, String transport) {
         // room for the 10,000 idle connections of idle10000 (the server's default limit is lower)
         return ViaConfig.builder(base).transport(transport).pauser(pauser).triggers(Set.of())
-                .connectTimeout(Duration.ofSeconds(30)).maxConnections(20_000).build();
+                .connectTimeout(Duration.ofSeconds(30)).maxConnections(20_000)
+                .sendWindow(Long.getLong("via.bench.send-window", 4L << 20))
+                .maxMessageSize(Integer.getInteger("via.bench.max-message-size", 1 << 20)).build();
     }
 
     String transport() {
