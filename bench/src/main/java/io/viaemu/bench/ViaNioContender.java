@@ -86,6 +86,9 @@ public final class ViaNioContender implements Contender {
         private final Selector selector;
         private final SelectionKey key;
         private final Pipe pipe;
+        /** The buffers over the harness's arrays, kept while it passes the same array (as NIO code keeps its own). */
+        private ByteBuffer readBuf;
+        private ByteBuffer writeBuf;
 
         NioConnection(ViaSelectorProvider provider, SocketChannel ch, boolean mixed) throws IOException {
             this.ch = ch;
@@ -103,7 +106,7 @@ public final class ViaNioContender implements Contender {
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+            ByteBuffer buf = writeBuf = over(writeBuf, b, off, len);
             ch.write(buf);
             while (buf.hasRemaining()) {
                 key.interestOps(SelectionKey.OP_WRITE);
@@ -115,7 +118,7 @@ public final class ViaNioContender implements Contender {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+            ByteBuffer buf = readBuf = over(readBuf, b, off, len);
             int n = ch.read(buf);
             while (n == 0) {
                 key.interestOps(SelectionKey.OP_READ);
@@ -124,6 +127,15 @@ public final class ViaNioContender implements Contender {
                 n = ch.read(buf);
             }
             return n;
+        }
+
+        /** {@code b[off..off+len)} as a buffer: {@code buf} again if it wraps {@code b}, else a new one. */
+        private static ByteBuffer over(ByteBuffer buf, byte[] b, int off, int len) {
+            if (buf == null || buf.array() != b) {
+                return ByteBuffer.wrap(b, off, len);
+            }
+            buf.limit(off + len).position(off);
+            return buf;
         }
 
         @Override

@@ -50,6 +50,9 @@ final class ViaSelectionKey extends AbstractSelectionKey {
         if ((ops & ~channel.validOps()) != 0) {
             throw new IllegalArgumentException("invalid interest ops " + ops + " for " + channel);
         }
+        if (interestOps == ops) {
+            return this; // unchanged (a loop that sets its interest before each select): no lock, no store
+        }
         synchronized (this) {
             interestOps = ops;
             SelectionKey pk = platformKey;

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -72,6 +73,13 @@ final class ViaSelector extends AbstractSelector {
     private Doorbell[] bells = new Doorbell[16];
     private int[] sequences = new int[16];
     private final List<ViaSelectionKey> viaKeys = new ArrayList<>();
+    /** Every key of a via-emu channel, rebuilt from {@link #keys} when {@link #keysVersion} moved. */
+    private final List<ViaSelectionKey> allViaKeys = new ArrayList<>();
+    /** Counts registrations (any thread); a select rebuilds {@link #allViaKeys} when it differs from its own. */
+    private final AtomicInteger keysVersion = new AtomicInteger();
+    private int allViaKeysVersion;
+    /** A key was cancelled (or none was collected yet): {@link #allViaKeys} is rebuilt at the next select. */
+    private boolean allViaKeysStale = true;
     private final Map<Doorbell, Boolean> seen = new IdentityHashMap<>();
     /** When a select last asked the platform selector ({@link System#nanoTime()}). */
     private long lastPlatformCheck;
@@ -106,6 +114,7 @@ final class ViaSelector extends AbstractSelector {
             throw new IllegalStateException(ch + " closed while registering", e);
         }
         keys.add(k);
+        keysVersion.incrementAndGet(); // after the add: a select that sees the new version finds the key
         return k;
     }
 
@@ -169,7 +178,9 @@ final class ViaSelector extends AbstractSelector {
                 platformCancelPending = false;
                 updated += collectPlatform();
             }
-            wakeupPending.set(false);
+            if (wakeupPending.get()) {
+                wakeupPending.set(false); // (no store, no fence, on the usual select that had no wakeup)
+            }
             return updated;
         } finally {
             viaKeys.clear();
@@ -265,9 +276,23 @@ final class ViaSelector extends AbstractSelector {
     /** The via-emu keys with interest, and their distinct doorbells into {@link #bells}. */
     private void collectViaKeys() {
         viaKeys.clear();
-        for (SelectionKey k : keys) {
-            ViaSelectionKey vk = (ViaSelectionKey) k;
-            if (vk.via != null && vk.platformKey() == null && vk.isValid() && vk.interestOpsUnchecked() != 0) {
+        int version = keysVersion.get();
+        if (allViaKeysStale || version != allViaKeysVersion) {
+            // a registration since the last select (cancelled keys are dropped by processCancelled): iterating the
+            // concurrent key set on every select was an iterator made and walked per select
+            allViaKeys.clear();
+            for (SelectionKey k : keys) {
+                ViaSelectionKey vk = (ViaSelectionKey) k;
+                if (vk.via != null) {
+                    allViaKeys.add(vk);
+                }
+            }
+            allViaKeysVersion = version;
+            allViaKeysStale = false;
+        }
+        for (int i = 0, n = allViaKeys.size(); i < n; i++) {
+            ViaSelectionKey vk = allViaKeys.get(i);
+            if (vk.platformKey() == null && vk.isValid() && vk.interestOpsUnchecked() != 0) {
                 viaKeys.add(vk);
             }
         }
@@ -294,7 +319,8 @@ final class ViaSelector extends AbstractSelector {
     /** Readiness of the via-emu keys into the selected set; the number of keys whose ready set grew. */
     private int pollVia() {
         int updated = 0;
-        for (ViaSelectionKey k : viaKeys) {
+        for (int i = 0, n = viaKeys.size(); i < n; i++) {
+            ViaSelectionKey k = viaKeys.get(i);
             if (!k.isValid() || k.platformKey() != null) {
                 continue;
             }
@@ -340,6 +366,12 @@ final class ViaSelector extends AbstractSelector {
 
     private void processCancelled() {
         Set<SelectionKey> cancelled = cancelledKeys();
+        if (cancelled.isEmpty()) {
+            // a read without the set's lock, twice per select (the lock is two atomic operations each time): a key
+            // cancelled by another thread just now may be missed by this select and is then dropped by the next
+            // one, as it would be had the cancel come a moment later
+            return;
+        }
         synchronized (cancelled) {
             if (cancelled.isEmpty()) {
                 return;
@@ -347,6 +379,7 @@ final class ViaSelector extends AbstractSelector {
             for (SelectionKey k : cancelled) {
                 ViaSelectionKey vk = (ViaSelectionKey) k;
                 keys.remove(vk);
+                allViaKeysStale = true; // rebuilt at the next select (once, however many keys were cancelled)
                 selected.remove(vk);
                 if (vk.platformKey() != null) {
                     platformCancelPending = true;

@@ -73,6 +73,8 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
     private ChannelSocket socket;
     private byte[] readScratch;
     private byte[] writeScratch;
+    /** The buffer of a single-buffer write (under the write lock). */
+    private final ByteBuffer[] oneBuffer = new ByteBuffer[1];
 
     /** An unconnected channel. */
     ViaSocketChannel(ViaSelectorProvider provider) {
@@ -249,6 +251,15 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
         if (dst.isReadOnly()) {
             throw new IllegalArgumentException("Read-only buffer");
         }
+        if (dst.hasArray() && !isBlocking()) {
+            // non-blocking into an array (the selector's round trip): one pass of the connection's receiveNow, under
+            // the input stream's own lock, which already makes each read whole against another reader; the
+            // channel's read lock too was two more atomic operations per read, two reads per message
+            if (inputShut) {
+                return -1;
+            }
+            return dst.hasRemaining() ? readNow(c, dst) : 0;
+        }
         readLock.lock();
         try {
             ensureOpen();
@@ -397,7 +408,7 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
         if (t != null) {
             return t.write(src);
         }
-        return (int) write(new ByteBuffer[] {src}, 0, 1);
+        return (int) writeVia(null, src, 0, 1);
     }
 
     @Override
@@ -407,9 +418,19 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
         if (t != null) {
             return t.write(srcs, offset, length);
         }
+        return writeVia(srcs, null, offset, length);
+    }
+
+    /** A write over via-emu of {@code srcs[offset..offset+length)}, or of {@code single} if {@code srcs} is null. */
+    private long writeVia(ByteBuffer[] buffers, ByteBuffer single, int offset, int length) throws IOException {
         ensureOpen();
         ConnectionEnd c = connectedVia();
         writeLock.lock();
+        ByteBuffer[] srcs = buffers;
+        if (srcs == null) {
+            srcs = oneBuffer; // under the write lock: no array made per write
+            srcs[0] = single;
+        }
         try {
             ensureOpen();
             if (outputShut) {
@@ -450,6 +471,7 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
                 }
             }
         } finally {
+            oneBuffer[0] = null;
             writeLock.unlock();
         }
     }

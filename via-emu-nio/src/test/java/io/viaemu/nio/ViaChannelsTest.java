@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.nio.channels.ClosedSelectorException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -207,6 +208,109 @@ class ViaChannelsTest {
         client.close();
         assertThat(selector.select(5_000)).isEqualTo(1); // the peer's close: readable, and the read says -1
         assertThat(accepted.read(ByteBuffer.allocate(1))).isEqualTo(-1);
+    }
+
+    @Test
+    void twoThreadsReadingOneNonBlockingChannelGetEveryByteOnceInOrderPerRead() throws Exception {
+        ServerSocketChannel server = listen(PORT);
+        SocketChannel client = connect(PORT);
+        SocketChannel accepted = closing(server.accept());
+        accepted.configureBlocking(false);
+        // 4-byte sequence numbers, written in pieces of odd sizes so that reads split documents
+        int count = 200_000;
+        ByteBuffer all = ByteBuffer.allocate(count * 4);
+        for (int i = 0; i < count; i++) {
+            all.putInt(i);
+        }
+        byte[] data = all.array();
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+            try {
+                for (int off = 0; off < data.length; ) {
+                    int n = Math.min(data.length - off, 1 + (off % 997));
+                    ByteBuffer b = ByteBuffer.wrap(data, off, n);
+                    while (b.hasRemaining()) {
+                        client.write(b);
+                    }
+                    off += n;
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        // each reader keeps what its reads returned: every read is one contiguous piece of the stream
+        List<List<byte[]>> pieces = List.of(new ArrayList<>(), new ArrayList<>());
+        long[] totals = new long[1];
+        Object lock = new Object();
+        List<CompletableFuture<Void>> readers = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            List<byte[]> mine = pieces.get(r);
+            readers.add(CompletableFuture.runAsync(() -> {
+                ByteBuffer b = ByteBuffer.allocate(333);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                try {
+                    while (System.nanoTime() < deadline) {
+                        synchronized (lock) {
+                            if (totals[0] == data.length) {
+                                return;
+                            }
+                        }
+                        b.clear();
+                        int n = accepted.read(b);
+                        if (n > 0) {
+                            byte[] piece = new byte[n];
+                            System.arraycopy(b.array(), 0, piece, 0, n);
+                            synchronized (lock) {
+                                mine.add(piece);
+                                totals[0] += n;
+                            }
+                        } else {
+                            Thread.onSpinWait();
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }));
+        }
+        writer.get(30, TimeUnit.SECONDS);
+        for (CompletableFuture<Void> f : readers) {
+            f.get(30, TimeUnit.SECONDS);
+        }
+        assertThat(totals[0]).isEqualTo(data.length);
+        // every byte once: each piece of 8 bytes or more is found at its place in the stream (its 4-byte sequence
+        // numbers say where), no two overlap, and all pieces together are as long as the stream
+        boolean[] covered = new boolean[data.length];
+        int located = 0;
+        for (List<byte[]> list : pieces) {
+            for (byte[] piece : list) {
+                if (piece.length < 8) {
+                    continue;
+                }
+                int at = locate(data, piece);
+                assertThat(at).as("a piece of %s bytes read from the stream", piece.length).isGreaterThanOrEqualTo(0);
+                for (int i = 0; i < piece.length; i++) {
+                    assertThat(covered[at + i]).as("byte %s read twice", at + i).isFalse();
+                    covered[at + i] = true;
+                }
+                located++;
+            }
+        }
+        assertThat(located).isPositive();
+    }
+
+    /** Where {@code piece} (8 bytes or more) lies in the stream of 4-byte sequence numbers {@code data}, or -1. */
+    private static int locate(byte[] data, byte[] piece) {
+        for (int shift = 0; shift < 4; shift++) {
+            int value = ByteBuffer.wrap(piece, shift, 4).getInt();
+            long at = 4L * value - shift;
+            if (at < 0 || at + piece.length > data.length) {
+                continue;
+            }
+            if (Arrays.equals(data, (int) at, (int) at + piece.length, piece, 0, piece.length)) {
+                return (int) at;
+            }
+        }
+        return -1;
     }
 
     @Test
