@@ -165,61 +165,19 @@ class ConnectionSlotStepsTest {
 
     @Test
     void aSlotHandedOverByT1IsReleasedByTheChildAndReusedWithNothingOfThePreviousUse() throws Exception {
-        try (OneJvmConnection c = new OneJvmConnection(tmp, b -> b.triggers(Trigger.T1_PARENT_CLOSE))) {
-            Handles h = makeSlot(c);
-            ChannelReader listen = c.transport.open(c.listenDir()).reader();
-            RecordingKeeper clientKeeper = new RecordingKeeper();
-            RecordingKeeper serverKeeper = new RecordingKeeper();
-            RecordingKeeper childKeeper = new RecordingKeeper();
-            use(c, h, listen, clientKeeper, serverKeeper);
-            c.client.send(bytes("abcdef"));
-            assertThat(receive(c.parent, 2)).isEqualTo("ab");
-            c.parent.send(bytes("P1"));
-            c.fork();
-            c.child.recycleOnCleanClose(childKeeper); // as the worker does on a slot's use
-            c.pumpInbox();
-            c.tickClientContinuously();
-            c.parent.close(); // T1: S7-S13
-            assertThat(c.flags.handedOver()).isTrue();
-            assertThat(serverKeeper.kept).as("the parent's handles go to its keeper at S13").containsExactly(c.parent);
-            assertThat(c.flags.reusable()).isTrue();
-
-            c.client.send(bytes("gh"));
-            assertThat(receive(c.child, 6)).isEqualTo("cdefgh");
-            c.client.send(bytes("never-read-by-the-child"));
-            c.child.send(bytes("C1"));
-            assertThat(receive(c.client, 4)).isEqualTo("P1C1");
-            c.child.send(bytes("never-read-by-the-client"));
-            c.client.close();
-            assertThat(c.flags.slotFree()).as("the child has not released it yet").isFalse();
-            c.child.close();
-            assertThat(c.flags.slotFree()).as("the child released the use as the parent would").isTrue();
-            assertThat(clientKeeper.kept).containsExactly(c.client);
-            assertThat(childKeeper.kept).containsExactly(c.child);
-            assertThat(c.flags.state()).isEqualTo(ConnectionState.HANDED_OVER);
-            long upEnd1 = c.flags.get(Word.UP_END);
-            long downEnd1 = c.flags.get(Word.DOWN_END);
-            long downEnd1Size = c.transport.documents(c.downDir()).size();
-
-            c.flags.set(Word.STATE, ConnectionState.IDLE.code()); // the pool, once it saw the release
-            ControlMessages.Connect second = use(c, h, listen, clientKeeper, serverKeeper);
-            assertThat(second.slotUse()).isEqualTo(2);
-            assertThat(second.upStart()).isEqualTo(upEnd1);
-            assertThat(second.downStart()).isEqualTo(downEnd1);
-            assertThat(c.flags.handoverStarted()).as("the handover's words are reset").isFalse();
-            assertThat(c.flags.get(Word.RECONNECTION_COMPLETION)).isZero();
-            c.client.send(bytes("second-up"));
-            assertThat(receive(c.parent, 9)).as("nothing of the first use").isEqualTo("second-up");
-            c.parent.send(bytes("second-down"));
-            assertThat(receive(c.client, 11)).as("nothing of the first use").isEqualTo("second-down");
-            c.client.close();
-            c.parent.close();
-            assertThat(c.flags.slotFree()).isTrue();
-        }
+        handOverByT1AndReuse("abcdef");
     }
 
     @Test
     void aSlotHandedOverWithABacklogTheParentNeverReadIsReusedWithNothingOfThePreviousUse() throws Exception {
+        handOverByT1AndReuse("abcdef", "ghij", "klmn"); // a backlog: documents the parent never reads, the child does
+    }
+
+    /**
+     * The client sends {@code firstUp} (documents), the parent reads 2 bytes and hands the use over by T1; the child
+     * reads the rest and the client's next, and both close; the slot's second use reads nothing of the first.
+     */
+    private void handOverByT1AndReuse(String... firstUp) throws Exception {
         try (OneJvmConnection c = new OneJvmConnection(tmp, b -> b.triggers(Trigger.T1_PARENT_CLOSE))) {
             Handles h = makeSlot(c);
             ChannelReader listen = c.transport.open(c.listenDir()).reader();
@@ -227,10 +185,11 @@ class ConnectionSlotStepsTest {
             RecordingKeeper serverKeeper = new RecordingKeeper();
             RecordingKeeper childKeeper = new RecordingKeeper();
             use(c, h, listen, clientKeeper, serverKeeper);
-            c.client.send(bytes("abcdef"));
-            c.client.send(bytes("ghij")); // the backlog: documents the parent never reads, the child reads them
-            c.client.send(bytes("klmn"));
-            assertThat(receive(c.parent, 2)).isEqualTo("ab");
+            for (String document : firstUp) {
+                c.client.send(bytes(document));
+            }
+            String up = String.join("", firstUp);
+            assertThat(receive(c.parent, 2)).isEqualTo(up.substring(0, 2));
             c.parent.send(bytes("P1"));
             c.fork();
             c.child.recycleOnCleanClose(childKeeper); // as the worker does on a slot's use
@@ -242,7 +201,7 @@ class ConnectionSlotStepsTest {
             assertThat(c.flags.reusable()).isTrue();
 
             c.client.send(bytes("gh"));
-            assertThat(receive(c.child, 14)).isEqualTo("cdefghijklmngh");
+            assertThat(receive(c.child, up.length())).isEqualTo(up.substring(2) + "gh");
             c.client.send(bytes("never-read-by-the-child"));
             c.child.send(bytes("C1"));
             assertThat(receive(c.client, 4)).isEqualTo("P1C1");
@@ -256,7 +215,6 @@ class ConnectionSlotStepsTest {
             assertThat(c.flags.state()).isEqualTo(ConnectionState.HANDED_OVER);
             long upEnd1 = c.flags.get(Word.UP_END);
             long downEnd1 = c.flags.get(Word.DOWN_END);
-            long downEnd1Size = c.transport.documents(c.downDir()).size();
 
             c.flags.set(Word.STATE, ConnectionState.IDLE.code()); // the pool, once it saw the release
             ControlMessages.Connect second = use(c, h, listen, clientKeeper, serverKeeper);
