@@ -282,7 +282,12 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      * the small documents a reader's single reads open.
      */
     public boolean sendReadyNow() {
-        return sendRoomNow() >= output.writeLowWater();
+        return sendRoomNow() >= sendLowWater();
+    }
+
+    /** The low-water mark of {@link #sendReadyNow}: the room a non-blocking writer is woken at. */
+    public long sendLowWater() {
+        return output.writeLowWater();
     }
 
     @Override

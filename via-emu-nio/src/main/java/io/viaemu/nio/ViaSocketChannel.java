@@ -447,8 +447,9 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
             // non-blocking: at most what one document takes now, so the append never waits for the reader; and not
             // a fragment of a larger write while less than the low-water mark is free (the selector reports OP_WRITE
             // at that mark): a stream goes on in whole writes, not in the slivers a reader's reads free
-            long budget = blocking ? total : Math.min(total, Math.min(c.sendRoomNow(), GATHER_MAX));
-            if (budget <= 0 || (!blocking && budget < total && !c.sendReadyNow())) {
+            long room = blocking ? total : c.sendRoomNow();
+            long budget = blocking ? total : Math.min(total, Math.min(room, GATHER_MAX));
+            if (budget <= 0 || (!blocking && budget < total && room < c.sendLowWater())) {
                 return 0;
             }
             long written = 0;
