@@ -77,7 +77,7 @@ class FlowControlProcessTest extends SeparateProcessTest {
 
     @Test
     void aLongStreamKeepsTheConnectionsDiskUnderTheBound() throws Exception {
-        long window = 4L << 20; // the default
+        long window = ViaConfig.DEFAULT_SEND_WINDOW;
         server = startFlowServer("READ", window);
         try (ViaConnection c = ViaClient.connect(clientConfig(window), "ep")) {
             Path dir = ((ConnectionEnd) c).directory();
@@ -113,7 +113,7 @@ class FlowControlProcessTest extends SeparateProcessTest {
             // is in. Ring: the up ring's pages once it went round (its capacity, derived from the window), and the
             // few pages of the down ring and the flag block.
             long bound = TransportFactory.RING.equals(TestTransport.name())
-                    ? RingLayout.capacityFor(1 << 20, window) + (1 << 20)
+                    ? RingLayout.capacityFor(ViaConfig.DEFAULT_MAX_MESSAGE_SIZE, window) + (1 << 20)
                     : window + 2 * oneFile(window);
             assertThat(maxDisk.get()).as("disk of the connection during the stream").isLessThanOrEqualTo(bound);
         }

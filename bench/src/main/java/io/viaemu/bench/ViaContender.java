@@ -13,6 +13,7 @@ import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
 import io.viaemu.ViaServer;
 import io.viaemu.transport.TransportFactory;
+import io.viaemu.transport.ring.RingTransportFactory;
 
 /**
  * A via-emu connection ({@link ViaServer} / {@link ViaClient}): the whole protocol layer on top of the Chronicle
@@ -53,10 +54,23 @@ public final class ViaContender implements Contender {
 
     static ViaConfig config(Path base, PauserKind pauser, String transport) {
         // room for the 10,000 idle connections of idle10000 (the server's default limit is lower)
-        return ViaConfig.builder(base).transport(transport).pauser(pauser).triggers(Set.of())
-                .connectTimeout(Duration.ofSeconds(30)).maxConnections(20_000)
-                .sendWindow(Long.getLong("via.bench.send-window", 4L << 20))
-                .maxMessageSize(Integer.getInteger("via.bench.max-message-size", 1 << 20)).build();
+        // the library's defaults unless a run sets the sizes (peer options -Dvia.bench.send-window,
+        // -Dvia.bench.max-message-size, -Dvia.bench.ring-capacity)
+        ViaConfig.Builder b = ViaConfig.builder(base).transport(transport).pauser(pauser).triggers(Set.of())
+                .connectTimeout(Duration.ofSeconds(30)).maxConnections(20_000);
+        Long window = Long.getLong("via.bench.send-window");
+        if (window != null) {
+            b.sendWindow(window);
+        }
+        Integer maxMessage = Integer.getInteger("via.bench.max-message-size");
+        if (maxMessage != null) {
+            b.maxMessageSize(maxMessage);
+        }
+        String ringCapacity = System.getProperty("via.bench.ring-capacity");
+        if (ringCapacity != null && TransportFactory.RING.equals(transport)) {
+            b.transportOption(RingTransportFactory.CAPACITY, ringCapacity);
+        }
+        return b.build();
     }
 
     String transport() {

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
+import io.viaemu.ViaConfig;
 import io.viaemu.protocol.ConnectionEnd;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.FlagBlock.Word;
@@ -68,7 +69,8 @@ class SocketWindowTest {
     @Test
     void soRcvbufOfTheReceiverLimitsTheSender() throws Exception {
         connect();
-        assertThat(client.getSendBufferSize()).as("unset: the configured window").isEqualTo(4 << 20);
+        assertThat(client.getSendBufferSize()).as("unset: the configured window")
+                .isEqualTo(ViaConfig.DEFAULT_SEND_WINDOW);
         server.setReceiveBufferSize(16 * 1024);
         assertBlocksAt(16 * 1024);
     }

@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import io.viaemu.ViaConfig;
 import io.viaemu.internal.ConfigProperties;
 import io.viaemu.transport.Transport;
 import io.viaemu.transport.TransportFactory;
@@ -28,9 +29,9 @@ public final class RingTransportFactory implements TransportFactory {
      * the ring by {@code via.transport} alone.
      */
     private static final Set<String> IGNORED = Set.of(ChronicleOptions.ROLL_CYCLE, ChronicleOptions.BLOCK_SIZE);
-    /** What {@link #create(Map)} sizes for: the configuration's defaults (1 MiB messages, a 4 MiB window). */
-    private static final int DEFAULT_MAX_MESSAGE_SIZE = 1 << 20;
-    private static final long DEFAULT_SEND_WINDOW = 4L << 20;
+    /** What {@link #create(Map)} sizes for: the configuration's defaults (64 KiB messages, a 1 MiB window). */
+    private static final int DEFAULT_MAX_MESSAGE_SIZE = ViaConfig.DEFAULT_MAX_MESSAGE_SIZE;
+    private static final long DEFAULT_SEND_WINDOW = ViaConfig.DEFAULT_SEND_WINDOW;
 
     @Override
     public String name() {

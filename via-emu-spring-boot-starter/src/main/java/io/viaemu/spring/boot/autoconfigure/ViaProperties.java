@@ -49,7 +49,8 @@ public class ViaProperties {
 
     /**
      * Data bytes of each direction's ring file (the ring transport; a power of two, such as 16MB), the same in every
-     * process of an endpoint; unset: twice the send window plus a largest message, rounded up.
+     * process of an endpoint; unset: the send window, two largest messages and the reserve
+     * for handovers, rounded up to a power of two (2 MiB for the defaults).
      */
     private DataSize ringCapacity;
 
@@ -60,7 +61,7 @@ public class ViaProperties {
     private DataSize blockSize = DataSize.ofMegabytes(16);
 
     /** Largest payload of one data document; larger sends are split. */
-    private DataSize maxMessageSize = DataSize.ofMegabytes(1);
+    private DataSize maxMessageSize = DataSize.ofBytes(ViaConfig.DEFAULT_MAX_MESSAGE_SIZE);
 
     /** Connections an endpoint serves at once; more are refused. */
     private int maxConnections = 10_000; // the core builder's default (issue 11: 10,000 connections per server)
@@ -74,7 +75,7 @@ public class ViaProperties {
      * file of ring-capacity bytes; on Chronicle the queues roll to a new file every window's worth of bytes and
      * consumed files are deleted, so a connection's disk stays within about three windows.
      */
-    private DataSize sendWindow = DataSize.ofMegabytes(4);
+    private DataSize sendWindow = DataSize.ofBytes(ViaConfig.DEFAULT_SEND_WINDOW);
 
     /** How long the files of a closed connection are kept (and shown by the actuator endpoint); 0 deletes at once. */
     private Duration retention = Duration.ZERO;
