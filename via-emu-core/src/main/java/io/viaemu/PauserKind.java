@@ -33,7 +33,7 @@ public enum PauserKind {
     public IdleStrategy newIdleStrategy() {
         switch (this) {
             case BUSY:
-                return BusySpinIdleStrategy.INSTANCE;
+                return BusySpinIdleStrategy.bounded();
             case YIELDING:
                 return new YieldingIdleStrategy(2_000);
             default:

@@ -8,17 +8,27 @@ import java.util.concurrent.locks.LockSupport;
  * announces the waiter ({@link Doorbell#arm()}) and returns, so that the caller's next poll is the re-check that
  * makes the park safe; the strategy stays announced until {@link #reset()}.
  *
+ * <p>Spinning is bounded by the host's cores ({@link SpinPermits}): past its first {@link #FREE_SPINS} polls a waiter
+ * spins on only while it holds a spin permit; with none free it parks at once.
+ *
  * <p>Without a doorbell (or without a futex on this platform) it parks for times growing from {@code minParkNanos}
  * to {@code maxParkNanos}: bounded, timed polling.
  */
 public final class BackoffIdleStrategy implements IdleStrategy {
+    /** Polls that spin before a waiter needs a spin permit ({@link SpinPermits}). */
+    static final int FREE_SPINS = 64;
     private final int maxSpins;
     private final int maxYields;
     private final long minParkNanos;
     private final long maxParkNanos;
 
+    /** The host's spin permits (null: spinning is not bounded). */
+    private final SpinPermits permits;
     private int spins;
     private int yields;
+    /** The spin permit held, -1 if none; its lease. */
+    private int permit = -1;
+    private long lease;
     private long parkNanos;
     /** The doorbell this thread is announced on, null if none. */
     private Doorbell armed;
@@ -30,14 +40,22 @@ public final class BackoffIdleStrategy implements IdleStrategy {
         this.minParkNanos = minParkNanos;
         this.maxParkNanos = maxParkNanos;
         this.parkNanos = minParkNanos;
+        this.permits = SpinPermits.shared();
     }
 
     @Override
     public void idle(Doorbell doorbell, long deadlineNanos) {
         if (spins < maxSpins) {
-            spins++;
-            Thread.onSpinWait();
-            return;
+            if (spins == FREE_SPINS && permits != null && !takePermit()) {
+                spins = maxSpins; // as many spinners as cores already: park at once, the ring wakes us
+            } else {
+                spins++;
+                Thread.onSpinWait();
+                return;
+            }
+        }
+        if (permit >= 0) {
+            releasePermit(); // done spinning
         }
         if (yields < maxYields) {
             yields++;
@@ -65,8 +83,31 @@ public final class BackoffIdleStrategy implements IdleStrategy {
         armedSequence = doorbell.sequence(); // still announced: a ring from now on changes it
     }
 
+    /**
+     * The first {@link #FREE_SPINS} polls spin without a permit (a document that comes within them costs no shared
+     * write); past them a waiter spins only with one of the host's {@link SpinPermits}.
+     */
+    private boolean takePermit() {
+        long now = System.nanoTime();
+        int slot = permits.acquire(now, (int) Thread.currentThread().getId());
+        if (slot < 0) {
+            return false;
+        }
+        permit = slot;
+        lease = now + SpinPermits.LEASE_NANOS;
+        return true;
+    }
+
+    private void releasePermit() {
+        permits.release(permit, lease);
+        permit = -1;
+    }
+
     @Override
     public void reset() {
+        if (permit >= 0) {
+            releasePermit();
+        }
         spins = 0;
         yields = 0;
         parkNanos = minParkNanos;

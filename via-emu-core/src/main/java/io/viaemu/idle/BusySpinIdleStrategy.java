@@ -1,23 +1,113 @@
 package io.viaemu.idle;
 
-/** Spins on the CPU: the lowest latency, a whole core per waiting thread. Never parks. */
+/**
+ * Spins on the CPU: the lowest latency, a whole core per waiting thread, as long as there are cores for the waiters.
+ * Bounded by the host's cores ({@link SpinPermits}): past its first polls a waiter spins only while it holds a spin
+ * permit (renewed while it spins); with none free it parks on its doorbell (rung by the step it waits for) for at
+ * most a millisecond at a time and tries again, so that spinners never take the cores the threads they wait for
+ * need. {@link #INSTANCE} spins unbounded and never parks.
+ */
 public final class BusySpinIdleStrategy implements IdleStrategy {
-    public static final BusySpinIdleStrategy INSTANCE = new BusySpinIdleStrategy();
+    /** Unbounded: spins whatever the number of spinners, never parks. */
+    public static final BusySpinIdleStrategy INSTANCE = new BusySpinIdleStrategy(null);
+    /** Polls that spin before a waiter needs a permit. */
+    static final int FREE_SPINS = 64;
+    /** The longest park without a permit before trying again. */
+    static final long PERMITLESS_PARK_NANOS = 1_000_000L;
 
-    private BusySpinIdleStrategy() {
+    private final SpinPermits permits;
+    private int spins;
+    private int permit = -1;
+    private long lease;
+    private Doorbell armed;
+    private int armedSequence;
+
+    private BusySpinIdleStrategy(SpinPermits permits) {
+        this.permits = permits;
+    }
+
+    /** A busy-spinning strategy bounded by the host's spin permits (unbounded if they are off); for one thread. */
+    public static BusySpinIdleStrategy bounded() {
+        SpinPermits p = SpinPermits.shared();
+        return p == null ? INSTANCE : new BusySpinIdleStrategy(p);
+    }
+
+    /** Bounded by {@code permits} (tests). */
+    static BusySpinIdleStrategy bounded(SpinPermits permits) {
+        return new BusySpinIdleStrategy(permits);
     }
 
     @Override
     public void idle(Doorbell doorbell, long deadlineNanos) {
-        Thread.onSpinWait();
+        if (permits == null) {
+            Thread.onSpinWait();
+            return;
+        }
+        if (permit >= 0) {
+            if ((++spins & 1023) == 0) {
+                long now = System.nanoTime();
+                if (lease - now < SpinPermits.LEASE_NANOS / 2) {
+                    if (permits.renew(permit, lease, now)) {
+                        lease = now + SpinPermits.LEASE_NANOS;
+                    } else {
+                        permit = -1; // ran out (this thread was descheduled) and was taken: ask again
+                    }
+                }
+            }
+            Thread.onSpinWait();
+            return;
+        }
+        if (spins < FREE_SPINS) {
+            spins++;
+            Thread.onSpinWait();
+            return;
+        }
+        long now = System.nanoTime();
+        int slot = permits.acquire(now, (int) Thread.currentThread().getId());
+        if (slot >= 0) {
+            disarm();
+            permit = slot;
+            lease = now + SpinPermits.LEASE_NANOS;
+            Thread.onSpinWait();
+            return;
+        }
+        if (doorbell == null || !Futex.AVAILABLE) {
+            Thread.yield();
+            return;
+        }
+        if (armed != doorbell) {
+            disarm();
+            armed = doorbell;
+            armedSequence = doorbell.arm();
+            return; // the caller's next poll is the re-check after the announcement
+        }
+        long remaining = deadlineNanos == Long.MAX_VALUE ? Long.MAX_VALUE : deadlineNanos - now;
+        if (remaining <= 0) {
+            return;
+        }
+        doorbell.await(armedSequence, Math.min(remaining, PERMITLESS_PARK_NANOS));
+        armedSequence = doorbell.sequence();
+    }
+
+    private void disarm() {
+        if (armed != null) {
+            armed.disarm();
+            armed = null;
+        }
     }
 
     @Override
     public void reset() {
+        if (permit >= 0) {
+            permits.release(permit, lease);
+            permit = -1;
+        }
+        disarm();
+        spins = 0;
     }
 
     @Override
     public String toString() {
-        return "busy-spin";
+        return permits == null ? "busy-spin" : "busy-spin(bounded by " + permits.count() + " spin permits)";
     }
 }

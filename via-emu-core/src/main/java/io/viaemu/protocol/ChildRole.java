@@ -136,7 +136,7 @@ public final class ChildRole extends ConnectionEnd {
 
     /**
      * S22's part the parent waits for, ahead of the child's end: the child's start and pid (last) into
-     * the flag block, and the client's housekeeper told (it opens the worker's inbox ahead of time). A worker calls it
+     * the flag block. A worker calls it
      * as soon as it mapped the flag block, before it opens the connection's two queues: EMU_FORK then costs the
      * parent an ASSIGN and this, and the queues open while the parent goes on (the child's first use of them, its
      * GRANT to the client's RECONNECT, waits for them; see {@code WorkerRuntime}). Nothing is read or written in
@@ -147,7 +147,10 @@ public final class ChildRole extends ConnectionEnd {
         flags.set(Word.CHILD_START, env.start());
         flags.set(Word.NANOS_CHILD_ANNOUNCED, System.nanoTime());
         flags.set(Word.CHILD_PID, env.pid());
-        flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // the client opens this child's inbox ahead of time
+        // The client's housekeeper is not rung for this (it opened the worker's inbox ahead of time when woken so):
+        // a client keeps a reusable worker's inbox open from its first reconnection there, and the ring cost every
+        // forked connection two wake-ups in the client (its doorbell thread, then its housekeeper). The client opens
+        // the inbox at its next tick, or at its reconnection's append.
     }
 
     @Override

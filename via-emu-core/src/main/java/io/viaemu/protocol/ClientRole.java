@@ -2,7 +2,10 @@ package io.viaemu.protocol;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 import io.viaemu.Trigger;
@@ -17,6 +20,7 @@ import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ListenChannels;
 import io.viaemu.internal.Liveness;
+import io.viaemu.internal.ProcessExitWatch;
 import io.viaemu.internal.StaleConnections;
 import io.viaemu.protocol.FlagBlock.Intermission;
 import io.viaemu.protocol.FlagBlock.Word;
@@ -102,8 +106,15 @@ public final class ClientRole extends ConnectionEnd {
     /** The process at the other end of the stream: the parent from the grant, the child from the reconnection. */
     private volatile long peerPid;
     private volatile long peerStart;
+    /** Most worker inboxes a process keeps open between reconnections (see {@link #keepChildInbox}). */
+    static final int MAX_CHILD_INBOXES = 32;
+    /** Worker inboxes kept open after a reconnection: the worker's {pid, start}. */
+    private static final Map<Path, long[]> CHILD_INBOXES = new ConcurrentHashMap<>();
+    private static final AtomicBoolean CHILD_INBOX_LISTENER = new AtomicBoolean();
     /** A handover task is queued by the housekeeper and has not started: one at a time. */
     private final AtomicBoolean handoverTaskQueued = new AtomicBoolean();
+    /** Threads in a receive that take the handover's steps themselves (see {@link #receive}). */
+    private final AtomicInteger handoverReceivers = new AtomicInteger();
     /** Made with the connection: a lambda's call site is linked when it first runs, not in mid-handover. */
     private final BooleanSupplier childGrantedOrGone = () -> flags.childGranted() || childGone();
     /** The grant wait's last liveness check of the child: the exits count then, and when (under the send lock). */
@@ -275,9 +286,49 @@ public final class ClientRole extends ConnectionEnd {
         }
     }
 
+    /**
+     * A receive without a deadline shorter than the handover timeout takes the handover's steps itself while it
+     * waits: the flag words it waits on ring its doorbell, so S7 (intermit) and S11 (P, reconnect) cost the client
+     * one wake-up of the thread that was parked anyway, not a wake-up of the housekeeper and one of a helper thread.
+     * The client reads its down queue straight through: the parent's documents, then the child's.
+     */
+    @Override
+    public int receive(byte[] bytes, int off, int len, long timeoutMillis) throws IOException {
+        if (!drivesHandover(timeoutMillis)) {
+            return super.receive(bytes, off, len, timeoutMillis);
+        }
+        handoverReceivers.incrementAndGet();
+        try {
+            return super.receive(bytes, off, len, timeoutMillis);
+        } finally {
+            handoverReceivers.decrementAndGet();
+            dispatchHandoverWork(); // a step that came as it left is the housekeeper's helper's again
+        }
+    }
+
+    private boolean drivesHandover(long timeoutMillis) {
+        return timeoutMillis <= 0 || timeoutMillis >= config.handoverTimeout().toMillis();
+    }
+
     @Override
     protected void beforeReceive(long deadlineNanos) {
-        // the client reads its down queue straight through: parent's documents, then the child's
+        if (!handoverWorkDue() || (deadlineNanos != Long.MAX_VALUE
+                && deadlineNanos - System.nanoTime() < config.handoverTimeout().toNanos())) {
+            return;
+        }
+        if (!sendLock.tryLock()) {
+            return; // a sender or the helper takes the step
+        }
+        try {
+            if (!closed && handoverWorkDue()) {
+                driveHandover(false);
+            }
+        } catch (IOException e) {
+            // the connection is failed: the receive says so at its next check
+            log.warn("connection {} client: handover failed: {}", id, e.getMessage());
+        } finally {
+            sendLock.unlock();
+        }
     }
 
     /** Before every send: nothing to do unless a handover step is due (S45 stops the send until S52). */
@@ -397,7 +448,50 @@ public final class ClientRole extends ConnectionEnd {
         state(State.RECONNECTED, "child pid " + childPid + (completed ? "; S13 set without the parent" : ""));
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.RESUMED);
         log.info("connection {} client: reconnected to child pid {}, resumed sending", id, childPid);
-        ListenChannels.forget(inbox);
+        keepChildInbox(inbox, childPid, childStart);
+    }
+
+    /**
+     * Keeps a reusable worker's inbox open after a reconnection for the next one to the same worker (opening and
+     * closing it per forked connection was a queue's mapping and unmapping each time); it is closed when the worker's
+     * exit is reported. Without an exit watch, or past {@link #MAX_CHILD_INBOXES}, it is closed at once, as before.
+     */
+    private void keepChildInbox(Path inbox, long childPid, long childStart) {
+        if (!ProcessExitWatch.available()) {
+            ListenChannels.forget(inbox);
+            return;
+        }
+        if (CHILD_INBOX_LISTENER.compareAndSet(false, true)) {
+            ProcessExitWatch.addListener(ClientRole::forgetExitedChildInboxes);
+        }
+        watch(childPid, childStart); // its exit closes the inbox (cheap when watched already)
+        long[] worker = {childPid, childStart};
+        long[] before = CHILD_INBOXES.put(inbox, worker);
+        if (before == null && CHILD_INBOXES.size() > MAX_CHILD_INBOXES) {
+            forgetExitedChildInboxes();
+            if (CHILD_INBOXES.size() > MAX_CHILD_INBOXES && CHILD_INBOXES.remove(inbox, worker)) {
+                ListenChannels.forget(inbox);
+                return;
+            }
+        }
+        if (!alive(childPid, childStart) && CHILD_INBOXES.remove(inbox, worker)) {
+            ListenChannels.forget(inbox); // it exited before it was kept: the listener may have run already
+        }
+    }
+
+    /** On the exit watch's thread after each reported exit: closes the kept inboxes of workers that exited. */
+    private static void forgetExitedChildInboxes() {
+        for (Map.Entry<Path, long[]> e : CHILD_INBOXES.entrySet()) {
+            long[] w = e.getValue();
+            if (!Liveness.PROCESSES.isAlive(w[0], w[1]) && CHILD_INBOXES.remove(e.getKey(), w)) {
+                ListenChannels.forget(e.getKey());
+            }
+        }
+    }
+
+    /** Worker inboxes kept open in this process (tests). */
+    static int keptChildInboxes() {
+        return CHILD_INBOXES.size();
     }
 
     /**
@@ -455,6 +549,9 @@ public final class ClientRole extends ConnectionEnd {
         if (childInbox == null && !state.reached(State.RECONNECTED) && flags.childPid() != 0) {
             long workerId = flags.get(Word.WORKER_ID);
             childInbox = Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId));
+            if (CHILD_INBOXES.containsKey(childInbox)) {
+                return; // open since a reconnection to this worker, and the worker watched
+            }
             Async.run("via-client-prepare-" + id, () -> {
                 ListenChannels.prepare(transport, childInbox);
                 watch(flags.childPid(), flags.childStart()); // its first check is the slow one
@@ -521,7 +618,8 @@ public final class ClientRole extends ConnectionEnd {
 
     /** A handover step is due while the application does not send: a task takes the send lock and does it. */
     private void dispatchHandoverWork() {
-        if (handoverWorkDue() && handoverTaskQueued.compareAndSet(false, true)) {
+        // a receiving thread parked on the connection's doorbell is woken by the same flag and takes the step
+        if (handoverReceivers.get() == 0 && handoverWorkDue() && handoverTaskQueued.compareAndSet(false, true)) {
             Async.run("via-client-handover-" + id, () -> {
                 sendLock.lock();
                 try {

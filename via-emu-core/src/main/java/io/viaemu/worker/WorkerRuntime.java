@@ -28,6 +28,7 @@ import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.InboxDispatcher;
 import io.viaemu.internal.Layout;
+import io.viaemu.internal.Liveness;
 import io.viaemu.internal.ProcessExitWatch;
 import io.viaemu.internal.Processes;
 import io.viaemu.protocol.ConnectionQueues;
@@ -423,7 +424,8 @@ public final class WorkerRuntime {
             nextSlotEviction = now + SLOT_EVICTION_NANOS;
             evictGoneSlots();
         }
-        if (!parentDead && parent[0] != 0 && !Processes.isAlive(parent[0], parent[1])) {
+        // the parent's pidfd (watched at start: its exit rings the inbox) answers without reading /proc
+        if (!parentDead && parent[0] != 0 && !Liveness.PROCESSES.isAlive(parent[0], parent[1])) {
             parentDead = true;
             recycle(WorkerStatus.Recycle.PARENT_DIED, "the parent died");
         }
