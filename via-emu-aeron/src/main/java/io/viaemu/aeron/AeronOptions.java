@@ -5,7 +5,6 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.YieldingIdleStrategy;
@@ -16,15 +15,13 @@ import org.agrona.concurrent.YieldingIdleStrategy;
  * tenth of it), {@code via.aeron.connect-timeout} (10s), {@code via.aeron.send-timeout} (0 = a send blocked by
  * back-pressure waits as long as the peer is alive), {@code via.aeron.idle=backoff|yield|busy} (how waiting threads
  * wait: {@code busy} spins a core per waiting thread for the lowest latency; {@code yield} spins with
- * {@code Thread.yield()}, giving the core to any other runnable thread; {@code backoff} spins briefly, then yields
- * for a few milliseconds, then parks up to 100 µs), {@code via.aeron.threading=invoker|shared|dedicated} (the
+ * {@code Thread.yield()}, giving the core to any other runnable thread; {@code backoff} yields for a few milliseconds,
+ * then parks up to 100 µs), {@code via.aeron.threading=invoker|shared|dedicated} (the
  * media driver's threads: {@code invoker}, the default, none: the threads that send and wait run it, see
  * {@link DriverPump}; {@code shared} one thread for its conductor, sender and receiver; {@code dedicated} one
  * each; the driver threads wait with the idle strategy above).
  */
 public final class AeronOptions {
-    /** Spins before {@code backoff} yields. */
-    static final int BACKOFF_SPINS = 1;
     /** Yields before {@code backoff} parks (a few milliseconds of yielding). */
     static final int BACKOFF_YIELDS = 5_000;
     private Duration peerTimeout = Duration.ofSeconds(5);
@@ -134,10 +131,12 @@ public final class AeronOptions {
 
     /**
      * A new idle strategy of the configured kind, for one waiting thread (public so that a benchmark's raw Aeron
-     * peers wait exactly as via-emu's do). {@code backoff} spins only {@value #BACKOFF_SPINS} times before it
-     * yields: a waiting thread's poll runs the driver in INVOKER mode (a socket read each), so 100 spins (Agrona's
-     * usual) held a core for ~150 µs without yielding it, which on 2 cores kept the via-emu server that had the
-     * answer off the CPU (p50 296 µs against 20 µs yielding at once, 2026-12-02).
+     * peers wait exactly as via-emu's do). {@code backoff} does not spin: it yields from the first idle on
+     * ({@link YieldThenParkIdleStrategy}), {@value #BACKOFF_YIELDS} times, then parks 1-100 µs. A waiting thread's
+     * poll runs the driver in INVOKER mode (a socket read each), so 100 spins (Agrona's usual) held a core for
+     * ~150 µs without yielding it, which on 2 cores kept the via-emu server that had the answer off the CPU (p50 296
+     * µs against 20 µs yielding at once, 2026-12-02); even Agrona's two idles before its first yield cost a pinned
+     * round trip ~1.5 µs (2026-12-03).
      */
     public IdleStrategy newIdleStrategy() {
         if (idle.equals("busy")) {
@@ -146,7 +145,7 @@ public final class AeronOptions {
         if (idle.equals("yield")) {
             return new YieldingIdleStrategy();
         }
-        return new BackoffIdleStrategy(BACKOFF_SPINS, BACKOFF_YIELDS, TimeUnit.MICROSECONDS.toNanos(1),
+        return new YieldThenParkIdleStrategy(BACKOFF_YIELDS, TimeUnit.MICROSECONDS.toNanos(1),
                 TimeUnit.MICROSECONDS.toNanos(100));
     }
 

@@ -75,6 +75,13 @@ public final class RemoteBench {
     private static final int AERON_UP_PORT = 40300;
     private static final int AERON_DOWN_PORT = 40301;
     private static final int MESSAGE = 64;
+    /**
+     * {@code --stamps} (peers: {@code -Dremote.bench.stamps=true}): the timed round trips carry System.nanoTime()
+     * stamps (one clock: the namespaces share the host's): long 0 the client's send, 5 the echo server's receive,
+     * and via-aeron's gateway (-Dvia.aeron.stamps=true) writes 1-4 going up and 6-7 coming down; the client prints
+     * each hop's p50 and mean.
+     */
+    private static final boolean STAMPS = Boolean.getBoolean("remote.bench.stamps");
 
     private RemoteBench() {
     }
@@ -89,6 +96,7 @@ public final class RemoteBench {
         String idle = "backoff";
         String threading = "invoker";
         boolean pin = false;
+        boolean stamps = false;
         String viaPauser = "backoff";
         List<String> contenders = List.of("tcp", "aeron-udp", "via-aeron");
         for (int i = 0; i < args.length; i++) {
@@ -98,12 +106,13 @@ public final class RemoteBench {
                 case "--idle": idle = args[++i]; break;
                 case "--threading": threading = args[++i]; break;
                 case "--pin": pin = true; break;
+                case "--stamps": stamps = true; break;
                 case "--via-pauser": viaPauser = args[++i]; break;
                 case "--contenders": contenders = List.of(args[++i].split(",")); break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        new Orchestrator(rtts, streamMib, idle, threading, pin, viaPauser, contenders).run();
+        new Orchestrator(rtts, streamMib, idle, threading, pin, stamps, viaPauser, contenders).run();
     }
 
     // ------------------------------------------------------------------------------------------ orchestrator
@@ -114,6 +123,7 @@ public final class RemoteBench {
         private final String idle;
         private final String threading;
         private final boolean pin;
+        private final boolean stamps;
         private final String viaPauser;
         private final List<String> contenders;
         /** -Dremote.bench.profile=DIR: every peer JVM runs async-profiler (wall clock, per thread) into DIR. */
@@ -128,9 +138,10 @@ public final class RemoteBench {
         private final List<Process> live = new ArrayList<>();
         private Path work;
 
-        Orchestrator(int rtts, int streamMib, String idle, String threading, boolean pin, String viaPauser,
-                List<String> contenders) {
+        Orchestrator(int rtts, int streamMib, String idle, String threading, boolean pin, boolean stamps,
+                String viaPauser, List<String> contenders) {
             this.threading = threading;
+            this.stamps = stamps;
             this.pin = pin;
             this.contenders = contenders;
             this.rtts = rtts;
@@ -222,6 +233,9 @@ public final class RemoteBench {
             server.destroy();
             server.waitFor(10, TimeUnit.SECONDS);
             for (String line : out.split("\n")) {
+                if (line.startsWith("STAMPS ")) {
+                    System.err.println("[remote-bench] " + contender + ": " + line);
+                }
                 if (line.startsWith("RESULT ")) {
                     System.err.println("[remote-bench] " + contender + ": " + line);
                     return line.substring("RESULT ".length()).trim();
@@ -247,6 +261,10 @@ public final class RemoteBench {
             cmd.addAll(ProcessHandle.current().info().arguments().map(RemoteBench::jvmOptionsOf)
                     .orElse(List.of()));
             cmd.addAll(props);
+            if (stamps) {
+                cmd.add("-Dremote.bench.stamps=true");
+                cmd.add("-Dvia.aeron.stamps=true");
+            }
             if (profileDir != null) {
                 cmd.add("-agentpath:" + profilerLib + "=start,event=wall,interval=200us,threads,file="
                         + Path.of(profileDir, name + ".collapsed"));
@@ -397,8 +415,12 @@ public final class RemoteBench {
                 n = (n << 8) | (head[i] & 0xff);
             }
             if (head[0] == 'E') {
+                UnsafeBuffer stamp = new UnsafeBuffer(buf);
                 for (long i = 0; i < n; i++) {
                     readFully(d, buf, 0, MESSAGE);
+                    if (STAMPS) {
+                        stamp.putLong(5 * 8, System.nanoTime());
+                    }
                     d.write(buf, 0, MESSAGE);
                 }
             } else {
@@ -461,11 +483,23 @@ public final class RemoteBench {
             readFully(d, msg, 0, MESSAGE);
         }
         Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+        Hops hops = STAMPS ? new Hops(contender.equals("via-aeron")) : null;
+        UnsafeBuffer stamp = new UnsafeBuffer(msg);
         for (int i = 0; i < rtts; i++) {
             long t0 = System.nanoTime();
+            if (hops != null) {
+                stamp.putLong(0, t0);
+            }
             d.write(msg, 0, MESSAGE);
             readFully(d, msg, 0, MESSAGE);
-            h.recordValue(System.nanoTime() - t0);
+            long t1 = System.nanoTime();
+            h.recordValue(t1 - t0);
+            if (hops != null) {
+                hops.record(stamp, t1);
+            }
+        }
+        if (hops != null) {
+            System.out.println("STAMPS " + hops);
         }
         long total = (long) streamMib << 20;
         byte[] chunk = new byte[65536];
@@ -481,6 +515,49 @@ public final class RemoteBench {
                 h.getValueAtPercentile(99) / 1000.0, total / seconds / 1e6);
         System.out.flush();
         Thread.sleep(200);
+    }
+
+    /** The hops of stamped round trips ({@link #STAMPS}): p50 and mean of each, µs. */
+    private static final class Hops {
+        private final String[] names;
+        private final Histogram[] hs;
+
+        Hops(boolean via) {
+            names = via
+                    ? new String[] {"client send->gw cycle start", "gw driver invoke", "gw invoke->poll",
+                        "gw poll->server has it", "server->gw has reply", "gw reply->client has it",
+                        "gw prev cycle->this cycle", "gw reply cycle start->reply read"}
+                    : new String[] {"client send->server has it", "server->client has it"};
+            hs = new Histogram[names.length];
+            for (int i = 0; i < hs.length; i++) {
+                hs[i] = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+            }
+        }
+
+        void record(UnsafeBuffer b, long end) {
+            long[] t = new long[8];
+            for (int i = 0; i < 8; i++) {
+                t[i] = b.getLong(i * 8);
+            }
+            long[] d = names.length == 2 ? new long[] {t[5] - t[0], end - t[5]}
+                    : new long[] {t[1] - t[0], t[2] - t[1], t[3] - t[2], t[5] - t[3], t[6] - t[5], end - t[6],
+                        t[1] - t[4], t[6] - t[7]};
+            for (int i = 0; i < d.length; i++) {
+                if (d[i] >= 0 && d[i] < TimeUnit.SECONDS.toNanos(10)) {
+                    hs[i].recordValue(d[i]);
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < names.length; i++) {
+                sb.append(String.format(Locale.ROOT, "%s%s p50 %.2f mean %.2f", i == 0 ? "" : "; ", names[i],
+                        hs[i].getValueAtPercentile(50) / 1000.0, hs[i].getMean() / 1000.0));
+            }
+            return sb.toString();
+        }
     }
 
     private static void readFully(Duplex d, byte[] b, int off, int len) throws IOException {
