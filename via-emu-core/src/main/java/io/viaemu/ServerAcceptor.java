@@ -10,10 +10,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 import io.viaemu.idle.BackoffIdleStrategy;
 import io.viaemu.idle.Doorbell;
 import io.viaemu.internal.BackgroundThreads;
+import io.viaemu.internal.ConnectPathWarmup;
 import io.viaemu.internal.InboxDispatcher;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.Processes;
@@ -37,9 +39,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A server's accept side: one thread reads the listen queue, checks each CONNECT against the connection's flag
- * block, grants it or refuses it (the server's connection limit), and queues granted connections for
- * {@link #accept(long)} callers. Documents other than CONNECT, and undecodable ones, are refused and logged.
+ * A server's accept side: reads the listen queue, checks each CONNECT against the connection's flag block, grants
+ * it or refuses it (the server's connection limit), and queues granted connections for {@link #accept(long)}
+ * callers. Who reads: an accept() caller waiting for a connection, or the acceptor thread while none waits. Documents other than CONNECT, and undecodable ones, are refused and logged.
  */
 final class ServerAcceptor {
     private static final Logger log = LoggerFactory.getLogger(ViaServer.class);
@@ -56,6 +58,22 @@ final class ServerAcceptor {
     private final ArrayDeque<ParentRole> accepted = new ArrayDeque<>();
     private final ReentrantLock acceptLock = new ReentrantLock();
     private final Condition acceptable = acceptLock.newCondition();
+    /**
+     * Held by whoever reads the listen queue now: an {@link #accept} caller waiting for a connection, or the
+     * acceptor thread while no caller waits (see {@link #acceptLoop}).
+     */
+    private final ReentrantLock listenReader = new ReentrantLock();
+    private final InboxDispatcher dispatcher;
+    /** accept() callers inside {@link #accept}; written under acceptLock, read by the reading acceptor thread. */
+    private volatile int acceptCallers;
+    /** accept() calls ended so far; guarded by acceptLock. */
+    private long acceptCallsEnded;
+    /** True while the acceptor thread waits, without a timeout, for the accept() callers to leave. */
+    private boolean acceptorDormant;
+    /** True while the acceptor thread holds {@link #listenReader}: a new accept() caller rings it out. */
+    private volatile boolean acceptorReads;
+    /** Signalled when the last accept() caller leaves (to a dormant acceptor thread) and by stop(). */
+    private final Condition acceptorTurn = acceptLock.newCondition();
     private final Thread thread;
     private volatile boolean closed;
     /** Connection slots served before, by directory: their flag blocks and open queues (see {@link #keepSlot}). */
@@ -75,7 +93,7 @@ final class ServerAcceptor {
         reader.toEnd(); // requests left from an earlier run are stale
         // Connects are rare next to data: never spin for them, park on the listen queue's doorbell at once (every
         // wake-up of this thread preempts a busy reader on a 2-core machine). Without a futex: parks of up to 1 ms.
-        InboxDispatcher dispatcher = new InboxDispatcher(log, "endpoint '" + endpoint + "'", "listen",
+        this.dispatcher = new InboxDispatcher(log, "endpoint '" + endpoint + "'", "listen",
                 "the listen queue", listen, reader, listenBell, new BackoffIdleStrategy(0, 0, 50_000, 1_000_000), 256)
                 .on(MessageType.CONNECT, r -> {
                     onConnect(ControlMessages.Connect.read(r));
@@ -83,24 +101,108 @@ final class ServerAcceptor {
                 .on(MessageType.RECONNECT, r -> log.warn("endpoint '{}': refused RECONNECT for connection {}: "
                         + "reconnections go to the child, not the listen queue", endpoint,
                         Layout.idString(ControlMessages.Reconnect.read(r).connectionId())));
-        this.thread = BackgroundThreads.daemon("via-acceptor-" + endpoint, () -> acceptLoop(dispatcher));
+        this.thread = BackgroundThreads.daemon("via-acceptor-" + endpoint, this::acceptLoop);
     }
 
     void start() {
         thread.start();
     }
 
-    private void acceptLoop(InboxDispatcher dispatcher) {
+    /**
+     * The acceptor thread: reads the listen queue while no {@link #accept} caller waits, so that connects are
+     * granted whether or not the application is accepting. While a caller waits, the caller reads the queue itself
+     * and grants on its own thread: the connect that wakes it is the only server thread wake-up before the
+     * connection is in the application's hands (through this thread it was two: the acceptor's, then the
+     * caller's). The acceptor takes the queue back only once no accept() call has ended for
+     * {@link #HANDOVER_GRACE_NANOS} and none is waiting, so an accept loop's short gaps between calls do not hand
+     * the queue to and fro; while a caller waits and none ends it sleeps without a timeout.
+     */
+    private void acceptLoop() {
+        try {
+            // the first grant's classes now, not while the first client waits for them (see ConnectPathWarmup)
+            ConnectPathWarmup.server();
+        } catch (RuntimeException e) {
+            log.debug("endpoint '{}': connect path warm-up: {}", endpoint, e.toString());
+        }
+        long endedSeen = -1;
         while (!closed) {
             try {
-                dispatcher.dispatchNext(Long.MAX_VALUE, () -> closed);
+                boolean read;
+                acceptLock.lock();
+                try {
+                    boolean recent = acceptCallsEnded != endedSeen;
+                    endedSeen = acceptCallsEnded;
+                    read = acceptCallers == 0 && !recent;
+                    if (!read && !closed) {
+                        if (recent) {
+                            acceptorTurn.awaitNanos(HANDOVER_GRACE_NANOS);
+                        } else {
+                            acceptorDormant = true; // the last caller to leave signals
+                            try {
+                                acceptorTurn.await();
+                            } finally {
+                                acceptorDormant = false;
+                            }
+                        }
+                    }
+                } finally {
+                    acceptLock.unlock();
+                }
+                if (read) {
+                    readAsAcceptor();
+                }
+            } catch (InterruptedException e) {
+                // only stop() ends this thread: go round, closed decides
             } catch (Throwable e) {
                 if (!closed) {
                     log.error("endpoint '{}': accept failed", endpoint, e);
                 }
             }
         }
-        dispatcher.close();
+        closeDispatcher();
+    }
+
+    /** An accept loop's gap between two calls shorter than this does not wake the acceptor thread to read. */
+    private static final long HANDOVER_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+    /** The acceptor thread reads the listen queue until an accept() caller comes (it rings) or the server stops. */
+    private void readAsAcceptor() {
+        if (!listenReader.tryLock()) {
+            return; // a caller has just taken it
+        }
+        try {
+            acceptorReads = true;
+            while (!closed && acceptCallers == 0) {
+                dispatcher.dispatchNext(Long.MAX_VALUE, () -> closed || acceptCallers > 0);
+            }
+        } finally {
+            acceptorReads = false;
+            dispatcher.leave();
+            listenReader.unlock();
+        }
+        acceptLock.lock();
+        try {
+            acceptable.signalAll(); // callers waiting for the queue: it is free
+        } finally {
+            acceptLock.unlock();
+        }
+    }
+
+    /** Closes the dispatcher once nobody reads with it (bounded: an accept() caller leaves at stop()'s ring). */
+    private void closeDispatcher() {
+        boolean locked = false;
+        try {
+            locked = listenReader.tryLock(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            dispatcher.close();
+        } finally {
+            if (locked) {
+                listenReader.unlock();
+            }
+        }
     }
 
     private void onConnect(ControlMessages.Connect connect) throws IOException {
@@ -165,7 +267,29 @@ final class ServerAcceptor {
     }
 
     /** A connection slot's flag block and open queues, kept after a clean close for the slot's next use. */
-    private record ServedSlot(FlagBlock flags, Channel up, Channel down) {
+    private static final class ServedSlot { // not a record: no ObjectMethods bootstrap at a fresh server's close
+        private final FlagBlock flags;
+        private final Channel up;
+        private final Channel down;
+
+        ServedSlot(FlagBlock flags, Channel up, Channel down) {
+            this.flags = flags;
+            this.up = up;
+            this.down = down;
+        }
+
+        FlagBlock flags() {
+            return flags;
+        }
+
+        Channel up() {
+            return up;
+        }
+
+        Channel down() {
+            return down;
+        }
+
         void close() {
             up.close();
             down.close();
@@ -222,7 +346,9 @@ final class ServerAcceptor {
     }
 
     /**
-     * The next granted connection.
+     * The next granted connection. While no other caller does, this caller reads the listen queue itself (parked
+     * on its doorbell) and grants what comes on its own thread; the acceptor thread reads it only while nobody
+     * waits here (see {@link #acceptLoop}).
      *
      * @param timeoutMillis 0 waits forever
      * @throws ViaTimeoutException if none arrived in time
@@ -231,42 +357,110 @@ final class ServerAcceptor {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         try {
             acceptLock.lockInterruptibly();
-            try {
-                while (true) {
-                    if (closed) {
-                        throw new ViaException("server of endpoint '" + endpoint + "' is closed");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ViaException("interrupted while accepting", e);
+        }
+        acceptCallers++;
+        try {
+            while (true) {
+                if (closed) {
+                    throw new ViaException("server of endpoint '" + endpoint + "' is closed");
+                }
+                ParentRole c = accepted.poll();
+                if (c != null) {
+                    return c;
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                long left = deadline - System.nanoTime();
+                if (timeoutMillis > 0 && left <= 0) {
+                    throw new ViaTimeoutException("no connection on endpoint '" + endpoint + "' within "
+                            + timeoutMillis + " ms");
+                }
+                if (listenReader.tryLock()) {
+                    acceptLock.unlock(); // grants take it to queue what they granted
+                    try {
+                        readAsCaller(timeoutMillis > 0 ? deadline : Long.MAX_VALUE);
+                    } finally {
+                        dispatcher.leave();
+                        listenReader.unlock();
+                        acceptLock.lock();
                     }
-                    ParentRole c = accepted.poll();
-                    if (c != null) {
-                        return c;
-                    }
-                    if (timeoutMillis <= 0) {
-                        acceptable.await(); // signalled by a grant and by close()
-                        continue;
-                    }
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        throw new ViaTimeoutException("no connection on endpoint '" + endpoint + "' within "
-                                + timeoutMillis + " ms");
-                    }
+                    acceptable.signal(); // another caller may read now
+                    continue;
+                }
+                if (acceptorReads) {
+                    listenBell.ringAlways(); // the acceptor thread leaves the queue to us (it sees acceptCallers)
+                }
+                // another caller reads (its grants signal), or the acceptor thread is leaving (it signals)
+                if (timeoutMillis <= 0) {
+                    acceptable.await();
+                } else {
                     acceptable.awaitNanos(left);
                 }
-            } finally {
-                acceptLock.unlock();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ViaException("interrupted while accepting", e);
+        } finally {
+            acceptCallers--;
+            acceptCallsEnded++;
+            if (acceptCallers == 0 && acceptorDormant) {
+                acceptorTurn.signal(); // the acceptor thread reads again if no call comes back soon
+            }
+            acceptLock.unlock();
+        }
+    }
+
+    /**
+     * An interrupt of a caller parked on the listen queue's doorbell (a futex wait, which an interrupt does not
+     * end) is seen within this time.
+     */
+    private static final long CALLER_PARK_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+    /**
+     * Reads the listen queue until something was granted (then also grants what else is there already), the
+     * deadline passes, the server stops or the caller is interrupted; called holding {@link #listenReader}.
+     */
+    private void readAsCaller(long deadline) {
+        BooleanSupplier stop = () -> closed || Thread.currentThread().isInterrupted();
+        while (!closed && !Thread.currentThread().isInterrupted()) {
+            long now = System.nanoTime();
+            if (deadline != Long.MAX_VALUE && now - deadline >= 0) {
+                return;
+            }
+            long slice = now + CALLER_PARK_SLICE_NANOS;
+            boolean dispatched = dispatcher.dispatchNext(
+                    deadline != Long.MAX_VALUE && deadline - slice < 0 ? deadline : slice, stop);
+            if (dispatched && hasAccepted()) {
+                // a burst of connects: grant what has come already (no wait), for this and the next accept()s
+                while (!closed && dispatcher.dispatchNext(System.nanoTime(), stop)) {
+                    // dispatched one more
+                }
+                return;
+            }
+        }
+    }
+
+    private boolean hasAccepted() {
+        acceptLock.lock();
+        try {
+            return !accepted.isEmpty();
+        } finally {
+            acceptLock.unlock();
         }
     }
 
     /** Stops the accept thread and wakes every {@link #accept} caller (they throw: the server is closed). */
     void stop() {
         closed = true;
-        listenBell.ringAlways(); // the acceptor leaves its park
+        listenBell.ringAlways(); // whoever reads the listen queue leaves its park
         acceptLock.lock();
         try {
             acceptable.signalAll(); // so do accept() callers
+            acceptorTurn.signalAll();
         } finally {
             acceptLock.unlock();
         }

@@ -21,7 +21,8 @@ import org.slf4j.Logger;
  * the loop goes on), and otherwise wait parked on the queue's doorbell, which every append rings.
  *
  * <p>A bad document must never stop the loop: anything a handler throws short of an {@link Error} is logged and
- * the next document is read. Not thread-safe: one thread runs it.
+ * the next document is read. Not thread-safe: one thread at a time runs it (threads that take turns, as a server's
+ * acceptor and its accept() callers do, hand it over under a lock and {@link #leave()} it when they stop).
  */
 public final class InboxDispatcher {
 
@@ -102,6 +103,14 @@ public final class InboxDispatcher {
         } catch (IOException | RuntimeException e) {
             log.error("{}: failed to handle a {} document", owner, kind, e);
         }
+    }
+
+    /**
+     * Leaves the doorbell (no longer announced as a waiter: appenders stop paying its wake-up) until the next
+     * {@link #dispatchNext}; for a queue whose readers take turns (a server's listen queue).
+     */
+    public void leave() {
+        idle.reset();
     }
 
     /** Leaves the doorbell and closes the reader (the channel stays the owner's). */
