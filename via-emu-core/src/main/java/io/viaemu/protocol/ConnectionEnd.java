@@ -76,6 +76,9 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     private long exitsSeen;
     /** The receive window this end advertises for its inbound direction. */
     private final Word receiveWindowWord;
+    /** The inbound direction's words: bytes the peer appended, bytes this end consumed (see {@link #inputHintNow}). */
+    private final Word inAppendedWord;
+    private final Word inConsumedWord;
 
     protected volatile boolean closed;
     /** Set first thing by a close, so that a send blocked on the window lets go of the send lock. */
@@ -119,6 +122,8 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         this.ownBell = client ? flags.clientBell() : flags.serverBell();
         this.peerBell = client ? flags.serverBell() : flags.clientBell();
         this.receiveWindowWord = client ? Word.DOWN_RECEIVE_WINDOW : Word.UP_RECEIVE_WINDOW;
+        this.inAppendedWord = client ? Word.DOWN_APPENDED : Word.UP_APPENDED;
+        this.inConsumedWord = client ? Word.DOWN_CONSUMED : Word.UP_CONSUMED;
         /*
          * Flow control. The receiver publishes the bytes of its direction its application consumed (one word, one
          * writer at a time: parent then child up, the client down); the sender counts what it appended (getAndAdd:
@@ -236,6 +241,19 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         int r = input.readableNow(false);
         // the flag block's state is read only when nothing is pending: this runs on every poll of a selector's spin
         return r == 0 && (closed || flags.state() == ConnectionState.FAILED) ? -1 : r;
+    }
+
+    /**
+     * For a selector's polls (a NIO channel): true when data the peer appended waits that this end has not consumed,
+     * read from the flag block's two counts without a lock and without touching the inbound queue, so the document
+     * stays in the queue for the read that follows ({@link #receiveNow} copies it straight into the caller's array,
+     * where {@link #readableNow} would first copy it into the pending buffer). A hint: false says nothing about
+     * control documents (the peer's close, a failure), which only {@link #readableNow} sees; true may also come from
+     * bytes another role of this end still has to hand over, so a caller checks with {@link #readableNow} when a read
+     * after a true hint finds nothing. Never waits.
+     */
+    public boolean inputHintNow() {
+        return !inputRevoked() && flags.get(inAppendedWord) - flags.get(inConsumedWord) > 0;
     }
 
     /**

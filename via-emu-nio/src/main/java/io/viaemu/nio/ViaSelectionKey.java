@@ -21,6 +21,8 @@ final class ViaSelectionKey extends AbstractSelectionKey {
     private volatile int interestOps;
     private volatile int readyOps;
     private volatile SelectionKey platformKey;
+    /** In its selector's selected-key set (the selector's and the set's user's thread: not thread-safe, as the set). */
+    boolean inSelectedSet;
 
     ViaSelectionKey(SelectableChannel channel, ViaSelector selector, ViaSelectable via) {
         this.channel = channel;

@@ -13,11 +13,11 @@ import java.nio.channels.spi.AbstractSelector;
 import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -61,8 +61,7 @@ final class ViaSelector extends AbstractSelector {
     private final Selector platform;
     private final Set<SelectionKey> keys = ConcurrentHashMap.newKeySet();
     private final Set<SelectionKey> publicKeys = Collections.unmodifiableSet(keys);
-    private final Set<SelectionKey> selected = new HashSet<>();
-    private final Set<SelectionKey> publicSelected = new UngrowableSet(selected);
+    private final SelectedKeys selected = new SelectedKeys(this);
     private final ReentrantLock selectLock = new ReentrantLock();
     private final Doorbell wakeBell = Doorbell.local("selector wake-up");
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
@@ -135,7 +134,7 @@ final class ViaSelector extends AbstractSelector {
     @Override
     public Set<SelectionKey> selectedKeys() {
         ensureOpen();
-        return publicSelected;
+        return selected;
     }
 
     // ------------------------------------------------------------------------------------------------ selecting
@@ -167,7 +166,9 @@ final class ViaSelector extends AbstractSelector {
             processCancelled();
             collectViaKeys();
             platformWaited = false;
-            int updated = pollVia();
+            // a select that may wait starts with the hints alone (its spin and the re-check after arming make the
+            // full checks); one that may not (selectNow) checks everything now
+            int updated = pollVia(timeoutMillis == 0);
             if (updated == 0 && timeoutMillis != 0 && !wakeupPending.get()) {
                 updated = await(timeoutMillis);
             }
@@ -213,7 +214,9 @@ final class ViaSelector extends AbstractSelector {
             int rounds = Math.max(1, SPIN_POLLS / viaKeys.size());
             for (int i = 0; i < rounds; i++) {
                 Thread.onSpinWait();
-                int updated = pollVia();
+                // the hints (flag block counts, no lock, the queue untouched) on most rounds; every 64th round and
+                // the last one also what only the queue shows (a control document: the peer's close, a failure)
+                int updated = pollVia((i & 63) == 63 || i == rounds - 1);
                 if (updated > 0 || wakeupPending.get()) {
                     return updated;
                 }
@@ -226,7 +229,7 @@ final class ViaSelector extends AbstractSelector {
             int n = armBells();
             int wakeSeq = wakeBell.arm();
             try {
-                int updated = pollVia(); // the re-check after arming: a ring from now on wakes the wait below
+                int updated = pollVia(true); // the re-check after arming: a ring from now on wakes the wait below
                 if (updated > 0 || wakeupPending.get()) {
                     return updated;
                 }
@@ -256,7 +259,7 @@ final class ViaSelector extends AbstractSelector {
                 } finally {
                     end();
                 }
-                updated = pollVia();
+                updated = pollVia(true);
                 // A doorbell rings for more than readiness (a consumed byte rings a writer below its low-water mark):
                 // with nothing ready the wait goes on, as the platform's does, since a select returning 0 early again
                 // and again is what Netty takes for the epoll bug (it rebuilds the selector after 512 such returns).
@@ -316,15 +319,19 @@ final class ViaSelector extends AbstractSelector {
         return n;
     }
 
-    /** Readiness of the via-emu keys into the selected set; the number of keys whose ready set grew. */
-    private int pollVia() {
+    /**
+     * Readiness of the via-emu keys into the selected set; the number of keys whose ready set grew.
+     *
+     * @param full see {@link ViaSelectable#viaReadyOps}: false lets channels answer from their lock-free hints
+     */
+    private int pollVia(boolean full) {
         int updated = 0;
         for (int i = 0, n = viaKeys.size(); i < n; i++) {
             ViaSelectionKey k = viaKeys.get(i);
             if (!k.isValid() || k.platformKey() != null) {
                 continue;
             }
-            int ready = k.via.viaReadyOps(k.interestOpsUnchecked());
+            int ready = k.via.viaReadyOps(k.interestOpsUnchecked(), full);
             if (ready != 0 && offer(k, ready)) {
                 updated++;
             }
@@ -352,7 +359,7 @@ final class ViaSelector extends AbstractSelector {
 
     /** The selection rule: a key not yet selected gets exactly {@code ops}; a selected one adds to its ready set. */
     private boolean offer(ViaSelectionKey k, int ops) {
-        if (selected.add(k)) {
+        if (selected.addKey(k)) {
             k.setReadyOps(ops);
             return true;
         }
@@ -530,37 +537,108 @@ final class ViaSelector extends AbstractSelector {
         }
     }
 
-    /** The selected-key set as the spec wants it: removal allowed, addition not. */
-    private static final class UngrowableSet extends AbstractSet<SelectionKey> {
-        private final Set<SelectionKey> set;
+    /**
+     * The selected-key set as the spec wants it: removal allowed, addition not. An array of keys with a mark in each
+     * key, so that a select adds a key without allocating (a {@code HashSet} made a node per key and select) and
+     * {@code contains} needs no lookup; the iterator removes by moving the last key into the removed one's place.
+     * Like the platform's, not safe for use by several threads at once.
+     */
+    static final class SelectedKeys extends AbstractSet<SelectionKey> {
+        private final ViaSelector owner;
+        private ViaSelectionKey[] keys = new ViaSelectionKey[16];
+        private int size;
 
-        UngrowableSet(Set<SelectionKey> set) {
-            this.set = set;
+        SelectedKeys(ViaSelector owner) {
+            this.owner = owner;
+        }
+
+        /** For the selector: adds {@code k} unless it is in the set; true if it was added. */
+        boolean addKey(ViaSelectionKey k) {
+            if (k.inSelectedSet) {
+                return false;
+            }
+            if (size == keys.length) {
+                keys = Arrays.copyOf(keys, size * 2);
+            }
+            keys[size++] = k;
+            k.inSelectedSet = true;
+            return true;
         }
 
         @Override
         public Iterator<SelectionKey> iterator() {
-            return set.iterator();
+            return new Iterator<>() {
+                private int next;
+                private boolean removable;
+
+                @Override
+                public boolean hasNext() {
+                    return next < size;
+                }
+
+                @Override
+                public SelectionKey next() {
+                    if (next >= size) {
+                        throw new NoSuchElementException();
+                    }
+                    removable = true;
+                    return keys[next++];
+                }
+
+                @Override
+                public void remove() {
+                    if (!removable) {
+                        throw new IllegalStateException();
+                    }
+                    removable = false;
+                    removeAt(--next); // the last key moves here: the next call to next() returns it
+                }
+            };
+        }
+
+        private void removeAt(int i) {
+            keys[i].inSelectedSet = false;
+            keys[i] = keys[--size];
+            keys[size] = null;
         }
 
         @Override
         public int size() {
-            return set.size();
+            return size;
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return size == 0;
         }
 
         @Override
         public boolean contains(Object o) {
-            return set.contains(o);
+            return o instanceof ViaSelectionKey && ((ViaSelectionKey) o).selector() == owner
+                    && ((ViaSelectionKey) o).inSelectedSet;
         }
 
         @Override
         public boolean remove(Object o) {
-            return set.remove(o);
+            if (!contains(o)) {
+                return false;
+            }
+            for (int i = 0; i < size; i++) {
+                if (keys[i] == o) {
+                    removeAt(i);
+                    return true;
+                }
+            }
+            return false;
         }
 
         @Override
         public void clear() {
-            set.clear();
+            for (int i = 0; i < size; i++) {
+                keys[i].inSelectedSet = false;
+                keys[i] = null;
+            }
+            size = 0;
         }
 
         @Override

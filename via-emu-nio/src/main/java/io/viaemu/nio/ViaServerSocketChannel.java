@@ -373,7 +373,7 @@ final class ViaServerSocketChannel extends ServerSocketChannel implements ViaSel
     }
 
     @Override
-    public int viaReadyOps(int interest) {
+    public int viaReadyOps(int interest, boolean full) {
         if ((interest & SelectionKey.OP_ACCEPT) == 0 || server == null) {
             return 0;
         }

@@ -53,6 +53,15 @@ import io.viaemu.protocol.ConnectionEnd;
 final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
     /** The largest document a gathering write makes, and what a non-blocking write sends at most per call. */
     private static final int GATHER_MAX = 256 * 1024;
+    /**
+     * What one document takes beyond its payload, at most: the ring's record header (16 bytes), the document's
+     * header (2) and the record's alignment (up to 15).
+     */
+    private static final int DOCUMENT_OVERHEAD = 64;
+    /** The most {@link #roomEstimate} starts from. */
+    private static final long ROOM_ESTIMATE_MAX = 256 * 1024;
+    /** Reads larger than this make the selector poll by the lock-free hint (see {@link #largeReads}). */
+    private static final int LARGE_READ = 2048;
 
     private final ViaSelectorProvider via;
     private final ChannelOptions options;
@@ -73,6 +82,28 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
     private ChannelSocket socket;
     private byte[] readScratch;
     private byte[] writeScratch;
+    /**
+     * Set once a non-blocking read found nothing while {@link ConnectionEnd#inputHintNow} said data waits and a full
+     * check agreed there was none (bytes this end's role may not read yet, e.g. a worker before it owns the
+     * connection): readiness then comes from full checks only, so a selector does not report OP_READ forever.
+     */
+    private volatile boolean readHintDistrusted;
+    /**
+     * The last non-blocking read returned more than {@link #LARGE_READ} bytes: the selector's spin polls by the
+     * hint ({@link ConnectionEnd#inputHintNow}), which leaves the document in the queue, instead of by
+     * {@link ConnectionEnd#readableNow}, which copies it into the pending buffer (a plain field: a stale value only
+     * picks the other, slower, way for a poll).
+     */
+    private boolean largeReads;
+    /**
+     * A lower bound of what one document may take now without waiting (under the write lock): the last
+     * {@link ConnectionEnd#sendRoomNow} (at most {@link #ROOM_ESTIMATE_MAX}) less what non-blocking writes sent since,
+     * each counted with {@link #DOCUMENT_OVERHEAD}. The room only grows between writes (the peer consumes), so a small
+     * write that fits goes out without reading the room again: that read is the peer's consumed count and the ring's
+     * reclaimed position, two cache lines the peer's reader has just written, on every write of a round trip. (A
+     * peer shrinking its receive window meanwhile is seen only once this bound is used up.)
+     */
+    private long roomEstimate;
     /** The buffer of a single-buffer write (under the write lock). */
     private final ByteBuffer[] oneBuffer = new ByteBuffer[1];
 
@@ -315,22 +346,40 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
 
     private int readNow(ConnectionEnd c, ByteBuffer dst) throws IOException {
         try {
-            if (dst.hasArray()) { // one pass, straight into the array (the selector's round trip goes this way)
-                int n = c.receiveNow(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
-                if (n > 0) {
-                    dst.position(dst.position() + n);
+            int n = readNowOnce(c, dst);
+            if (n != 0) {
+                largeReads = n > LARGE_READ;
+            } else if (largeReads && !readHintDistrusted && c.inputHintNow()) {
+                // the selector reported OP_READ from the hint; a full check tells a document that came just now from
+                // bytes this end cannot read (then the hint is not used for this channel again)
+                if (c.readableNow() == 0) {
+                    if (c.inputHintNow()) {
+                        readHintDistrusted = true;
+                    }
+                    return 0;
                 }
-                return n;
+                n = readNowOnce(c, dst);
             }
-            int r = c.readableNow();
-            if (r == 0) {
-                return 0;
-            }
-            // r > 0: that many wait; r < 0: the input ended and receive answers at once (-1, or the failure)
-            return receive(c, dst, r > 0 ? Math.min(r, dst.remaining()) : dst.remaining(), 0);
+            return n;
         } catch (ViaException e) {
             throw reset(e);
         }
+    }
+
+    private int readNowOnce(ConnectionEnd c, ByteBuffer dst) throws IOException {
+        if (dst.hasArray()) { // one pass, straight into the array (the selector's round trip goes this way)
+            int n = c.receiveNow(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());
+            if (n > 0) {
+                dst.position(dst.position() + n);
+            }
+            return n;
+        }
+        int r = c.readableNow();
+        if (r == 0) {
+            return 0;
+        }
+        // r > 0: that many wait; r < 0: the input ended and receive answers at once (-1, or the failure)
+        return receive(c, dst, r > 0 ? Math.min(r, dst.remaining()) : dst.remaining(), 0);
     }
 
     private int receive(ConnectionEnd c, ByteBuffer dst, int max, long timeoutMillis) throws IOException {
@@ -444,13 +493,22 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
                 return 0;
             }
             boolean blocking = isBlocking();
-            // non-blocking: at most what one document takes now, so the append never waits for the reader; and not
-            // a fragment of a larger write while less than the low-water mark is free (the selector reports OP_WRITE
-            // at that mark): a stream goes on in whole writes, not in the slivers a reader's reads free
-            long room = blocking ? total : c.sendRoomNow();
-            long budget = blocking ? total : Math.min(total, Math.min(room, GATHER_MAX));
-            if (budget <= 0 || (!blocking && budget < total && room < c.sendLowWater())) {
-                return 0;
+            long budget;
+            if (blocking) {
+                budget = total;
+                roomEstimate = 0;
+            } else if (total <= GATHER_MAX && total + DOCUMENT_OVERHEAD <= roomEstimate) {
+                budget = total; // fits in what is known to be free: the peer's words stay unread (see roomEstimate)
+            } else {
+                // non-blocking: at most what one document takes now, so the append never waits for the reader; and
+                // not a fragment of a larger write while less than the low-water mark is free (the selector reports
+                // OP_WRITE at that mark): a stream goes on in whole writes, not in the slivers a reader's reads free
+                long room = c.sendRoomNow();
+                roomEstimate = Math.min(room, ROOM_ESTIMATE_MAX);
+                budget = Math.min(total, Math.min(room, GATHER_MAX));
+                if (budget <= 0 || (budget < total && room < c.sendLowWater())) {
+                    return 0;
+                }
             }
             long written = 0;
             boolean completed = false;
@@ -459,9 +517,13 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
             }
             try {
                 written = send(c, srcs, offset, length, budget);
+                if (!blocking) {
+                    roomEstimate -= written + DOCUMENT_OVERHEAD; // one document: a non-blocking write is one
+                }
                 completed = true;
                 return written;
             } catch (ViaException e) {
+                roomEstimate = 0;
                 if (!isOpen()) {
                     throw new AsynchronousCloseException();
                 }
@@ -682,19 +744,30 @@ final class ViaSocketChannel extends SocketChannel implements ViaSelectable {
     }
 
     @Override
-    public int viaReadyOps(int interest) {
+    public int viaReadyOps(int interest, boolean full) {
         ConnectionEnd c = connection;
         if (c == null || tcp != null) {
             return 0;
         }
         int ready = 0;
         if ((interest & SelectionKey.OP_READ) != 0) {
-            try {
-                if (inputShut || !isOpen() || c.readableNow() != 0) {
-                    ready |= SelectionKey.OP_READ;
+            if (inputShut || !isOpen()) {
+                ready |= SelectionKey.OP_READ;
+            } else if (largeReads && !readHintDistrusted && c.inputHintNow()) {
+                // data waits (the flag block's counts, no lock, the queue untouched): the read that follows takes the
+                // document straight into its buffer, where readableNow would first copy it into the pending buffer
+                // (for a 64 KiB stream that was a second copy of every document the selector's spin caught)
+                ready |= SelectionKey.OP_READ;
+            } else if (full || !largeReads) {
+                // small documents: found sooner by a poll of the queue itself (the peer's record, one cache line from
+                // the other core) than through the count the peer's writer updates after it, and copied twice cheaply
+                try {
+                    if (c.readableNow() != 0) {
+                        ready |= SelectionKey.OP_READ;
+                    }
+                } catch (IOException e) {
+                    ready |= SelectionKey.OP_READ; // the read reports it
                 }
-            } catch (IOException e) {
-                ready |= SelectionKey.OP_READ; // the read reports it
             }
         }
         if ((interest & SelectionKey.OP_WRITE) != 0) {

@@ -210,6 +210,104 @@ class ViaChannelsTest {
         assertThat(accepted.read(ByteBuffer.allocate(1))).isEqualTo(-1);
     }
 
+    /**
+     * The selected-key set (an array with a mark in each key, no allocation per select): each ready key once, removal
+     * through the iterator (which moves the last key into the removed one's place) visits every key exactly once,
+     * {@code remove}, {@code contains} and {@code clear} as a set's, no addition.
+     */
+    @Test
+    void theSelectedKeySetHoldsEachReadyKeyOnceAndItsIteratorRemovesAsItGoes() throws Exception {
+        ServerSocketChannel server = listen(PORT);
+        Selector selector = closing(provider.openSelector());
+        List<SelectionKey> keys = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            SocketChannel client = connect(PORT);
+            SocketChannel accepted = closing(server.accept());
+            accepted.write(ByteBuffer.wrap(new byte[] {(byte) i}));
+            client.configureBlocking(false);
+            keys.add(client.register(selector, SelectionKey.OP_READ));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (selector.selectedKeys().size() < keys.size()) {
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            selector.select(100);
+        }
+        assertThat(selector.select(100)).as("nothing new: every ready key is in the set already").isZero();
+        assertThat(selector.selectedKeys()).containsExactlyInAnyOrderElementsOf(keys);
+        List<SelectionKey> seen = new ArrayList<>();
+        for (var it = selector.selectedKeys().iterator(); it.hasNext(); ) {
+            SelectionKey k = it.next();
+            seen.add(k);
+            if (seen.size() % 2 == 1) {
+                it.remove(); // every other one: the last key moves into its place and comes next
+                assertThatThrownBy(it::remove).isInstanceOf(IllegalStateException.class);
+            }
+        }
+        assertThat(seen).containsExactlyInAnyOrderElementsOf(keys);
+        assertThat(selector.selectedKeys()).hasSize(2).doesNotContain(seen.get(0), seen.get(2), seen.get(4));
+        assertThatThrownBy(() -> selector.selectedKeys().add(seen.get(0)))
+                .isInstanceOf(UnsupportedOperationException.class);
+
+        assertThat(selector.select(5_000)).as("the removed keys are still readable").isEqualTo(3);
+        assertThat(selector.selectedKeys()).containsExactlyInAnyOrderElementsOf(keys);
+        assertThat(selector.selectedKeys().remove(keys.get(1))).isTrue();
+        assertThat(selector.selectedKeys().remove(keys.get(1))).isFalse();
+        assertThat(selector.selectedKeys().contains(keys.get(1))).isFalse();
+        assertThat(selector.selectedKeys()).hasSize(4);
+        selector.selectedKeys().clear();
+        assertThat(selector.selectedKeys()).isEmpty();
+        assertThat(selector.select(5_000)).isEqualTo(5);
+    }
+
+    /**
+     * Large documents switch a channel's readiness to the flag block's counts (the document stays in the queue for
+     * the read): the bytes still arrive whole and in order, and the peer's close, which those counts do not show,
+     * still makes the channel readable (end of stream) for a waiting select and for {@code selectNow}.
+     */
+    @Test
+    void largeDocumentsThenThePeersCloseAreSeenByAWaitingSelect() throws Exception {
+        ViaSelectorProvider big = provider("big-docs", PORT + 2, "big-docs", "set via.send-window=1MB");
+        ServerSocketChannel server = closing(big.openServerSocketChannel());
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), PORT + 2));
+        SocketChannel client = closing(big.openSocketChannel());
+        client.connect(new InetSocketAddress("localhost", PORT + 2));
+        SocketChannel accepted = closing(server.accept());
+        accepted.configureBlocking(false);
+        Selector selector = closing(big.openSelector());
+        SelectionKey key = accepted.register(selector, SelectionKey.OP_READ);
+        byte[] data = random(40 * 64 * 1024, 9);
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+            try {
+                for (int off = 0; off < data.length; off += 64 * 1024) {
+                    client.write(ByteBuffer.wrap(data, off, 64 * 1024)); // blocking: whole 64 KiB documents
+                }
+                Thread.sleep(50); // the reader waits in its select (the spin, then parked) when the close comes
+                client.close();
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        ByteBuffer in = ByteBuffer.allocate(data.length + 1); // room left: the last read can say -1
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        int n;
+        while (true) {
+            assertThat(System.nanoTime()).as("read %d of %d bytes", in.position(), data.length).isLessThan(deadline);
+            n = accepted.read(in);
+            if (n < 0) {
+                break;
+            }
+            if (n == 0) {
+                selector.select(1_000);
+                selector.selectedKeys().clear();
+            }
+        }
+        writer.get(5, TimeUnit.SECONDS);
+        assertThat(in.position()).isEqualTo(data.length);
+        assertThat(Arrays.copyOf(in.array(), data.length)).isEqualTo(data);
+        assertThat(selector.selectNow()).as("the end of stream stays readable").isEqualTo(1);
+        assertThat(key.isReadable()).isTrue();
+    }
+
     @Test
     void twoThreadsReadingOneNonBlockingChannelGetEveryByteOnceInOrderPerRead() throws Exception {
         ServerSocketChannel server = listen(PORT);
