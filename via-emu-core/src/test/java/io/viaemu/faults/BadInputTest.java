@@ -59,6 +59,9 @@ class BadInputTest {
     @TempDir
     static Path tmp;
     static Path base;
+    /** The largest DATA payload of {@link TestConfigs}' configuration (the default). */
+    private static final int MAX = ViaConfig.DEFAULT_MAX_MESSAGE_SIZE;
+
     static ViaConfig config;
     static JvmProcess server;
     static Channel listen;
@@ -163,8 +166,8 @@ class BadInputTest {
                         "unexpected RECONNECTION_DONE document on the PARENT's inbound queue"),
                 Arguments.of("INTERMISSION_DONE without a handover", copy(doc(MessageType.INTERMISSION_DONE)),
                         "INTERMISSION_DONE"),
-                Arguments.of("oversized DATA", oversizedData(), "DATA document of " + ((1 << 20) + 1)
-                        + " bytes exceeds the maximum of " + (1 << 20)));
+                Arguments.of("oversized DATA", oversizedData(), "DATA document of " + (MAX + 1)
+                        + " bytes exceeds the maximum of " + MAX));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -300,7 +303,7 @@ class BadInputTest {
     }
 
     private static byte[] oversizedData() {
-        byte[] b = new byte[Messages.HEADER + (1 << 20) + 1];
+        byte[] b = new byte[Messages.HEADER + MAX + 1];
         b[0] = Messages.VERSION;
         b[1] = MessageType.DATA.code();
         return b;

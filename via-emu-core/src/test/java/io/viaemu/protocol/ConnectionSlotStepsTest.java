@@ -390,8 +390,10 @@ class ConnectionSlotStepsTest {
             c.client.close();
             childSide.get(OneJvmConnection.WAIT.toMillis(), TimeUnit.MILLISECONDS);
             assertThat(c.flags.handedOver()).isTrue();
-            assertThat(c.flags.slotFree()).as("kept %d, released %d, use %d, %s", c.flags.get(Word.SLOT_KEPT),
-                    c.flags.get(Word.SLOT_RELEASED), c.flags.get(Word.SLOT_USE), c.flags.state()).isTrue();
+            // the release is the child's close's last write, which may come after the client's close returned (on a
+            // loaded machine it once did: "kept 1, released 0")
+            OneJvmConnection.await("the slot released: kept " + c.flags.get(Word.SLOT_KEPT) + ", use "
+                    + c.flags.get(Word.SLOT_USE) + ", " + c.flags.state(), c.flags::slotFree);
 
             long downEnd1 = c.flags.get(Word.DOWN_END);
             long downEnd1Size = c.transport.documents(c.downDir()).size();
