@@ -49,7 +49,12 @@ public final class ViaNioContender implements Contender {
         Path base = ViaContender.privateBase(dir);
         Path rules = Files.writeString(dir.resolve("via.conf"), "base-dir " + base + "\npauser backoff\n"
                 + "set via.triggers.t1-parent-close=false\nset via.triggers.t2-parent-abort=false\n"
-                + "set via.timeouts.connect=30s\nbind *:" + PORT + " " + ViaContender.ENDPOINT + "\nconnect *:" + PORT
+                + "set via.timeouts.connect=30s\n"
+                // the window and largest message of the native contenders (ViaContender.config), so that the ratio
+                // against them compares the same rings whatever the defaults are
+                + "set via.send-window=" + Long.getLong("via.bench.send-window", 4L << 20) + "\n"
+                + "set via.max-message-size=" + Integer.getInteger("via.bench.max-message-size", 1 << 20) + "\n"
+                + "bind *:" + PORT + " " + ViaContender.ENDPOINT + "\nconnect *:" + PORT
                 + " " + ViaContender.ENDPOINT + "\n");
         ViaSelectorProvider provider = provider(rules);
         ServerSocketChannel server = provider.openServerSocketChannel();
