@@ -50,10 +50,11 @@ public final class ViaNioContender implements Contender {
         Path rules = Files.writeString(dir.resolve("via.conf"), "base-dir " + base + "\npauser backoff\n"
                 + "set via.triggers.t1-parent-close=false\nset via.triggers.t2-parent-abort=false\n"
                 + "set via.timeouts.connect=30s\n"
-                // the window and largest message of the native contenders (ViaContender.config), so that the ratio
-                // against them compares the same rings whatever the defaults are
-                + "set via.send-window=" + Long.getLong("via.bench.send-window", 4L << 20) + "\n"
-                + "set via.max-message-size=" + Integer.getInteger("via.bench.max-message-size", 1 << 20) + "\n"
+                // the window and largest message of the native contenders (ViaContender.config): the library's
+                // defaults unless the run sets them, so that the ratio against them compares the same rings
+                + sizeRule("via.send-window", System.getProperty("via.bench.send-window"))
+                + sizeRule("via.max-message-size", System.getProperty("via.bench.max-message-size"))
+                + sizeRule("via.ring-capacity", System.getProperty("via.bench.ring-capacity"))
                 + "bind *:" + PORT + " " + ViaContender.ENDPOINT + "\nconnect *:" + PORT
                 + " " + ViaContender.ENDPOINT + "\n");
         ViaSelectorProvider provider = provider(rules);
@@ -152,5 +153,10 @@ public final class ViaNioContender implements Contender {
                 pipe.sink().close();
             }
         }
+    }
+
+    /** A rules-file line setting {@code property}, or nothing where the run leaves it to the library's default. */
+    private static String sizeRule(String property, String value) {
+        return value == null ? "" : "set " + property + "=" + value + "\n";
     }
 }
