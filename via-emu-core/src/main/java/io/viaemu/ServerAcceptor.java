@@ -14,6 +14,7 @@ import java.util.function.BooleanSupplier;
 
 import io.viaemu.idle.BackoffIdleStrategy;
 import io.viaemu.idle.Doorbell;
+import io.viaemu.idle.IdleStrategy;
 import io.viaemu.internal.BackgroundThreads;
 import io.viaemu.internal.ConnectPathWarmup;
 import io.viaemu.internal.InboxDispatcher;
@@ -426,6 +427,18 @@ final class ServerAcceptor {
      */
     private void readAsCaller(long deadline) {
         BooleanSupplier stop = () -> closed || Thread.currentThread().isInterrupted();
+        // unlike the acceptor thread, a caller spins BACKOFF's short budget first (whatever the pauser: BUSY would
+        // spin for as long as accept() waits) unless more threads wait than there are CPUs: a connect that comes
+        // soon after the last one finds the caller awake and needs no wake-up
+        IdleStrategy idle = PauserKind.BACKOFF.newIdleStrategy();
+        try {
+            readAsCaller(deadline, stop, idle);
+        } finally {
+            idle.reset();
+        }
+    }
+
+    private void readAsCaller(long deadline, BooleanSupplier stop, IdleStrategy idle) {
         while (!closed && !Thread.currentThread().isInterrupted()) {
             long now = System.nanoTime();
             if (deadline != Long.MAX_VALUE && now - deadline >= 0) {
@@ -433,10 +446,10 @@ final class ServerAcceptor {
             }
             long slice = now + CALLER_PARK_SLICE_NANOS;
             boolean dispatched = dispatcher.dispatchNext(
-                    deadline != Long.MAX_VALUE && deadline - slice < 0 ? deadline : slice, stop);
+                    deadline != Long.MAX_VALUE && deadline - slice < 0 ? deadline : slice, stop, idle);
             if (dispatched && hasAccepted()) {
                 // a burst of connects: grant what has come already (no wait), for this and the next accept()s
-                while (!closed && dispatcher.dispatchNext(System.nanoTime(), stop)) {
+                while (!closed && dispatcher.dispatchNext(System.nanoTime(), stop, idle)) {
                     // dispatched one more
                 }
                 return;

@@ -30,11 +30,23 @@ public final class BackgroundThreads {
 
     /** A daemon thread that unpins itself before running {@code body}. */
     public static Thread daemon(String name, Runnable body) {
-        Thread t = new Thread(() -> {
-            unpin();
-            body.run();
-        }, name);
+        Thread t = new Thread(new Unpinned(body), name);
         t.setDaemon(true);
         return t;
+    }
+
+    /** Unpins, then runs the body (a class, not a lambda: a fresh JVM's first connect starts such threads). */
+    private static final class Unpinned implements Runnable {
+        private final Runnable body;
+
+        Unpinned(Runnable body) {
+            this.body = body;
+        }
+
+        @Override
+        public void run() {
+            unpin();
+            body.run();
+        }
     }
 }

@@ -77,6 +77,14 @@ public final class InboxDispatcher {
      * holds (whoever makes it hold rings the doorbell).
      */
     public boolean dispatchNext(long deadlineNanos, BooleanSupplier stop) {
+        return dispatchNext(deadlineNanos, stop, idle);
+    }
+
+    /**
+     * {@link #dispatchNext(long, BooleanSupplier)} waiting with {@code idle} instead of the dispatcher's own
+     * strategy (the caller resets it when it stops).
+     */
+    public boolean dispatchNext(long deadlineNanos, BooleanSupplier stop, IdleStrategy idle) {
         while (!reader.next(doc)) {
             if (stop.getAsBoolean() || deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos >= 0) {
                 return false;

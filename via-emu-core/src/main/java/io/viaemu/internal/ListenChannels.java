@@ -23,7 +23,7 @@ public final class ListenChannels {
 
     public static long append(Transport transport, Path dir, Messages.Writer w) {
         while (true) {
-            Channel channel = OPEN.computeIfAbsent(dir, transport::open);
+            Channel channel = open(transport, dir);
             synchronized (channel) {
                 // Another user may have forgotten (closed) it since we looked it up: a reusable worker's inbox is
                 // shared by every connection of this process it serves. Then open it again.
@@ -34,10 +34,26 @@ public final class ListenChannels {
         }
     }
 
+    /** The open channel of {@code dir}, opened if none (no method reference: no bootstrap on a first connect). */
+    private static Channel open(Transport transport, Path dir) {
+        Channel channel = OPEN.get(dir);
+        if (channel != null) {
+            return channel;
+        }
+        synchronized (OPEN) {
+            channel = OPEN.get(dir);
+            if (channel == null) {
+                channel = transport.open(dir);
+                OPEN.put(dir, channel);
+            }
+            return channel;
+        }
+    }
+
     /** Opens the channel ahead of its first append (opening a queue costs milliseconds). */
     public static void prepare(Transport transport, Path dir) {
         while (true) {
-            Channel channel = OPEN.computeIfAbsent(dir, transport::open);
+            Channel channel = open(transport, dir);
             synchronized (channel) {
                 if (OPEN.get(dir) == channel) {
                     channel.prepareToAppend();

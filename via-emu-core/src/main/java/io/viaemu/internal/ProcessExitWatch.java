@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.viaemu.idle.LinuxCalls;
@@ -95,12 +96,34 @@ public final class ProcessExitWatch {
         if (EPOLL_FD < 0 || pid <= 0 || FD_BY_PID.containsKey(pid) || pid == ProcessHandle.current().pid()) {
             return;
         }
-        REGISTRAR.execute(() -> register(pid, startMillis));
+        REGISTRAR.execute(new Register(pid, startMillis));
     }
 
     /** Sets watches up, one at a time, off the callers' threads; idle (blocked on its queue) otherwise. */
-    private static final ExecutorService REGISTRAR =
-            Executors.newSingleThreadExecutor(r -> BackgroundThreads.daemon("via-exit-watch-add", r));
+    private static final ExecutorService REGISTRAR = Executors.newSingleThreadExecutor(new RegistrarThreads());
+
+    /** Classes rather than lambdas: a fresh JVM's first connect watches its peer (no bootstraps on its path). */
+    private static final class RegistrarThreads implements ThreadFactory {
+        @Override
+        public Thread newThread(Runnable r) {
+            return BackgroundThreads.daemon("via-exit-watch-add", r);
+        }
+    }
+
+    private static final class Register implements Runnable {
+        private final long pid;
+        private final long startMillis;
+
+        Register(long pid, long startMillis) {
+            this.pid = pid;
+            this.startMillis = startMillis;
+        }
+
+        @Override
+        public void run() {
+            register(pid, startMillis);
+        }
+    }
 
     private static void register(long pid, long startMillis) {
         synchronized (ProcessExitWatch.class) {

@@ -137,8 +137,15 @@ public final class ProcessLiveness implements Liveness, Housekeeper.Task {
         if (pid <= 0) {
             return;
         }
-        Peer p = peers.computeIfAbsent(List.of(pid, startMillis),
-                k -> new Peer(base, pid, startMillis, peerTimeoutMillis));
+        List<Object> key = List.of(pid, startMillis);
+        Peer p = peers.get(key);
+        if (p == null) { // not computeIfAbsent with a lambda: no bootstrap on a fresh JVM's first connect
+            Peer added = new Peer(base, pid, startMillis, peerTimeoutMillis);
+            p = peers.putIfAbsent(key, added);
+            if (p == null) {
+                p = added;
+            }
+        }
         if (peerTimeoutMillis < p.timeoutMillis) {
             p.timeoutMillis = peerTimeoutMillis;
         }

@@ -169,12 +169,26 @@ public final class ConnectionSlots {
         if (pool != null) {
             return pool;
         }
-        return POOLS.computeIfAbsent(key, k -> {
-            if (config.shutdownHook() && EXIT_HOOK.compareAndSet(false, true)) {
-                Runtime.getRuntime().addShutdownHook(new Thread(ConnectionSlots::closeAll, "via-slots-exit"));
+        // not computeIfAbsent with a lambda: a fresh JVM's first connect would pay for its bootstrap
+        synchronized (POOLS) {
+            pool = POOLS.get(key);
+            if (pool == null) {
+                if (config.shutdownHook() && EXIT_HOOK.compareAndSet(false, true)) {
+                    Runtime.getRuntime().addShutdownHook(new Thread(new CloseAll(), "via-slots-exit"));
+                }
+                pool = new ConnectionSlots(config, endpoint, RoleEnvironment.host(config));
+                POOLS.put(key, pool);
             }
-            return new ConnectionSlots(config, endpoint, RoleEnvironment.host(config));
-        });
+            return pool;
+        }
+    }
+
+    /** {@link #closeAll()} for the exit hook (a class: no lambda to bootstrap on the first connect). */
+    private static final class CloseAll implements Runnable {
+        @Override
+        public void run() {
+            closeAll();
+        }
     }
 
     /** Closes every pool of this process: idle slots deleted, slots in use deleted at their close. */
