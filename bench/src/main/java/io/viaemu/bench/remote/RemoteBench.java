@@ -51,7 +51,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * flock /tmp/via-bench.lock bench/run-remote.sh [--rtt N] [--stream-mib M] [--idle busy|yield|backoff]
  *                                               [--threading invoker|shared|dedicated] [--pin]
  *                                               [--via-pauser busy|yielding|backoff|poll]
- *                                               [--contenders tcp,aeron-udp,via-aeron]
+ *                                               [--stamps] [--contenders tcp,aeron-udp,via-aeron]
  * </pre>
  *
  * {@code --idle} and {@code --threading} apply to raw Aeron and to via-emu's Aeron hops alike (the applications'
