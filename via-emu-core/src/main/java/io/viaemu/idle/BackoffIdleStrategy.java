@@ -21,9 +21,9 @@ public final class BackoffIdleStrategy implements IdleStrategy {
      * answer shares the spinner's CPU (an Aeron gateway and the server behind it on a 2-core host), the answer
      * waited for the whole spin budget (176 µs of 2,000 polls). A yield with nothing else runnable is a system call
      * of well under a microsecond, and an answer that comes within the first polls (a round trip of a few hundred
-     * nanoseconds) never meets one. A power of two.
+     * nanoseconds) never meets one. A power of two; {@code -Dvia.idle.yield-every=0} never yields.
      */
-    static final int YIELD_EVERY = 64;
+    static final int YIELD_EVERY = yieldEvery(Integer.getInteger("via.idle.yield-every", 64));
     /** Polls that spin before a waiter needs a spin permit ({@link SpinPermits}). */
     static final int FREE_SPINS = 64;
     private final int maxSpins;
@@ -43,6 +43,13 @@ public final class BackoffIdleStrategy implements IdleStrategy {
     private Doorbell armed;
     private int armedSequence;
 
+    private static int yieldEvery(int polls) {
+        if (polls < 0 || (polls & (polls - 1)) != 0) {
+            throw new IllegalArgumentException("via.idle.yield-every must be 0 or a power of two, not " + polls);
+        }
+        return polls;
+    }
+
     public BackoffIdleStrategy(int maxSpins, int maxYields, long minParkNanos, long maxParkNanos) {
         this.maxSpins = maxSpins;
         this.maxYields = maxYields;
@@ -59,7 +66,7 @@ public final class BackoffIdleStrategy implements IdleStrategy {
                 spins = maxSpins; // as many spinners as cores already: park at once, the ring wakes us
             } else {
                 spins++;
-                if ((spins & (YIELD_EVERY - 1)) == 0) {
+                if (YIELD_EVERY > 0 && (spins & (YIELD_EVERY - 1)) == 0) {
                     Thread.yield();
                 } else {
                     Thread.onSpinWait();
