@@ -35,6 +35,12 @@ public interface Coordination {
     Doorbell serverBell();
 
     /**
+     * The doorbell a child's thread parks on while it waits to own the connection, and in its close for S13: rung only
+     * on the few changes such a wait ends on ({@link FlagBlock#CHILD_BELL_OFFSET}); null when the words are read-only.
+     */
+    Doorbell childBell();
+
+    /**
      * Wakes the housekeeper of process {@code pid} started at {@code startMillis}: a handover step it must take
      * even while none of its threads waits. Best effort.
      */
