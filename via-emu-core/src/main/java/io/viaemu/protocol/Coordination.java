@@ -6,7 +6,7 @@ import io.viaemu.idle.Doorbell;
 
 /**
  * The memory a connection's processes coordinate through: 64-bit words read and written atomically at byte offsets
- * (the layout is {@link FlagBlock}'s), the two doorbells its waiting threads park on, and a way to wake a peer
+ * (the layout is {@link FlagBlock}'s), the three doorbells its waiting threads park on, and a way to wake a peer
  * process's housekeeper. Today's implementation maps the connection's {@code flags} file
  * ({@link MappedCoordination}); {@link MemoryCoordination} keeps the words in this JVM, for roles driven by tests.
  */
