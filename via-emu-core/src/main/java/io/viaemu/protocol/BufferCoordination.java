@@ -11,7 +11,8 @@ import io.viaemu.idle.QueueDoorbells;
 
 /**
  * Coordination words in a direct buffer ({@code VarHandle} volatile and CAS access, little-endian), with the two
- * doorbells at {@link QueueDoorbells#CLIENT_OFFSET} and {@link QueueDoorbells#SERVER_OFFSET}. Whether other
+ * doorbells at {@link QueueDoorbells#CLIENT_OFFSET} and {@link QueueDoorbells#SERVER_OFFSET} and the child's at
+ * {@link FlagBlock#CHILD_BELL_OFFSET}. Whether other
  * processes see the words depends on the buffer: a shared file mapping, or memory of this JVM.
  */
 abstract class BufferCoordination implements Coordination {
@@ -22,6 +23,7 @@ abstract class BufferCoordination implements Coordination {
     private final Path location;
     private final Doorbell clientBell;
     private final Doorbell serverBell;
+    private final Doorbell childBell;
 
     /**
      * @param connectionDir the directory whose {@code up} and {@code down} queues ring these doorbells (registered
@@ -32,6 +34,7 @@ abstract class BufferCoordination implements Coordination {
         this.location = location;
         this.clientBell = readOnly ? null : new Doorbell(direct, QueueDoorbells.CLIENT_OFFSET, location + "#client");
         this.serverBell = readOnly ? null : new Doorbell(direct, QueueDoorbells.SERVER_OFFSET, location + "#server");
+        this.childBell = readOnly ? null : new Doorbell(direct, FlagBlock.CHILD_BELL_OFFSET, location + "#child");
         if (!readOnly) {
             QueueDoorbells.register(connectionDir, clientBell, serverBell); // the transport rings them on appends
         }
@@ -75,6 +78,11 @@ abstract class BufferCoordination implements Coordination {
     @Override
     public final Doorbell serverBell() {
         return serverBell;
+    }
+
+    @Override
+    public final Doorbell childBell() {
+        return childBell;
     }
 
     @Override

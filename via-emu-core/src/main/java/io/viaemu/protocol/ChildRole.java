@@ -11,6 +11,7 @@ import io.viaemu.internal.Housekeeper;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.Document;
+import io.viaemu.idle.Doorbell;
 import io.viaemu.idle.IdleStrategy;
 
 /**
@@ -266,7 +267,15 @@ public final class ChildRole extends ConnectionEnd {
         }
     }
 
+    /**
+     * Parks on the child's doorbell of the flag block ({@link FlagBlock#childBell}), which rings on what ends this
+     * wait only: the grant ({@code CHILD_GRANTED}, written by this process's inbox thread after the state moved to
+     * OWNER), an error, the state CLOSED or FAILED, and this end's close. On the server side's doorbell, which every
+     * flag the parent and the client change during the handover rings (and the up queue's appends), this thread woke
+     * about seven times per forked connection.
+     */
     private void awaitOwnershipLoop(Trigger trigger, long deadlineNanos, IdleStrategy idle) throws IOException {
+        Doorbell bell = flags.childBell() != null ? flags.childBell() : ownDoorbell();
         while (!owns()) {
             ConnectionState s = flags.state();
             if (s == ConnectionState.CLOSED) {
@@ -283,7 +292,7 @@ public final class ChildRole extends ConnectionEnd {
                 throw new ViaTimeoutException("connection " + id + ": the child does not own the connection yet ("
                         + s + ", trigger " + trigger + (!flags.triggerEnabled(trigger) ? " is off)" : " requested)"));
             }
-            idle.idle(ownDoorbell(), deadlineNanos);
+            idle.idle(bell, deadlineNanos);
         }
     }
 
@@ -381,6 +390,7 @@ public final class ChildRole extends ConnectionEnd {
                 closed = true;
                 releaseResources();
                 state.moveIfAllowed(State.CLOSED, "closed before owning the connection");
+                flags.ringChild(); // a thread of this process waiting for ownership sees the close
                 log.info("connection {} child: closed before owning the connection", id);
                 if (!alive(flags.clientPid(), flags.clientStart()) && !alive(parentPid, parentStart)) {
                     deleteDirectory(); // client and parent died without closing: this child is the last one

@@ -793,8 +793,11 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         if (!ownPartDone || flags.get(Word.ERROR_CODE) != 0) {
             return false;
         }
+        // The server side parks on the child's doorbell: it rings on exactly what this wait ends on (HANDED_OVER, an
+        // error, FAILED), not on every flag of the handover as the server side's does.
+        Doorbell bell = sideBit == FlagBlock.CLOSED_SERVER && flags.childBell() != null ? flags.childBell() : ownBell;
         try {
-            return await(() -> flags.handedOver() || flags.get(Word.ERROR_CODE) != 0,
+            return awaitOn(bell, () -> flags.handedOver() || flags.get(Word.ERROR_CODE) != 0,
                     config.handoverTimeout().toMillis()) && flags.handedOver();
         } catch (IOException e) {
             return false; // failed meanwhile: the usual close

@@ -6,7 +6,7 @@ import io.viaemu.idle.Doorbell;
 
 /**
  * The memory a connection's processes coordinate through: 64-bit words read and written atomically at byte offsets
- * (the layout is {@link FlagBlock}'s), the two doorbells its waiting threads park on, and a way to wake a peer
+ * (the layout is {@link FlagBlock}'s), the three doorbells its waiting threads park on, and a way to wake a peer
  * process's housekeeper. Today's implementation maps the connection's {@code flags} file
  * ({@link MappedCoordination}); {@link MemoryCoordination} keeps the words in this JVM, for roles driven by tests.
  */
@@ -33,6 +33,12 @@ public interface Coordination {
 
     /** The doorbell the parent's and the child's threads park on; null when the words are read-only. */
     Doorbell serverBell();
+
+    /**
+     * The doorbell a child's thread parks on while it waits to own the connection, and in its close for S13: rung only
+     * on the few changes such a wait ends on ({@link FlagBlock#CHILD_BELL_OFFSET}); null when the words are read-only.
+     */
+    Doorbell childBell();
 
     /**
      * Wakes the housekeeper of process {@code pid} started at {@code startMillis}: a handover step it must take

@@ -59,6 +59,8 @@ import io.viaemu.transport.Transport;
  *  1280    any (rarely)    UP_RECEIVE_WINDOW DOWN_RECEIVE_WINDOW UP_SEGMENT DOWN_SEGMENT
  *  1344    any sender      BYTES_APPENDED                                   (every send, with a disk quota)
  *   ...    (free)
+ *  3904    doorbell        the child's wait for ownership and for S13 (rung on CHILD_GRANTED, ERROR_CODE and a
+ *                          STATE of HANDED_OVER, CLOSED or FAILED only)
  *  3968    doorbell        the client's (its threads park here)
  *  4032    doorbell        the server side's (parent and child park here)
  * </pre>
@@ -77,10 +79,13 @@ import io.viaemu.transport.Transport;
  * resets every word of the previous use ({@link #resetForNextUse}), which it alone may do then: both ends of the
  * previous use are done with the block.
  *
- * <p>The doorbells (from {@link #DOORBELLS_OFFSET}) are not words but two {@link Doorbell}s: the client's (its
- * threads park on it for the down queue and the flags the client waits for) and the server side's (parent and
- * child park on it for the up queue and theirs). Appending to a queue rings its reader's doorbell (the transport
- * does, see {@link QueueDoorbells}); changing a {@link #SIGNALS signal word} rings both.
+ * <p>The doorbells (from {@link #DOORBELLS_OFFSET}) are not words but three {@link Doorbell}s: the client's (its
+ * threads park on it for the down queue and the flags the client waits for), the server side's (parent and
+ * child park on it for the up queue and theirs) and the child's ({@link #CHILD_BELL_OFFSET}). Appending to a queue
+ * rings its reader's doorbell (the transport does, see {@link QueueDoorbells}); changing a {@link #SIGNALS signal
+ * word} rings the first two. The child's rings only on what a child's wait for ownership or for S13 ends on
+ * ({@link #ringsChild}): a child parked on the server side's doorbell was woken by every flag the parent and the
+ * client change during the handover (about seven wake-ups per forked connection for one it needs).
  *
  * <p>The protocol's decisions that must happen once across processes are methods here, each one CAS:
  * {@link #fireTrigger} (at most one trigger per connection), {@link #complete} (S13, never twice),
@@ -272,8 +277,10 @@ public final class FlagBlock {
     static final int SIZE = Coordination.SIZE;
     static final int CACHE_LINE = 64;
     /** Where the doorbells start: a fixed offset near the end, so that words appended to {@link Word} never reach it. */
-    public static final int DOORBELLS_OFFSET = QueueDoorbells.CLIENT_OFFSET;
-    static final int DOORBELLS_SIZE = 2 * Doorbell.SIZE;
+    public static final int DOORBELLS_OFFSET = QueueDoorbells.CLIENT_OFFSET - Doorbell.SIZE;
+    static final int DOORBELLS_SIZE = 3 * Doorbell.SIZE;
+    /** The child's doorbell: the first of the three, on the line below the client's. */
+    public static final int CHILD_BELL_OFFSET = DOORBELLS_OFFSET;
 
     /**
      * Words some waiting thread of another process waits on: every change of one rings both doorbells (a fence and
@@ -386,6 +393,9 @@ public final class FlagBlock {
         words.setVolatile(w.offset, value);
         if (IS_SIGNAL[w.ordinal()]) {
             ringBoth();
+            if (ringsChild(w, value)) {
+                ringChild();
+            }
         }
     }
 
@@ -398,6 +408,9 @@ public final class FlagBlock {
         boolean set = words.compareAndSet(w.offset, expected, value);
         if (set && IS_SIGNAL[w.ordinal()]) {
             ringBoth();
+            if (ringsChild(w, value)) {
+                ringChild();
+            }
         }
         return set;
     }
@@ -443,6 +456,35 @@ public final class FlagBlock {
     /** The doorbell parent and child park on: rung after appends to the up queue and on signal changes. */
     public Doorbell serverBell() {
         return words.serverBell();
+    }
+
+    /**
+     * The doorbell a child's thread parks on while it waits to own the connection and, closing, for S13: rung only
+     * when {@link #ringsChild} says so (and by the child's own inbox thread's grant, {@code CHILD_GRANTED}).
+     */
+    public Doorbell childBell() {
+        return words.childBell();
+    }
+
+    /**
+     * True if writing {@code value} to {@code w} may end a child's wait for ownership or for S13: its grant, an error,
+     * or the state HANDED_OVER, CLOSED or FAILED. Not the handover's other steps (state, intermission, P, the trigger,
+     * the client's report), which the child does not wait for.
+     */
+    static boolean ringsChild(Word w, long value) {
+        if (w == Word.STATE) {
+            return value == ConnectionState.HANDED_OVER.code() || value == ConnectionState.CLOSED.code()
+                    || value == ConnectionState.FAILED.code();
+        }
+        return w == Word.CHILD_GRANTED || w == Word.ERROR_CODE;
+    }
+
+    /** Rings the child's doorbell (a fence and a read when nobody is parked). */
+    public void ringChild() {
+        Doorbell child = words.childBell();
+        if (child != null) {
+            child.ring();
+        }
     }
 
     /** Rings both doorbells: something every waiting side may care about changed. */

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.viaemu.Trigger;
+import io.viaemu.idle.Doorbell;
 import io.viaemu.protocol.FlagBlock.Owner;
 import io.viaemu.protocol.FlagBlock.Word;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,44 @@ class FlagBlockLayoutTest {
         for (Word w : Word.values()) {
             assertThat(w.offset() % 8).as(w.name()).isZero();
             assertThat(w.offset() + 8).as(w.name()).isLessThanOrEqualTo(FlagBlock.DOORBELLS_OFFSET);
+        }
+    }
+
+    @Test
+    void theChildsDoorbellRingsOnlyOnWhatTheChildWaitsFor(@TempDir Path dir) throws Exception {
+        FlagBlock flags = FlagBlock.create(dir);
+        assertThat(FlagBlock.CHILD_BELL_OFFSET).isEqualTo(3904);
+        assertThat(FlagBlock.CHILD_BELL_OFFSET + FlagBlock.DOORBELLS_SIZE).isEqualTo(Coordination.SIZE);
+        Doorbell child = flags.childBell();
+        Doorbell server = flags.serverBell();
+        child.arm();
+        server.arm();
+        try {
+            int childSeq = child.sequence();
+            int serverSeq = server.sequence();
+            // the handover's other steps: the server side's doorbell rings, the child's does not
+            flags.set(Word.STATE, ConnectionState.FORKED.code());
+            flags.set(Word.CHILD_PID, 77);
+            flags.fireTrigger(Trigger.T1_PARENT_CLOSE);
+            flags.set(Word.TRANSMISSION_INTERMISSION, FlagBlock.Intermission.REQUESTED);
+            flags.advance(ConnectionState.INTERMISSION);
+            flags.set(Word.P, 1);
+            flags.set(Word.CLIENT_REPORTED, 1);
+            flags.orBits(Word.CLOSED_MASK, FlagBlock.CLOSED_SERVER);
+            assertThat(server.sequence()).isNotEqualTo(serverSeq);
+            assertThat(child.sequence()).as("child's doorbell").isEqualTo(childSeq);
+            // what ends a child's wait for ownership or for S13
+            flags.set(Word.CHILD_GRANTED, 77);
+            assertThat(child.sequence()).isEqualTo(childSeq + 1);
+            flags.complete(); // the completion word itself does not ring it; HANDED_OVER does
+            assertThat(child.sequence()).isEqualTo(childSeq + 2);
+            flags.advance(ConnectionState.CLOSED);
+            assertThat(child.sequence()).isEqualTo(childSeq + 3);
+            flags.fail(ErrorCode.PROTOCOL); // the error, then FAILED
+            assertThat(child.sequence()).isEqualTo(childSeq + 5);
+        } finally {
+            child.disarm();
+            server.disarm();
         }
     }
 
