@@ -31,13 +31,10 @@ public final class BackoffIdleStrategy implements IdleStrategy {
     private final long minParkNanos;
     private final long maxParkNanos;
 
-    /** The host's spin permits (null: spinning is not bounded). */
-    private final SpinPermits permits;
+    /** This thread's hold on one of the host's spin permits (null: spinning is not bounded). */
+    private final SpinPermits.Hold permit;
     private int spins;
     private int yields;
-    /** The spin permit held, -1 if none; its lease. */
-    private int permit = -1;
-    private long lease;
     private long parkNanos;
     /** The doorbell this thread is announced on, null if none. */
     private Doorbell armed;
@@ -56,13 +53,16 @@ public final class BackoffIdleStrategy implements IdleStrategy {
         this.minParkNanos = minParkNanos;
         this.maxParkNanos = maxParkNanos;
         this.parkNanos = minParkNanos;
-        this.permits = SpinPermits.shared();
+        SpinPermits permits = SpinPermits.shared();
+        this.permit = permits == null ? null : new SpinPermits.Hold(permits);
     }
 
     @Override
     public void idle(Doorbell doorbell, long deadlineNanos) {
         if (spins < maxSpins) {
-            if (spins == FREE_SPINS && permits != null && !takePermit()) {
+            // the first FREE_SPINS polls spin without a permit (a document that comes within them costs no shared
+            // write); past them a waiter spins only with one of the host's permits
+            if (spins == FREE_SPINS && permit != null && !permit.take(System.nanoTime())) {
                 spins = maxSpins; // as many spinners as cores already: park at once, the ring wakes us
             } else {
                 spins++;
@@ -74,8 +74,8 @@ public final class BackoffIdleStrategy implements IdleStrategy {
                 return;
             }
         }
-        if (permit >= 0) {
-            releasePermit(); // done spinning
+        if (permit != null) {
+            permit.release(); // done spinning
         }
         if (yields < maxYields) {
             yields++;
@@ -103,30 +103,10 @@ public final class BackoffIdleStrategy implements IdleStrategy {
         armedSequence = doorbell.sequence(); // still announced: a ring from now on changes it
     }
 
-    /**
-     * The first {@link #FREE_SPINS} polls spin without a permit (a document that comes within them costs no shared
-     * write); past them a waiter spins only with one of the host's {@link SpinPermits}.
-     */
-    private boolean takePermit() {
-        long now = System.nanoTime();
-        int slot = permits.acquire(now, (int) Thread.currentThread().getId());
-        if (slot < 0) {
-            return false;
-        }
-        permit = slot;
-        lease = now + SpinPermits.LEASE_NANOS;
-        return true;
-    }
-
-    private void releasePermit() {
-        permits.release(permit, lease);
-        permit = -1;
-    }
-
     @Override
     public void reset() {
-        if (permit >= 0) {
-            releasePermit();
+        if (permit != null) {
+            permit.release();
         }
         spins = 0;
         yields = 0;

@@ -15,15 +15,14 @@ public final class BusySpinIdleStrategy implements IdleStrategy {
     /** The longest park without a permit before trying again. */
     static final long PERMITLESS_PARK_NANOS = 1_000_000L;
 
-    private final SpinPermits permits;
+    /** This thread's hold on one of the spin permits (null: unbounded). */
+    private final SpinPermits.Hold permit;
     private int spins;
-    private int permit = -1;
-    private long lease;
     private Doorbell armed;
     private int armedSequence;
 
     private BusySpinIdleStrategy(SpinPermits permits) {
-        this.permits = permits;
+        this.permit = permits == null ? null : new SpinPermits.Hold(permits);
     }
 
     /** A busy-spinning strategy bounded by the host's spin permits (unbounded if they are off); for one thread. */
@@ -39,20 +38,13 @@ public final class BusySpinIdleStrategy implements IdleStrategy {
 
     @Override
     public void idle(Doorbell doorbell, long deadlineNanos) {
-        if (permits == null) {
+        if (permit == null) {
             Thread.onSpinWait();
             return;
         }
-        if (permit >= 0) {
+        if (permit.held()) {
             if ((++spins & 1023) == 0) {
-                long now = System.nanoTime();
-                if (lease - now < SpinPermits.LEASE_NANOS / 2) {
-                    if (permits.renew(permit, lease, now)) {
-                        lease = now + SpinPermits.LEASE_NANOS;
-                    } else {
-                        permit = -1; // ran out (this thread was descheduled) and was taken: ask again
-                    }
-                }
+                permit.renewIfDue(System.nanoTime()); // lost: the next idle asks again
             }
             Thread.onSpinWait();
             return;
@@ -63,11 +55,8 @@ public final class BusySpinIdleStrategy implements IdleStrategy {
             return;
         }
         long now = System.nanoTime();
-        int slot = permits.acquire(now, (int) Thread.currentThread().getId());
-        if (slot >= 0) {
+        if (permit.take(now)) {
             disarm();
-            permit = slot;
-            lease = now + SpinPermits.LEASE_NANOS;
             Thread.onSpinWait();
             return;
         }
@@ -98,9 +87,8 @@ public final class BusySpinIdleStrategy implements IdleStrategy {
 
     @Override
     public void reset() {
-        if (permit >= 0) {
-            permits.release(permit, lease);
-            permit = -1;
+        if (permit != null) {
+            permit.release();
         }
         disarm();
         spins = 0;
@@ -108,6 +96,6 @@ public final class BusySpinIdleStrategy implements IdleStrategy {
 
     @Override
     public String toString() {
-        return permits == null ? "busy-spin" : "busy-spin(bounded by " + permits.count() + " spin permits)";
+        return permit == null ? "busy-spin" : "busy-spin(bounded by " + permit.permits().count() + " spin permits)";
     }
 }

@@ -136,4 +136,62 @@ public final class SpinPermits {
         }
         return n;
     }
+
+    /**
+     * One waiting thread's hold on a permit: its slot and lease. The one place the idle strategies keep a permit
+     * (not thread-safe: one per strategy, which serves one thread).
+     */
+    static final class Hold {
+        private final SpinPermits permits;
+        private int slot = -1;
+        private long lease;
+
+        Hold(SpinPermits permits) {
+            this.permits = permits;
+        }
+
+        boolean held() {
+            return slot >= 0;
+        }
+
+        /** Takes a free (or expired) permit until {@code now + LEASE_NANOS}; false if all are held. */
+        boolean take(long now) {
+            int s = permits.acquire(now, (int) Thread.currentThread().getId());
+            if (s < 0) {
+                return false;
+            }
+            slot = s;
+            lease = now + LEASE_NANOS;
+            return true;
+        }
+
+        /**
+         * Renews the lease once half of it is gone. False, and no longer held, if it ran out (the thread was
+         * descheduled) and another waiter took the permit: the holder asks again.
+         */
+        boolean renewIfDue(long now) {
+            if (lease - now >= LEASE_NANOS / 2) {
+                return true;
+            }
+            if (permits.renew(slot, lease, now)) {
+                lease = now + LEASE_NANOS;
+                return true;
+            }
+            slot = -1;
+            return false;
+        }
+
+        /** Gives the permit back if held. */
+        void release() {
+            if (slot >= 0) {
+                permits.release(slot, lease);
+                slot = -1;
+            }
+        }
+
+        /** The permits this hold takes from. */
+        SpinPermits permits() {
+            return permits;
+        }
+    }
 }
