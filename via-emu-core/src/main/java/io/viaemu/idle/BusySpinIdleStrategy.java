@@ -12,6 +12,15 @@ public final class BusySpinIdleStrategy implements IdleStrategy {
     public static final BusySpinIdleStrategy INSTANCE = new BusySpinIdleStrategy(null);
     /** Polls that spin before a waiter needs a permit. */
     static final int FREE_SPINS = 64;
+    /**
+     * Every this many polls a spinner with a permit yields once ({@code -Dvia.idle.busy-yield-every=N}, a power of
+     * two; 0 never yields). A spinner keeps its CPU until the scheduler takes it, and on a host with as many busy
+     * threads as cores the thread it waits for (or the one that thread waits for) is runnable but not running: every
+     * step of a handover waited for a spinner's slice to end. A yield lets the other runnable thread of that CPU go
+     * first (EEVDF moves the yielder's deadline back by a slice); with nothing else runnable it is a system call of
+     * well under a microsecond, and an answer that comes within the first polls never meets one.
+     */
+    static final int YIELD_EVERY = yieldEvery(Integer.getInteger("via.idle.busy-yield-every", 64));
     /** The longest park without a permit before trying again. */
     static final long PERMITLESS_PARK_NANOS = 1_000_000L;
 
@@ -23,6 +32,13 @@ public final class BusySpinIdleStrategy implements IdleStrategy {
 
     private BusySpinIdleStrategy(SpinPermits permits) {
         this.permit = permits == null ? null : new SpinPermits.Hold(permits);
+    }
+
+    private static int yieldEvery(int polls) {
+        if (polls < 0 || (polls & (polls - 1)) != 0) {
+            throw new IllegalArgumentException("via.idle.busy-yield-every must be 0 or a power of two, not " + polls);
+        }
+        return polls;
     }
 
     /** A busy-spinning strategy bounded by the host's spin permits (unbounded if they are off); for one thread. */
@@ -46,7 +62,11 @@ public final class BusySpinIdleStrategy implements IdleStrategy {
             if ((++spins & 1023) == 0) {
                 permit.renewIfDue(System.nanoTime()); // lost: the next idle asks again
             }
-            Thread.onSpinWait();
+            if (YIELD_EVERY > 0 && (spins & (YIELD_EVERY - 1)) == 0) {
+                Thread.yield();
+            } else {
+                Thread.onSpinWait();
+            }
             return;
         }
         if (spins < FREE_SPINS) {

@@ -11,8 +11,8 @@ import io.viaemu.idle.QueueDoorbells;
 
 /**
  * Coordination words in a direct buffer ({@code VarHandle} volatile and CAS access, little-endian), with the two
- * doorbells at {@link QueueDoorbells#CLIENT_OFFSET} and {@link QueueDoorbells#SERVER_OFFSET} and the child's at
- * {@link FlagBlock#CHILD_BELL_OFFSET}. Whether other
+ * doorbells at {@link QueueDoorbells#CLIENT_OFFSET} and {@link QueueDoorbells#SERVER_OFFSET}, the child's at
+ * {@link FlagBlock#CHILD_BELL_OFFSET} and the parent's at {@link FlagBlock#PARENT_BELL_OFFSET}. Whether other
  * processes see the words depends on the buffer: a shared file mapping, or memory of this JVM.
  */
 abstract class BufferCoordination implements Coordination {
@@ -24,6 +24,7 @@ abstract class BufferCoordination implements Coordination {
     private final Doorbell clientBell;
     private final Doorbell serverBell;
     private final Doorbell childBell;
+    private final Doorbell parentBell;
 
     /**
      * @param connectionDir the directory whose {@code up} and {@code down} queues ring these doorbells (registered
@@ -35,6 +36,7 @@ abstract class BufferCoordination implements Coordination {
         this.clientBell = readOnly ? null : new Doorbell(direct, QueueDoorbells.CLIENT_OFFSET, location + "#client");
         this.serverBell = readOnly ? null : new Doorbell(direct, QueueDoorbells.SERVER_OFFSET, location + "#server");
         this.childBell = readOnly ? null : new Doorbell(direct, FlagBlock.CHILD_BELL_OFFSET, location + "#child");
+        this.parentBell = readOnly ? null : new Doorbell(direct, FlagBlock.PARENT_BELL_OFFSET, location + "#parent");
         if (!readOnly) {
             QueueDoorbells.register(connectionDir, clientBell, serverBell); // the transport rings them on appends
         }
@@ -83,6 +85,11 @@ abstract class BufferCoordination implements Coordination {
     @Override
     public final Doorbell childBell() {
         return childBell;
+    }
+
+    @Override
+    public final Doorbell parentBell() {
+        return parentBell;
     }
 
     @Override

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
+import io.viaemu.PauserKind;
 import io.viaemu.Trigger;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaException;
@@ -28,6 +29,7 @@ import io.viaemu.transport.Channel;
 import io.viaemu.transport.Document;
 import io.viaemu.transport.Transport;
 import io.viaemu.idle.IdleStrategy;
+import io.viaemu.idle.SchedulerSlice;
 
 /**
  * The client's end (Fig. 6 of the design, steps S41-S52). Its part of the handover, driven by flags the parent sets
@@ -351,11 +353,14 @@ public final class ClientRole extends ConnectionEnd {
         long deadline = env.clock().nanoTime() + config.handoverTimeout().toNanos();
         IdleStrategy idle = sendIdle;
         idle.reset();
+        // woken by P and by the child's grant while the child and the parent may hold every core: see SchedulerSlice
+        long slice = SchedulerSlice.shorten(config.pauser() == PauserKind.BUSY);
         try {
             driveHandoverSteps(waitForRequest, deadline, idle);
         } catch (IllegalTransitionException e) {
             throw new ViaProtocolException(e.getMessage()); // the connection is failed already
         } finally {
+            SchedulerSlice.restore(slice);
             idle.reset();
         }
     }

@@ -651,7 +651,8 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         return awaitOn(ownBell, condition, timeoutMillis <= 0 ? Long.MAX_VALUE : timeoutMillis);
     }
 
-    private boolean awaitOn(Doorbell bell, BooleanSupplier condition, long timeoutMillis)
+    /** {@link #await} parked on {@code bell}: for a role's waits that have a doorbell of their own in the flag block. */
+    protected final boolean awaitOn(Doorbell bell, BooleanSupplier condition, long timeoutMillis)
             throws IOException {
         long deadline = timeoutMillis == Long.MAX_VALUE ? Long.MAX_VALUE
                 : env.clock().nanoTime() + timeoutMillis * 1_000_000L;

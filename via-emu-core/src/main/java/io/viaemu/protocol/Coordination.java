@@ -6,7 +6,7 @@ import io.viaemu.idle.Doorbell;
 
 /**
  * The memory a connection's processes coordinate through: 64-bit words read and written atomically at byte offsets
- * (the layout is {@link FlagBlock}'s), the three doorbells its waiting threads park on, and a way to wake a peer
+ * (the layout is {@link FlagBlock}'s), the four doorbells its waiting threads park on, and a way to wake a peer
  * process's housekeeper. Today's implementation maps the connection's {@code flags} file
  * ({@link MappedCoordination}); {@link MemoryCoordination} keeps the words in this JVM, for roles driven by tests.
  */
@@ -39,6 +39,12 @@ public interface Coordination {
      * on the few changes such a wait ends on ({@link FlagBlock#CHILD_BELL_OFFSET}); null when the words are read-only.
      */
     Doorbell childBell();
+
+    /**
+     * The doorbell the parent's thread parks on in the handover's waits (the child's pid, S47, S51): rung only on
+     * what ends them ({@link FlagBlock#PARENT_BELL_OFFSET}); null when the words are read-only.
+     */
+    Doorbell parentBell();
 
     /**
      * Wakes the housekeeper of process {@code pid} started at {@code startMillis}: a handover step it must take

@@ -59,6 +59,9 @@ import io.viaemu.transport.Transport;
  *  1280    any (rarely)    UP_RECEIVE_WINDOW DOWN_RECEIVE_WINDOW UP_SEGMENT DOWN_SEGMENT
  *  1344    any sender      BYTES_APPENDED                                   (every send, with a disk quota)
  *   ...    (free)
+ *  3840    doorbell        the parent's handover waits: the child's pid (EMU_FORK), S47 (S8) and S51 (S12); rung on
+ *                          CHILD_PID, TRANSMISSION_INTERMISSION = INTERMITTED, CLIENT_REPORTED, ERROR_CODE and a
+ *                          STATE of FAILED or CLOSED only
  *  3904    doorbell        the child's wait for ownership and for S13 (rung on CHILD_GRANTED, ERROR_CODE and a
  *                          STATE of HANDED_OVER, CLOSED or FAILED only)
  *  3968    doorbell        the client's (its threads park here)
@@ -79,13 +82,16 @@ import io.viaemu.transport.Transport;
  * resets every word of the previous use ({@link #resetForNextUse}), which it alone may do then: both ends of the
  * previous use are done with the block.
  *
- * <p>The doorbells (from {@link #DOORBELLS_OFFSET}) are not words but three {@link Doorbell}s: the client's (its
+ * <p>The doorbells (from {@link #DOORBELLS_OFFSET}) are not words but four {@link Doorbell}s: the client's (its
  * threads park on it for the down queue and the flags the client waits for), the server side's (parent and
- * child park on it for the up queue and theirs) and the child's ({@link #CHILD_BELL_OFFSET}). Appending to a queue
- * rings its reader's doorbell (the transport does, see {@link QueueDoorbells}); changing a {@link #SIGNALS signal
- * word} rings the first two. The child's rings only on what a child's wait for ownership or for S13 ends on
- * ({@link #ringsChild}): a child parked on the server side's doorbell was woken by every flag the parent and the
- * client change during the handover (about seven wake-ups per forked connection for one it needs).
+ * child park on it for the up queue and theirs), the child's ({@link #CHILD_BELL_OFFSET}) and the parent's
+ * ({@link #PARENT_BELL_OFFSET}). Appending to a queue rings its reader's doorbell (the transport does, see
+ * {@link QueueDoorbells}); changing a {@link #SIGNALS signal word} rings the first two. The child's rings only on
+ * what a child's wait for ownership or for S13 ends on ({@link #ringsChild}): a child parked on the server side's
+ * doorbell was woken by every flag the parent and the client change during the handover (about seven wake-ups per
+ * forked connection for one it needs). The parent's rings only on what ends the parent's handover waits
+ * ({@link #ringsParent}): on the server side's doorbell the parent's thread waiting for S47 or S51 was woken by the
+ * client's appends to the up queue, the child's reader and the child's grant too.
  *
  * <p>The protocol's decisions that must happen once across processes are methods here, each one CAS:
  * {@link #fireTrigger} (at most one trigger per connection), {@link #complete} (S13, never twice),
@@ -277,10 +283,12 @@ public final class FlagBlock {
     static final int SIZE = Coordination.SIZE;
     static final int CACHE_LINE = 64;
     /** Where the doorbells start: a fixed offset near the end, so that words appended to {@link Word} never reach it. */
-    public static final int DOORBELLS_OFFSET = QueueDoorbells.CLIENT_OFFSET - Doorbell.SIZE;
-    static final int DOORBELLS_SIZE = 3 * Doorbell.SIZE;
-    /** The child's doorbell: the first of the three, on the line below the client's. */
-    public static final int CHILD_BELL_OFFSET = DOORBELLS_OFFSET;
+    public static final int DOORBELLS_OFFSET = QueueDoorbells.CLIENT_OFFSET - 2 * Doorbell.SIZE;
+    static final int DOORBELLS_SIZE = 4 * Doorbell.SIZE;
+    /** The parent's doorbell for its handover waits: the first of the four. */
+    public static final int PARENT_BELL_OFFSET = DOORBELLS_OFFSET;
+    /** The child's doorbell: on the line below the client's. */
+    public static final int CHILD_BELL_OFFSET = DOORBELLS_OFFSET + Doorbell.SIZE;
 
     /**
      * Words some waiting thread of another process waits on: every change of one rings both doorbells (a fence and
@@ -392,10 +400,18 @@ public final class FlagBlock {
     public void set(Word w, long value) {
         words.setVolatile(w.offset, value);
         if (IS_SIGNAL[w.ordinal()]) {
-            ringBoth();
-            if (ringsChild(w, value)) {
-                ringChild();
-            }
+            ringSignal(w, value);
+        }
+    }
+
+    /** A signal word changed: the client's and the server side's doorbells, and the child's or parent's if it ends their waits. */
+    private void ringSignal(Word w, long value) {
+        ringClientAndServer();
+        if (ringsChild(w, value)) {
+            ringChild();
+        }
+        if (ringsParent(w, value)) {
+            ringParent();
         }
     }
 
@@ -407,10 +423,7 @@ public final class FlagBlock {
     public boolean compareAndSet(Word w, long expected, long value) {
         boolean set = words.compareAndSet(w.offset, expected, value);
         if (set && IS_SIGNAL[w.ordinal()]) {
-            ringBoth();
-            if (ringsChild(w, value)) {
-                ringChild();
-            }
+            ringSignal(w, value);
         }
         return set;
     }
@@ -422,7 +435,7 @@ public final class FlagBlock {
     public void orBits(Word w, long bits) {
         words.getAndBitwiseOr(w.offset, bits);
         if (IS_SIGNAL[w.ordinal()]) {
-            ringBoth();
+            ringClientAndServer(); // the closed mask: no wait of the parent's handover or of a child ends on it
         }
     }
 
@@ -479,6 +492,37 @@ public final class FlagBlock {
         return w == Word.CHILD_GRANTED || w == Word.ERROR_CODE;
     }
 
+    /**
+     * The doorbell the parent's thread parks on in its handover waits (EMU_FORK's wait for the child's pid, S8, S12):
+     * rung only when {@link #ringsParent} says so, and by {@link #ringBoth}.
+     */
+    public Doorbell parentBell() {
+        return words.parentBell();
+    }
+
+    /**
+     * True if writing {@code value} to {@code w} may end one of the parent's handover waits: the child's pid, the
+     * client's INTERMITTED (S47), its report (S51), an error, or the state FAILED or CLOSED. Not the up queue's
+     * appends, the child's grant, P, the trigger or the other states, which the parent does not wait for.
+     */
+    static boolean ringsParent(Word w, long value) {
+        if (w == Word.STATE) {
+            return value == ConnectionState.FAILED.code() || value == ConnectionState.CLOSED.code();
+        }
+        if (w == Word.TRANSMISSION_INTERMISSION) {
+            return value == Intermission.INTERMITTED;
+        }
+        return w == Word.CHILD_PID || w == Word.CLIENT_REPORTED || w == Word.ERROR_CODE;
+    }
+
+    /** Rings the parent's handover doorbell (a fence and a read when nobody is parked). */
+    public void ringParent() {
+        Doorbell parent = words.parentBell();
+        if (parent != null) {
+            parent.ring();
+        }
+    }
+
     /** Rings the child's doorbell (a fence and a read when nobody is parked). */
     public void ringChild() {
         Doorbell child = words.childBell();
@@ -487,8 +531,16 @@ public final class FlagBlock {
         }
     }
 
-    /** Rings both doorbells: something every waiting side may care about changed. */
+    /**
+     * Rings the client's and the server side's doorbells and the parent's: something every waiting side may care
+     * about changed (a process's exit, a close, the parent's cut).
+     */
     public void ringBoth() {
+        ringClientAndServer();
+        ringParent();
+    }
+
+    private void ringClientAndServer() {
         Doorbell client = words.clientBell();
         if (client != null) {
             client.ring();

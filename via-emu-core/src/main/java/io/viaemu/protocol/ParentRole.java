@@ -8,11 +8,14 @@ import java.util.function.BooleanSupplier;
 
 import io.viaemu.ConnectionHandedOverException;
 import io.viaemu.ParentConnection;
+import io.viaemu.PauserKind;
 import io.viaemu.Trigger;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaException;
 import io.viaemu.ViaProtocolException;
 import io.viaemu.ViaTimeoutException;
+import io.viaemu.idle.Doorbell;
+import io.viaemu.idle.SchedulerSlice;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
 import io.viaemu.protocol.FlagBlock.Intermission;
@@ -263,11 +266,14 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         // a worker that dies before announcing itself must wake the wait below as its announcement would
         Runnable cancelExitAction = w.onExit(flags::ringBoth);
         boolean ready;
+        // woken by the child's pid, this thread must not wait for a busy CPU's slice to end (see SchedulerSlice)
+        long slice = SchedulerSlice.shorten(config.pauser() == PauserKind.BUSY);
         try {
             w.assign(connectionId, handlerName);
-            // the child's pid in the flag block rings this end's doorbell: a wake-up, no poll
-            ready = await(() -> flags.childPid() != 0 || !w.isAlive(), config.childStartTimeout().toMillis());
+            // the child's pid in the flag block rings the parent's doorbell: a wake-up, no poll
+            ready = awaitHandoverStep(() -> flags.childPid() != 0 || !w.isAlive(), config.childStartTimeout().toMillis());
         } finally {
+            SchedulerSlice.restore(slice);
             cancelExitAction.run(); // from now on the child's death is the liveness watch's (checkPeers)
         }
         if (!ready || flags.childPid() == 0) {
@@ -362,6 +368,8 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         log.info("connection {}: trigger {} fired; handing over to child pid {}", id, trigger, childPid);
         long start = System.nanoTime();
         boolean completed = false;
+        // this thread is woken twice (S47, S51) while the client and the child may hold every core: see SchedulerSlice
+        long slice = SchedulerSlice.shorten(config.pauser() == PauserKind.BUSY);
         sendLock.lock();
         try {
             requestIntermission(trigger);
@@ -378,6 +386,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             throw (IOException) e;
         } finally {
             sendLock.unlock();
+            SchedulerSlice.restore(slice);
             releaseAfterHandover(completed);
             closed = true;
             listener.onReleased(this);
@@ -402,7 +411,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         appendControl(outbound, ControlMessages.IntermissionRequest.INSTANCE);
         flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // S7: an idle client confirms from its housekeeper
         listener.onHandoverStarted(this, trigger); // while the client reacts
-        if (!await(clientIntermitted, config.handoverTimeout().toMillis())) {
+        if (!awaitHandoverStep(clientIntermitted, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.INTERMISSION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.INTERMISSION_TIMEOUT.description());
         }
@@ -461,12 +470,22 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
 
     /** S12: wait for the client's report (its S51); S13: the completion flag, set exactly once. */
     private void awaitCompletion() throws IOException {
-        if (!await(clientReported, config.handoverTimeout().toMillis())) {
+        if (!awaitHandoverStep(clientReported, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.COMPLETION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.COMPLETION_TIMEOUT.description());
         }
         state(State.HANDED_OVER, flags.complete() ? "the client reported (S51)"
                 : "the client reported (S51); the completion was set by another process");
+    }
+
+    /**
+     * The parent's handover waits (the child's pid, S8, S12) park on the parent's doorbell of the flag block, which
+     * rings only on what ends them ({@link FlagBlock#ringsParent}), a failure, and the worker's exit; on the server
+     * side's doorbell the client's appends to the up queue and the child's grant woke this thread too.
+     */
+    private boolean awaitHandoverStep(BooleanSupplier condition, long timeoutMillis) throws IOException {
+        Doorbell bell = flags.parentBell();
+        return awaitOn(bell != null ? bell : ownDoorbell(), condition, timeoutMillis);
     }
 
     // ------------------------------------------------------------------------------------------------ stream

@@ -33,7 +33,6 @@ class FlagBlockLayoutTest {
     void theChildsDoorbellRingsOnlyOnWhatTheChildWaitsFor(@TempDir Path dir) throws Exception {
         FlagBlock flags = FlagBlock.create(dir);
         assertThat(FlagBlock.CHILD_BELL_OFFSET).isEqualTo(3904);
-        assertThat(FlagBlock.CHILD_BELL_OFFSET + FlagBlock.DOORBELLS_SIZE).isEqualTo(Coordination.SIZE);
         Doorbell child = flags.childBell();
         Doorbell server = flags.serverBell();
         child.arm();
@@ -63,6 +62,48 @@ class FlagBlockLayoutTest {
             assertThat(child.sequence()).isEqualTo(childSeq + 5);
         } finally {
             child.disarm();
+            server.disarm();
+        }
+    }
+
+    @Test
+    void theParentsDoorbellRingsOnlyOnWhatTheParentsHandoverWaitsFor(@TempDir Path dir) throws Exception {
+        FlagBlock flags = FlagBlock.create(dir);
+        assertThat(FlagBlock.PARENT_BELL_OFFSET).isEqualTo(3840).isEqualTo(FlagBlock.DOORBELLS_OFFSET);
+        assertThat(FlagBlock.PARENT_BELL_OFFSET + FlagBlock.DOORBELLS_SIZE).isEqualTo(Coordination.SIZE);
+        Doorbell parent = flags.parentBell();
+        Doorbell server = flags.serverBell();
+        parent.arm();
+        server.arm();
+        try {
+            int parentSeq = parent.sequence();
+            int serverSeq = server.sequence();
+            // what the parent does not wait for: the server side's doorbell rings, the parent's does not
+            flags.set(Word.STATE, ConnectionState.FORKED.code());
+            flags.fireTrigger(Trigger.T1_PARENT_CLOSE);
+            flags.set(Word.TRANSMISSION_INTERMISSION, FlagBlock.Intermission.REQUESTED);
+            flags.advance(ConnectionState.INTERMISSION);
+            flags.set(Word.P, 1);
+            flags.set(Word.CHILD_GRANTED, 77);
+            flags.set(Word.C, Trigger.T3_CHILD_RECEIVE.code());
+            flags.orBits(Word.CLOSED_MASK, FlagBlock.CLOSED_CLIENT);
+            assertThat(server.sequence()).isNotEqualTo(serverSeq);
+            assertThat(parent.sequence()).as("parent's doorbell").isEqualTo(parentSeq);
+            // what ends EMU_FORK's wait, S8, S12
+            flags.set(Word.CHILD_PID, 77);
+            assertThat(parent.sequence()).isEqualTo(parentSeq + 1);
+            flags.set(Word.TRANSMISSION_INTERMISSION, FlagBlock.Intermission.INTERMITTED);
+            assertThat(parent.sequence()).isEqualTo(parentSeq + 2);
+            flags.set(Word.CLIENT_REPORTED, 1);
+            assertThat(parent.sequence()).isEqualTo(parentSeq + 3);
+            flags.complete(); // the parent sets it: neither the word nor HANDED_OVER rings the parent
+            assertThat(parent.sequence()).isEqualTo(parentSeq + 3);
+            flags.fail(ErrorCode.PROTOCOL); // the error, then FAILED
+            assertThat(parent.sequence()).isEqualTo(parentSeq + 5);
+            flags.ringBoth(); // a process exit, a close: every waiting side looks
+            assertThat(parent.sequence()).isEqualTo(parentSeq + 6);
+        } finally {
+            parent.disarm();
             server.disarm();
         }
     }

@@ -92,6 +92,9 @@ public final class HandoverPauseBench {
             "grant", "trigger to the child's grant (µs)",
             "completion", "trigger to the completion flag (µs)",
             "stall", "client's longest send stall per connection (µs)",
+            "parentDelay", "parent's handover thread: runnable, not running, in close() (µs, schedstat)",
+            "parentSlices", "  its times scheduled in (schedstat)",
+            "clientDelay", "client's thread: runnable, not running, per connection (µs, schedstat)",
             "NANOS_INTERMISSION_SEEN", "  steps from the trigger: client saw the request (S7) (µs)",
             "NANOS_INTERMITTED", "  client intermitted (S47) (µs)",
             "NANOS_COPIED", "  parent copied (S10) (µs)",
@@ -101,7 +104,12 @@ public final class HandoverPauseBench {
             "NANOS_RECONNECT_RECEIVED", "  child read RECONNECT (µs)",
             "NANOS_GRANTED", "  child granted (S50) (µs)",
             "NANOS_GRANT_SEEN", "  client saw the grant (µs)",
-            "NANOS_REPORTED", "  client reported (S51) (µs)"};
+            "NANOS_REPORTED", "  client reported (S51) (µs)",
+            "waitS47", "each waiter's wake-up, per handover: parent, S47 to its copy (S10) (µs)",
+            "waitP", "  client, P (S11) to seeing it (µs)",
+            "waitInbox", "  worker's inbox thread, RECONNECT sent (S49) to read (µs)",
+            "waitGrant", "  client, the child's grant (S50) to seeing it (µs)",
+            "waitS51", "  parent, the client's report (S51) to the completion flag (S13) (µs)"};
         out.append("| p50 / p90 / p99 / max |");
         for (PauserKind p : pausers) {
             out.append(' ').append(p).append(" |");
@@ -165,6 +173,7 @@ public final class HandoverPauseBench {
                 rows.add(Arrays.stream(line.trim().split(" ")).mapToLong(Long::parseLong).toArray());
             }
             long[] stalls = new long[client0.size()];
+            long[] clientDelays = new long[client0.size()];
             int n = 0;
             for (String line : client0) {
                 if (line.startsWith("error")) {
@@ -172,13 +181,17 @@ public final class HandoverPauseBench {
                     bad++;
                     continue;
                 }
-                stalls[n++] = Long.parseLong(line.trim());
+                String[] f = line.trim().split(" ");
+                stalls[n] = Long.parseLong(f[0]);
+                clientDelays[n++] = Long.parseLong(f[1]);
             }
             Map<String, long[]> m = new HashMap<>();
             List<String> keyList = new ArrayList<>(List.of("fork", "assign", "grant", "completion"));
             for (Word step : STEPS) {
                 keyList.add(step.name());
             }
+            keyList.add("parentDelay");
+            keyList.add("parentSlices");
             String[] keys = keyList.toArray(new String[0]);
             for (int k = 0; k < keys.length; k++) {
                 long[] v = new long[rows.size()];
@@ -188,6 +201,13 @@ public final class HandoverPauseBench {
                 m.put(keys[k], v);
             }
             m.put("stall", Arrays.copyOf(stalls, n));
+            // one waiter's wake-up each: from the step it waits for to the first thing it does after it
+            m.put("waitS47", minus(m.get("NANOS_COPIED"), m.get("NANOS_INTERMITTED")));
+            m.put("waitP", minus(m.get("NANOS_RECONNECT_SEEN"), m.get("NANOS_RECONNECT_REQUESTED")));
+            m.put("waitInbox", minus(m.get("NANOS_RECONNECT_RECEIVED"), m.get("NANOS_RECONNECT_SENT")));
+            m.put("waitGrant", minus(m.get("NANOS_GRANT_SEEN"), m.get("NANOS_GRANTED")));
+            m.put("waitS51", minus(m.get("completion"), m.get("NANOS_REPORTED")));
+            m.put("clientDelay", Arrays.copyOf(clientDelays, n));
             m.put("bad", new long[] {bad});
             return m;
         } finally {
@@ -239,7 +259,9 @@ public final class HandoverPauseBench {
                 }
                 // mapped before the close: the child may end the connection and delete its directory soon after
                 FlagBlock flags = FlagBlock.openReadOnly(base.resolve(ENDPOINT).resolve("conn").resolve(c.id()));
+                long[] run0 = threadSchedstat();
                 c.close(); // T1, while the client streams
+                long[] run1 = threadSchedstat();
                 Map<Word, Long> w = flags.snapshot();
                 long t = w.get(Word.NANOS_TRIGGER);
                 results.append(forkNanos / 1000).append(' ')
@@ -249,6 +271,7 @@ public final class HandoverPauseBench {
                 for (Word step : STEPS) {
                     results.append(' ').append((w.get(step) - t) / 1000);
                 }
+                results.append(' ').append((run1[1] - run0[1]) / 1000).append(' ').append(run1[2] - run0[2]);
                 results.append('\n');
             } catch (Exception e) {
                 results.append("error connection ").append(i).append(": ").append(e.toString().replace('\n', ' '))
@@ -286,6 +309,7 @@ public final class HandoverPauseBench {
         ByteBuffer msg = ByteBuffer.allocate(MESSAGE);
         byte[] answer = new byte[32];
         for (int i = 0; i < handovers; i++) {
+            long[] run0 = threadSchedstat();
             try (ViaConnection c = ViaClient.connect(config, ENDPOINT)) {
                 long maxStall = 0;
                 for (long seq = 0; seq < messages; seq++) {
@@ -310,7 +334,8 @@ public final class HandoverPauseBench {
                             + disorder + " out of order), expected " + (messages - triggerAfter) + " messages "
                             + triggerAfter + ".." + (messages - 1));
                 }
-                results.append(maxStall / 1000).append('\n');
+                results.append(maxStall / 1000).append(' ').append((threadSchedstat()[1] - run0[1]) / 1000)
+                        .append('\n');
             } catch (Exception e) {
                 results.append("error connection ").append(i).append(": ").append(e.toString().replace('\n', ' '))
                         .append('\n');
@@ -321,6 +346,27 @@ public final class HandoverPauseBench {
     }
 
     // ------------------------------------------------------------------------------------------------ plumbing
+
+    /**
+     * This thread's {@code /proc/thread-self/schedstat}: nanoseconds on the CPU, nanoseconds runnable but waiting for
+     * a CPU (the run delay), times scheduled in; zeros where the kernel has no schedstats.
+     */
+    static long[] threadSchedstat() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/thread-self/schedstat")).trim().split(" ");
+            return new long[] {Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2])};
+        } catch (IOException | RuntimeException e) {
+            return new long[3];
+        }
+    }
+
+    private static long[] minus(long[] a, long[] b) {
+        long[] d = new long[a.length];
+        for (int i = 0; i < a.length; i++) {
+            d[i] = a[i] - b[i];
+        }
+        return d;
+    }
 
     private static String percentiles(long[] v) {
         if (v == null || v.length == 0) {
