@@ -22,6 +22,12 @@ import io.viaemu.protocol.FlagBlock;
  * one JVM starts at a time.
  *
  * <p>Usage: {@code ColdForkBench BASE_DIR ENDPOINT RUNS}; prints each run and the median in milliseconds.
+ *
+ * <p>{@code ColdForkBench BASE_DIR ENDPOINT CONNECTIONS --rate}: the one-shot rate instead, against a server whose
+ * workers serve one connection each ({@code max-connections 1}) with a warm pool: connections back to back from one
+ * client thread without waiting for workers to exit, so each fork takes the spare worker and the next waits for
+ * the pool's replacement; prints connections per second and the latency distribution. That rate is bounded by
+ * JVM starts (one worker start per connection, while the previous workers exit on the same cores).
  */
 public final class ColdForkBench {
     public static void main(String[] args) throws Exception {
@@ -29,6 +35,10 @@ public final class ColdForkBench {
         String endpoint = args[1];
         int runs = Integer.parseInt(args[2]);
         ViaConfig config = ViaConfig.builder(base).connectTimeout(Duration.ofSeconds(30)).build();
+        if (args.length > 3 && args[3].equals("--rate")) {
+            rate(config, endpoint, runs);
+            return;
+        }
         List<Double> millis = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
             long start = System.nanoTime();
@@ -57,5 +67,30 @@ public final class ColdForkBench {
         Collections.sort(sorted);
         System.out.printf("median %.0f ms over %d runs (min %.0f, max %.0f)%n", sorted.get(sorted.size() / 2),
                 sorted.size(), sorted.get(0), sorted.get(sorted.size() - 1));
+    }
+
+    private static void rate(ViaConfig config, String endpoint, int connections) throws Exception {
+        List<Double> millis = new ArrayList<>();
+        long first = System.nanoTime();
+        for (int i = 0; i < connections; i++) {
+            long start = System.nanoTime();
+            try (ViaConnection c = ViaClient.connect(config, endpoint)) {
+                c.outputStream().write("ping\n".getBytes(StandardCharsets.UTF_8));
+                c.setReadTimeout(60_000);
+                String reply = new BufferedReader(new InputStreamReader(c.inputStream(), StandardCharsets.UTF_8))
+                        .readLine();
+                if (reply == null) {
+                    throw new IllegalStateException("no reply on connection " + i);
+                }
+            }
+            millis.add((System.nanoTime() - start) / 1e6);
+        }
+        double seconds = (System.nanoTime() - first) / 1e9;
+        List<Double> sorted = new ArrayList<>(millis);
+        Collections.sort(sorted);
+        System.out.printf("one-shot rate: %d connections in %.1f s = %.2f connections/s; per connection p50 %.0f ms, "
+                + "p90 %.0f ms, min %.0f, max %.0f%n", connections, seconds, connections / seconds,
+                sorted.get(sorted.size() / 2), sorted.get((int) (sorted.size() * 0.9)), sorted.get(0),
+                sorted.get(sorted.size() - 1));
     }
 }

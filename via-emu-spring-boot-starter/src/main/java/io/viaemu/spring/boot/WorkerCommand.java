@@ -10,6 +10,8 @@ import java.util.Optional;
 
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.core.env.Environment;
 import org.springframework.util.ClassUtils;
 
@@ -38,6 +40,9 @@ public final class WorkerCommand {
     static final List<String> FORWARDED_PROPERTIES = List.of("spring.config.location",
             "spring.config.additional-location", "spring.config.name");
 
+    /** The worker-trimming lists ({@code WorkerTrimFilter}), forwarded comma-separated. */
+    static final List<String> TRIM_LISTS = List.of("via.worker.trim.exclude", "via.worker.trim.keep");
+
     private WorkerCommand() {
     }
 
@@ -56,6 +61,18 @@ public final class WorkerCommand {
             String value = environment.getProperty(key);
             if (value != null) {
                 forwarded.add("--" + key + "=" + value);
+            }
+        }
+        // The worker decides its trimmed boot from its own environment before any bean exists; it reads the same
+        // configuration files, but what the parent got on its command line must be passed on.
+        String trim = environment.getProperty("via.worker.trim.enabled");
+        if (trim != null) {
+            forwarded.add("--via.worker.trim.enabled=" + trim);
+        }
+        for (String key : TRIM_LISTS) {
+            List<String> values = Binder.get(environment).bind(key, Bindable.listOf(String.class)).orElse(List.of());
+            if (!values.isEmpty()) {
+                forwarded.add("--" + key + "=" + String.join(",", values));
             }
         }
         return infer(System.getProperty("java.class.path", ""), System.getProperty("sun.java.command", ""),

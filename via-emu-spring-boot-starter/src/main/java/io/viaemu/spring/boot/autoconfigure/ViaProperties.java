@@ -416,6 +416,28 @@ public class ViaProperties {
         /** Set by the worker launcher, only in worker JVMs: the application then serves forked connections. */
         private String id;
 
+        /** Worker JVMs boot trimmed: without the auto-configurations a worker never uses. */
+        private final Trim trim = new Trim();
+
+        /**
+         * Whether worker JVMs start with Spring AOT's bean definitions (-Dspring.aot.enabled=true): AUTO when the
+         * build processed them in worker mode (spring-boot-maven-plugin's process-aot goal run with
+         * --via.worker.id), ON to require it, OFF never. The parent itself never runs on them.
+         */
+        private SpringAot springAot = SpringAot.AUTO;
+
+        public Trim getTrim() {
+            return trim;
+        }
+
+        public SpringAot getSpringAot() {
+            return springAot;
+        }
+
+        public void setSpringAot(SpringAot springAot) {
+            this.springAot = springAot;
+        }
+
         public int getMaxConnections() {
             return maxConnections;
         }
@@ -502,6 +524,60 @@ public class ViaProperties {
 
         public void setId(String id) {
             this.id = id;
+        }
+    }
+
+    /** Spring AOT for worker JVMs: see {@code via.worker.spring-aot}. */
+    public enum SpringAot {
+        /** When the worker-mode AOT classes are on the class path. */
+        AUTO,
+        /** Always (the worker fails to start without them). */
+        ON,
+        /** Never. */
+        OFF
+    }
+
+    /** Worker mode's trimmed boot ({@link WorkerTrimFilter} reads these from the environment). */
+    public static class Trim {
+        /**
+         * Leave out, in worker JVMs, the auto-configurations a worker never uses: web servers and frameworks,
+         * the actuator with its health and metrics, availability probes (WorkerTrimFilter.NEVER_IN_WORKERS).
+         */
+        private boolean enabled = true;
+
+        /**
+         * More auto-configurations worker JVMs leave out: class names, or package prefixes ending in a dot.
+         */
+        private List<String> exclude = new ArrayList<>();
+
+        /**
+         * Auto-configurations worker JVMs keep although trimming would leave them out (class names or package
+         * prefixes ending in a dot), for a handler that needs one, e.g. org.springframework.boot.micrometer.
+         */
+        private List<String> keep = new ArrayList<>();
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public List<String> getExclude() {
+            return exclude;
+        }
+
+        public void setExclude(List<String> exclude) {
+            this.exclude = exclude;
+        }
+
+        public List<String> getKeep() {
+            return keep;
+        }
+
+        public void setKeep(List<String> keep) {
+            this.keep = keep;
         }
     }
 }
