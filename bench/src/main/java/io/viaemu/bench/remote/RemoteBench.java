@@ -39,6 +39,7 @@ import io.viaemu.aeron.AeronViaClient;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.ShutdownSignalBarrier;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -51,7 +52,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * flock /tmp/via-bench.lock bench/run-remote.sh [--rtt N] [--stream-mib M] [--idle busy|yield|backoff]
  *                                               [--threading invoker|shared|dedicated] [--pin]
  *                                               [--via-pauser busy|yielding|backoff|poll]
- *                                               [--stamps] [--contenders tcp,aeron-udp,via-aeron]
+ *                                               [--stamps] [--contenders tcp,aeron-udp,aeron-udp-driver,via-aeron]
  * </pre>
  *
  * {@code --idle} and {@code --threading} apply to raw Aeron and to via-emu's Aeron hops alike (the applications'
@@ -98,7 +99,7 @@ public final class RemoteBench {
         boolean pin = false;
         boolean stamps = false;
         String viaPauser = "backoff";
-        List<String> contenders = List.of("tcp", "aeron-udp", "via-aeron");
+        List<String> contenders = List.of("tcp", "aeron-udp", "aeron-udp-driver", "via-aeron");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--rtt": rtts = Integer.parseInt(args[++i]); break;
@@ -136,6 +137,7 @@ public final class RemoteBench {
         private final String clientIp = "10.213.250.1";
         private final String serverIp = "10.213.250.2";
         private final List<Process> live = new ArrayList<>();
+        private final Map<Process, Path> outputs = new LinkedHashMap<>();
         private Path work;
 
         Orchestrator(int rtts, int streamMib, String idle, String threading, boolean pin, boolean stamps,
@@ -170,8 +172,20 @@ public final class RemoteBench {
                     switch (c) {
                         case "tcp": results.put(c, tcp()); break;
                         case "aeron-udp": results.put(c, aeronUdp()); break;
-                        case "via-aeron": results.put(c, viaAeron()); break;
-                        default: throw new IllegalArgumentException("unknown contender " + c);
+                        case "aeron-udp-driver":
+                            results.put(c, aeronUdpDriver(threading.equals("invoker") ? "shared" : threading));
+                            break;
+                        case "via-aeron": results.put(c, viaAeron(c)); break;
+                        default:
+                            if (c.startsWith("via-aeron@")) {
+                                results.put(c, viaAeron(c));
+                                break;
+                            }
+                            if (c.startsWith("aeron-udp-driver@")) {
+                                results.put(c, aeronUdpDriver(c.substring(c.indexOf('@') + 1)));
+                                break;
+                            }
+                            throw new IllegalArgumentException("unknown contender " + c);
                     }
                 }
                 System.out.println();
@@ -202,19 +216,67 @@ public final class RemoteBench {
             return client("aeron-udp", serverIp + "," + clientIp, s);
         }
 
-        private String viaAeron() throws Exception {
-            Path base = Files.createDirectories(work.resolve("base"));
+        /**
+         * Raw Aeron with the server host's media driver in a process of its own (Aeron's production deployment, and
+         * the topology via-emu's gateway has): a standalone {@code MediaDriver} JVM and the echo server an Aeron
+         * client of it through its directory. That driver cannot be INVOKER (nobody outside it would run it): with
+         * {@code --threading invoker} it is SHARED, one thread running conductor, sender and receiver with the
+         * bench's idle strategy, which is what a thread of the driver's process invoking it in a loop would be (the
+         * gateway's session thread without the hand-off); otherwise the bench's threading;
+         * {@code aeron-udp-driver@shared|dedicated} chooses. The client is as in aeron-udp.
+         */
+        private String aeronUdpDriver(String driverThreading) throws Exception {
+            String dir = work.resolve("aeron-standalone-driver").toString();
+            Process driver = peer(serverNs, "aeron-driver", "aeron-driver", dir, driverThreading, idle);
+            awaitLine(driver, "READY");
+            Process s = peer(serverNs, "aeron-driver-server", "aeron-driver-server", serverIp, clientIp, idle,
+                    dir);
+            awaitLine(s, "READY");
+            String r = client("aeron-udp-driver@" + driverThreading, serverIp + "," + clientIp, s);
+            driver.destroy();
+            driver.waitFor(10, TimeUnit.SECONDS);
+            return r;
+        }
+
+        /**
+         * via-emu through the gateway. A variant {@code via-aeron@NAME=VALUE/NAME=VALUE} runs the gateway with
+         * {@code -Dvia.aeron.NAME=VALUE} each ({@code threading=shared}: its driver's threading only;
+         * {@code pauser=P}: the echo server's wait, as {@code --via-pauser}; {@code server.PROP=VALUE}: a system
+         * property of the echo server's JVM), so that settings are compared in one run.
+         */
+        private String viaAeron(String contender) throws Exception {
+            List<String> gatewayProps = new ArrayList<>(List.of("-Dvia.aeron.idle=" + idle));
+            String gatewayThreading = threading;
+            String serverWait = viaPauser;
+            List<String> serverProps = new ArrayList<>(List.of("-Dvia.aeron.idle=" + idle));
+            int at = contender.indexOf('@');
+            if (at > 0) {
+                for (String kv : contender.substring(at + 1).split("/")) {
+                    if (kv.startsWith("threading=")) {
+                        gatewayThreading = kv.substring("threading=".length());
+                    } else if (kv.startsWith("pauser=")) {
+                        serverWait = kv.substring("pauser=".length());
+                    } else if (kv.startsWith("server.")) {
+                        serverProps.add("-D" + kv.substring("server.".length()));
+                    } else {
+                        gatewayProps.add("-Dvia.aeron." + kv);
+                    }
+                }
+            }
+            Path base = Files.createDirectories(work.resolve("base-" + outputs.size()));
             Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx------"));
             Path token = work.resolve("token");
             Files.writeString(token, "bench-token-0123456789abcdef");
             Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
-            Process server = peer(serverNs, "via-server", "via-server", base.toString(), viaPauser, idle);
+            Process server = start(serverNs, fileName(contender) + "-server", serverProps,
+                    RemoteBench.class.getName(), "peer", "via-server", base.toString(), serverWait, idle);
             awaitLine(server, "READY");
-            String gatewayPauser = viaPauser.equals("poll") ? "backoff" : viaPauser; // the gateway never waits on it
-            Process gateway = start(serverNs, "gateway", List.of("-Dvia.base-dir=" + base, "-Dvia.pauser=" + gatewayPauser,
-                    "-Dvia.aeron.idle=" + idle), AeronGateway.class.getName(), "--listen",
-                    serverIp + ":" + GATEWAY_PORT, "--token-file", token.toString(), "--aeron-dir",
-                    work.resolve("aeron-gateway").toString(), "--idle", idle, "--threading", threading);
+            String gatewayPauser = serverWait.equals("poll") ? "backoff" : serverWait; // the gateway never waits on it
+            gatewayProps.add("-Dvia.base-dir=" + base);
+            gatewayProps.add("-Dvia.pauser=" + gatewayPauser);
+            Process gateway = start(serverNs, fileName(contender) + "-gateway", gatewayProps, AeronGateway.class.getName(),
+                    "--listen", serverIp + ":" + GATEWAY_PORT, "--token-file", token.toString(), "--aeron-dir",
+                    work.resolve("aeron-gateway").toString(), "--idle", idle, "--threading", gatewayThreading);
             awaitLine(gateway, "listening on");
             String r = client("via-aeron", serverIp + ":" + GATEWAY_PORT + "," + token, server);
             gateway.destroy();
@@ -223,13 +285,14 @@ public final class RemoteBench {
         }
 
         private String client(String contender, String address, Process server) throws Exception {
-            Process c = start(clientNs, contender + "-client", List.of("-Dvia.aeron.idle=" + idle,
-                    "-Dvia.aeron.threading=" + threading), RemoteBench.class.getName(), "peer", "client", contender,
+            String kind = contender.indexOf('@') > 0 ? contender.substring(0, contender.indexOf('@')) : contender;
+            Process c = start(clientNs, fileName(contender) + "-client", List.of("-Dvia.aeron.idle=" + idle,
+                    "-Dvia.aeron.threading=" + threading), RemoteBench.class.getName(), "peer", "client", kind,
                     address, Integer.toString(rtts), Integer.toString(streamMib), idle, threading);
             if (!c.waitFor(10, TimeUnit.MINUTES)) {
                 throw new IOException(contender + " client did not finish in 10 minutes");
             }
-            String out = Files.readString(work.resolve(contender + "-client.out"));
+            String out = Files.readString(outputs.get(c));
             server.destroy();
             server.waitFor(10, TimeUnit.SECONDS);
             for (String line : out.split("\n")) {
@@ -273,30 +336,32 @@ public final class RemoteBench {
             cmd.add(System.getProperty("java.class.path"));
             cmd.add(main);
             cmd.addAll(List.of(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(work.resolve(name + ".out").toFile()).start();
+            Path out = work.resolve(name + ".out");
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
             live.add(p);
+            outputs.put(p, out);
             return p;
         }
 
+        private static String fileName(String contender) {
+            return contender.replaceAll("[^A-Za-z0-9=._-]", "+");
+        }
+
+        /** Waits for {@code p} (its own output file only: an earlier peer's READY must not count) to print text. */
         private void awaitLine(Process p, String text) throws Exception {
-            Path out = null;
+            Path out = outputs.get(p);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (System.nanoTime() < deadline) {
-                for (Path f : Files.list(work).filter(x -> x.toString().endsWith(".out")).toList()) {
-                    if (Files.readString(f).contains(text)) {
-                        out = f;
-                    }
-                }
-                if (out != null) {
+                if (Files.exists(out) && Files.readString(out).contains(text)) {
                     return;
                 }
                 if (!p.isAlive()) {
-                    throw new IOException("a peer exited before printing " + text);
+                    throw new IOException(out.getFileName() + " exited before printing " + text + ":\n"
+                            + Files.readString(out));
                 }
                 Thread.sleep(20);
             }
-            throw new IOException("no peer printed " + text + " in 60 s");
+            throw new IOException(out.getFileName() + " did not print " + text + " in 60 s");
         }
 
         private void cleanUp() {
@@ -304,6 +369,7 @@ public final class RemoteBench {
                 p.destroyForcibly();
             }
             live.clear();
+            outputs.clear();
             if (work != null && Files.exists(work)) {
                 try (Stream<Path> files = Files.walk(work)) {
                     files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
@@ -375,6 +441,22 @@ public final class RemoteBench {
                 AeronPair pair = AeronPair.open("server-" + ProcessHandle.current().pid(),
                         "aeron:udp?endpoint=" + args[2] + ":" + AERON_UP_PORT,
                         "aeron:udp?endpoint=" + args[3] + ":" + AERON_DOWN_PORT, args[4], args[5]);
+                System.out.println("READY");
+                serve(pair);
+                break;
+            }
+            case "aeron-driver": {
+                // a standalone media driver (its own process, as Aeron deploys one in production), until SIGTERM
+                MediaDriver.Context dc = AeronPair.driverContext(args[2], args[3], args[4]);
+                try (MediaDriver driver = MediaDriver.launch(dc)) {
+                    System.out.println("READY " + driver.aeronDirectoryName());
+                    new ShutdownSignalBarrier().await();
+                }
+                break;
+            }
+            case "aeron-driver-server": {
+                AeronPair pair = AeronPair.connect(args[5], "aeron:udp?endpoint=" + args[2] + ":" + AERON_UP_PORT,
+                        "aeron:udp?endpoint=" + args[3] + ":" + AERON_DOWN_PORT, args[4]);
                 System.out.println("READY");
                 serve(pair);
                 break;
@@ -459,7 +541,8 @@ public final class RemoteBench {
                 d = socketDuplex(s);
                 break;
             }
-            case "aeron-udp": {
+            case "aeron-udp":
+            case "aeron-udp-driver": {
                 AeronPair pair = AeronPair.open("client-" + ProcessHandle.current().pid(),
                         "aeron:udp?endpoint=" + a[1] + ":" + AERON_DOWN_PORT,
                         "aeron:udp?endpoint=" + a[0] + ":" + AERON_UP_PORT, idle, threading);
@@ -651,9 +734,9 @@ public final class RemoteBench {
             return AeronOptions.defaults().idle(idle).newIdleStrategy();
         }
 
-        static AeronPair open(String name, String inChannel, String outChannel, String idle, String threading) {
+        static MediaDriver.Context driverContext(String dir, String threading, String idle) {
             MediaDriver.Context dc = new MediaDriver.Context()
-                    .aeronDirectoryName("/dev/shm/via-remote-bench-" + name)
+                    .aeronDirectoryName(dir)
                     .dirDeleteOnStart(true).dirDeleteOnShutdown(true)
                     .termBufferSparseFile(true);
             switch (threading) {
@@ -662,6 +745,11 @@ public final class RemoteBench {
                         .senderIdleStrategy(idleStrategy(idle)).receiverIdleStrategy(idleStrategy(idle)); break;
                 default: dc.threadingMode(ThreadingMode.SHARED).sharedIdleStrategy(idleStrategy(idle)); break;
             }
+            return dc;
+        }
+
+        static AeronPair open(String name, String inChannel, String outChannel, String idle, String threading) {
+            MediaDriver.Context dc = driverContext("/dev/shm/via-remote-bench-" + name, threading, idle);
             MediaDriver driver = MediaDriver.launchEmbedded(dc);
             Runtime.getRuntime().addShutdownHook(new Thread(driver::close));
             AgentInvoker driverInvoker = driver.sharedAgentInvoker();
@@ -675,12 +763,23 @@ public final class RemoteBench {
             return new AeronPair(pub, sub, idleStrategy(idle), driverInvoker, aeron.conductorAgentInvoker());
         }
 
-        /** The driver's and the client conductor's duty cycles, in INVOKER mode: the work done. */
+        /**
+         * An Aeron client of a media driver in another process (aeron-udp-driver): that driver has threads of its
+         * own; this peer's one thread runs only its Aeron client conductor, in its loops, as in INVOKER mode.
+         */
+        static AeronPair connect(String aeronDir, String inChannel, String outChannel, String idle) {
+            Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(aeronDir)
+                    .useConductorAgentInvoker(true));
+            Runtime.getRuntime().addShutdownHook(new Thread(aeron::close));
+            Subscription sub = aeron.addSubscription(inChannel, 10);
+            ExclusivePublication pub = aeron.addExclusivePublication(outChannel, 10);
+            return new AeronPair(pub, sub, idleStrategy(idle), null, aeron.conductorAgentInvoker());
+        }
+
+        /** The driver's (INVOKER mode) and the client conductor's (if invoked) duty cycles: the work done. */
         private int invoke() {
-            if (driverInvoker == null) {
-                return 0;
-            }
-            return driverInvoker.invoke() + conductorInvoker.invoke();
+            int work = driverInvoker == null ? 0 : driverInvoker.invoke();
+            return conductorInvoker == null ? work : work + conductorInvoker.invoke();
         }
 
         void awaitConnected() throws InterruptedException {
