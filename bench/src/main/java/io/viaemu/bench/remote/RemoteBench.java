@@ -45,8 +45,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * Clients on other hosts, measured across two network namespaces joined by a veth pair (root only): 64 B round
  * trips (p50/p99) and a one-way stream, in one run, for TCP over the veth, raw Aeron UDP (one publication and one
- * subscription per direction, embedded drivers) and via-emu through the Aeron gateway (remote client in one
- * namespace; gateway daemon and a via-emu echo server, each its own JVM, in the other).
+ * subscription per direction, embedded drivers), raw Aeron UDP with the server host's driver a standalone process
+ * (aeron-udp-driver: the topology via-emu's server host has) and via-emu through the Aeron gateway (remote client in
+ * one namespace; gateway daemon and a via-emu echo server, each its own JVM, in the other).
  *
  * <pre>
  * flock /tmp/via-bench.lock bench/run-remote.sh [--rtt N] [--stream-mib M] [--idle busy|yield|backoff]
