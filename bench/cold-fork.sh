@@ -27,6 +27,7 @@ CP="$ROOT/bench/target/classes:$(cat "$ROOT/bench/target/bench.classpath")"
 
 start_server() { # java base port extra-args...: starts the sample server, sets $server
   local java="$1" base="$2" port="$3"; shift 3
+  : > "$base/server-$port.out" # before the server's redirect: the wait below reads it at once
   "$java" @"$JVM_ARGS" "${java_extra[@]}" -jar "$extracted/$(basename "$jar")" --server.port="$port" \
     --via.base-dir="$base" --via.worker.max-connections=1 --via.worker.max-connections-jitter=0 "$@" \
     > "$base/server-$port.out" 2>&1 &

@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -110,6 +111,49 @@ class SampleApplicationTests {
                     + "); use UPPER or REVERSE");
             assertThat(line(c)).isNull();
         }
+    }
+
+    /**
+     * Worker JVMs boot trimmed (the starter's worker mode) on Spring AOT's worker-mode bean definitions: the worker
+     * that serves a forked connection has no web server (no listening socket, a plain application context, none of
+     * the actuator or web auto-configurations in its log), while this parent keeps its web server and actuator.
+     */
+    @Test
+    void theWorkerBootsWithoutAWebServerWhileTheParentKeepsItsWebServerAndActuator() throws Exception {
+        try (ViaConnection c = ViaClient.connect(config, "chat")) {
+            send(c, "trimmed\n");
+            String reply = line(c);
+            long worker = workerPid(reply);
+            assertThat(worker).isNotEqualTo(TEST_PID);
+            assertThat(reply).isEqualTo("[worker " + worker + "] trimmed");
+
+            assertThat(ListeningSockets.tcpPorts(worker)).as("TCP ports worker %d listens on", worker).isEmpty();
+            assertThat(ListeningSockets.tcpPorts(TEST_PID)).contains(port);
+
+            String log = workerLog(worker);
+            assertThat(log).contains("via-emu worker ")
+                    // a plain context (Generic on AOT definitions), not a ServletWebServerApplicationContext
+                    .containsPattern("ready after \\d+ ms: (Generic|AnnotationConfig)ApplicationContext with \\d+ "
+                            + "beans, trimmed boot on")
+                    .doesNotContain("Tomcat").doesNotContain("/actuator")
+                    // the build generates the worker-mode AOT definitions (sample-app/pom.xml), the starter uses them
+                    .contains("Starting AOT-processed SampleApplication");
+            assertThat(get("/actuator/health")).contains("\"via\"");
+            assertThat(get("/actuator/viaconnections/" + c.id())).contains("\"childPid\":" + worker);
+        }
+    }
+
+    /** The log of the worker JVM with this pid (BASE/ENDPOINT/logs/worker-ID.log; its pid is in its first lines). */
+    private static String workerLog(long pid) throws Exception {
+        try (var logs = Files.list(tmp.resolve("via").resolve("chat").resolve("logs"))) {
+            for (Path f : (Iterable<Path>) logs::iterator) {
+                String text = Files.readString(f);
+                if (text.contains(" with PID " + pid + " ")) {
+                    return text;
+                }
+            }
+        }
+        throw new AssertionError("no worker log of pid " + pid);
     }
 
     /** The README's client command, in its own JVM, talking to this test's server. */

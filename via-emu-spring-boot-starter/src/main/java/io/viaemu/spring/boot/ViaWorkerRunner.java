@@ -42,6 +42,12 @@ public class ViaWorkerRunner implements ApplicationListener<ApplicationReadyEven
             return;
         }
         ConfigurableApplicationContext context = event.getApplicationContext();
+        // What this worker booted, for its log: a worker has no web server (a plain, not a web, context) and,
+        // trimmed, far fewer beans than its parent.
+        log.info("via-emu worker {} ready after {} ms: {} with {} beans, trimmed boot {}", workerId,
+                event.getTimeTaken() == null ? -1 : event.getTimeTaken().toMillis(),
+                context.getClass().getSimpleName(), context.getBeanDefinitionCount(),
+                context.getEnvironment().getProperty("via.worker.trim.enabled", Boolean.class, true) ? "on" : "off");
         // Not a daemon: with no web server this thread is what keeps the worker JVM alive.
         thread = new Thread(() -> run(context), "via-worker-" + workerId);
         thread.start();

@@ -31,6 +31,8 @@ import org.springframework.util.ClassUtils;
 public final class WorkerCommand {
     /** Workers serve one via-emu connection; a web server (and its port) would clash with the parent's. */
     public static final String NO_WEB_SERVER = "--spring.main.web-application-type=none";
+    /** Trimmed workers print no banner. */
+    static final String NO_BANNER = "--spring.main.banner-mode=off";
     private static final String BOOT_LOADER_PACKAGE = "org.springframework.boot.loader.";
     /**
      * Where the parent found its configuration: a worker must read the same files. Other command-line arguments
@@ -62,6 +64,9 @@ public final class WorkerCommand {
             if (value != null) {
                 forwarded.add("--" + key + "=" + value);
             }
+        }
+        if (environment.getProperty("via.worker.trim.enabled", Boolean.class, true)) {
+            forwarded.add(NO_BANNER); // a worker's log is read for what it did, the banner is noise there
         }
         // The worker decides its trimmed boot from its own environment before any bean exists; it reads the same
         // configuration files, but what the parent got on its command line must be passed on.

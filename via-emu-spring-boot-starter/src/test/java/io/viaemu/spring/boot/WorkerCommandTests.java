@@ -65,7 +65,32 @@ class WorkerCommandTests {
                 BootApp.class));
         List<String> cmd = WorkerCommand.infer(bf, env).orElseThrow();
         assertThat(cmd.subList(2, cmd.size())).containsExactly(BootApp.class.getName(), NO_WEB,
-                "--spring.profiles.active=prod", "--spring.config.additional-location=file:/etc/app/");
+                "--spring.profiles.active=prod", "--spring.config.additional-location=file:/etc/app/",
+                WorkerCommand.NO_BANNER);
+    }
+
+    @Test
+    void theParentsCommandLineTrimmingSettingsAreForwardedToTheWorkers() {
+        var env = new org.springframework.mock.env.MockEnvironment()
+                .withProperty("via.worker.trim.enabled", "true")
+                .withProperty("via.worker.trim.exclude", "a.B, c.d.")
+                .withProperty("via.worker.trim.keep[0]", "e.F");
+        var bf = new org.springframework.beans.factory.support.DefaultListableBeanFactory();
+        bf.registerBeanDefinition("app", new org.springframework.beans.factory.support.RootBeanDefinition(
+                BootApp.class));
+        List<String> cmd = WorkerCommand.infer(bf, env).orElseThrow();
+        assertThat(cmd.subList(3, cmd.size())).containsExactly(NO_WEB, WorkerCommand.NO_BANNER,
+                "--via.worker.trim.enabled=true", "--via.worker.trim.exclude=a.B,c.d.", "--via.worker.trim.keep=e.F");
+    }
+
+    @Test
+    void untrimmedWorkersKeepTheirBanner() {
+        var env = new org.springframework.mock.env.MockEnvironment().withProperty("via.worker.trim.enabled", "false");
+        var bf = new org.springframework.beans.factory.support.DefaultListableBeanFactory();
+        bf.registerBeanDefinition("app", new org.springframework.beans.factory.support.RootBeanDefinition(
+                BootApp.class));
+        assertThat(WorkerCommand.infer(bf, env).orElseThrow()).doesNotContain(WorkerCommand.NO_BANNER)
+                .contains("--via.worker.trim.enabled=false");
     }
 
     @org.springframework.boot.SpringBootConfiguration

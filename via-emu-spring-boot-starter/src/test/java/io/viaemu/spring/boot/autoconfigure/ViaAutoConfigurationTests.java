@@ -78,16 +78,18 @@ class ViaAutoConfigurationTests {
                     assertThat(config.baseDir()).isEqualTo(tmp.resolve("via"));
                     assertThat(ctx.getBean(ViaServer.class).endpoint()).isEqualTo("orders");
                     assertThat(Files.isDirectory(tmp.resolve("via/orders/listen"))).isTrue();
-                    assertThat(config.workerJvmOptions()).containsExactly("-Xmx64m");
+                    // the configured options, then what a trimmed worker adds (no background pre-initialiser)
+                    assertThat(config.workerJvmOptions()).containsExactly("-Xmx64m",
+                            ViaAutoConfiguration.NO_BACKGROUND_PREINITIALIZER);
                     List<String> cmd = config.workerCommand();
-                    assertThat(cmd).hasSize(4);
+                    assertThat(cmd).hasSize(5);
                     assertThat(cmd.get(0)).isEqualTo("-cp");
                     // the test class path, with absolute entries: what the worker JVM needs to load this app
                     assertThat(cmd.get(1).split(File.pathSeparator))
                             .allSatisfy(e -> assertThat(Path.of(e).isAbsolute()).isTrue())
                             .hasSameSizeAs(System.getProperty("java.class.path").split(File.pathSeparator));
-                    assertThat(cmd.subList(2, 4)).containsExactly(TestHandlers.AppWithMain.class.getName(),
-                            "--spring.main.web-application-type=none");
+                    assertThat(cmd.subList(2, 5)).containsExactly(TestHandlers.AppWithMain.class.getName(),
+                            "--spring.main.web-application-type=none", "--spring.main.banner-mode=off");
                 });
     }
 
@@ -169,7 +171,8 @@ class ViaAutoConfigurationTests {
             assertThat(c.triggers()).containsExactlyInAnyOrder(Trigger.T1_PARENT_CLOSE, Trigger.T2_PARENT_ABORT);
             assertThat(c.retention()).isEqualTo(Duration.ofMinutes(10));
             assertThat(c.workerPoolSize()).isEqualTo(2);
-            assertThat(c.workerJvmOptions()).containsExactly("-Xmx256m", "-XX:TieredStopAtLevel=1");
+            assertThat(c.workerJvmOptions()).containsExactly("-Xmx256m", "-XX:TieredStopAtLevel=1",
+                    ViaAutoConfiguration.NO_BACKGROUND_PREINITIALIZER);
             assertThat(c.pauser()).isEqualTo(PauserKind.BUSY);
             // the pool starts idle workers at once; closing the context must stop them again
             assertThat(ctx.getBean(ViaServer.class).workers().idleCount()).isEqualTo(2);
