@@ -22,6 +22,9 @@ import java.util.Map;
  */
 public final class BenchMain {
 
+    static final int FULL_FIRST_CONNECT_RUNS = 5;
+    static final int QUICK_FIRST_CONNECT_RUNS = 2;
+
     static final String USAGE = String.join("\n",
             "usage: BenchMain [options]",
             "  --quick                  small counts for a smoke run (few thousand round trips)",
@@ -59,6 +62,8 @@ public final class BenchMain {
             "  --lock-wait-sec N        wait at most N s for another run holding the machine-wide bench lock",
             "                           (default 1800)",
             "  --no-lock                do not take the lock (smoke tests: their numbers do not matter)",
+            "  --first-connect-runs N   fresh client JVMs per contender of firstconnect-process, -cds, -aot, median",
+            "                           shown (default " + FULL_FIRST_CONNECT_RUNS + ", quick " + QUICK_FIRST_CONNECT_RUNS + ")",
             "JVM options of the peers: -Dvia.jvmArgsFile=<jvm.args>, else classpath META-INF/via-emu/jvm.args.");
 
     private static final Map<String, String> NUMERIC = Map.ofEntries(
@@ -76,7 +81,7 @@ public final class BenchMain {
 
     /** Parsed command line. */
     record Options(boolean quick, List<String> contenders, List<Figure> figures, Params params, Path out,
-                   Path tmpDir, long lockWaitSec) {
+                   Path tmpDir, long lockWaitSec, int firstConnectRuns) {
     }
 
     private BenchMain() {
@@ -131,6 +136,7 @@ public final class BenchMain {
                     + "processes are running and will perturb the figures%n", loadBefore);
         }
         long start = System.nanoTime();
+        FreshClientRuns freshClients = new FreshClientRuns(pairs, options.firstConnectRuns());
         boolean allOk = true;
         Map<Figure, Map<String, PeerPair.Outcome>> results = new EnumMap<>(Figure.class);
         // Figure-major order: the contenders of one figure run back to back, under the same machine conditions.
@@ -142,13 +148,16 @@ public final class BenchMain {
                     continue; // shown as "–"
                 }
                 System.err.printf(Locale.ROOT, "[bench] %-9s %-10s ...%n", figure.id(), contender);
-                PeerPair.Outcome outcome = pairs.run(contender, figure, options.params());
+                PeerPair.Outcome outcome = figure.freshClientRuns()
+                        ? freshClients.run(contender, figure, options.params())
+                        : pairs.run(contender, figure, options.params());
                 byContender.put(contender, outcome);
                 allOk &= outcome.ok();
                 System.err.printf(Locale.ROOT, "[bench] %-9s %-10s %s (%.1f s)%n", figure.id(), contender,
                         outcome.ok() ? summary(figure, outcome) : "FAILED: " + outcome.error(), outcome.seconds());
             }
         }
+        freshClients.close();
         String markdown = Report.render(machine, jvm, options, results, (System.nanoTime() - start) / 1e9,
                 loadBefore, Machine.loadAverage());
         System.out.print(markdown);
@@ -182,6 +191,10 @@ public final class BenchMain {
             case WAKE_64:
                 return String.format(Locale.ROOT, "p50 %s µs, p99 %s µs",
                         Report.number(o.value("p50_ns") / 1000), Report.number(o.value("p99_ns") / 1000));
+            case FIRST_CONNECT_PROCESS: case FIRST_CONNECT_CDS: case FIRST_CONNECT_AOT:
+                return String.format(Locale.ROOT, "median of %s: connect %s ms, launch to connect %s ms (runs: %s ms)",
+                        o.client().get("runs"), Report.number(o.value("connect_ns") / 1e6),
+                        Report.number(o.value("process_ns") / 1e6), o.client().get("connect_runs_ms"));
             case CONNECT:
                 return String.format(Locale.ROOT, "median %s µs (with first write %s µs)",
                         Report.number(o.value("median_ns") / 1000), Report.number(o.value("median_with_write_ns") / 1000));
@@ -230,6 +243,7 @@ public final class BenchMain {
         Path tmpDir = io.viaemu.ViaConfig.defaultBaseDir().getParent();
         Integer pin = null;
         long lockWaitSec = 1800;
+        int firstConnectRuns = quick ? QUICK_FIRST_CONNECT_RUNS : FULL_FIRST_CONNECT_RUNS;
         for (Map.Entry<String, String> e : values.entrySet()) {
             String key = e.getKey();
             String value = e.getValue();
@@ -275,6 +289,16 @@ public final class BenchMain {
                 case "--out":
                     out = Path.of(value);
                     break;
+                case "--first-connect-runs":
+                    try {
+                        firstConnectRuns = Integer.parseInt(value);
+                    } catch (NumberFormatException ex) {
+                        throw new IllegalArgumentException(key + " needs a number, got " + value);
+                    }
+                    if (firstConnectRuns < 1) {
+                        throw new IllegalArgumentException(key + " must be >= 1, got " + value);
+                    }
+                    break;
                 case "--tmp-dir":
                     tmpDir = Path.of(value);
                     break;
@@ -288,6 +312,7 @@ public final class BenchMain {
         if (contenders.isEmpty() || figures.isEmpty()) {
             throw new IllegalArgumentException("nothing to run");
         }
-        return new Options(quick, List.copyOf(contenders), List.copyOf(figures), params, out, tmpDir, lockWaitSec);
+        return new Options(quick, List.copyOf(contenders), List.copyOf(figures), params, out, tmpDir, lockWaitSec,
+                firstConnectRuns);
     }
 }

@@ -7,6 +7,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -68,7 +69,31 @@ public enum Figure {
      * transport initialised and the connection slots made before the connect. Other contenders have nothing to
      * prepare: the same as {@link #FIRST_CONNECT}, in another fresh JVM.
      */
-    FIRST_CONNECT_PREPARED("firstconnect-prepared", "First connect in a fresh JVM after prepare");
+    FIRST_CONNECT_PREPARED("firstconnect-prepared", "First connect in a fresh JVM after prepare"),
+    /**
+     * The first connect of a fresh client JVM as {@link #FIRST_CONNECT}, run several times (fresh server and client
+     * each time, median shown), also timed from outside: from the harness's launch of the client JVM to the client's
+     * first connect done (the wall clock of both processes; issue 11's "first connect in a fresh JVM" table).
+     */
+    FIRST_CONNECT_PROCESS("firstconnect-process", "First connect, from the client JVM's launch"),
+    /**
+     * As {@link #FIRST_CONNECT_PROCESS}, the client JVM of every contender run with an application class-data
+     * archive of its own ({@code -XX:SharedArchiveFile}), made by a training run of the same workload just before
+     * ({@code -XX:ArchiveClassesAtExit}); both peers on a classpath of jars (the JVM archives no class from a
+     * directory). See {@link FreshClientRuns}.
+     */
+    FIRST_CONNECT_CDS("firstconnect-cds", "First connect in a fresh JVM with a class-data archive"),
+    /**
+     * As {@link #FIRST_CONNECT_CDS} with JDK 24+'s AOT cache ({@code -XX:AOTCacheOutput} in the training run,
+     * {@code -XX:AOTCache} after): classes loaded and linked, and method profiles, from the training run. Only when
+     * the peers' JDK is 25 or later; not in the default set.
+     */
+    FIRST_CONNECT_AOT("firstconnect-aot", "First connect in a fresh JVM with an AOT cache");
+
+    /** Whether this figure runs a fresh client JVM several times ({@link FreshClientRuns}) rather than once. */
+    boolean freshClientRuns() {
+        return this == FIRST_CONNECT_PROCESS || this == FIRST_CONNECT_CDS || this == FIRST_CONNECT_AOT;
+    }
 
     /** Pause before each round trip of {@link #WAKE_64}: far beyond the spin-then-yield budget of a waiting reader. */
     static final long WAKE_PAUSE_MICROS = 5_000;
@@ -115,6 +140,7 @@ public enum Figure {
     public static List<Figure> byDefault() {
         List<Figure> figures = new ArrayList<>(List.of(values()));
         figures.remove(IDLE_10000);
+        figures.remove(FIRST_CONNECT_AOT);
         return List.copyOf(figures);
     }
 
@@ -183,7 +209,8 @@ public enum Figure {
             case WAKE_64: return serveEcho(listener, (long) (wakeWarmup(p) + p.wakeIterations()) * messageSize());
             case CONNECT_RATE_1: case CONNECT_RATE_8: return serveConnectionRate(listener);
             case FIRST_CONNECT: return serveConnects(listener, 1);
-            case FIRST_CONNECT_PREPARED: return serveConnects(listener, 1);
+            case FIRST_CONNECT_PREPARED: case FIRST_CONNECT_PROCESS: case FIRST_CONNECT_CDS: case FIRST_CONNECT_AOT:
+                return serveConnects(listener, 1);
             default: throw new AssertionError(this);
         }
     }
@@ -419,7 +446,8 @@ public enum Figure {
                 return driveIdle(contender, address, p, idleConnections());
             case WAKE_64: return driveWakeUps(contender, address, p);
             case CONNECT_RATE_1: case CONNECT_RATE_8: return driveConnectionRate(contender, address, p);
-            case FIRST_CONNECT: return driveFirstConnect(contender, address);
+            case FIRST_CONNECT: case FIRST_CONNECT_PROCESS: case FIRST_CONNECT_CDS: case FIRST_CONNECT_AOT:
+                return driveFirstConnect(contender, address);
             case FIRST_CONNECT_PREPARED: {
                 long t0 = System.nanoTime();
                 if (contender instanceof ViaContender via) {
@@ -792,6 +820,8 @@ public enum Figure {
         long t0 = System.nanoTime();
         try (Connection c = contender.connect(address)) {
             long t1 = System.nanoTime();
+            // the wall clock, for the harness's launch-to-connect time (FreshClientRuns); read after the timed part
+            long connectedAtMicros = wallClockMicros() - (System.nanoTime() - t1) / 1000;
             c.write(one, 0, 1);
             c.readFully(in, 0, 1);
             long t2 = System.nanoTime();
@@ -802,8 +832,15 @@ public enum Figure {
             r.put("connect_ns", Long.toString(t1 - t0));
             r.put("connect_and_echo_ns", Long.toString(t2 - t0));
             r.put("jvm_uptime_ms", Long.toString(ManagementFactory.getRuntimeMXBean().getUptime()));
+            r.put(FreshClientRuns.CONNECTED_AT_US, Long.toString(connectedAtMicros));
             return r;
         }
+    }
+
+    /** Microseconds since the epoch (the harness's clock is the same: one machine). */
+    static long wallClockMicros() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
     }
 
     // ------------------------------------------------------------------------------------------------ pattern

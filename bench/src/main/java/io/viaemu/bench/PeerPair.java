@@ -79,12 +79,29 @@ final class PeerPair {
         return String.join(File.pathSeparator, entries);
     }
 
+    String classpath() {
+        return classpath;
+    }
+
+    Path tmpRoot() {
+        return tmpRoot;
+    }
+
     static String currentJava() {
         return ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 
     Outcome run(String contender, Figure figure, Params params) {
+        return run(contender, figure, params, List.of(), classpath);
+    }
+
+    /**
+     * As {@link #run(String, Figure, Params)}, the client JVM with {@code clientOptions} added and both peers on
+     * {@code peerClasspath}; the client's result also has {@link FreshClientRuns#LAUNCHED_AT_US}, this process's
+     * wall clock just before the client JVM was launched.
+     */
+    Outcome run(String contender, Figure figure, Params params, List<String> clientOptions, String peerClasspath) {
         long start = System.nanoTime();
         String name = figure.id() + "-" + contender;
         Path work;
@@ -98,7 +115,7 @@ final class PeerPair {
         Process server = null;
         Process client = null;
         try {
-            server = start("server", contender, figure, params, work);
+            server = start("server", contender, figure, params, work, List.of(), peerClasspath);
             Path address = work.resolve(PeerMain.ADDRESS_FILE);
             long readyBy = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(
                     Math.min(STARTUP_LIMIT_MS, params.timeoutSec() * 1000L));
@@ -112,7 +129,8 @@ final class PeerPair {
                 }
                 Thread.sleep(10);
             }
-            client = start("client", contender, figure, params, work);
+            long launchedAtMicros = Figure.wallClockMicros();
+            client = start("client", contender, figure, params, work, clientOptions, peerClasspath);
 
             long deadline = start + TimeUnit.SECONDS.toNanos(params.timeoutSec());
             try {
@@ -141,6 +159,7 @@ final class PeerPair {
                 return fail(start, work, name, role(other, client) + " failed with exit code " + other.exitValue());
             }
             Map<String, String> clientResult = readResult(work.resolve(PeerMain.resultFile("client")));
+            clientResult.put(FreshClientRuns.LAUNCHED_AT_US, Long.toString(launchedAtMicros));
             Map<String, String> serverResult = readResult(work.resolve(PeerMain.resultFile("server")));
             return new Outcome(clientResult, serverResult, null, seconds(start));
         } catch (InterruptedException e) {
@@ -156,12 +175,14 @@ final class PeerPair {
         }
     }
 
-    private Process start(String role, String contender, Figure figure, Params params, Path work) throws IOException {
+    private Process start(String role, String contender, Figure figure, Params params, Path work,
+                          List<String> extraOptions, String peerClasspath) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(javaBinary);
         command.addAll(jvmOptions);
+        command.addAll(extraOptions);
         command.add("-cp");
-        command.add(classpath);
+        command.add(peerClasspath);
         command.add(PeerMain.class.getName());
         command.add(role);
         command.add(figure.id());

@@ -32,7 +32,19 @@ final class Report {
             new Row(Figure.CONNECT_RATE_8, "Connect + 64 B round trip + close, 8 threads (per s)", "per_second", 1),
             new Row(Figure.FIRST_CONNECT, "First connect in a fresh JVM (ms)", "connect_ns", 1_000_000),
             new Row(Figure.FIRST_CONNECT_PREPARED, "First connect in a fresh JVM after ViaClient.prepare (ms)",
-                    "connect_ns", 1_000_000));
+                    "connect_ns", 1_000_000),
+            new Row(Figure.FIRST_CONNECT_PROCESS, "First connect in a fresh JVM, median of runs (ms)", "connect_ns",
+                    1_000_000),
+            new Row(Figure.FIRST_CONNECT_PROCESS, "Client JVM launch to first connect done, median of runs (ms)",
+                    "process_ns", 1_000_000),
+            new Row(Figure.FIRST_CONNECT_CDS, "First connect in a fresh JVM with a class-data archive, median (ms)",
+                    "connect_ns", 1_000_000),
+            new Row(Figure.FIRST_CONNECT_CDS, "Client JVM launch to first connect done, with the archive, median (ms)",
+                    "process_ns", 1_000_000),
+            new Row(Figure.FIRST_CONNECT_AOT, "First connect in a fresh JVM with an AOT cache, median (ms)",
+                    "connect_ns", 1_000_000),
+            new Row(Figure.FIRST_CONNECT_AOT, "Client JVM launch to first connect done, with the AOT cache, median (ms)",
+                    "process_ns", 1_000_000));
 
     private static final List<Row> DETAILS = List.of(
             new Row(Figure.RTT_64, "Round trip 64 B, mean (µs)", "mean_ns", 1000),
@@ -62,7 +74,17 @@ final class Report {
             new Row(Figure.FIRST_CONNECT, "First connect + 1 B echo in a fresh JVM (ms)", "connect_and_echo_ns", 1_000_000),
             new Row(Figure.FIRST_CONNECT, "JVM uptime when the first connect returned (ms)", "jvm_uptime_ms", 1),
             new Row(Figure.FIRST_CONNECT_PREPARED, "ViaClient.prepare in a fresh JVM, before the first connect (ms)",
-                    "prepare_ns", 1_000_000));
+                    "prepare_ns", 1_000_000),
+            new Row(Figure.FIRST_CONNECT_PROCESS, "Client JVM launch to first connect done, fastest run (ms)",
+                    "process_min_ns", 1_000_000),
+            new Row(Figure.FIRST_CONNECT_PROCESS, "Client JVM launch to first connect done, slowest run (ms)",
+                    "process_max_ns", 1_000_000),
+            new Row(Figure.FIRST_CONNECT_PROCESS, "JVM uptime when the first connect returned, median (ms)",
+                    "jvm_uptime_ms", 1),
+            new Row(Figure.FIRST_CONNECT_CDS, "Client JVM launch to first connect done, with the archive, fastest (ms)",
+                    "process_min_ns", 1_000_000),
+            new Row(Figure.FIRST_CONNECT_CDS, "Class-data archive of the client (KiB)", "archive_kib", 1),
+            new Row(Figure.FIRST_CONNECT_AOT, "AOT cache of the client (KiB)", "archive_kib", 1));
 
     private Report() {
     }

@@ -103,7 +103,12 @@ public final class Housekeeper {
 
     private Housekeeper(long intervalNanos) {
         this.intervalNanos = intervalNanos;
-        this.thread = BackgroundThreads.daemon("via-housekeeper", this::run);
+        this.thread = BackgroundThreads.daemon("via-housekeeper", new Runnable() { // not a method reference: no
+            @Override                                                          // bootstrap in a first connect
+            public void run() {
+                Housekeeper.this.run();
+            }
+        });
         tasks.add(new Entry(ProcessLiveness.host())); // this process's heartbeats, its peers' checks
         thread.start();
     }

@@ -95,7 +95,21 @@ public final class ProcessBells {
         }
         Doorbell bell = new Doorbell(map, 0, file(base, Processes.currentPid(), Processes.currentStart()).toString());
         bell.clearWaiters();
-        BackgroundThreads.daemon("via-bell-" + base.getFileName(), () -> {
+        BackgroundThreads.daemon("via-bell-" + base.getFileName(), new BellWatch(bell, housekeeper)).start();
+    }
+
+    /** The bell's thread (a class, not a lambda: it starts in a process's first connection, on both sides). */
+    private static final class BellWatch implements Runnable {
+        private final Doorbell bell;
+        private final Housekeeper housekeeper;
+
+        BellWatch(Doorbell bell, Housekeeper housekeeper) {
+            this.bell = bell;
+            this.housekeeper = housekeeper;
+        }
+
+        @Override
+        public void run() {
             bell.arm(); // the only waiter, for the life of the process
             int seen = bell.sequence();
             while (true) {
@@ -106,7 +120,7 @@ public final class ProcessBells {
                     housekeeper.wake();
                 }
             }
-        }).start();
+        }
     }
 
     /** The heartbeats of processes, a word in each one's file: what {@link ProcessLiveness} reads and writes. */

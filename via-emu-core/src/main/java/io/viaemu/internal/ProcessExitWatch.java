@@ -60,7 +60,7 @@ public final class ProcessExitWatch {
                 log.warn("via-emu: epoll_create1 failed; peer deaths are noticed by polling");
                 return -1;
             }
-            BackgroundThreads.daemon("via-exit-watch", () -> run(ep)).start();
+            BackgroundThreads.daemon("via-exit-watch", new Watcher(ep)).start();
             return ep;
         } catch (Throwable e) {
             log.warn("via-emu: no process exit watch ({}); peer deaths are noticed by polling", e.toString());
@@ -206,8 +206,26 @@ public final class ProcessExitWatch {
 
     private static final int POLLIN = 0x001;
     /** One {@code struct pollfd} per thread. */
-    private static final ThreadLocal<ByteBuffer> POLLFD = ThreadLocal.withInitial(
-            () -> ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()));
+    private static final ThreadLocal<ByteBuffer> POLLFD = new ThreadLocal<>() {
+        @Override
+        protected ByteBuffer initialValue() { // a class, not a lambda: no bootstrap in a fresh JVM's first connect
+            return ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+        }
+    };
+
+    /** The watch thread's body (a class, not a lambda: this class is initialised in a fresh JVM's first connect). */
+    private static final class Watcher implements Runnable {
+        private final int ep;
+
+        Watcher(int ep) {
+            this.ep = ep;
+        }
+
+        @Override
+        public void run() {
+            ProcessExitWatch.run(ep);
+        }
+    }
 
     private static void run(int ep) {
         ByteBuffer events = ByteBuffer.allocateDirect(EVENT_SIZE * MAX_EVENTS).order(ByteOrder.nativeOrder());

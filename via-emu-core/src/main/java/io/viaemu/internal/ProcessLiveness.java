@@ -84,7 +84,15 @@ public final class ProcessLiveness implements Liveness, Housekeeper.Task {
     };
 
     private static final ProcessLiveness HOST =
-            new ProcessLiveness(ProcessBells.HEARTBEATS, HOST_EXITS, Housekeeper::wakeIfRunning);
+            new ProcessLiveness(ProcessBells.HEARTBEATS, HOST_EXITS, new WakeHousekeeper());
+
+    /** {@link Housekeeper#wakeIfRunning} (a class, not a method reference: no bootstrap in a first connect). */
+    private static final class WakeHousekeeper implements Runnable {
+        @Override
+        public void run() {
+            Housekeeper.wakeIfRunning();
+        }
+    }
 
     /** This host's processes: heartbeats in the doorbell files ({@link ProcessBells}), exits from pidfds and /proc. */
     public static ProcessLiveness host() {

@@ -113,8 +113,24 @@ public final class StaleConnections {
                 : !LAST_BASE_SWEEP.replace(base, last, now)) {
             return; // another thread of this process is on it
         }
-        Thread t = BackgroundThreads.daemon("via-sweep", () -> sweepOtherEndpoints(config, exceptEndpoint));
+        Thread t = BackgroundThreads.daemon("via-sweep", new OtherEndpointsSweep(config, exceptEndpoint));
         t.start();
+    }
+
+    /** A class, not a lambda: a fresh JVM's first connect starts it (every bootstrap there costs milliseconds). */
+    private static final class OtherEndpointsSweep implements Runnable {
+        private final ViaConfig config;
+        private final String exceptEndpoint;
+
+        OtherEndpointsSweep(ViaConfig config, String exceptEndpoint) {
+            this.config = config;
+            this.exceptEndpoint = exceptEndpoint;
+        }
+
+        @Override
+        public void run() {
+            sweepOtherEndpoints(config, exceptEndpoint);
+        }
     }
 
     /**

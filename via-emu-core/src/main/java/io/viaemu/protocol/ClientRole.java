@@ -117,8 +117,18 @@ public final class ClientRole extends ConnectionEnd {
     private final AtomicBoolean handoverTaskQueued = new AtomicBoolean();
     /** Threads in a receive that take the handover's steps themselves (see {@link #receive}). */
     private final AtomicInteger handoverReceivers = new AtomicInteger();
-    /** Made with the connection: a lambda's call site is linked when it first runs, not in mid-handover. */
-    private final BooleanSupplier childGrantedOrGone = () -> flags.childGranted() || childGone();
+    /**
+     * Made with the connection, and a class, not a lambda: nothing to link in mid-handover, nor in a fresh JVM's
+     * first connect (a lambda's bootstrap there costs milliseconds).
+     */
+    private final BooleanSupplier childGrantedOrGone = new ChildGrantedOrGone();
+
+    private final class ChildGrantedOrGone implements BooleanSupplier {
+        @Override
+        public boolean getAsBoolean() {
+            return flags.childGranted() || childGone();
+        }
+    }
     /** The grant wait's last liveness check of the child: the exits count then, and when (under the send lock). */
     private long childCheckExits = -1;
     private long childCheckNanos;
