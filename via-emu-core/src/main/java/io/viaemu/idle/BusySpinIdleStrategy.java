@@ -5,7 +5,9 @@ package io.viaemu.idle;
  * Bounded by the host's cores ({@link SpinPermits}): past its first polls a waiter spins only while it holds a spin
  * permit (renewed while it spins); with none free it parks on its doorbell (rung by the step it waits for) for at
  * most a millisecond at a time and tries again, so that spinners never take the cores the threads they wait for
- * need. {@link #INSTANCE} spins unbounded and never parks.
+ * need. While it spins with a permit it yields once every {@link #YIELD_EVERY} polls, so that a runnable thread
+ * of its CPU (the one it waits for, or that one's peer) is not kept waiting for the spinner's slice to end.
+ * {@link #INSTANCE} spins unbounded and never parks.
  */
 public final class BusySpinIdleStrategy implements IdleStrategy {
     /** Unbounded: spins whatever the number of spinners, never parks. */

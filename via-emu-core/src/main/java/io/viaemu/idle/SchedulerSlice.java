@@ -4,9 +4,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * A short scheduler slice for a thread that must run as soon as a doorbell wakes it: the handover's waiting threads
- * (the parent's handover thread, the client's handover steps, a child waiting to own its connection, EMU_FORK's wait
- * for the child, a worker's inbox thread).
+ * A short scheduler slice for a thread that must run as soon as a doorbell wakes it: the parent's handover thread
+ * (S7-S13) and the client's handover steps, when {@code -Dvia.idle.short-slice-us} asks for it (off by default).
  *
  * <p>Why: on a host whose cores are all busy (on 2 cores, a client streaming into the child while the child reads
  * what it streamed), a thread woken from a futex is runnable at once but waits for a CPU. Linux's EEVDF scheduler
@@ -21,12 +20,19 @@ import java.nio.ByteOrder;
  * <p>{@link #shorten()} asks for {@link #SHORT_SLICE_NANOS} for the calling thread and returns what to give
  * {@link #restore} afterwards; both are one or two system calls (about a microsecond each). Where the call is not
  * there (not Linux, an older kernel: the slice is then ignored or refused) nothing changes. A thread with a real-time
- * policy, or one that asked for a shorter slice itself, is left alone. {@code -Dvia.idle.short-slice-us=0} turns it
- * off.
+ * policy, or one that asked for a shorter slice itself, is left alone. Off unless {@code -Dvia.idle.short-slice-us=N}
+ * (see {@link #SHORT_SLICE_NANOS}).
  */
 public final class SchedulerSlice {
-    /** The slice asked for: 100 µs, the shortest Linux accepts; {@code -Dvia.idle.short-slice-us}. */
-    public static final long SHORT_SLICE_NANOS = Long.getLong("via.idle.short-slice-us", 100) * 1000L;
+    /**
+     * The slice asked for, {@code -Dvia.idle.short-slice-us} (100 is the shortest Linux accepts); 0, the default: off.
+     * Off by default because it costs the forked connection rate what it saves the handover's pause (see the README,
+     * "Forked connection rate with reusable workers"): a woken thread that preempts the running one at once makes
+     * more context switches where every step of a forked connection is a wake-up.
+     */
+    public static final long SHORT_SLICE_NANOS = Long.getLong("via.idle.short-slice-us", 0) * 1000L;
+    /** The shortest slice Linux accepts, in nanoseconds. */
+    static final long MIN_SLICE_NANOS = 100_000L;
     /** What {@link #shorten} returns when it changed nothing: {@link #restore} then does nothing either. */
     public static final long UNCHANGED = -1;
 
@@ -48,7 +54,7 @@ public final class SchedulerSlice {
         boolean x86 = arch.equals("amd64") || arch.equals("x86_64");
         SYS_SCHED_SETATTR = x86 ? 314 : arch.equals("aarch64") ? 274 : -1;
         SYS_SCHED_GETATTR = x86 ? 315 : arch.equals("aarch64") ? 275 : -1;
-        usable = SHORT_SLICE_NANOS > 0 && SYS_SCHED_SETATTR > 0 && LinuxCalls.BOUND;
+        usable = SYS_SCHED_SETATTR > 0 && LinuxCalls.BOUND;
         DEFAULT_SLICE = usable ? current() : 0;
     }
 
@@ -72,6 +78,11 @@ public final class SchedulerSlice {
      * @return the thread's slice before, in nanoseconds, for {@link #restore}; {@link #UNCHANGED} if nothing changed
      */
     public static long shorten() {
+        return SHORT_SLICE_NANOS > 0 ? shortenTo(SHORT_SLICE_NANOS) : UNCHANGED;
+    }
+
+    /** {@link #shorten()} to {@code sliceNanos}, whatever the property says (tests). */
+    static long shortenTo(long sliceNanos) {
         if (!usable) {
             return UNCHANGED;
         }
@@ -83,10 +94,10 @@ public final class SchedulerSlice {
         int policy = attr.getInt(4);
         long before = attr.getLong(24);
         if ((policy != SCHED_OTHER && policy != SCHED_BATCH && policy != SCHED_IDLE)
-                || (before > 0 && before <= SHORT_SLICE_NANOS)) {
+                || (before > 0 && before <= sliceNanos)) {
             return UNCHANGED;
         }
-        return write(attr, address, SHORT_SLICE_NANOS) ? before : UNCHANGED;
+        return write(attr, address, sliceNanos) ? before : UNCHANGED;
     }
 
     /** Gives the calling thread back the slice {@link #shorten} returned. */

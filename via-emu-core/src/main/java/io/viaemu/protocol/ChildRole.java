@@ -3,7 +3,6 @@ package io.viaemu.protocol;
 import java.io.IOException;
 import java.nio.file.Path;
 
-import io.viaemu.PauserKind;
 import io.viaemu.Trigger;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaException;
@@ -14,7 +13,6 @@ import io.viaemu.transport.Channel;
 import io.viaemu.transport.Document;
 import io.viaemu.idle.Doorbell;
 import io.viaemu.idle.IdleStrategy;
-import io.viaemu.idle.SchedulerSlice;
 
 /**
  * The child's end, in a worker process (Fig. 5 of the design, steps S21-S29). Until it owns the connection every
@@ -262,12 +260,9 @@ public final class ChildRole extends ConnectionEnd {
             log.info("connection {} child: {} - requesting the connection (C)", id, trigger);
         }
         IdleStrategy idle = config.pauser().newIdleStrategy();
-        // woken by its grant while the client streams: it must not wait for a busy CPU's slice (SchedulerSlice)
-        long slice = SchedulerSlice.shorten(config.pauser() == PauserKind.BUSY);
         try {
             awaitOwnershipLoop(trigger, deadlineNanos, idle);
         } finally {
-            SchedulerSlice.restore(slice);
             idle.reset();
         }
     }

@@ -363,7 +363,8 @@ public final class ClientRole extends ConnectionEnd {
         long deadline = env.clock().nanoTime() + config.handoverTimeout().toNanos();
         IdleStrategy idle = sendIdle;
         idle.reset();
-        // woken by P and by the child's grant while the child and the parent may hold every core: see SchedulerSlice
+        // woken by P and by the grant while the child and the parent may hold every core: a short slice if asked for
+        // (-Dvia.idle.short-slice-us, off by default: see SchedulerSlice)
         long slice = SchedulerSlice.shorten(config.pauser() == PauserKind.BUSY);
         try {
             driveHandoverSteps(waitForRequest, deadline, idle);

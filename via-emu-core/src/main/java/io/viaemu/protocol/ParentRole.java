@@ -266,14 +266,11 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         // a worker that dies before announcing itself must wake the wait below as its announcement would
         Runnable cancelExitAction = w.onExit(flags::ringBoth);
         boolean ready;
-        // woken by the child's pid, this thread must not wait for a busy CPU's slice to end (see SchedulerSlice)
-        long slice = SchedulerSlice.shorten(config.pauser() == PauserKind.BUSY);
         try {
             w.assign(connectionId, handlerName);
             // the child's pid in the flag block rings the parent's doorbell: a wake-up, no poll
             ready = awaitHandoverStep(() -> flags.childPid() != 0 || !w.isAlive(), config.childStartTimeout().toMillis());
         } finally {
-            SchedulerSlice.restore(slice);
             cancelExitAction.run(); // from now on the child's death is the liveness watch's (checkPeers)
         }
         if (!ready || flags.childPid() == 0) {
@@ -368,7 +365,8 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         log.info("connection {}: trigger {} fired; handing over to child pid {}", id, trigger, childPid);
         long start = System.nanoTime();
         boolean completed = false;
-        // this thread is woken twice (S47, S51) while the client and the child may hold every core: see SchedulerSlice
+        // woken twice (S47, S51) while the client and the child may hold every core: a short slice if asked for
+        // (-Dvia.idle.short-slice-us, off by default: see SchedulerSlice)
         long slice = SchedulerSlice.shorten(config.pauser() == PauserKind.BUSY);
         sendLock.lock();
         try {

@@ -21,11 +21,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import io.viaemu.PauserKind;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnectionHandler;
 import io.viaemu.idle.Doorbell;
-import io.viaemu.idle.SchedulerSlice;
 import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.InboxDispatcher;
@@ -161,9 +159,6 @@ public final class WorkerRuntime {
                     reconnect(c.connectionId(), c.endpoint(), c.token(), c.nonce());
                 });
         long nextTick = System.nanoTime();
-        // this thread only waits for its inbox, and each ASSIGN and RECONNECT is on a handover's critical path: woken,
-        // it must not wait for a busy CPU's slice to end (see SchedulerSlice); kept for the worker's life
-        SchedulerSlice.shorten(config.pauser() == PauserKind.BUSY);
         try {
             while (true) {
                 long now = System.nanoTime();
