@@ -90,6 +90,11 @@ public enum Figure {
      */
     FIRST_CONNECT_AOT("firstconnect-aot", "First connect in a fresh JVM with an AOT cache");
 
+    /** Whether this figure times a fresh client JVM's first connect. */
+    boolean firstConnect() {
+        return this == FIRST_CONNECT || this == FIRST_CONNECT_PREPARED || freshClientRuns();
+    }
+
     /** Whether this figure runs a fresh client JVM several times ({@link FreshClientRuns}) rather than once. */
     boolean freshClientRuns() {
         return this == FIRST_CONNECT_PROCESS || this == FIRST_CONNECT_CDS || this == FIRST_CONNECT_AOT;
