@@ -80,7 +80,7 @@ public enum Figure {
      * As {@link #FIRST_CONNECT_PROCESS}, the client JVM of every contender run with an application class-data
      * archive of its own ({@code -XX:SharedArchiveFile}), made by a training run of the same workload just before
      * ({@code -XX:ArchiveClassesAtExit}); both peers on a classpath of jars (the JVM archives no class from a
-     * directory). See {@link FreshClientRuns}.
+     * directory). See {@link FreshClientRuns}. Not in the default set.
      */
     FIRST_CONNECT_CDS("firstconnect-cds", "First connect in a fresh JVM with a class-data archive"),
     /**
@@ -89,6 +89,11 @@ public enum Figure {
      * the peers' JDK is 25 or later; not in the default set.
      */
     FIRST_CONNECT_AOT("firstconnect-aot", "First connect in a fresh JVM with an AOT cache");
+
+    /** Whether this figure times a fresh client JVM's first connect. */
+    boolean firstConnect() {
+        return this == FIRST_CONNECT || this == FIRST_CONNECT_PREPARED || freshClientRuns();
+    }
 
     /** Whether this figure runs a fresh client JVM several times ({@link FreshClientRuns}) rather than once. */
     boolean freshClientRuns() {
@@ -141,6 +146,7 @@ public enum Figure {
         List<Figure> figures = new ArrayList<>(List.of(values()));
         figures.remove(IDLE_10000);
         figures.remove(FIRST_CONNECT_AOT);
+        figures.remove(FIRST_CONNECT_CDS); // a training run per contender: run by name
         return List.copyOf(figures);
     }
 
