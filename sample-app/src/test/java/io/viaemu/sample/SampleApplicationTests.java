@@ -60,14 +60,20 @@ class SampleApplicationTests {
     @Autowired
     ViaServers servers;
 
+    /** Sends one line on a chat connection and checks that a worker, not this JVM, echoed it; returns its pid. */
+    private static long echoedByAWorker(ViaConnection c, String text) throws Exception {
+        send(c, text + "\n");
+        String reply = line(c);
+        long worker = workerPid(reply);
+        assertThat(worker).isNotEqualTo(TEST_PID);
+        assertThat(reply).isEqualTo("[worker " + worker + "] " + text);
+        return worker;
+    }
+
     @Test
     void chatIsServedByAWorkerAndTheActuatorShowsTheHandedOverConnection() throws Exception {
         try (ViaConnection c = ViaClient.connect(config, "chat")) {
-            send(c, "hello\n");
-            String reply = line(c);
-            long worker = workerPid(reply);
-            assertThat(worker).isNotEqualTo(TEST_PID);
-            assertThat(reply).isEqualTo("[worker " + worker + "] hello");
+            long worker = echoedByAWorker(c, "hello");
 
             String json = get("/actuator/viaconnections/" + c.id());
             Map<String, Object> conn = JsonPath.parse(json).read("$");
@@ -121,11 +127,7 @@ class SampleApplicationTests {
     @Test
     void theWorkerBootsWithoutAWebServerWhileTheParentKeepsItsWebServerAndActuator() throws Exception {
         try (ViaConnection c = ViaClient.connect(config, "chat")) {
-            send(c, "trimmed\n");
-            String reply = line(c);
-            long worker = workerPid(reply);
-            assertThat(worker).isNotEqualTo(TEST_PID);
-            assertThat(reply).isEqualTo("[worker " + worker + "] trimmed");
+            long worker = echoedByAWorker(c, "trimmed");
 
             assertThat(ListeningSockets.tcpPorts(worker)).as("TCP ports worker %d listens on", worker).isEmpty();
             assertThat(ListeningSockets.tcpPorts(TEST_PID)).contains(port);
