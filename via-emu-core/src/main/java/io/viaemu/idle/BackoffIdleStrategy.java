@@ -26,7 +26,7 @@ public final class BackoffIdleStrategy implements IdleStrategy {
      * 8.98 for a server that only polls and yields); local round trips and streams stay at their figures (README,
      * "Waiting without polling"). A power of two; {@code -Dvia.idle.yield-every=0} never yields.
      */
-    static final int YIELD_EVERY = yieldEvery(Integer.getInteger("via.idle.yield-every", 8));
+    static final int YIELD_EVERY = yieldEvery("via.idle.yield-every", 8);
     /** Polls that spin before a waiter needs a spin permit ({@link SpinPermits}). */
     static final int FREE_SPINS = 64;
     private final int maxSpins;
@@ -43,9 +43,11 @@ public final class BackoffIdleStrategy implements IdleStrategy {
     private Doorbell armed;
     private int armedSequence;
 
-    private static int yieldEvery(int polls) {
+    /** A spin's yield period from system property {@code property}: 0 (never) or a power of two. */
+    static int yieldEvery(String property, int defaultPolls) {
+        int polls = Integer.getInteger(property, defaultPolls);
         if (polls < 0 || (polls & (polls - 1)) != 0) {
-            throw new IllegalArgumentException("via.idle.yield-every must be 0 or a power of two, not " + polls);
+            throw new IllegalArgumentException(property + " must be 0 or a power of two, not " + polls);
         }
         return polls;
     }

@@ -22,7 +22,7 @@ public final class BusySpinIdleStrategy implements IdleStrategy {
      * first (EEVDF moves the yielder's deadline back by a slice); with nothing else runnable it is a system call of
      * well under a microsecond, and an answer that comes within the first polls never meets one.
      */
-    static final int YIELD_EVERY = yieldEvery(Integer.getInteger("via.idle.busy-yield-every", 64));
+    static final int YIELD_EVERY = BackoffIdleStrategy.yieldEvery("via.idle.busy-yield-every", 64);
     /** The longest park without a permit before trying again. */
     static final long PERMITLESS_PARK_NANOS = 1_000_000L;
 
@@ -34,13 +34,6 @@ public final class BusySpinIdleStrategy implements IdleStrategy {
 
     private BusySpinIdleStrategy(SpinPermits permits) {
         this.permit = permits == null ? null : new SpinPermits.Hold(permits);
-    }
-
-    private static int yieldEvery(int polls) {
-        if (polls < 0 || (polls & (polls - 1)) != 0) {
-            throw new IllegalArgumentException("via.idle.busy-yield-every must be 0 or a power of two, not " + polls);
-        }
-        return polls;
     }
 
     /** A busy-spinning strategy bounded by the host's spin permits (unbounded if they are off); for one thread. */
