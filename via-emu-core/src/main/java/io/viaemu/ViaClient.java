@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.JvmOptions;
 import io.viaemu.internal.Layout;
+import io.viaemu.internal.NativeWarmup;
 import io.viaemu.protocol.ClientRole;
 import io.viaemu.protocol.ConnectionSlots;
 import io.viaemu.transport.Transport;
@@ -13,6 +14,11 @@ import io.viaemu.transport.TransportFactory;
 
 /** Connects to a via-emu endpoint on this host. */
 public final class ViaClient {
+    static {
+        // JNA's initialisation on a thread of its own while the first connect makes its slot (see the class)
+        NativeWarmup.start();
+    }
+
     private ViaClient() {
     }
 

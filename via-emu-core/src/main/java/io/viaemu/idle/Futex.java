@@ -11,7 +11,10 @@ import org.slf4j.LoggerFactory;
  * file's inode and offset, so a waiter in one process is woken by a writer in another that mapped the same file.
  */
 final class Futex {
-    private static final Logger log = LoggerFactory.getLogger(Futex.class);
+    /** The logger, made on first use (only failures log; see {@code LinuxCalls.Log}). */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(Futex.class);
+    }
     private static final int FUTEX_WAIT = 0;
     private static final int FUTEX_WAKE = 1;
 
@@ -19,7 +22,12 @@ final class Futex {
     static final boolean AVAILABLE = selfTest();
 
     /** One {@code struct timespec} per thread, for the relative timeout of FUTEX_WAIT. */
-    private static final ThreadLocal<Timespec> TIMESPEC = ThreadLocal.withInitial(Timespec::new);
+    private static final ThreadLocal<Timespec> TIMESPEC = new ThreadLocal<>() {
+        @Override
+        protected Timespec initialValue() { // a class, not a method reference: no bootstrap in a first connect
+            return new Timespec();
+        }
+    };
 
     private static final class Timespec {
         final ByteBuffer buffer = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder());
@@ -32,7 +40,7 @@ final class Futex {
     private static boolean selfTest() {
         try {
             if (!LinuxCalls.BOUND) {
-                log.warn("via-emu: no futex on this platform; idle waits park for at most {} µs at a time",
+                Log.LOG.warn("via-emu: no futex on this platform; idle waits park for at most {} µs at a time",
                         Doorbell.FALLBACK_PARK_NANOS / 1000);
                 return false;
             }
@@ -44,10 +52,10 @@ final class Futex {
             if (woken == 0 && mismatch == -1) {
                 return true;
             }
-            log.warn("via-emu: futex self-test failed (wake {}, wait {}); idle waits park for at most {} µs at a time",
+            Log.LOG.warn("via-emu: futex self-test failed (wake {}, wait {}); idle waits park for at most {} µs at a time",
                     woken, mismatch, Doorbell.FALLBACK_PARK_NANOS / 1000);
         } catch (Throwable e) {
-            log.warn("via-emu: futex unavailable ({}); idle waits park for at most {} µs at a time", e.toString(),
+            Log.LOG.warn("via-emu: futex unavailable ({}); idle waits park for at most {} µs at a time", e.toString(),
                     Doorbell.FALLBACK_PARK_NANOS / 1000);
         }
         return false;

@@ -1,5 +1,6 @@
 package io.viaemu.idle;
 
+import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 
 import com.sun.jna.Function;
@@ -21,15 +22,24 @@ import org.slf4j.LoggerFactory;
  * x86_64 and aarch64 Linux ABIs pass variadic integer arguments anyway (glibc's {@code syscall} only moves
  * registers).
  *
- * <p>Bound in two steps, so that a fresh JVM's first connect does not wait for JNA's direct-mapping registration
- * (60-135 ms in a fresh JVM on this 2-core machine, most of it JNA's {@code Structure.FFIType} set-up, against
- * 3-10 ms for a first indirect call): the class's initialisation looks the functions up in libc
- * ({@link Function}, a call costs ~2-3 µs: the arguments are boxed and converted), and a daemon thread registers the
- * direct mapping meanwhile; every call after that registration goes the direct way. Both make the same system
- * calls: nothing but their cost depends on which one a call takes.
+ * <p>Bound in two steps, so that a fresh JVM's first connect pays for neither JNA's {@link NativeLibrary} (its class
+ * initialisation runs {@code /sbin/ldconfig -p} as a child process, 15-20 ms in a fresh JVM on this 2-core machine)
+ * nor its direct-mapping registration (60-135 ms, most of it JNA's {@code Structure.FFIType} set-up): the class's
+ * initialisation looks the functions up in libc with {@code dlopen}/{@code dlsym} (JNA's own {@code Native.open} and
+ * {@code Native.findSymbol}, which {@code NativeLibrary} calls; reached by reflection, {@code NativeLibrary} itself
+ * where that fails) and calls them through {@link Function} (a call costs ~2-3 µs: the arguments are boxed and
+ * converted). Once a process has made {@link #DIRECT_AFTER_CALLS} calls, a daemon thread registers the direct
+ * mapping ({@code NativeLibrary} then), and every call after that goes the direct way (well under a microsecond).
+ * Both make the same system calls: nothing but their cost depends on which one a call takes.
  */
 public final class LinuxCalls {
-    private static final Logger log = LoggerFactory.getLogger(LinuxCalls.class);
+    /**
+     * The logger, made on first use (only failures log): this class is initialised early on a thread of its own
+     * ({@code NativeWarmup}), which must not wait for SLF4J's initialisation while the caller's thread does it.
+     */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(LinuxCalls.class);
+    }
 
     /** True if the native library was bound (Linux with a usable JNA). */
     public static final boolean BOUND;
@@ -37,6 +47,17 @@ public final class LinuxCalls {
     static final long SYS_FUTEX;
     /** {@code SYS_pidfd_open}: 434 on every architecture (the unified syscall table since Linux 5.3). */
     static final long SYS_PIDFD_OPEN = 434;
+    /**
+     * Indirect calls after which the direct mapping is registered: a process that only connects once or parks now
+     * and then never pays for the registration (nor for it while it makes its first connect); one that waits and
+     * wakes often gets the fast calls after a few round trips.
+     */
+    static final int DIRECT_AFTER_CALLS = 256;
+    /** glibc's libc (the name JNA's {@code NativeLibrary} maps "c" to on Linux). */
+    private static final String LIBC = "libc.so.6";
+    /** {@code dlopen} flags as JNA passes them by default ({@code RTLD_LAZY | RTLD_GLOBAL} in its native code). */
+    private static final int DEFAULT_OPEN_FLAGS = -1;
+    private static final String[] NAMES = {"syscall", "epoll_create1", "epoll_ctl", "epoll_wait", "close", "poll"};
 
     private static final Function SYSCALL;
     private static final Function EPOLL_CREATE1;
@@ -46,23 +67,26 @@ public final class LinuxCalls {
     private static final Function POLL;
     /** Set once {@link Direct}'s natives are registered: from then on every call takes them. */
     private static volatile boolean direct;
+    /** Indirect calls so far (approximate: not atomic; only for {@link #DIRECT_AFTER_CALLS}). */
+    private static int indirectCalls;
+    private static volatile boolean registrationStarted;
+    /** True if the functions were found by {@code dlsym} ({@link Symbols}), false if through NativeLibrary. */
+    private static boolean lookedUpBySymbols;
 
     static {
         String arch = System.getProperty("os.arch", "");
         SYS_FUTEX = arch.equals("amd64") || arch.equals("x86_64") ? 202 : arch.equals("aarch64") ? 98 : -1;
-        NativeLibrary libc = null;
-        Function[] f = new Function[6];
+        Function[] f = null;
         if (Platform.isLinux() && SYS_FUTEX > 0) {
             try {
-                libc = NativeLibrary.getInstance(Platform.C_LIBRARY_NAME);
-                String[] names = {"syscall", "epoll_create1", "epoll_ctl", "epoll_wait", "close", "poll"};
-                for (int i = 0; i < names.length; i++) {
-                    f[i] = libc.getFunction(names[i]);
-                }
+                f = lookUp();
             } catch (Throwable e) {
-                libc = null;
-                log.warn("via-emu: cannot bind libc through JNA ({}); waits fall back to bounded timed parks", e.toString());
+                Log.LOG.warn("via-emu: cannot bind libc through JNA ({}); waits fall back to bounded timed parks", e.toString());
             }
+        }
+        BOUND = f != null;
+        if (f == null) {
+            f = new Function[NAMES.length];
         }
         SYSCALL = f[0];
         EPOLL_CREATE1 = f[1];
@@ -70,9 +94,57 @@ public final class LinuxCalls {
         EPOLL_WAIT = f[3];
         CLOSE = f[4];
         POLL = f[5];
-        BOUND = libc != null;
-        if (BOUND) {
-            registerDirectSoon(libc);
+    }
+
+    /** {@link #NAMES}' functions: by {@code dlsym} on libc's handle where it can, else through NativeLibrary. */
+    private static Function[] lookUp() {
+        Function[] f = new Function[NAMES.length];
+        long[] addresses = Symbols.addresses(LIBC, NAMES);
+        if (addresses != null) {
+            for (int i = 0; i < f.length; i++) {
+                f[i] = Function.getFunction(new Pointer(addresses[i]));
+            }
+            lookedUpBySymbols = true;
+            return f;
+        }
+        NativeLibrary libc = NativeLibrary.getInstance(Platform.C_LIBRARY_NAME);
+        for (int i = 0; i < f.length; i++) {
+            f[i] = libc.getFunction(NAMES[i]);
+        }
+        return f;
+    }
+
+    /** JNA's {@code dlopen}/{@code dlsym} without {@link NativeLibrary}'s class initialisation. */
+    static final class Symbols {
+        private Symbols() {
+        }
+
+        /** The addresses of {@code names} in {@code library}, or null if any cannot be had this way. */
+        static long[] addresses(String library, String[] names) {
+            try {
+                Method open = Native.class.getDeclaredMethod("open", String.class, int.class);
+                Method find = Native.class.getDeclaredMethod("findSymbol", long.class, String.class);
+                open.setAccessible(true);
+                find.setAccessible(true);
+                long handle = (Long) open.invoke(null, library, DEFAULT_OPEN_FLAGS);
+                if (handle == 0) {
+                    return null;
+                }
+                long[] addresses = new long[names.length];
+                for (int i = 0; i < names.length; i++) {
+                    addresses[i] = (Long) find.invoke(null, handle, names[i]);
+                    if (addresses[i] == 0) {
+                        return null;
+                    }
+                }
+                return addresses; // the handle stays open: libc is never unloaded anyway
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                // another JNA (no such methods), a module that does not open com.sun.jna, no such library (dlopen
+                // and dlsym failures come as UnsatisfiedLinkError wrapped in an InvocationTargetException)
+                Log.LOG.debug("via-emu: JNA's dlopen/dlsym not reachable ({}); binding libc through NativeLibrary",
+                        e.toString());
+                return null;
+            }
         }
     }
 
@@ -91,8 +163,19 @@ public final class LinuxCalls {
         static native int poll(long fds, long nfds, int timeoutMillis);
     }
 
-    private static void registerDirectSoon(NativeLibrary libc) {
-        Register register = new Register(libc);
+    /** Counts an indirect call; the {@link #DIRECT_AFTER_CALLS}th starts the direct mapping's registration. */
+    private static void countIndirect() {
+        if (++indirectCalls >= DIRECT_AFTER_CALLS && !registrationStarted) {
+            registerDirectSoon();
+        }
+    }
+
+    private static synchronized void registerDirectSoon() {
+        if (registrationStarted || !BOUND) {
+            return;
+        }
+        registrationStarted = true;
+        Register register = new Register();
         try {
             BackgroundThreads.daemon("via-native-bind", register).start(); // unpinned: off the caller's CPU
         } catch (Throwable e) {
@@ -102,19 +185,13 @@ public final class LinuxCalls {
 
     /** Registers {@link Direct}'s natives, then switches every call to them (a class: no lambda to bootstrap). */
     private static final class Register implements Runnable {
-        private final NativeLibrary libc;
-
-        Register(NativeLibrary libc) {
-            this.libc = libc;
-        }
-
         @Override
         public void run() {
             try {
-                Native.register(Direct.class, libc);
+                Native.register(Direct.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
                 direct = true;
             } catch (Throwable e) {
-                log.debug("via-emu: JNA's direct mapping unavailable ({}); native calls stay indirect", e.toString());
+                Log.LOG.debug("via-emu: JNA's direct mapping unavailable ({}); native calls stay indirect", e.toString());
             }
         }
     }
@@ -126,6 +203,7 @@ public final class LinuxCalls {
         if (direct) {
             return Direct.syscall(number, a1, a2, a3, a4, a5, a6);
         }
+        countIndirect();
         return SYSCALL.invokeLong(new Object[] {number, a1, a2, a3, a4, a5, a6});
     }
 
@@ -150,6 +228,16 @@ public final class LinuxCalls {
     public static int poll(long fds, long nfds, int timeoutMillis) {
         return direct ? Direct.poll(fds, nfds, timeoutMillis)
                 : POLL.invokeInt(new Object[] {new Pointer(fds), nfds, timeoutMillis});
+    }
+
+    /** True if the indirect calls were bound without JNA's NativeLibrary (tests, diagnostics). */
+    static boolean lookedUpBySymbols() {
+        return lookedUpBySymbols;
+    }
+
+    /** True once the direct mapping's registration was started (tests, diagnostics). */
+    static boolean registrationStarted() {
+        return registrationStarted;
     }
 
     /** True once the direct mapping is in use (tests, diagnostics). */

@@ -1,9 +1,5 @@
 package io.viaemu.internal;
 
-import java.util.BitSet;
-
-import net.openhft.affinity.Affinity;
-
 /**
  * via-emu's own threads (housekeeper, acceptor, handover helpers) must not share a CPU with a thread the application
  * pinned: a new thread inherits its creator's CPU affinity, and a housekeeping wake-up on the CPU of a busy-spinning
@@ -13,16 +9,14 @@ public final class BackgroundThreads {
     private BackgroundThreads() {
     }
 
-    /** Called first thing in a via-emu background thread: may run on any CPU. Best effort. */
+    /**
+     * Called first thing in a via-emu background thread: may run on any CPU. Best effort. By the system calls
+     * themselves ({@link ThreadAffinity}), not Chronicle's affinity library: its initialisation cost a fresh
+     * client's first connect 20-50 ms of CPU on these threads.
+     */
     public static void unpin() {
         try {
-            int cpus = Runtime.getRuntime().availableProcessors();
-            BitSet current = Affinity.getAffinity();
-            if (current != null && current.cardinality() < cpus) {
-                BitSet all = new BitSet(cpus);
-                all.set(0, cpus);
-                Affinity.setAffinity(all);
-            }
+            ThreadAffinity.unpinCurrentThread(Runtime.getRuntime().availableProcessors());
         } catch (Throwable unsupported) {
             // no native affinity support here: nothing was pinned by it either
         }

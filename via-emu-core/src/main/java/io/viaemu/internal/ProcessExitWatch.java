@@ -23,7 +23,10 @@ import org.slf4j.LoggerFactory;
  * so wakes every thread parked on them. Where pidfds are unavailable, the housekeeper polls as before.
  */
 public final class ProcessExitWatch {
-    private static final Logger log = LoggerFactory.getLogger(ProcessExitWatch.class);
+    /** The logger, made on first use (see {@code LinuxCalls.Log}: this class too is initialised early). */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(ProcessExitWatch.class);
+    }
     private static final int EPOLL_CTL_ADD = 1;
     private static final int EPOLLIN = 0x001;
     /** {@code struct epoll_event} is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
@@ -50,20 +53,20 @@ public final class ProcessExitWatch {
             }
             int self = LinuxCalls.pidfdOpen(ProcessHandle.current().pid());
             if (self < 0) {
-                log.warn("via-emu: pidfd_open unavailable (kernel {}); peer deaths are noticed by polling",
+                Log.LOG.warn("via-emu: pidfd_open unavailable (kernel {}); peer deaths are noticed by polling",
                         System.getProperty("os.version"));
                 return -1;
             }
             LinuxCalls.close(self);
             int ep = LinuxCalls.epoll_create1(0x80000); // EPOLL_CLOEXEC
             if (ep < 0) {
-                log.warn("via-emu: epoll_create1 failed; peer deaths are noticed by polling");
+                Log.LOG.warn("via-emu: epoll_create1 failed; peer deaths are noticed by polling");
                 return -1;
             }
             BackgroundThreads.daemon("via-exit-watch", new Watcher(ep)).start();
             return ep;
         } catch (Throwable e) {
-            log.warn("via-emu: no process exit watch ({}); peer deaths are noticed by polling", e.toString());
+            Log.LOG.warn("via-emu: no process exit watch ({}); peer deaths are noticed by polling", e.toString());
             return -1;
         }
     }
@@ -137,7 +140,7 @@ public final class ProcessExitWatch {
                 if (!Processes.isAlive(pid, startMillis)) {
                     exited(pid, startMillis);
                 } else {
-                    log.debug("no pidfd for live process {}; its exit is noticed by polling", pid);
+                    Log.LOG.debug("no pidfd for live process {}; its exit is noticed by polling", pid);
                 }
                 return;
             }
@@ -262,7 +265,7 @@ public final class ProcessExitWatch {
         }
         EXITED_PROCESSES.put(pid, startMillis);
         EXITS.incrementAndGet();
-        log.debug("process {} exited", pid);
+        Log.LOG.debug("process {} exited", pid);
     }
 
     private static void notifyExits() {
@@ -271,8 +274,24 @@ public final class ProcessExitWatch {
             try {
                 l.run();
             } catch (RuntimeException e) {
-                log.warn("exit listener {} failed: {}", l, e.toString());
+                Log.LOG.warn("exit listener {} failed: {}", l, e.toString());
             }
         }
+    }
+
+    /**
+     * Whether this class is initialised, readable without initialising it: until it is, no process is watched and
+     * the watch knows nothing (every {@link #state} would be {@link #UNKNOWN}, {@link #exits()} 0), so a caller may
+     * ask /proc instead of waiting for its initialisation (JNA's, on another thread: {@code NativeWarmup}).
+     */
+    static final class Initialised {
+        static volatile boolean done;
+
+        private Initialised() {
+        }
+    }
+
+    static {
+        Initialised.done = true; // last: every static field above is set
     }
 }

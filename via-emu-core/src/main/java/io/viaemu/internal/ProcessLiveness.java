@@ -63,10 +63,17 @@ public final class ProcessLiveness implements Liveness, Housekeeper.Task {
         }
     }
 
-    /** The host's exits: {@link ProcessExitWatch} (pidfds) where it watches the pid, else /proc. */
+    /**
+     * The host's exits: {@link ProcessExitWatch} (pidfds) where it watches the pid, else /proc. Until the exit watch
+     * is initialised (JNA, on the {@code NativeWarmup} thread in a fresh client) it watches nothing: /proc answers,
+     * and a fresh JVM's first connect does not wait for that initialisation to see that its server lives.
+     */
     static final Exits HOST_EXITS = new Exits() {
         @Override
         public boolean isAlive(long pid, long startMillis) {
+            if (!ProcessExitWatch.Initialised.done) {
+                return Processes.isAlive(pid, startMillis);
+            }
             int watched = ProcessExitWatch.state(pid, startMillis);
             return watched == ProcessExitWatch.RUNNING
                     || (watched == ProcessExitWatch.UNKNOWN && Processes.isAlive(pid, startMillis));
@@ -79,7 +86,8 @@ public final class ProcessLiveness implements Liveness, Housekeeper.Task {
 
         @Override
         public long exits() {
-            return ProcessExitWatch.exits();
+            // before its initialisation the watch has seen no exit: its count starts at 0
+            return ProcessExitWatch.Initialised.done ? ProcessExitWatch.exits() : 0;
         }
     };
 

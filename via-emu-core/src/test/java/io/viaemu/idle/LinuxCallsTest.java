@@ -5,12 +5,20 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import io.viaemu.testing.JvmProcess;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The native calls answer the same through JNA's indirect calls (the first ones of a JVM) and through the direct
- * mapping registered in the background (every later one).
+ * The native calls answer the same through JNA's indirect calls (the first ones of a JVM, looked up by
+ * {@code dlsym} without JNA's NativeLibrary) and through the direct mapping registered in the background once a
+ * process made {@link LinuxCalls#DIRECT_AFTER_CALLS} calls (every later one). A fresh JVM's first calls load no
+ * NativeLibrary (whose initialisation runs {@code ldconfig -p}) and start no registration.
  */
 class LinuxCallsTest {
     private static final long SYS_GETPID = System.getProperty("os.arch", "").equals("aarch64") ? 172 : 39;
@@ -18,9 +26,14 @@ class LinuxCallsTest {
     @Test
     void callsWorkBeforeAndAfterTheDirectMappingIsRegistered() throws InterruptedException {
         assumeTrue(LinuxCalls.BOUND, "no libc through JNA here");
+        assertThat(LinuxCalls.lookedUpBySymbols()).as("bound by dlsym, not through NativeLibrary").isTrue();
         long pid = ProcessHandle.current().pid();
         assertThat(LinuxCalls.syscall(SYS_GETPID, 0, 0, 0, 0, 0, 0)).isEqualTo(pid);
         checkPollAndFutex();
+        for (int i = 0; i < LinuxCalls.DIRECT_AFTER_CALLS; i++) {
+            assertThat(LinuxCalls.syscall(SYS_GETPID, 0, 0, 0, 0, 0, 0)).isEqualTo(pid);
+        }
+        assertThat(LinuxCalls.registrationStarted()).as("registration started after the calls").isTrue();
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (!LinuxCalls.direct() && System.nanoTime() < deadline) {
             Thread.sleep(5);
@@ -28,6 +41,31 @@ class LinuxCallsTest {
         assertThat(LinuxCalls.direct()).as("the direct mapping was registered in the background").isTrue();
         assertThat(LinuxCalls.syscall(SYS_GETPID, 0, 0, 0, 0, 0, 0)).isEqualTo(pid);
         checkPollAndFutex();
+    }
+
+    /** In a JVM of its own (this one's other tests may have made many calls): a few calls, then what it loaded. */
+    @Test
+    void aFreshJvmsFirstCallsLoadNoNativeLibrary(@TempDir Path dir) {
+        assumeTrue(LinuxCalls.BOUND, "no libc through JNA here");
+        try (JvmProcess jvm = JvmProcess.start(dir, "first-calls", List.of("-Xlog:class+init=info,class+load=info:stdout"),
+                FirstCalls.class)) {
+            assertThat(jvm.awaitExit(Duration.ofSeconds(60))).as(jvm.output()).isZero();
+            String out = jvm.output();
+            assertThat(out).contains("first calls done, registration started: false");
+            String beforeDone = out.substring(0, out.indexOf("first calls done"));
+            // loaded it may be (reflection on Native resolves its methods' types), initialised it must not be
+            assertThat(beforeDone).contains("Initializing 'com/sun/jna/Native'")
+                    .doesNotContain("Initializing 'com/sun/jna/NativeLibrary'")
+                    .doesNotContain("java.lang.ProcessImpl "); // ldconfig -p
+        }
+    }
+
+    /** Main of {@link #aFreshJvmsFirstCallsLoadNoNativeLibrary}: a futex wake and wait, a pidfd, an epoll set. */
+    public static final class FirstCalls {
+        public static void main(String[] args) {
+            checkPollAndFutex();
+            System.out.println("first calls done, registration started: " + LinuxCalls.registrationStarted());
+        }
     }
 
     private static void checkPollAndFutex() {
