@@ -6,7 +6,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Loads and initialises, ahead of the first connection, the classes a server's acceptor needs to grant one: in a
  * fresh JVM the first grant otherwise loads, verifies and initialises ~55 classes from the jar and seeds the id
- * generator's {@code SecureRandom}, ~30-40 ms on this 2-core machine that the first client waits for (measured
+ * generator ({@code SecureRandom} then, /dev/urandom read directly now), ~30-40 ms on this 2-core machine that the first client waits for (measured
  * with async-profiler's wall clock on the acceptor thread; see README, "Connects, connection rate and first
  * connect"). A TCP server has nothing of the kind to pay: the kernel answers the handshake. Run once by the
  * acceptor thread before it reads the listen queue; nothing here has an effect but loading (a class that is not
@@ -92,7 +92,7 @@ public final class ConnectPathWarmup {
                 log.debug("connect path warm-up: {} not loaded ({})", name, e.toString());
             }
         }
-        Layout.randomId(); // the SecureRandom behind grant tokens and ids is seeded on its first use
+        Layout.randomId(); // the first read of /dev/urandom for grant tokens and ids (RandomIds)
         return loaded;
     }
 }

@@ -1,9 +1,7 @@
 package io.viaemu.internal;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.regex.Pattern;
 
 /**
@@ -20,14 +18,6 @@ import java.util.regex.Pattern;
  */
 public final class Layout {
     private static final Pattern ENDPOINT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-    private static final SecureRandom RANDOM = new SecureRandom();
-    /**
-     * Ids are drawn from this buffer of {@link #RANDOM}'s bytes, refilled when used up: one {@code SecureRandom}
-     * call per 64 ids instead of one per id (NativePRNG reads /dev/urandom under a lock on every call; it was 5% of
-     * the acceptor's time per connect).
-     */
-    private static final long[] RANDOM_IDS = new long[64];
-    private static int randomIdsLeft;
 
     private Layout() {
     }
@@ -102,24 +92,15 @@ public final class Layout {
         return endpointDir(base, endpoint).resolve("logs");
     }
 
-    /** A random positive id (connection, worker, token, nonce); never 0, which means "none" in the flag block. */
+    /**
+     * A random positive id (connection, worker, token, nonce); never 0, which means "none" in the flag block. From
+     * the kernel's secure generator ({@link RandomIds}: 64 ids per read of /dev/urandom).
+     */
     public static long randomId() {
         long id;
         do {
-            id = nextRandomLong() & Long.MAX_VALUE;
+            id = RandomIds.next() & Long.MAX_VALUE;
         } while (id == 0);
-        return id;
-    }
-
-    private static synchronized long nextRandomLong() {
-        if (randomIdsLeft == 0) {
-            byte[] bytes = new byte[RANDOM_IDS.length * Long.BYTES];
-            RANDOM.nextBytes(bytes);
-            ByteBuffer.wrap(bytes).asLongBuffer().get(RANDOM_IDS);
-            randomIdsLeft = RANDOM_IDS.length;
-        }
-        long id = RANDOM_IDS[--randomIdsLeft];
-        RANDOM_IDS[randomIdsLeft] = 0; // an id handed out is not kept in memory
         return id;
     }
 

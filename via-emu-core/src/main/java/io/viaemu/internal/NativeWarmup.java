@@ -12,6 +12,9 @@ import io.viaemu.idle.Doorbell;
  * then its thread loads and runs the rest of the connect path (SLF4J, the slot's files and mappings) while this
  * one works on the other CPU.
  *
+ * <p>The thread starts with the JVM options' check ({@link JvmOptions#checkRequired}), which the connecting thread
+ * makes after its first steps.
+ *
  * <p>Nothing is lost by the parallel start: a thread that needs one of these classes before it is initialised
  * waits for the initialisation (the JVM's class initialisation lock), so no futex wake-up can be skipped, and the
  * liveness check that runs before (is the server alive?) asks /proc until the exit watch is ready
@@ -30,16 +33,29 @@ public final class NativeWarmup {
         }
         started = true;
         try {
-            BackgroundThreads.daemon("via-native-init", new Init()).start();
+            Thread t = new Thread(new Init(), "via-native-init"); // unpinned by Init, after the options' check
+            t.setDaemon(true);
+            t.start();
         } catch (Throwable e) {
             // no thread to be had: whoever needs the classes first initialises them
         }
     }
 
-    /** The thread's body (unpinning itself first initialises LinuxCalls); a class, not a lambda. */
+    /**
+     * The thread's body (a class, not a lambda): the JVM options' check first ({@link JvmOptions#checkRequired}: its
+     * first look at the classpath's resources searches every module of the JDK, 5-20 ms, which the connecting
+     * thread would otherwise wait for; it checks after its own first steps and finds it done), then unpinning
+     * (which initialises JNA and LinuxCalls), the futex and the exit watch.
+     */
     private static final class Init implements Runnable {
         @Override
         public void run() {
+            try {
+                JvmOptions.checkRequired();
+            } catch (Throwable e) {
+                // the connecting thread's own check reports it
+            }
+            BackgroundThreads.unpin();
             Doorbell.futexAvailable();
             ProcessExitWatch.available();
         }
