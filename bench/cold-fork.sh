@@ -8,6 +8,8 @@
 # it measures the workers without and then with class-data sharing (the first "with" run trains the archive and
 # is not counted). Then the one-shot rate of the fastest boot: a warm pool of 1, connections back to back.
 #   bench/cold-fork.sh [RUNS] [RATE_CONNECTIONS]     default 7 runs per case, 30 connections for the rate
+# Environment: JAVA17, JAVA25 (the two JDKs); BOOTS (default "full trimmed trimmed+aot"), SHARING (default
+# "false true"): the cases to run; NO_BUILD=1 runs on the jars already built (the build takes no bench lock).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -18,7 +20,9 @@ JAVA17="${JAVA17:-$default_java}"
 JAVA25="${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}"
 JVM_ARGS="$ROOT/via-emu-core/src/main/resources/META-INF/via-emu/jvm.args"
 
-mvn -o -q -pl sample-app,bench -am package -DskipTests
+BOOTS="${BOOTS:-full trimmed trimmed+aot}"
+SHARING="${SHARING:-false true}"
+[[ -n "${NO_BUILD:-}" ]] || mvn -o -q -pl sample-app,bench -am package -DskipTests
 jar="$ROOT/sample-app/target/via-emu-sample-app-0.1.0-SNAPSHOT.jar"
 extracted="$ROOT/sample-app/target/extracted"
 rm -rf "$extracted"
@@ -83,9 +87,10 @@ run_case() { # java boot sharing
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for java in "$JAVA17" "$JAVA25"; do
   "$java" -version 2>&1 | head -1
-  for boot in full trimmed trimmed+aot; do
-    run_case "$java" "$boot" false
-    run_case "$java" "$boot" true
+  for boot in $BOOTS; do
+    for sharing in $SHARING; do
+      run_case "$java" "$boot" "$sharing"
+    done
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

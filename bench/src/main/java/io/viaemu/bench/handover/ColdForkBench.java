@@ -1,8 +1,10 @@
 package io.viaemu.bench.handover;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,7 +23,8 @@ import io.viaemu.protocol.FlagBlock;
  * and one round trip; the last two take milliseconds. Each connection waits for the previous worker to exit, so
  * one JVM starts at a time.
  *
- * <p>Usage: {@code ColdForkBench BASE_DIR ENDPOINT RUNS}; prints each run and the median in milliseconds.
+ * <p>Usage: {@code ColdForkBench BASE_DIR ENDPOINT RUNS}; prints each run and the median in milliseconds, and the
+ * CPU time the worker had used when its reply arrived (which depends less on the machine's other load).
  *
  * <p>{@code ColdForkBench BASE_DIR ENDPOINT CONNECTIONS --rate}: the one-shot rate instead, against a server whose
  * workers serve one connection each ({@code max-connections 1}) with a warm pool: connections back to back from one
@@ -40,6 +43,7 @@ public final class ColdForkBench {
             return;
         }
         List<Double> millis = new ArrayList<>();
+        List<Double> cpuMillis = new ArrayList<>();
         for (int i = 0; i < runs; i++) {
             long start = System.nanoTime();
             long worker;
@@ -53,9 +57,13 @@ public final class ColdForkBench {
                     throw new IllegalStateException("no reply on run " + i);
                 }
                 millis.add(ms);
-                System.out.printf("run %d: %.0f ms (%s)%n", i, ms, reply);
                 worker = FlagBlock.openReadOnly(base.resolve(endpoint).resolve("conn").resolve(c.id()))
                         .get(FlagBlock.Word.CHILD_PID);
+                double cpu = cpuMillis(worker);
+                if (cpu >= 0) {
+                    cpuMillis.add(cpu);
+                }
+                System.out.printf("run %d: %.0f ms, worker CPU %.0f ms (%s)%n", i, ms, cpu, reply);
             }
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (ProcessHandle.of(worker).map(ProcessHandle::isAlive).orElse(false)
@@ -65,9 +73,31 @@ public final class ColdForkBench {
         }
         List<Double> sorted = new ArrayList<>(millis);
         Collections.sort(sorted);
-        System.out.printf("median %.0f ms over %d runs (min %.0f, max %.0f)%n", sorted.get(sorted.size() / 2),
-                sorted.size(), sorted.get(0), sorted.get(sorted.size() - 1));
+        Collections.sort(cpuMillis);
+        System.out.printf("median %.0f ms over %d runs (min %.0f, max %.0f); worker CPU to the reply median %s ms%n",
+                sorted.get(sorted.size() / 2), sorted.size(), sorted.get(0), sorted.get(sorted.size() - 1),
+                cpuMillis.isEmpty() ? "?" : String.format("%.0f", cpuMillis.get(cpuMillis.size() / 2)));
     }
+
+    /**
+     * CPU time (user + system, all its threads, those that ended included) the worker process used so far, in ms;
+     * -1 if unknown. Read when the reply has arrived: from its start to the handover and the first reply. Less
+     * sensitive than the wall time to what else runs on the machine; the kernel counts it in clock ticks (10 ms).
+     */
+    static double cpuMillis(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // after the command: state is field 3 of stat(5), utime 14 and stime 15
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            return ticks * 1000.0 / CLOCK_TICKS;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** USER_HZ: 100 on Linux for every architecture via-emu runs on. */
+    private static final int CLOCK_TICKS = 100;
 
     private static void rate(ViaConfig config, String endpoint, int connections) throws Exception {
         List<Double> millis = new ArrayList<>();

@@ -426,8 +426,38 @@ public class ViaProperties {
          */
         private SpringAot springAot = SpringAot.AUTO;
 
+        /**
+         * Worker JVMs set up, on a second thread from the start of the application, what the worker runtime and the
+         * application context are slow to set up the first time in a cold JVM (native calls, the file-mapping path,
+         * the JDK's locale list), instead of on the way to the worker's READY.
+         */
+        private boolean preload = true;
+
+        /**
+         * JVM options of one-shot worker processes only (max-connections 1), after jvm-options: for flags that make a
+         * short-lived JVM start faster but would cost a long-lived reusable worker, such as
+         * -XX:TieredStopAtLevel=1 (no C2 compiler: a cold start compiles less, peak code is slower).
+         */
+        private List<String> oneShotJvmOptions = new ArrayList<>();
+
         public Trim getTrim() {
             return trim;
+        }
+
+        public boolean isPreload() {
+            return preload;
+        }
+
+        public void setPreload(boolean preload) {
+            this.preload = preload;
+        }
+
+        public List<String> getOneShotJvmOptions() {
+            return oneShotJvmOptions;
+        }
+
+        public void setOneShotJvmOptions(List<String> oneShotJvmOptions) {
+            this.oneShotJvmOptions = oneShotJvmOptions;
         }
 
         public SpringAot getSpringAot() {

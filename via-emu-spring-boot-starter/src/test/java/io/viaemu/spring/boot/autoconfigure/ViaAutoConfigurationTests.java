@@ -33,6 +33,7 @@ import io.viaemu.spring.boot.actuate.ViaConnectionsEndpoint.ServerDescriptor;
 import io.viaemu.spring.boot.actuate.ViaHealthIndicator;
 import io.viaemu.spring.boot.actuate.ViaMetrics;
 import io.viaemu.worker.HandlerResolver;
+import org.apache.commons.logging.LogFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -45,6 +46,9 @@ import org.springframework.core.annotation.Order;
 import org.springframework.core.io.ClassPathResource;
 
 class ViaAutoConfigurationTests {
+    /** What workers get for commons-logging: the implementation this JVM's LogFactory found. */
+    static final String LOG_FACTORY = "-D" + LogFactory.FACTORY_PROPERTY + "="
+            + LogFactory.getFactory().getClass().getName();
 
     @TempDir
     Path tmp;
@@ -78,9 +82,10 @@ class ViaAutoConfigurationTests {
                     assertThat(config.baseDir()).isEqualTo(tmp.resolve("via"));
                     assertThat(ctx.getBean(ViaServer.class).endpoint()).isEqualTo("orders");
                     assertThat(Files.isDirectory(tmp.resolve("via/orders/listen"))).isTrue();
-                    // the configured options, then what a trimmed worker adds (no background pre-initialiser)
+                    // the configured options, then what a trimmed worker adds (no background pre-initialiser), and
+                    // the commons-logging implementation this JVM found
                     assertThat(config.workerJvmOptions()).containsExactly("-Xmx64m",
-                            ViaAutoConfiguration.NO_BACKGROUND_PREINITIALIZER);
+                            ViaAutoConfiguration.NO_BACKGROUND_PREINITIALIZER, LOG_FACTORY);
                     List<String> cmd = config.workerCommand();
                     assertThat(cmd).hasSize(5);
                     assertThat(cmd.get(0)).isEqualTo("-cp");
@@ -172,7 +177,7 @@ class ViaAutoConfigurationTests {
             assertThat(c.retention()).isEqualTo(Duration.ofMinutes(10));
             assertThat(c.workerPoolSize()).isEqualTo(2);
             assertThat(c.workerJvmOptions()).containsExactly("-Xmx256m", "-XX:TieredStopAtLevel=1",
-                    ViaAutoConfiguration.NO_BACKGROUND_PREINITIALIZER);
+                    ViaAutoConfiguration.NO_BACKGROUND_PREINITIALIZER, LOG_FACTORY);
             assertThat(c.pauser()).isEqualTo(PauserKind.BUSY);
             // the pool starts idle workers at once; closing the context must stop them again
             assertThat(ctx.getBean(ViaServer.class).workers().idleCount()).isEqualTo(2);
