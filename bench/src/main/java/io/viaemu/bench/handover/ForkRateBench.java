@@ -349,8 +349,8 @@ public final class ForkRateBench {
                     ParentConnection c = via.accept(0);
                     parents.execute(() -> {
                         try {
-                            long gc0 = gcCount();
-                            long jit0 = jitMillis();
+                            long gc0 = detail ? gcCount() : 0; // an MXBean call costs the fork 3% of its CPU
+                            long jit0 = detail ? jitMillis() : 0;
                             long[] run0 = detail ? HandoverPauseBench.threadSchedstat() : null;
                             long t0 = System.nanoTime();
                             c.fork(EchoHandler.class.getName());
@@ -433,8 +433,8 @@ public final class ForkRateBench {
      * Where a slow fork's time went, from the flag block's stamps (one clock on one host): the pool's acquire until
      * the parent's FORKED stamp (just before the ASSIGN), the ASSIGN until the child announced itself (the worker's
      * inbox thread woke, read it and wrote the pid), the announcement until {@code fork()} returned (the parent's
-     * wake-up); whether the server collected garbage or compiled code meanwhile; with
-     * {@code -Dvia.bench.forkDetail=true} also the forking thread's run delay (runnable, not running: schedstat).
+     * wake-up); with {@code -Dvia.bench.forkDetail=true} also whether the server collected garbage or compiled code
+     * meanwhile and the forking thread's run delay (runnable, not running: schedstat).
      */
     private static String slowFork(ParentConnection c, long t0, long t1, long gc0, long jit0, long[] run0) {
         FlagBlock flags = ((ConnectionEnd) c).flags();
@@ -443,9 +443,9 @@ public final class ForkRateBench {
         StringBuilder b = new StringBuilder();
         b.append("total ").append((t1 - t0) / 1000).append(" acquire ").append((forked - t0) / 1000)
                 .append(" assign-to-announce ").append((announced - forked) / 1000).append(" announce-to-return ")
-                .append((t1 - announced) / 1000).append(" gc ").append(gcCount() - gc0).append(" jit-ms ")
-                .append(jitMillis() - jit0);
+                .append((t1 - announced) / 1000);
         if (run0 != null) {
+            b.append(" gc ").append(gcCount() - gc0).append(" jit-ms ").append(jitMillis() - jit0);
             long[] run1 = HandoverPauseBench.threadSchedstat();
             b.append(" run-delay ").append((run1[1] - run0[1]) / 1000).append(" slices ").append(run1[2] - run0[2]);
         }
