@@ -93,34 +93,83 @@ public final class WorkerPool implements Closeable {
      * (the least busy), else a spare one still starting, else a new one. The pool is then topped up in the
      * background.
      *
+     * <p>While a ready worker is only full (at its concurrency, open and under its connection limit) and a
+     * replacement is on its way (starting, or its launch queued), the fork waits for whichever comes first: a
+     * connection of a ready worker ends (the worker rings its state doorbell when it records one) or the
+     * replacement is ready. A connection ends in about a millisecond where a JVM start takes hundreds: at a burst
+     * of connections a fork that reserved the starting worker waited for its whole start (0.3-1.1 s in the fork
+     * benchmark's 8-thread phase).
+     *
      * @throws ViaException if none is ready within the child start timeout
      */
     public Worker acquire() throws IOException {
-        Worker w;
-        synchronized (this) {
-            if (closed) {
-                throw new ViaException("worker pool of endpoint '" + endpoint + "' is closed");
-            }
-            w = admitBest();
-            if (w == null) {
-                w = launch();
-                if (w.status().admit() == 0) {
-                    throw new IllegalStateException("a new worker refused its first connection: " + w);
+        long deadline = System.nanoTime() + config.childStartTimeout().toNanos();
+        while (true) {
+            Worker w;
+            Worker full = null;
+            synchronized (this) {
+                if (closed) {
+                    throw new ViaException("worker pool of endpoint '" + endpoint + "' is closed");
+                }
+                w = admitBest(true);
+                if (w == null) {
+                    full = fullReadyWorker();
+                    if (full == null || !replacementComing()) {
+                        full = null;
+                        w = admitBest(false);
+                    }
+                }
+                if (w == null && full == null) {
+                    w = launch();
+                    if (w.status().admit() == 0) {
+                        throw new IllegalStateException("a new worker refused its first connection: " + w);
+                    }
+                }
+                if (spare() < config.workerPoolSize()) {
+                    queueRefill();
                 }
             }
-            if (spare() < config.workerPoolSize()) {
-                queueRefill();
+            if (w != null) {
+                awaitReady(w);
+                return w;
             }
+            awaitRoom(full, deadline);
         }
-        awaitReady(w);
-        return w;
     }
 
-    /** Reserves a connection in the spare worker to use: ready before starting, then the least busy; under lock. */
-    private Worker admitBest() {
+    /** How long a fork waiting for room parks at most before it looks at every worker again (a READY elsewhere). */
+    private static final long ROOM_RECHECK_NANOS = 1_000_000L;
+
+    /**
+     * Parks on the full worker's state doorbell (its next ended connection rings it) for at most
+     * {@link #ROOM_RECHECK_NANOS}: another worker's ended connection or the replacement's READY ring their own
+     * doorbells, seen at the next look.
+     */
+    private void awaitRoom(Worker full, long deadline) throws ViaException {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw new ViaException("EMU_FORK: no worker of endpoint '" + endpoint + "' took a connection within "
+                    + config.childStartTimeout().toMillis() + " ms (child start timeout): all were full");
+        }
+        Doorbell bell = full.status().stateBell();
+        int sequence = bell.arm(); // then check: an ended connection from now on changes the sequence
+        try {
+            if (full.isAlive() && !full.status().canAdmit()) {
+                bell.await(sequence, Math.min(left, ROOM_RECHECK_NANOS));
+            }
+        } finally {
+            bell.disarm();
+        }
+    }
+
+    /**
+     * Reserves a connection in the spare worker to use, the least busy; only a ready one if {@code readyOnly},
+     * else ready before starting; under lock.
+     */
+    private Worker admitBest(boolean readyOnly) {
         Worker best = null;
         for (Worker w : workers) {
-            if (!w.isAlive() || !w.status().canAdmit()) {
+            if (!w.isAlive() || !w.status().canAdmit() || readyOnly && !w.isReady()) {
                 continue;
             }
             if (best == null || better(w, best)) {
@@ -132,11 +181,34 @@ public final class WorkerPool implements Closeable {
         }
         // lost a race with the worker closing its admission (it recycled itself): take any other
         for (Worker w : workers) {
-            if (w != best && w.isAlive() && w.status().admit() > 0) {
+            if (w != best && w.isAlive() && (!readyOnly || w.isReady()) && w.status().admit() > 0) {
                 return w;
             }
         }
         return null;
+    }
+
+    /** A ready worker that takes no connection now only because it serves its concurrency; under lock. */
+    private Worker fullReadyWorker() {
+        for (Worker w : workers) {
+            if (w.isAlive() && w.isReady() && w.status().onlyFull()) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** A spare worker is starting, or the refill that launches one is queued; under lock. */
+    private boolean replacementComing() {
+        if (refillQueued) {
+            return true;
+        }
+        for (Worker w : workers) {
+            if (w.isAlive() && !w.isReady() && w.status().canAdmit()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Ready beats starting; then fewer current connections (spreads load over the JVMs); then the older one. */

@@ -92,8 +92,9 @@ public final class WorkerStatus {
     }
 
     /**
-     * Rung by the worker whenever its {@link Word#STATE} changes: a parent waiting for a starting worker to get ready
-     * parks on it (the JVM start is hundreds of milliseconds; no poll).
+     * Rung by the worker whenever its {@link Word#STATE} changes and when it finished a connection: a parent waiting
+     * for a starting worker to get ready parks on it (the JVM start is hundreds of milliseconds; no poll), and so
+     * does a fork waiting for room in a full worker.
      */
     Doorbell stateBell() {
         return stateBell;
@@ -191,6 +192,17 @@ public final class WorkerStatus {
     }
 
     /**
+     * Admission open and under the connection limit, but as many connections current as the concurrency: room comes
+     * with the next {@link #finishedOne()}.
+     */
+    boolean onlyFull() {
+        long v = get(Word.ADMISSION);
+        long n = v & COUNT_MASK;
+        long limit = get(Word.LIMIT);
+        return (v & CLOSED) == 0 && (limit == 0 || n < limit) && n - get(Word.FINISHED) >= get(Word.CONCURRENCY);
+    }
+
+    /**
      * The parent reserves one connection (before it sends ASSIGN).
      *
      * @return the number of this connection (1 for the first), or 0 if the worker takes none now
@@ -241,9 +253,13 @@ public final class WorkerStatus {
         return v & COUNT_MASK;
     }
 
-    /** The worker records a finished connection. */
+    /**
+     * The worker records a finished connection; a parent's fork waiting for room in this full worker is woken
+     * (the doorbell's ring is a fence and a read while nobody waits).
+     */
     void finishedOne() {
         LONGS.getAndAdd(buffer, Word.FINISHED.offset(), 1L);
+        stateBell.ring();
     }
 
     void announce(long pid, long start) {

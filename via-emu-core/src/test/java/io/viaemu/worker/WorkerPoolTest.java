@@ -162,6 +162,46 @@ class WorkerPoolTest {
     }
 
     @Test
+    void aForkThatFindsTheReadyWorkerFullWaitsForItsEndedConnectionNotForTheStartingReplacement() throws Exception {
+        pool(1, 0, 1);
+        Worker first = readyWorker(0);
+        assertThat(pool.acquire()).isSameAs(first); // full: its one connection at once
+        awaitTrue(() -> launched.size() == 2, "the replacement launched in the background");
+        Worker starting = pool.all().get(1);
+        CompletableFuture<Worker> fork = acquireAsync();
+        awaitTrue(() -> first.status().stateBell().waiters() == 1, "the fork parked on the full worker's doorbell");
+        assertThat(fork).isNotDone();
+        assertThat(starting.status().assigned()).as("nothing reserved in the starting worker").isZero();
+        first.status().finishedOne(); // the connection ended: its ring wakes the fork
+        assertThat(fork.get(5, TimeUnit.SECONDS)).isSameAs(first);
+        assertThat(first.status().stateBell().waiters()).as("the fork left the doorbell").isZero();
+        assertThat(launched).as("no JVM started on the fork's path").hasSize(2);
+    }
+
+    @Test
+    void aForkWaitingForRoomTakesTheReplacementOnceItIsReady() throws Exception {
+        pool(1, 0, 1);
+        Worker first = readyWorker(0);
+        assertThat(pool.acquire()).isSameAs(first);
+        awaitTrue(() -> launched.size() == 2, "the replacement launched in the background");
+        CompletableFuture<Worker> fork = acquireAsync();
+        awaitTrue(() -> first.status().stateBell().waiters() == 1, "the fork parked on the full worker's doorbell");
+        Worker second = readyWorker(1);
+        assertThat(fork.get(5, TimeUnit.SECONDS)).isSameAs(second);
+        assertThat(first.status().assigned()).as("the full worker got nothing more").isEqualTo(1);
+    }
+
+    private CompletableFuture<Worker> acquireAsync() {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return pool.acquire();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    @Test
     void oneShotWorkerTakesOneConnectionOnly() throws Exception {
         pool(1, 1, 1);
         Worker first = readyWorker(0);

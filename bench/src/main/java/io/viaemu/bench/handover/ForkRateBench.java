@@ -3,6 +3,9 @@ package io.viaemu.bench.handover;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -28,6 +31,9 @@ import io.viaemu.ViaConfig;
 import io.viaemu.ViaConnection;
 import io.viaemu.ViaServer;
 import io.viaemu.internal.FilePermissions;
+import io.viaemu.protocol.ConnectionEnd;
+import io.viaemu.protocol.FlagBlock;
+import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.worker.WorkerSnapshot;
 
 /**
@@ -88,8 +94,10 @@ public final class ForkRateBench {
             forkNanos(base); // clears the server's fork samples
             Result via1 = runVia(config, 1, forkSamples);
             long[] forks1 = forkNanos(base);
+            List<String> slow1 = lastSlowForks;
             Result via8 = runVia(config, 8, connections);
             long[] forks8 = forkNanos(base);
+            List<String> slow8 = lastSlowForks;
             Result tcp1 = runTcp(tcpPort, 1, forkSamples);
             Result tcp8 = runTcp(tcpPort, 8, connections);
             out.append("| Forked connection rate (connect, fork, T1, 64 B round trip with the child, close) "
@@ -104,6 +112,7 @@ public final class ForkRateBench {
                     String.format(Locale.ROOT, "%.3fx", via8.perSecond() / tcp8.perSecond())));
             out.append(row("EMU_FORK p50 / p99 / max (µs; " + forks1.length + " and " + forks8.length + " forks)",
                     percentiles(forks1), percentiles(forks8)));
+            out.append(slowForks("1 client thread", slow1)).append(slowForks("8 client threads", slow8));
             Thread.sleep(2_000); // the children see the clients' closes and clean up
             out.append(String.format(Locale.ROOT, "left after the run: %d connection directories, %s%n",
                     countDirs(base.resolve(ENDPOINT).resolve("conn")), workers(base)));
@@ -256,8 +265,28 @@ public final class ForkRateBench {
             }
             Thread.sleep(10);
         }
+        Path slow = base.resolve("slow-forks.txt");
+        if (Files.exists(slow)) {
+            lastSlowForks = Files.readAllLines(slow);
+        }
         String text = Files.readString(report).trim();
         return text.isEmpty() ? new long[0] : Arrays.stream(text.split("\n")).mapToLong(Long::parseLong).toArray();
+    }
+
+    /** The server's breakdown of the slow forks since the last {@link #forkNanos} call before the latest. */
+    private static List<String> lastSlowForks = List.of();
+
+    /** The slow forks' breakdown: how many, and the ten slowest. */
+    private static String slowForks(String phase, List<String> lines) {
+        List<String> sorted = new ArrayList<>(lines);
+        sorted.sort((a, b) -> Long.compare(Long.parseLong(b.split(" ")[1]), Long.parseLong(a.split(" ")[1])));
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "forks of %d µs or more, %s: %d; the slowest (µs):%n", SLOW_FORK_NANOS / 1000,
+                phase, lines.size()));
+        for (String l : sorted.subList(0, Math.min(10, sorted.size()))) {
+            b.append("  ").append(l).append('\n');
+        }
+        return b.toString();
     }
 
     private static String percentiles(long[] nanos) {
@@ -311,6 +340,8 @@ public final class ForkRateBench {
                 .shutdownHook(false).build();
         ViaServer via = ViaServer.listen(config, ENDPOINT);
         List<Long> forks = new ArrayList<>();
+        List<String> slowForks = new ArrayList<>();
+        boolean detail = Boolean.getBoolean("via.bench.forkDetail");
         ExecutorService parents = Executors.newCachedThreadPool();
         Thread acceptor = new Thread(() -> {
             while (true) {
@@ -318,11 +349,19 @@ public final class ForkRateBench {
                     ParentConnection c = via.accept(0);
                     parents.execute(() -> {
                         try {
+                            long gc0 = detail ? gcCount() : 0; // an MXBean call costs the fork 3% of its CPU
+                            long jit0 = detail ? jitMillis() : 0;
+                            long[] run0 = detail ? HandoverPauseBench.threadSchedstat() : null;
                             long t0 = System.nanoTime();
                             c.fork(EchoHandler.class.getName());
-                            long t = System.nanoTime() - t0;
+                            long t1 = System.nanoTime();
+                            long t = t1 - t0;
+                            String slow = t >= SLOW_FORK_NANOS ? slowFork(c, t0, t1, gc0, jit0, run0) : null;
                             synchronized (forks) {
                                 forks.add(t);
+                                if (slow != null) {
+                                    slowForks.add(slow);
+                                }
                             }
                             c.close(); // T1
                         } catch (Exception e) {
@@ -368,6 +407,8 @@ public final class ForkRateBench {
                         b.append(f).append('\n');
                     }
                     forks.clear();
+                    Files.write(base.resolve("slow-forks.txt"), slowForks);
+                    slowForks.clear();
                 }
                 StringBuilder w = new StringBuilder();
                 for (WorkerSnapshot s : via.workerSnapshots()) {
@@ -383,6 +424,45 @@ public final class ForkRateBench {
             }
             Thread.sleep(10);
         }
+    }
+
+    /** A fork at least this long is broken down (see {@link #slowFork}). */
+    static final long SLOW_FORK_NANOS = 1_000_000;
+
+    /**
+     * Where a slow fork's time went, from the flag block's stamps (one clock on one host): the pool's acquire until
+     * the parent's FORKED stamp (just before the ASSIGN), the ASSIGN until the child announced itself (the worker's
+     * inbox thread woke, read it and wrote the pid), the announcement until {@code fork()} returned (the parent's
+     * wake-up); with {@code -Dvia.bench.forkDetail=true} also whether the server collected garbage or compiled code
+     * meanwhile and the forking thread's run delay (runnable, not running: schedstat).
+     */
+    private static String slowFork(ParentConnection c, long t0, long t1, long gc0, long jit0, long[] run0) {
+        FlagBlock flags = ((ConnectionEnd) c).flags();
+        long forked = flags.get(Word.NANOS_FORKED);
+        long announced = flags.get(Word.NANOS_CHILD_ANNOUNCED);
+        StringBuilder b = new StringBuilder();
+        b.append("total ").append((t1 - t0) / 1000).append(" acquire ").append((forked - t0) / 1000)
+                .append(" assign-to-announce ").append((announced - forked) / 1000).append(" announce-to-return ")
+                .append((t1 - announced) / 1000);
+        if (run0 != null) {
+            b.append(" gc ").append(gcCount() - gc0).append(" jit-ms ").append(jitMillis() - jit0);
+            long[] run1 = HandoverPauseBench.threadSchedstat();
+            b.append(" run-delay ").append((run1[1] - run0[1]) / 1000).append(" slices ").append(run1[2] - run0[2]);
+        }
+        return b.toString();
+    }
+
+    private static long gcCount() {
+        long n = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            n += Math.max(0, gc.getCollectionCount());
+        }
+        return n;
+    }
+
+    private static long jitMillis() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
     private static void echo(Socket s) {
