@@ -333,7 +333,13 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         // one per call: threads may receive concurrently, and a strategy that parks keeps per-thread state
         IdleStrategy idle = config.pauser().newIdleStrategy();
         try {
+            boolean stepWasDue = false;
             while (true) {
+                boolean stepDue = handoverStepDue();
+                if (stepDue && !stepWasDue) {
+                    idle.reset(); // the step's own waits ask for a spin permit: this thread's goes back first
+                }
+                stepWasDue = stepDue;
                 beforeReceive(deadline);
                 int n = input.readOnce(bytes, off, len);
                 if (n > 0 || n == InboundStream.END) {
@@ -460,6 +466,15 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      * connection) or throw (a parent whose connection was handed over).
      */
     protected abstract void beforeReceive(long deadlineNanos) throws IOException;
+
+    /**
+     * True when the next {@link #beforeReceive} takes a handover step on the receiving thread (the client's S47,
+     * S49-S51): the receive's idle strategy is reset first, so that a spin permit it holds is free for the steps' own
+     * waits (on 2 cores, with the parent's wait holding the other, the client's grant wait found none and parked).
+     */
+    protected boolean handoverStepDue() {
+        return false;
+    }
 
     /**
      * The application consumed up to {@code offset} bytes of document {@code index} (under readLock), after the
