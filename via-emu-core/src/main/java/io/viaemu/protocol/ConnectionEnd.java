@@ -667,6 +667,30 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     }
 
     /** {@link #await} parked on {@code bell}: for a role's waits that have a doorbell of their own in the flag block. */
+    /**
+     * {@link #awaitOn} for at most {@code nanos} of real time ({@link System#nanoTime()}, not the role's clock): a
+     * short first part of a wait, after which the caller does something (rings a housekeeper) and waits on.
+     */
+    protected final boolean awaitBriefly(Doorbell bell, BooleanSupplier condition, long nanos) throws IOException {
+        long until = System.nanoTime() + nanos;
+        IdleStrategy idle = config.pauser().newIdleStrategy();
+        try {
+            while (!condition.getAsBoolean()) {
+                if (flags.state() == ConnectionState.FAILED) {
+                    onFailed();
+                    throw new ViaException("connection " + id + " failed: " + flags.error().description());
+                }
+                if (System.nanoTime() - until > 0) {
+                    return false;
+                }
+                idle.idle(bell, until);
+            }
+            return true;
+        } finally {
+            idle.reset();
+        }
+    }
+
     protected final boolean awaitOn(Doorbell bell, BooleanSupplier condition, long timeoutMillis)
             throws IOException {
         long deadline = timeoutMillis == Long.MAX_VALUE ? Long.MAX_VALUE
