@@ -388,6 +388,9 @@ public final class ClientRole extends ConnectionEnd {
                     continue;
                 case INTERMITTED:
                     if (flags.reconnectionRequested()) {
+                        // the wait for P is over: its spin permit goes back before the grant wait asks for one
+                        // (held, the grant wait found none free on 2 cores and parked at once)
+                        idle.reset();
                         reconnectToChild();
                         return;
                     }
@@ -465,7 +468,17 @@ public final class ClientRole extends ConnectionEnd {
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.RESUMED);
         log.info("connection {} client: reconnected to child pid {}, resumed sending", id, childPid);
         keepChildInbox(inbox, childPid, childStart);
+        if (YIELD_AFTER_REPORT && !flags.isCompleted()) {
+            // S51 just woke the parent for S13, and this thread is about to stream into the child, which reads: on a
+            // host whose cores are all busy the woken parent waits for one of the two to end its slice. One yield
+            // lets it go first where it was queued on this CPU (a system call well under a microsecond otherwise).
+            Thread.yield();
+        }
     }
+
+    /** {@code -Dvia.client.yield-after-report=false} turns off the yield after the client's report (S51). */
+    private static final boolean YIELD_AFTER_REPORT =
+            Boolean.parseBoolean(System.getProperty("via.client.yield-after-report", "true"));
 
     /**
      * Keeps a reusable worker's inbox open after a reconnection for the next one to the same worker (opening and
@@ -650,6 +663,11 @@ public final class ClientRole extends ConnectionEnd {
                 }
             });
         }
+    }
+
+    @Override
+    protected boolean handoverStepDue() {
+        return handoverWorkDue();
     }
 
     /** S44 finds the intermission requested, S48 finds P, or the parent died (T2). */

@@ -333,7 +333,13 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         // one per call: threads may receive concurrently, and a strategy that parks keeps per-thread state
         IdleStrategy idle = config.pauser().newIdleStrategy();
         try {
+            boolean stepWasDue = false;
             while (true) {
+                boolean stepDue = handoverStepDue();
+                if (stepDue && !stepWasDue) {
+                    idle.reset(); // the step's own waits ask for a spin permit: this thread's goes back first
+                }
+                stepWasDue = stepDue;
                 beforeReceive(deadline);
                 int n = input.readOnce(bytes, off, len);
                 if (n > 0 || n == InboundStream.END) {
@@ -460,6 +466,15 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      * connection) or throw (a parent whose connection was handed over).
      */
     protected abstract void beforeReceive(long deadlineNanos) throws IOException;
+
+    /**
+     * True when the next {@link #beforeReceive} takes a handover step on the receiving thread (the client's S47,
+     * S49-S51): the receive's idle strategy is reset first, so that a spin permit it holds is free for the steps' own
+     * waits (on 2 cores, with the parent's wait holding the other, the client's grant wait found none and parked).
+     */
+    protected boolean handoverStepDue() {
+        return false;
+    }
 
     /**
      * The application consumed up to {@code offset} bytes of document {@code index} (under readLock), after the
@@ -652,6 +667,30 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
     }
 
     /** {@link #await} parked on {@code bell}: for a role's waits that have a doorbell of their own in the flag block. */
+    /**
+     * {@link #awaitOn} for at most {@code nanos} of real time ({@link System#nanoTime()}, not the role's clock): a
+     * short first part of a wait, after which the caller does something (rings a housekeeper) and waits on.
+     */
+    protected final boolean awaitBriefly(Doorbell bell, BooleanSupplier condition, long nanos) throws IOException {
+        long until = System.nanoTime() + nanos;
+        IdleStrategy idle = config.pauser().newIdleStrategy();
+        try {
+            while (!condition.getAsBoolean()) {
+                if (flags.state() == ConnectionState.FAILED) {
+                    onFailed();
+                    throw new ViaException("connection " + id + " failed: " + flags.error().description());
+                }
+                if (System.nanoTime() - until > 0) {
+                    return false;
+                }
+                idle.idle(bell, until);
+            }
+            return true;
+        } finally {
+            idle.reset();
+        }
+    }
+
     protected final boolean awaitOn(Doorbell bell, BooleanSupplier condition, long timeoutMillis)
             throws IOException {
         long deadline = timeoutMillis == Long.MAX_VALUE ? Long.MAX_VALUE

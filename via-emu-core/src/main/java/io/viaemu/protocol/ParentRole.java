@@ -151,6 +151,15 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     /** A handover task was queued for the child's C (T3/T4): queued once. */
     private final AtomicBoolean handoverQueued = new AtomicBoolean();
     private final HandoverCompletion handoverCompletion = new HandoverCompletion();
+    /**
+     * How long the parent waits for the client's confirmation (S47) before it rings the client's housekeeper
+     * ({@code -Dvia.handover.client-ring-delay-us}, default 500; 0 rings at S7 at once, as before).
+     */
+    static final long CLIENT_RING_DELAY_NANOS = Long.getLong("via.handover.client-ring-delay-us", 500) * 1000L;
+    /** Where a client thread confirmed S47 itself: how long the parent waits for S51 before it rings all the same. */
+    static final long CLIENT_RING_LATE_NANOS = 2_000_000L;
+    /** The client's housekeeper was rung in this handover (S7): rung again at S11. Handover thread only. */
+    private boolean clientHousekeeperRung;
     /*
      * The handover's wait conditions, made when the connection is: a lambda's call site is linked the first time it
      * runs, and the handover's code runs for the first time in the middle of a handover.
@@ -407,8 +416,19 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         flags.set(Word.NANOS_INTERMISSION_REQUESTED, System.nanoTime());
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.REQUESTED);
         appendControl(outbound, ControlMessages.IntermissionRequest.INSTANCE);
-        flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // S7: an idle client confirms from its housekeeper
+        // S7 rings the flag block's doorbells: a client thread parked in a send or a receive wakes and confirms
+        // itself, and a streaming sender sees the flag at its next send. Only an idle client needs its housekeeper
+        // (two wake-ups in the client's process, a ProcessBells thread and the housekeeper, which compete with a
+        // streaming sender for its CPU): it is rung if no confirmation came within CLIENT_RING_DELAY_NANOS.
+        clientHousekeeperRung = CLIENT_RING_DELAY_NANOS <= 0;
+        if (clientHousekeeperRung) {
+            flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START);
+        }
         listener.onHandoverStarted(this, trigger); // while the client reacts
+        if (!clientHousekeeperRung && !awaitBriefly(handoverBell(), clientIntermitted, CLIENT_RING_DELAY_NANOS)) {
+            clientHousekeeperRung = true; // S7: an idle client confirms from its housekeeper
+            flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START);
+        }
         if (!awaitHandoverStep(clientIntermitted, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.INTERMISSION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.INTERMISSION_TIMEOUT.description());
@@ -463,11 +483,19 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         flags.set(Word.P, 1);
         flags.advance(ConnectionState.RECONNECTING);
         flags.stamp(Word.AT_RECONNECT_REQUESTED);
-        flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START); // S11: an idle client reconnects from its housekeeper
+        if (clientHousekeeperRung) { // S11: an idle client reconnects from its housekeeper
+            flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START);
+        }
     }
 
     /** S12: wait for the client's report (its S51); S13: the completion flag, set exactly once. */
     private void awaitCompletion() throws IOException {
+        if (!clientHousekeeperRung && !awaitBriefly(handoverBell(), clientReported, CLIENT_RING_LATE_NANOS)) {
+            // a client thread confirmed S47 itself but no report yet: should it have left its receive before P came,
+            // its housekeeper takes the steps
+            clientHousekeeperRung = true;
+            flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START);
+        }
         if (!awaitHandoverStep(clientReported, config.handoverTimeout().toMillis())) {
             fail(ErrorCode.COMPLETION_TIMEOUT, "waited " + config.handoverTimeout().toMillis() + " ms");
             throw new ViaTimeoutException("connection " + id + ": " + ErrorCode.COMPLETION_TIMEOUT.description());
@@ -482,8 +510,12 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
      * side's doorbell the client's appends to the up queue and the child's grant woke this thread too.
      */
     private boolean awaitHandoverStep(BooleanSupplier condition, long timeoutMillis) throws IOException {
+        return awaitOn(handoverBell(), condition, timeoutMillis);
+    }
+
+    private Doorbell handoverBell() {
         Doorbell bell = flags.parentBell();
-        return awaitOn(bell != null ? bell : ownDoorbell(), condition, timeoutMillis);
+        return bell != null ? bell : ownDoorbell();
     }
 
     // ------------------------------------------------------------------------------------------------ stream
