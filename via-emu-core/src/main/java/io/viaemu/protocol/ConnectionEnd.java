@@ -666,7 +666,6 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         return awaitOn(ownBell, condition, timeoutMillis <= 0 ? Long.MAX_VALUE : timeoutMillis);
     }
 
-    /** {@link #await} parked on {@code bell}: for a role's waits that have a doorbell of their own in the flag block. */
     /**
      * {@link #awaitOn} for at most {@code nanos} of real time ({@link System#nanoTime()}, not the role's clock): a
      * short first part of a wait, after which the caller does something (rings a housekeeper) and waits on.
@@ -691,6 +690,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         }
     }
 
+    /** {@link #await} parked on {@code bell}: for a role's waits that have a doorbell of their own in the flag block. */
     protected final boolean awaitOn(Doorbell bell, BooleanSupplier condition, long timeoutMillis)
             throws IOException {
         long deadline = timeoutMillis == Long.MAX_VALUE ? Long.MAX_VALUE

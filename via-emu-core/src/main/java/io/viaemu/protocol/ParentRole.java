@@ -160,6 +160,8 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     static final long CLIENT_RING_LATE_NANOS = 2_000_000L;
     /** The client's housekeeper was rung in this handover (S7): rung again at S11. Handover thread only. */
     private boolean clientHousekeeperRung;
+    private long clientRingDelayNanos = CLIENT_RING_DELAY_NANOS;
+    private long clientRingLateNanos = CLIENT_RING_LATE_NANOS;
     /*
      * The handover's wait conditions, made when the connection is: a lambda's call site is linked the first time it
      * runs, and the handover's code runs for the first time in the middle of a handover.
@@ -408,6 +410,12 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         return true;
     }
 
+    /** The client housekeeper's rings' delays, at S7 and after a confirmation its own thread made (tests). */
+    synchronized void clientRingDelays(long atIntermissionNanos, long lateNanos) {
+        clientRingDelayNanos = atIntermissionNanos;
+        clientRingLateNanos = lateNanos;
+    }
+
     /** S7: ask the client to intermit; S8: wait for its confirmation (the client's S47). */
     private void requestIntermission(Trigger trigger) throws IOException {
         checkUsable();
@@ -419,13 +427,13 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         // S7 rings the flag block's doorbells: a client thread parked in a send or a receive wakes and confirms
         // itself, and a streaming sender sees the flag at its next send. Only an idle client needs its housekeeper
         // (two wake-ups in the client's process, a ProcessBells thread and the housekeeper, which compete with a
-        // streaming sender for its CPU): it is rung if no confirmation came within CLIENT_RING_DELAY_NANOS.
-        clientHousekeeperRung = CLIENT_RING_DELAY_NANOS <= 0;
+        // streaming sender for its CPU): it is rung if no confirmation came within clientRingDelayNanos.
+        clientHousekeeperRung = clientRingDelayNanos <= 0;
         if (clientHousekeeperRung) {
             flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START);
         }
         listener.onHandoverStarted(this, trigger); // while the client reacts
-        if (!clientHousekeeperRung && !awaitBriefly(handoverBell(), clientIntermitted, CLIENT_RING_DELAY_NANOS)) {
+        if (!clientHousekeeperRung && !awaitBriefly(handoverBell(), clientIntermitted, clientRingDelayNanos)) {
             clientHousekeeperRung = true; // S7: an idle client confirms from its housekeeper
             flags.ringHousekeeper(Word.CLIENT_PID, Word.CLIENT_START);
         }
@@ -490,7 +498,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
 
     /** S12: wait for the client's report (its S51); S13: the completion flag, set exactly once. */
     private void awaitCompletion() throws IOException {
-        if (!clientHousekeeperRung && !awaitBriefly(handoverBell(), clientReported, CLIENT_RING_LATE_NANOS)) {
+        if (!clientHousekeeperRung && !awaitBriefly(handoverBell(), clientReported, clientRingLateNanos)) {
             // a client thread confirmed S47 itself but no report yet: should it have left its receive before P came,
             // its housekeeper takes the steps
             clientHousekeeperRung = true;

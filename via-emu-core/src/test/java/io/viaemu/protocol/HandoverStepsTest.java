@@ -206,6 +206,33 @@ class HandoverStepsTest {
         assertThat(c.flags.get(Word.BYTES_COPIED)).as("the parent never read them: no copy").isZero();
     }
 
+    /**
+     * A client thread blocked in a receive takes S47 and S49-S51 itself, woken by the flag block's doorbell: the
+     * parent rings the client's housekeeper only when no confirmation came within its delay (here longer than the
+     * whole handover), so this handover never rings it. Its two wake-ups in the client's process competed with a
+     * streaming client for its CPU (see the README, "Where the handover pause's time goes"); the idle client of
+     * {@link #t1HandoverGoesThroughEveryStepInOrderAndKeepsTheStream} still gets the ring, after the delay.
+     */
+    @Test
+    void aReceivingClientTakesTheStepsItselfAndItsHousekeeperIsNotRung() throws Exception {
+        OneJvmConnection c = connection(b -> b.triggers(Trigger.T1_PARENT_CLOSE));
+        c.connect();
+        c.fork();
+        c.pumpInbox();
+        c.parent.clientRingDelays(TimeUnit.SECONDS.toNanos(20), TimeUnit.SECONDS.toNanos(20));
+        Future<byte[]> received = c.threads.submit(() -> receive(c.client, 2)); // takes the handover's steps
+        Future<?> closing = c.threads.submit(() -> {
+            c.parent.close(); // T1
+            return null;
+        });
+        closing.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(c.flags.isCompleted()).isTrue();
+        assertThat(c.client.state()).isEqualTo(ClientRole.State.RECONNECTED);
+        assertThat(c.woken).as("the client's housekeeper was not rung").doesNotContain(CLIENT_PID);
+        c.child.send(ascii("hi"), 0, 2);
+        assertThat(received.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(ascii("hi"));
+    }
+
     @Test
     void t4TheChildsFirstSendAsksForTheConnection() throws Exception {
         OneJvmConnection c = connection();
