@@ -3,7 +3,6 @@ package io.viaemu.protocol;
 import java.io.IOException;
 import java.nio.file.Path;
 
-import io.viaemu.PauserKind;
 import io.viaemu.Trigger;
 import io.viaemu.ViaConfig;
 import io.viaemu.ViaException;
@@ -12,7 +11,6 @@ import io.viaemu.internal.Housekeeper;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.Document;
-import io.viaemu.idle.BackoffIdleStrategy;
 import io.viaemu.idle.Doorbell;
 import io.viaemu.idle.IdleStrategy;
 
@@ -261,23 +259,12 @@ public final class ChildRole extends ConnectionEnd {
             flags.ringHousekeeper(Word.PARENT_PID, Word.PARENT_START); // the parent's housekeeper starts the handover
             log.info("connection {} child: {} - requesting the connection (C)", id, trigger);
         }
-        IdleStrategy idle = ownershipIdle(config.pauser());
+        IdleStrategy idle = config.pauser().newIdleStrategy();
         try {
             awaitOwnershipLoop(trigger, deadlineNanos, idle);
         } finally {
             idle.reset();
         }
-    }
-
-    /**
-     * How the child waits for ownership: with BACKOFF it parks at once, without spinning. The grant it waits for is
-     * several cross-process steps away when the wait starts (at the latest the parent's S7, the client's S47, the
-     * parent's S10 and S11, the client's RECONNECT, this worker's inbox thread): a spin there, bounded by the host's
-     * spin permits, rarely saw it and took CPU and a permit from the threads that make those steps (the child's
-     * spin was 18% of a worker's CPU samples in the fork benchmark's profile). BUSY and YIELDING keep their own.
-     */
-    static IdleStrategy ownershipIdle(PauserKind pauser) {
-        return pauser == PauserKind.BACKOFF ? new BackoffIdleStrategy(0, 0, 1_000, 200_000) : pauser.newIdleStrategy();
     }
 
     /**
