@@ -28,6 +28,7 @@ extracted="$ROOT/sample-app/target/extracted"
 rm -rf "$extracted"
 java -Djarmode=tools -jar "$jar" extract --destination "$extracted" >/dev/null
 CP="$ROOT/bench/target/classes:$(cat "$ROOT/bench/target/bench.classpath")"
+QUIET=-Dorg.slf4j.simpleLogger.defaultLogLevel=warn # the client's protocol steps, at INFO, would flood the output
 
 start_server() { # java base port extra-args...: starts the sample server, sets $server
   local java="$1" base="$2" port="$3"; shift 3
@@ -59,12 +60,12 @@ run_case() { # java boot sharing
   start_server "$java" "$base" "$port" --via.worker.pool-size=0 --via.worker.class-data-sharing="$sharing" \
     $(boot_args "$boot")
   if [[ "$sharing" == true ]]; then
-    echo "  training run:"; "$java" @"$JVM_ARGS" "${java_extra[@]}" -cp "$CP" io.viaemu.bench.handover.ColdForkBench "$base" chat 1 | sed 's/^/    /'
+    echo "  training run:"; "$java" @"$JVM_ARGS" "${java_extra[@]}" "$QUIET" -cp "$CP" io.viaemu.bench.handover.ColdForkBench "$base" chat 1 | sed 's/^/    /'
   fi
   local jdk
   jdk="$(basename "$(dirname "$(dirname "$java")")")"
   echo "  $jdk $boot class-data-sharing=$sharing:"
-  "$java" @"$JVM_ARGS" "${java_extra[@]}" -cp "$CP" io.viaemu.bench.handover.ColdForkBench "$base" chat "$RUNS" | sed 's/^/    /'
+  "$java" @"$JVM_ARGS" "${java_extra[@]}" "$QUIET" -cp "$CP" io.viaemu.bench.handover.ColdForkBench "$base" chat "$RUNS" | sed 's/^/    /'
   # what the workers' own logs say their application start took (Spring Boot's "Started ... in")
   echo "    workers: $(grep -ho 'Started SampleApplication in [0-9.]* seconds' "$base"/chat/logs/*.log \
     | awk '{print $4}' | sort -n | awk '{a[NR]=$1} END {print "application start median " a[int((NR+1)/2)] " s over " NR}')"
@@ -77,7 +78,7 @@ run_case() { # java boot sharing
       $(boot_args "$boot")
     sleep 3 # the pool's first spare worker starts
     echo "  $jdk $boot one-shot rate, pool-size 1, load $(cut -d' ' -f1 /proc/loadavg):"
-    "$java" @"$JVM_ARGS" "${java_extra[@]}" -cp "$CP" io.viaemu.bench.handover.ColdForkBench "$base" chat \
+    "$java" @"$JVM_ARGS" "${java_extra[@]}" "$QUIET" -cp "$CP" io.viaemu.bench.handover.ColdForkBench "$base" chat \
       "$RATE_CONNECTIONS" --rate | sed 's/^/    /'
     kill "$server"; wait "$server" 2>/dev/null || true
   fi

@@ -16,7 +16,9 @@ import org.springframework.context.ApplicationListener;
  * <p>A listener of Spring Boot's first event, registered in {@code META-INF/spring.factories}: no bean and no
  * environment exist yet, so worker mode is told from the command line ({@code --via.worker.id}, which the launcher
  * passes); {@code via.worker.preload=false} (which the parent passes on as {@code -Dvia.worker.preload=false}) turns
- * it off. Nothing is done in the parent.
+ * it off. Nothing is done in the parent. What the preloaded classes log before Spring Boot has set up logging
+ * (Spring Boot holds every message back until then) is lost, such as the futex warning of a platform without one;
+ * the parent, on the same machine and not preloaded, logs the same.
  */
 public class WorkerPreloader implements ApplicationListener<ApplicationStartingEvent> {
     /** The system property that turns the preload off in a worker JVM. */
