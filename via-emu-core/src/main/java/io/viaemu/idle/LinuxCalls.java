@@ -74,6 +74,7 @@ public final class LinuxCalls {
     private static boolean lookedUpBySymbols;
 
     static {
+        JnaDispatchCache.prepare(); // before anything below initialises JNA's Native
         String arch = System.getProperty("os.arch", "");
         SYS_FUTEX = arch.equals("amd64") || arch.equals("x86_64") ? 202 : arch.equals("aarch64") ? 98 : -1;
         Function[] f = null;
