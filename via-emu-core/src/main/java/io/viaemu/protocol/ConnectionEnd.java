@@ -671,23 +671,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      * short first part of a wait, after which the caller does something (rings a housekeeper) and waits on.
      */
     protected final boolean awaitBriefly(Doorbell bell, BooleanSupplier condition, long nanos) throws IOException {
-        long until = System.nanoTime() + nanos;
-        IdleStrategy idle = config.pauser().newIdleStrategy();
-        try {
-            while (!condition.getAsBoolean()) {
-                if (flags.state() == ConnectionState.FAILED) {
-                    onFailed();
-                    throw new ViaException("connection " + id + " failed: " + flags.error().description());
-                }
-                if (System.nanoTime() - until > 0) {
-                    return false;
-                }
-                idle.idle(bell, until);
-            }
-            return true;
-        } finally {
-            idle.reset();
-        }
+        return awaitUntil(bell, condition, System.nanoTime() + nanos, true);
     }
 
     /** {@link #await} parked on {@code bell}: for a role's waits that have a doorbell of their own in the flag block. */
@@ -695,6 +679,16 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             throws IOException {
         long deadline = timeoutMillis == Long.MAX_VALUE ? Long.MAX_VALUE
                 : env.clock().nanoTime() + timeoutMillis * 1_000_000L;
+        return awaitUntil(bell, condition, deadline, false);
+    }
+
+    /**
+     * Waits on {@code bell} until {@code condition} holds (true) or {@code deadline} passed (false; never for
+     * {@code Long.MAX_VALUE}); throws if the connection failed meanwhile. The deadline is on {@link System#nanoTime()}
+     * where {@code realTime}, else on the role's clock ({@code env.clock()}, which tests may drive).
+     */
+    private boolean awaitUntil(Doorbell bell, BooleanSupplier condition, long deadline, boolean realTime)
+            throws IOException {
         IdleStrategy idle = config.pauser().newIdleStrategy();
         try {
             while (!condition.getAsBoolean()) {
@@ -702,7 +696,8 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                     onFailed();
                     throw new ViaException("connection " + id + " failed: " + flags.error().description());
                 }
-                if (deadline != Long.MAX_VALUE && env.clock().nanoTime() - deadline > 0) {
+                if (deadline != Long.MAX_VALUE
+                        && (realTime ? System.nanoTime() : env.clock().nanoTime()) - deadline > 0) {
                     return false;
                 }
                 idle.idle(bell, deadline);
