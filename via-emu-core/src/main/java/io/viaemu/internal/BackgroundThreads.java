@@ -16,7 +16,7 @@ public final class BackgroundThreads {
      */
     public static void unpin() {
         try {
-            ThreadAffinity.unpinCurrentThread(Runtime.getRuntime().availableProcessors());
+            ThreadAffinity.unpinCurrentThread();
         } catch (Throwable unsupported) {
             // no native affinity support here: nothing was pinned by it either
         }

@@ -46,20 +46,25 @@ public final class ThreadAffinity {
     }
 
     /**
-     * Lets the calling thread run on CPUs 0 to {@code cpus - 1} if it may run on fewer CPUs now (it inherited a pin
-     * of the thread that made it); true if it changed the affinity. Best effort: false where the calls fail.
+     * Lets the calling thread run on every CPU this process may use, if it may run on fewer now (it inherited a pin of
+     * the thread that made it); true if that widened its affinity. The mask asked for has every bit set: the kernel
+     * keeps only the CPUs that are online and in the process's cpuset. Not {@code Runtime.availableProcessors()} as
+     * the measure of "every CPU": HotSpot counts the calling thread's own affinity there, so a pinned thread's child
+     * sees 1 and would stay pinned. Best effort: false where the calls fail.
      */
-    public static boolean unpinCurrentThread(int cpus) {
-        int allowed = allowedCpus();
-        if (allowed < 0 || allowed >= cpus || cpus > MASK_BYTES * 8) {
+    public static boolean unpinCurrentThread() {
+        int before = allowedCpus();
+        if (before < 0) {
             return false;
         }
         ByteBuffer mask = mask();
-        for (int cpu = 0; cpu < cpus; cpu++) {
-            int index = cpu / Long.SIZE * Long.BYTES;
-            mask.putLong(index, mask.getLong(index) | 1L << (cpu % Long.SIZE));
+        for (int i = 0; i < MASK_BYTES; i += Long.BYTES) {
+            mask.putLong(i, -1L);
         }
-        return LinuxCalls.syscall(SYS_SCHED_SETAFFINITY, 0, MASK_BYTES, LinuxCalls.address(mask), 0, 0, 0) == 0;
+        if (LinuxCalls.syscall(SYS_SCHED_SETAFFINITY, 0, MASK_BYTES, LinuxCalls.address(mask), 0, 0, 0) != 0) {
+            return false;
+        }
+        return allowedCpus() > before;
     }
 
     /** Pins the calling thread to {@code cpu} alone (tests); true if the kernel took it. */
