@@ -324,8 +324,14 @@ public final class ClientRole extends ConnectionEnd {
 
     @Override
     protected void beforeReceive(long deadlineNanos) {
-        if (!handoverWorkDue() || (deadlineNanos != Long.MAX_VALUE
-                && deadlineNanos - System.nanoTime() < config.handoverTimeout().toNanos())) {
+        if (!handoverWorkDue()) {
+            return;
+        }
+        if (deadlineNanos != Long.MAX_VALUE && deadlineNanos - System.nanoTime() < config.handoverTimeout().toNanos()) {
+            // This receive counts as one that drives the handover (so the housekeeper leaves the step to it), but
+            // its deadline comes before a step could end: the helper takes the step, or it would wait for the
+            // next receive or the handover timeout.
+            queueHandoverTask();
             return;
         }
         if (!sendLock.tryLock()) {
@@ -648,7 +654,14 @@ public final class ClientRole extends ConnectionEnd {
     /** A handover step is due while the application does not send: a task takes the send lock and does it. */
     private void dispatchHandoverWork() {
         // a receiving thread parked on the connection's doorbell is woken by the same flag and takes the step
-        if (handoverReceivers.get() == 0 && handoverWorkDue() && handoverTaskQueued.compareAndSet(false, true)) {
+        if (handoverReceivers.get() == 0) {
+            queueHandoverTask();
+        }
+    }
+
+    /** Queues one task that takes the send lock and does the due step; at most one is queued at a time. */
+    private void queueHandoverTask() {
+        if (handoverWorkDue() && handoverTaskQueued.compareAndSet(false, true)) {
             Async.run("via-client-handover-" + id, () -> {
                 sendLock.lock();
                 try {

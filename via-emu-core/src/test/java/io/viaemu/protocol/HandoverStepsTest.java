@@ -16,6 +16,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -229,6 +230,37 @@ class HandoverStepsTest {
         assertThat(c.flags.isCompleted()).isTrue();
         assertThat(c.client.state()).isEqualTo(ClientRole.State.RECONNECTED);
         assertThat(c.woken).as("the client's housekeeper was not rung").doesNotContain(CLIENT_PID);
+        c.child.send(ascii("hi"), 0, 2);
+        assertThat(received.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(ascii("hi"));
+    }
+
+    /**
+     * A receive that counts as one driving the handover (its timeout is the handover timeout, so the housekeeper
+     * leaves the steps to it) but whose deadline then comes before a step could end declines to take them itself:
+     * it hands them to the helper at once. The housekeeper is not rung (its delay is longer than the test), so
+     * before that fix the handover waited for this receive to time out, and the receive never saw the child's bytes.
+     */
+    @Test
+    void aReceiveWhoseDeadlineComesBeforeAStepCouldEndHandsTheStepsToTheHelper() throws Exception {
+        Duration handoverTimeout = Duration.ofSeconds(5);
+        OneJvmConnection c = connection(b -> b.triggers(Trigger.T1_PARENT_CLOSE).handoverTimeout(handoverTimeout));
+        c.connect();
+        c.fork();
+        c.pumpInbox();
+        c.parent.clientRingDelays(TimeUnit.SECONDS.toNanos(20), TimeUnit.SECONDS.toNanos(20));
+        Future<byte[]> received = c.threads.submit(() -> {
+            byte[] b = new byte[2];
+            int n = c.client.receive(b, 0, 2, handoverTimeout.toMillis());
+            return Arrays.copyOf(b, Math.max(n, 0));
+        });
+        Future<?> closing = c.threads.submit(() -> {
+            c.parent.close(); // T1
+            return null;
+        });
+        closing.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(c.client.state()).isEqualTo(ClientRole.State.RECONNECTED);
+        assertThat(received.isDone()).as("the receive still waiting: the handover did not wait for its deadline")
+                .isFalse();
         c.child.send(ascii("hi"), 0, 2);
         assertThat(received.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(ascii("hi"));
     }
