@@ -118,6 +118,12 @@ public final class ChildRole extends ConnectionEnd {
         return state.reached(State.OWNER);
     }
 
+    /** OWNER is set before {@code CHILD_GRANTED} (see {@link #onReconnect}): the close of a use counts the state. */
+    @Override
+    protected boolean grantedHere() {
+        return owns();
+    }
+
     /**
      * S21, S22: announces the child in the flag block (pid last: it is what the parent waits for), unless
      * {@link #announceInFlagBlock} did so already, and starts housekeeping.

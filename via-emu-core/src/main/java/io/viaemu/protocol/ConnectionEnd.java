@@ -434,6 +434,15 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
         return input.appendCopies(bytes);
     }
 
+    /**
+     * True if this end granted the client's reconnection (S50) itself: the child, from the moment its state says so,
+     * which is before the flag block's {@code CHILD_GRANTED} does. An application thread that saw the state may send
+     * and close in between, and that close's part of the handover is done.
+     */
+    protected boolean grantedHere() {
+        return false;
+    }
+
     /** True once this role may no longer read its inbound queue (checked under readLock, before each poll). */
     protected boolean inputRevoked() {
         return false;
@@ -824,7 +833,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             return true;
         }
         boolean ownPartDone = sideBit == FlagBlock.CLOSED_CLIENT ? flags.get(Word.CLIENT_REPORTED) != 0
-                : flags.get(Word.CHILD_GRANTED) != 0;
+                : flags.get(Word.CHILD_GRANTED) != 0 || grantedHere();
         if (!ownPartDone || flags.get(Word.ERROR_CODE) != 0) {
             return false;
         }

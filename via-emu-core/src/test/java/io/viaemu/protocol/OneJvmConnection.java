@@ -15,6 +15,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 import io.viaemu.PauserKind;
 import io.viaemu.Trigger;
@@ -73,6 +74,11 @@ final class OneJvmConnection implements AutoCloseable {
     final FakeWorker worker = new FakeWorker();
 
     OneJvmConnection(Path base, Consumer<ViaConfig.Builder> configure) {
+        this(base, configure, UnaryOperator.identity());
+    }
+
+    /** As above, the flag block's words seen through {@code words} (a test that holds one write back). */
+    OneJvmConnection(Path base, Consumer<ViaConfig.Builder> configure, UnaryOperator<Coordination> words) {
         this.base = base;
         ViaConfig.Builder b = ViaConfig.builder(base).pauser(PauserKind.YIELDING)
                 .handoverTimeout(Duration.ofSeconds(2)).childStartTimeout(Duration.ofSeconds(3))
@@ -80,7 +86,7 @@ final class OneJvmConnection implements AutoCloseable {
         configure.accept(b);
         this.config = b.build();
         this.dir = Layout.connectionDir(base, EP, connectionId);
-        this.flags = FlagBlock.inMemory(dir, woken::add);
+        this.flags = FlagBlock.on(words.apply(new MemoryCoordination(dir, woken::add)));
     }
 
     Path listenDir() {
