@@ -153,12 +153,13 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
     private final HandoverCompletion handoverCompletion = new HandoverCompletion();
     /**
      * How long the parent waits for the client's confirmation (S47) before it rings the client's housekeeper
-     * ({@code -Dvia.handover.client-ring-delay-us}; default 0: it rings at S7 at once). Opt-in, not the default: with
-     * 500 µs, {@code ConnectionSlotStepsTest.aParentPreemptedAtS11NeverLeavesItsReconnectRequestInTheNextUse} failed
-     * in 3 of 6 runs on a loaded machine (the slot's use never released), against 0 of 6 with the ring at once; the
-     * cause was not found in the session that measured it (see README, "Waiting without polling").
+     * ({@code -Dvia.handover.client-ring-delay-us}; default 500; 0 rings at S7 at once). A client thread blocked in
+     * a receive or a send confirms by itself when the flag rings it; ringing the housekeeper as well woke two more
+     * threads of the client's process on the same cores (HandoverPauseBench: grant p50 BUSY 725 -> 394 µs, BACKOFF
+     * 385 -> 262 µs with the delay). The flaky S11-preemption test once blamed on the delay was a close between
+     * OWNER and CHILD_GRANTED in ChildRole (see README, "Waiting without polling").
      */
-    static final long CLIENT_RING_DELAY_NANOS = Long.getLong("via.handover.client-ring-delay-us", 0) * 1000L;
+    static final long CLIENT_RING_DELAY_NANOS = Long.getLong("via.handover.client-ring-delay-us", 500) * 1000L;
     /** Where a client thread confirmed S47 itself: how long the parent waits for S51 before it rings all the same. */
     static final long CLIENT_RING_LATE_NANOS = 2_000_000L;
     /** The client's housekeeper was rung in this handover (S7): rung again at S11. Handover thread only. */
