@@ -31,14 +31,22 @@ public final class ViaClient {
      * @throws ViaSetupException if this JVM lacks the JVM options via-emu needs
      */
     public static ViaConnection connect(ViaConfig config, String endpoint) throws IOException {
+        try {
+            return connectOnce(config, endpoint);
+        } finally {
+            NativeWarmup.firstConnectReturned(); // SLF4J's set-up may start now (see Logs)
+        }
+    }
+
+    private static ViaConnection connectOnce(ViaConfig config, String endpoint) throws IOException {
         if (!ConnectionSlots.enabled(config)) {
             JvmOptions.checkRequired();
             return connect(config, endpoint, transport(config));
         }
         checkBaseDir(config);
         Layout.checkEndpoint(endpoint);
-        // after the steps above, which touch nothing of Chronicle's (ConnectionSlots' class initialisation sets up
-        // SLF4J): in a fresh JVM the NativeWarmup thread makes this check meanwhile, and it is done when we get here
+        // before anything of Chronicle's loads (it applies Chronicle's default properties); in a fresh JVM the
+        // NativeWarmup thread initialises JNA meanwhile
         JvmOptions.checkRequired();
         // a connection slot of this process's pool when one is idle: its queues are open already (see README)
         return ConnectionSlots.of(config, endpoint).connect(config, endpoint);

@@ -9,7 +9,6 @@ import java.util.concurrent.locks.LockSupport;
 
 import io.viaemu.idle.Doorbell;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One daemon thread per process that does what no application thread may be there to do: write the process's
@@ -66,7 +65,11 @@ public final class Housekeeper {
         return Doorbell.futexAvailable() && ProcessExitWatch.available();
     }
 
-    private static final Logger log = LoggerFactory.getLogger(Housekeeper.class);
+    /** Made on use, not at class initialisation: see {@link Logs}. */
+    private static Logger log() {
+        return Logs.of(Housekeeper.class);
+    }
+
     private static volatile Housekeeper instance;
 
     /** A task and when it is due next (written by the housekeeper's thread only). */
@@ -239,7 +242,7 @@ public final class Housekeeper {
                     e.dueNanos = dueAfter(nowNanos, interval);
                     wakeAt = Math.min(wakeAt, e.dueNanos);
                 } catch (Throwable ex) {
-                    log.error("via-emu housekeeping task {} failed; removed", t, ex);
+                    log().error("via-emu housekeeping task {} failed; removed", t, ex);
                     tasks.remove(e);
                 }
             }

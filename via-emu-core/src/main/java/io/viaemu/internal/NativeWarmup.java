@@ -1,5 +1,8 @@
 package io.viaemu.internal;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
 import io.viaemu.idle.Doorbell;
 
 /**
@@ -9,18 +12,24 @@ import io.viaemu.idle.Doorbell;
  * async-profiler), libc's functions ({@code idle.LinuxCalls}), the futex self-test ({@code idle.Futex}) and the
  * process exit watch ({@link ProcessExitWatch}: pidfd, epoll, its thread). A fresh client's first connect needs
  * them only once it has its connection slot ready (the doorbells, the CONNECT's wake-up of the acceptor); until
- * then its thread loads and runs the rest of the connect path (SLF4J, the slot's files and mappings) while this
- * one works on the other CPU.
- *
- * <p>The thread starts with the JVM options' check ({@link JvmOptions#checkRequired}), which the connecting thread
- * makes after its first steps.
+ * then its thread loads and runs the rest of the connect path (the JVM options' check, the slot's files and
+ * mappings) while this one works on the other CPU. JNA's part is the longer one (async-profiler: the connecting
+ * thread waited for it in {@code Futex}'s initialisation once SLF4J's set-up was off its path), so this thread
+ * starts with it.
  *
  * <p>Nothing is lost by the parallel start: a thread that needs one of these classes before it is initialised
  * waits for the initialisation (the JVM's class initialisation lock), so no futex wake-up can be skipped, and the
  * liveness check that runs before (is the server alive?) asks /proc until the exit watch is ready
  * ({@link ProcessExitWatch.Initialised}).
+ *
+ * <p>Last, once the first connect returned (or a second passed), the thread initialises SLF4J ({@link Logs}): the
+ * connect's own lines are kept until then, so neither CPU of a 2-core machine spends the 15-20 ms of SLF4J's set-up
+ * while the connect runs.
  */
 public final class NativeWarmup {
+    /** How long the thread waits for the first connect's return before it initialises SLF4J all the same. */
+    private static final long LOGGING_AFTER_MILLIS = 1_000;
+    private static final CountDownLatch FIRST_CONNECT_RETURNED = new CountDownLatch(1);
     private static boolean started;
 
     private NativeWarmup() {
@@ -35,29 +44,36 @@ public final class NativeWarmup {
         try {
             Thread t = new Thread(new Init(), "via-native-init"); // unpinned by Init, after the options' check
             t.setDaemon(true);
+            Logs.initialiseLater();
             t.start();
         } catch (Throwable e) {
-            // no thread to be had: whoever needs the classes first initialises them
+            // no thread to be had: whoever needs the classes first initialises them, and SLF4J is set up now
+            Logs.initialise();
         }
     }
 
+    /** A connect returned (or failed): the thread may initialise SLF4J now. */
+    public static void firstConnectReturned() {
+        FIRST_CONNECT_RETURNED.countDown();
+    }
+
     /**
-     * The thread's body (a class, not a lambda): the JVM options' check first ({@link JvmOptions#checkRequired}: its
-     * first look at the classpath's resources searches every module of the JDK, 5-20 ms, which the connecting
-     * thread would otherwise wait for; it checks after its own first steps and finds it done), then unpinning
-     * (which initialises JNA and LinuxCalls), the futex and the exit watch.
+     * The thread's body (a class, not a lambda): unpinning (which initialises JNA and LinuxCalls), the futex and the
+     * exit watch; then, after the first connect, SLF4J.
      */
     private static final class Init implements Runnable {
         @Override
         public void run() {
-            try {
-                JvmOptions.checkRequired();
-            } catch (Throwable e) {
-                // the connecting thread's own check reports it
-            }
             BackgroundThreads.unpin();
             Doorbell.futexAvailable();
             ProcessExitWatch.available();
+            try {
+                FIRST_CONNECT_RETURNED.await(LOGGING_AFTER_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                Logs.initialise();
+            }
         }
     }
 }

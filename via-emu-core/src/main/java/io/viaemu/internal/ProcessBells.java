@@ -15,7 +15,6 @@ import java.util.stream.Stream;
 
 import io.viaemu.idle.Doorbell;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One file per process and base directory ({@code BASE/.bells/PID-START.bell}): a doorbell that other processes ring
@@ -26,7 +25,11 @@ import org.slf4j.LoggerFactory;
  * process's wake-ups; files of dead processes are deleted by the server's sweep.
  */
 public final class ProcessBells {
-    private static final Logger log = LoggerFactory.getLogger(ProcessBells.class);
+    /** Made on use, not at class initialisation: see {@link Logs}. */
+    private static Logger log() {
+        return Logs.of(ProcessBells.class);
+    }
+
     /** Starts with a dot: no endpoint name can (see {@link Layout#checkEndpoint}). */
     static final String DIR = ".bells";
     private static final Map<Path, Doorbell> RINGABLE = new ConcurrentHashMap<>();
@@ -73,7 +76,7 @@ public final class ProcessBells {
                         map = ch.map(FileChannel.MapMode.READ_WRITE, 0, FILE_SIZE);
                     }
                 } catch (IOException e) {
-                    log.warn("via-emu: no process file under {} ({}); peers' handover steps wait for the next tick,"
+                    log().warn("via-emu: no process file under {} ({}); peers' handover steps wait for the next tick,"
                             + " and they cannot tell this process stopped", base, e.toString());
                     return null;
                 }
@@ -223,7 +226,7 @@ public final class ProcessBells {
                 }
             }
         } catch (IOException e) {
-            log.debug("sweep of {}: {}", dir, e.toString());
+            log().debug("sweep of {}: {}", dir, e.toString());
         }
     }
 }

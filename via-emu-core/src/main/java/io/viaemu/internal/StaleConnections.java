@@ -14,7 +14,6 @@ import io.viaemu.protocol.ConnectionState;
 import io.viaemu.protocol.FlagBlock;
 import io.viaemu.protocol.FlagBlock.Word;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Deletes connection directories no live process uses any more: left by processes that all died (crashed, killed,
@@ -24,7 +23,10 @@ import org.slf4j.LoggerFactory;
  * connections' data when no server of their endpoint ever runs again.
  */
 public final class StaleConnections {
-    private static final Logger log = LoggerFactory.getLogger(StaleConnections.class);
+    /** Made on use, not at class initialisation: see {@link Logs}. */
+    private static Logger log() {
+        return Logs.of(StaleConnections.class);
+    }
 
     /**
      * A directory of another endpoint without a (complete) flag block is left this long: its client may be creating
@@ -63,7 +65,7 @@ public final class StaleConnections {
                 }
                 long staleAt = staleAt(config, p, now, ownEndpoint);
                 if (staleAt <= now) {
-                    log.info("endpoint '{}': deleting stale connection directory {}", endpoint, p.getFileName());
+                    log().info("endpoint '{}': deleting stale connection directory {}", endpoint, p.getFileName());
                     FilePermissions.deleteTree(p);
                 } else {
                     next = Math.min(next, staleAt);
@@ -90,11 +92,11 @@ public final class StaleConnections {
                 try {
                     sweepEndpoint(config, name, false, id -> false);
                 } catch (IOException | RuntimeException e) {
-                    log.debug("sweep of endpoint '{}' under {} failed: {}", name, base, e.toString());
+                    log().debug("sweep of endpoint '{}' under {} failed: {}", name, base, e.toString());
                 }
             }
         } catch (IOException e) {
-            log.debug("cannot list {}: {}", base, e.toString());
+            log().debug("cannot list {}: {}", base, e.toString());
         }
     }
 

@@ -87,7 +87,7 @@ public final class ChildRole extends ConnectionEnd {
         super(env, config, endpoint, connectionId, dir, flags, up, down);
         this.parentPid = flags.parentPid();
         this.parentStart = flags.parentStart();
-        this.state = new StateMachine<>(TRANSITIONS, State.ASSIGNED, log, "connection " + id + " child");
+        this.state = new StateMachine<>(TRANSITIONS, State.ASSIGNED, LOG_NAME, "connection " + id + " child");
     }
 
     /** The child's state. */
@@ -212,7 +212,7 @@ public final class ChildRole extends ConnectionEnd {
                 positionReader(consumed[0], consumed[1]);
                 // the count recorded with that position: the bytes the child replays after it are counted again
                 takeOverConsumed(consumed[2]);
-                log.warn("connection {} child: parent pid {} died before the copy; recovering its unconsumed input "
+                log().warn("connection {} child: parent pid {} died before the copy; recovering its unconsumed input "
                         + "from the up queue at {}+{}", id, parentPid, Long.toHexString(consumed[0]), consumed[1]);
             }
         } catch (ViaException e) {
@@ -232,7 +232,7 @@ public final class ChildRole extends ConnectionEnd {
             return "the child's end is " + state.get(); // closed or failed meanwhile: the grant stays unanswered
         }
         flags.set(Word.CHILD_GRANTED, env.pid()); // a signal: rings the client and this child's waiters
-        log.info("connection {} child: granted the client's reconnection{}", id, parentDead ? " (parent dead)" : "");
+        log().info("connection {} child: granted the client's reconnection{}", id, parentDead ? " (parent dead)" : "");
         return null;
     }
 
@@ -263,7 +263,7 @@ public final class ChildRole extends ConnectionEnd {
             flags.set(Word.NANOS_C_REQUESTED, System.nanoTime());
             state.moveFrom(State.ANNOUNCED, State.REQUESTED, trigger.toString());
             flags.ringHousekeeper(Word.PARENT_PID, Word.PARENT_START); // the parent's housekeeper starts the handover
-            log.info("connection {} child: {} - requesting the connection (C)", id, trigger);
+            log().info("connection {} child: {} - requesting the connection (C)", id, trigger);
         }
         IdleStrategy idle = config.pauser().newIdleStrategy();
         try {
@@ -353,7 +353,7 @@ public final class ChildRole extends ConnectionEnd {
     private void completeForDeadParent() {
         if (owns() && !flags.isCompleted() && flags.clientReported() && !alive(parentPid, parentStart)
                 && flags.complete()) {
-            log.info("connection {} child: handover completed without the parent", id);
+            log().info("connection {} child: handover completed without the parent", id);
         }
     }
 
@@ -397,7 +397,7 @@ public final class ChildRole extends ConnectionEnd {
                 releaseResources();
                 state.moveIfAllowed(State.CLOSED, "closed before owning the connection");
                 flags.ringChild(); // a thread of this process waiting for ownership sees the close
-                log.info("connection {} child: closed before owning the connection", id);
+                log().info("connection {} child: closed before owning the connection", id);
                 if (!alive(flags.clientPid(), flags.clientStart()) && !alive(parentPid, parentStart)) {
                     deleteDirectory(); // client and parent died without closing: this child is the last one
                 }

@@ -139,7 +139,7 @@ public final class ClientRole extends ConnectionEnd {
             long connectionId, Path dir, FlagBlock flags, Channel up, Channel down) {
         super(env, config, endpoint, connectionId, dir, flags, down, up);
         this.transport = transport;
-        this.state = new StateMachine<>(TRANSITIONS, State.CONNECTING, log, "connection " + id + " client");
+        this.state = new StateMachine<>(TRANSITIONS, State.CONNECTING, LOG_NAME, "connection " + id + " client");
     }
 
     @Override
@@ -343,7 +343,7 @@ public final class ClientRole extends ConnectionEnd {
             }
         } catch (IOException e) {
             // the connection is failed: the receive says so at its next check
-            log.warn("connection {} client: handover failed: {}", id, e.getMessage());
+            log().warn("connection {} client: handover failed: {}", id, e.getMessage());
         } finally {
             sendLock.unlock();
         }
@@ -432,7 +432,7 @@ public final class ClientRole extends ConnectionEnd {
         state.moveFrom(State.ESTABLISHED, State.INTERMITTED, "INTERMISSION_DONE at " + Long.toHexString(mark));
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.INTERMITTED);
         flags.stamp(Word.AT_INTERMITTED);
-        log.info("connection {} client: transmission intermitted (INTERMISSION_DONE at {})", id,
+        log().info("connection {} client: transmission intermitted (INTERMISSION_DONE at {})", id,
                 Long.toHexString(mark));
     }
 
@@ -454,7 +454,7 @@ public final class ClientRole extends ConnectionEnd {
         flags.set(Word.NANOS_RECONNECT_SENT, System.nanoTime()); // before: the child may answer before append returns
         Path inbox = Layout.inboxDir(Layout.workerDir(config.baseDir(), endpoint, workerId));
         ListenChannels.append(transport, inbox, w);
-        log.info("connection {} client: reconnecting to child pid {}{}", id, childPid,
+        log().info("connection {} client: reconnecting to child pid {}{}", id, childPid,
                 recovering ? " (parent died)" : "");
         boolean granted = await(childGrantedOrGone, config.handoverTimeout().toMillis());
         if (!granted || !flags.childGranted()) {
@@ -472,7 +472,7 @@ public final class ClientRole extends ConnectionEnd {
         peerStart = childStart;
         state(State.RECONNECTED, "child pid " + childPid + (completed ? "; S13 set without the parent" : ""));
         flags.set(Word.TRANSMISSION_INTERMISSION, Intermission.RESUMED);
-        log.info("connection {} client: reconnected to child pid {}, resumed sending", id, childPid);
+        log().info("connection {} client: reconnected to child pid {}, resumed sending", id, childPid);
         keepChildInbox(inbox, childPid, childStart);
         if (YIELD_AFTER_REPORT && !flags.isCompleted()) {
             // S51 just woke the parent for S13, and this thread is about to stream into the child, which reads: on a
@@ -628,7 +628,7 @@ public final class ClientRole extends ConnectionEnd {
     /** The parent is dead (gone or a zombie): T2 recovery if a child is forked and T2 active, else a failure. */
     private void onParentDied(State s) {
         if (flags.triggerEnabled(Trigger.T2_PARENT_ABORT) && flags.childPid() != 0 && !flags.isCompleted()) {
-            log.warn("connection {} client: parent pid {} died; reconnecting to the child (T2)", id, parentPid);
+            log().warn("connection {} client: parent pid {} died; reconnecting to the child (T2)", id, parentPid);
             flags.fireTrigger(Trigger.T2_PARENT_ABORT); // unless the parent fired one before it died
             if (s != State.RECONNECTING) {
                 // a reconnection under way goes on; the child completes it for the dead parent
@@ -670,7 +670,7 @@ public final class ClientRole extends ConnectionEnd {
                         driveHandover(false);
                     }
                 } catch (IOException e) {
-                    log.warn("connection {} client: handover failed: {}", id, e.getMessage());
+                    log().warn("connection {} client: handover failed: {}", id, e.getMessage());
                 } finally {
                     sendLock.unlock();
                 }

@@ -23,6 +23,7 @@ import io.viaemu.idle.IdleStrategy;
 import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
+import io.viaemu.internal.Logs;
 import io.viaemu.internal.ProcessExitWatch;
 import io.viaemu.internal.ProcessLiveness;
 import io.viaemu.protocol.FlagBlock.Word;
@@ -30,7 +31,6 @@ import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What the three roles share: a byte stream read from the inbound queue and written to the outbound one, with
@@ -45,7 +45,13 @@ import org.slf4j.LoggerFactory;
  */
 public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
 
-    protected static final Logger log = LoggerFactory.getLogger("io.viaemu.protocol");
+    /** The roles' logger's name (their state machines' lines and their own). */
+    static final String LOG_NAME = "io.viaemu.protocol";
+
+    /** The roles' logger, made on use: see {@link Logs}. */
+    protected static Logger log() {
+        return Logs.of(LOG_NAME);
+    }
 
     protected final long connectionId;
     protected final String id;
@@ -623,7 +629,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
      */
     public void fail(ErrorCode code, String detail) {
         if (flags.fail(code)) {
-            log.warn("connection {} ({}) failed: {}{}", id, role(), code.description(),
+            log().warn("connection {} ({}) failed: {}{}", id, role(), code.description(),
                     detail == null ? "" : " - " + detail);
             ringPeersHousekeepers(); // their connections' ticks come on events only: this is one
         }
@@ -902,7 +908,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
             try {
                 FilePermissions.deleteTree(dir);
             } catch (IOException e) {
-                log.warn("could not delete {}: {}", dir, e.toString());
+                log().warn("could not delete {}: {}", dir, e.toString());
             }
         }
     }
@@ -947,7 +953,7 @@ public abstract class ConnectionEnd implements ViaConnection, Housekeeper.Task {
                 return false;
             }
             if (!peerAlive()) {
-                log.debug("connection {} ({}): the peer died after this end closed; deleting {}", id, role(), dir);
+                log().debug("connection {} ({}): the peer died after this end closed; deleting {}", id, role(), dir);
                 deleteDirectory();
                 return false;
             }

@@ -21,12 +21,12 @@ import io.viaemu.internal.FilePermissions;
 import io.viaemu.internal.Housekeeper;
 import io.viaemu.internal.Layout;
 import io.viaemu.internal.ListenChannels;
+import io.viaemu.internal.Logs;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.Transport;
 import io.viaemu.transport.TransportFactory;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The client's pool of <b>connection slots</b> for one endpoint under one base directory (one pool per process,
@@ -51,7 +51,11 @@ import org.slf4j.LoggerFactory;
  * connection's: those of a dead client are stale and swept.
  */
 public final class ConnectionSlots {
-    private static final Logger log = LoggerFactory.getLogger(ConnectionSlots.class);
+    /** Made on use, not at class initialisation: see {@link Logs}. */
+    private static Logger log() {
+        return Logs.of(ConnectionSlots.class);
+    }
+
     /** Fresh slots kept ready ahead of the connects, at most. */
     static final int SPARE = 4;
 
@@ -312,7 +316,7 @@ public final class ConnectionSlots {
                 if (Files.exists(s.flagsFile) && s.flags.claimSlot()) {
                     return s;
                 }
-                log.debug("slot {}: gone or not idle ({}); discarded", s.id, s.flags.state());
+                log().debug("slot {}: gone or not idle ({}); discarded", s.id, s.flags.state());
                 s.discard(true);
                 continue;
             }
@@ -448,7 +452,7 @@ public final class ConnectionSlots {
                 try {
                     s = Slot.create(this);
                 } catch (IOException | RuntimeException e) {
-                    log.warn("endpoint '{}': could not make a connection slot: {}", endpoint, e.toString());
+                    log().warn("endpoint '{}': could not make a connection slot: {}", endpoint, e.toString());
                 } finally {
                     added(s, false);
                 }
@@ -506,7 +510,7 @@ public final class ConnectionSlots {
             this.flags = flags;
             this.up = up;
             this.down = down;
-            this.state = new StateMachine<>(TRANSITIONS, State.IDLE, log, "slot " + Layout.idString(id));
+            this.state = new StateMachine<>(TRANSITIONS, State.IDLE, ConnectionSlots.class.getName(), "slot " + Layout.idString(id));
         }
 
         /**
@@ -651,7 +655,7 @@ public final class ConnectionSlots {
                     pool.lock.unlock();
                 }
                 if (mine) {
-                    log.debug("slot {}: server pid {} died before it released use {}; deleting {}",
+                    log().debug("slot {}: server pid {} died before it released use {}; deleting {}",
                             Layout.idString(id), serverPid, use, dir);
                     deleteFiles();
                 }
@@ -686,7 +690,7 @@ public final class ConnectionSlots {
             try {
                 FilePermissions.deleteTree(dir);
             } catch (IOException e) {
-                log.warn("could not delete connection slot {}: {}", dir, e.toString());
+                log().warn("could not delete connection slot {}: {}", dir, e.toString());
             }
             // the server that served it keeps its queues until its next sweep, which runs on events: this is one
             flags.ringHousekeeper(Word.PARENT_PID, Word.PARENT_START);

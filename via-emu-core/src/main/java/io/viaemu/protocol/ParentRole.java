@@ -186,7 +186,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         this.listener = listener;
         this.clientPid = flags.clientPid();
         this.clientStart = flags.clientStart();
-        this.state = new StateMachine<>(TRANSITIONS, State.REQUESTED, log, "connection " + id + " parent");
+        this.state = new StateMachine<>(TRANSITIONS, State.REQUESTED, LOG_NAME, "connection " + id + " parent");
     }
 
     @Override
@@ -300,7 +300,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         // a close or failure meanwhile keeps its state; the child learns it from the flag block
         state.moveFrom(State.FORKING, State.FORKED, "child pid " + flags.childPid());
         watch(flags.childPid(), flags.childStart());
-        log.info("EMU_FORK connection {} -> child pid {} (worker {}, handler '{}'), triggers {}", id,
+        log().info("EMU_FORK connection {} -> child pid {} (worker {}, handler '{}'), triggers {}", id,
                 flags.childPid(), Layout.idString(w.id()), handlerName, config.triggers());
     }
 
@@ -377,7 +377,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             return false; // reconnection happens at most once per connection
         }
         long childPid = flags.childPid();
-        log.info("connection {}: trigger {} fired; handing over to child pid {}", id, trigger, childPid);
+        log().info("connection {}: trigger {} fired; handing over to child pid {}", id, trigger, childPid);
         long start = System.nanoTime();
         boolean completed = false;
         // woken twice (S47, S51) while the client and the child may hold every core: a short slice if asked for
@@ -392,7 +392,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             completed = true;
         } catch (IOException | IllegalTransitionException e) {
             handedOver = true;
-            log.warn("connection {}: handover ({}) failed: {}", id, trigger, e.getMessage());
+            log().warn("connection {}: handover ({}) failed: {}", id, trigger, e.getMessage());
             if (e instanceof IllegalTransitionException) {
                 throw new ViaProtocolException(e.getMessage());
             }
@@ -409,7 +409,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
                 handoverCompletion.failed(id, "the handover (" + trigger + ") failed");
             }
         }
-        log.info("connection {}: handed over to child pid {} in {} µs (trigger {}, {} bytes copied)", id, childPid,
+        log().info("connection {}: handed over to child pid {} in {} µs (trigger {}, {} bytes copied)", id, childPid,
                 (System.nanoTime() - start) / 1000, trigger, flags.get(Word.BYTES_COPIED));
         return true;
     }
@@ -621,7 +621,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
                 try {
                     handover(t);
                 } catch (IOException e) {
-                    log.warn("connection {}: {} handover failed: {}", id, t, e.getMessage());
+                    log().warn("connection {}: {} handover failed: {}", id, t, e.getMessage());
                 }
             });
         }
@@ -643,7 +643,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
             if (flags.rollbackFork(false)) {
                 state.moveFrom(State.FORKED, State.GRANTED, "child pid " + flags.childPid() + " died before a trigger");
             }
-            log.warn("connection {}: child pid {} exited before the handover; the parent keeps the connection",
+            log().warn("connection {}: child pid {} exited before the handover; the parent keeps the connection",
                     id, flags.childPid());
             handoverCompletion.failed(id, "the child exited before a trigger fired; the parent keeps it");
         } else if (flags.state().isHandingOver() && !alive(flags.childPid(), flags.childStart())) {

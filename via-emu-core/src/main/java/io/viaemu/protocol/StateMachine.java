@@ -5,7 +5,7 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 
-import org.slf4j.Logger;
+import io.viaemu.internal.Logs;
 
 /**
  * A role's state and the one way it changes (after Aeron's {@code Election}: one state enum per role, one method
@@ -89,7 +89,8 @@ final class StateMachine<S extends Enum<S> & StateMachine.Step> {
     }
 
     private final Table<S> table;
-    private final Logger log;
+    /** The SLF4J logger's name, resolved per line: see {@link Logs} for why not a Logger. */
+    private final String logName;
     private final String owner;
     private volatile S state;
     /** Bit per ordinal of every state this machine has been in. */
@@ -98,11 +99,11 @@ final class StateMachine<S extends Enum<S> & StateMachine.Step> {
     /**
      * @param owner names the connection and role in log lines and messages, for example "connection 1a2b parent"
      */
-    StateMachine(Table<S> table, S initial, Logger log, String owner) {
+    StateMachine(Table<S> table, S initial, String logName, String owner) {
         this.table = table;
         this.state = initial;
         this.visited = 1L << initial.ordinal();
-        this.log = log;
+        this.logName = logName;
         this.owner = owner;
     }
 
@@ -176,12 +177,14 @@ final class StateMachine<S extends Enum<S> & StateMachine.Step> {
     }
 
     private void logMove(S from, S next, String reason) {
+        String because = reason == null || reason.isEmpty() ? "" : ": " + reason;
         if (next.handover() || from.handover()) {
-            log.info("{}: {} {} ({} -> {}){}", owner, next.step(), next.description(), from, next,
-                    reason == null || reason.isEmpty() ? "" : ": " + reason);
-        } else if (log.isDebugEnabled()) {
-            log.debug("{}: {} {} ({} -> {}){}", owner, next.step(), next.description(), from, next,
-                    reason == null || reason.isEmpty() ? "" : ": " + reason);
+            Logs.of(logName).info("{}: {} {} ({} -> {}){}", owner, next.step(), next.description(), from, next,
+                    because);
+        } else {
+            // kept until SLF4J is set up in a fresh client, whose first connect makes only such moves
+            Logs.debug(logName, "{}: {} {} ({} -> {}){}", owner, next.step(), next.description(), from, next,
+                    because);
         }
     }
 

@@ -7,7 +7,6 @@ import java.util.EnumSet;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /** The roles' transition tables: every state reachable, every end final, failure allowed from every live state. */
 class RoleTransitionsTest {
@@ -64,7 +63,7 @@ class RoleTransitionsTest {
     @Test
     void theMachineRejectsWhatItsTableDoesNotAllow() {
         StateMachine<ClientRole.State> m = new StateMachine<>(ClientRole.TRANSITIONS, ClientRole.State.CONNECTING,
-                LoggerFactory.getLogger(RoleTransitionsTest.class), "test");
+                RoleTransitionsTest.class.getName(), "test");
         assertThat(m.move(ClientRole.State.ESTABLISHED, "granted")).isEqualTo(ClientRole.State.CONNECTING);
         assertThatThrownBy(() -> m.move(ClientRole.State.RECONNECTED, "skipping"))
                 .isInstanceOf(IllegalTransitionException.class).hasMessageContaining("ESTABLISHED -> RECONNECTED");

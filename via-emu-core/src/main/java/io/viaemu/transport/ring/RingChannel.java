@@ -41,12 +41,12 @@ import java.util.concurrent.locks.LockSupport;
 import io.viaemu.idle.Doorbell;
 import io.viaemu.idle.QueueDoorbells;
 import io.viaemu.internal.FilePermissions;
+import io.viaemu.internal.Logs;
 import io.viaemu.internal.Processes;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
 import io.viaemu.transport.Document;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A channel kept in one memory-mapped file used as a ring ({@link RingLayout}): appends from any process take the
@@ -56,7 +56,10 @@ import org.slf4j.LoggerFactory;
  * descriptor.
  */
 final class RingChannel implements Channel {
-    private static final Logger log = LoggerFactory.getLogger(RingChannel.class);
+    /** Made on use, not at class initialisation: see {@link Logs}. */
+    private static Logger log() {
+        return Logs.of(RingChannel.class);
+    }
 
     private static final VarHandle INTS = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class,
@@ -526,7 +529,7 @@ final class RingChannel implements Channel {
         }
         clearSlotIfFree(tail, reclaimed);
         LONGS.setRelease(map, TAIL_OFFSET, tail);
-        log.warn("ring {}: took the append lock from pid {}, which died holding it; kept {} committed record(s) past "
+        log().warn("ring {}: took the append lock from pid {}, which died holding it; kept {} committed record(s) past "
                 + "its TAIL", file, deadPid, kept);
     }
 
@@ -621,7 +624,7 @@ final class RingChannel implements Channel {
         long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
         while (inUse.get() != 0) {
             if (System.nanoTime() - deadline > 0) {
-                log.warn("ring {}: operations still in flight {} ms after close; its mapping is left to the collector",
+                log().warn("ring {}: operations still in flight {} ms after close; its mapping is left to the collector",
                         file, TimeUnit.NANOSECONDS.toMillis(CLOSE_WAIT_NANOS));
                 return;
             }
@@ -661,7 +664,7 @@ final class RingChannel implements Channel {
         try {
             ((sun.misc.Unsafe) UNSAFE).invokeCleaner(buffer);
         } catch (RuntimeException e) {
-            log.debug("cannot unmap {}: {}", buffer, e.toString());
+            log().debug("cannot unmap {}: {}", buffer, e.toString());
         }
     }
 
