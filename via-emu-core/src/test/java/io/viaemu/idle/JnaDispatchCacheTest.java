@@ -36,6 +36,12 @@ class JnaDispatchCacheTest {
         Files.write(file, new byte[] {1, 2, 3}); // a truncated or foreign file
         assertThat(JnaDispatchCache.keep(tmp)).isEqualTo(dir);
         assertThat(Files.readAllBytes(file)).isEqualTo(jar);
+
+        byte[] corrupted = jar.clone(); // the right size, one bit wrong: its CRC-32 differs
+        corrupted[corrupted.length / 2] ^= 0x10;
+        Files.write(file, corrupted);
+        assertThat(JnaDispatchCache.keep(tmp)).isEqualTo(dir);
+        assertThat(Files.readAllBytes(file)).isEqualTo(jar);
         try (var left = Files.list(dir)) {
             assertThat(left.map(p -> p.getFileName().toString())).containsExactly("libjnidispatch.so");
         }
