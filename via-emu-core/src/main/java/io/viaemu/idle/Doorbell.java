@@ -45,9 +45,18 @@ public final class Doorbell {
     private static final int SEQ = 0;
     private static final int WAITERS = 4;
 
+    /** {@link #address} before its first use. */
+    private static final long UNRESOLVED = -1;
+
     private final ByteBuffer buffer;
     private final int offset;
-    private final long address;
+    /**
+     * The futex word's native address (0: no futex), resolved at the first wait or wake, not at construction:
+     * resolving it initialises JNA, and a fresh client makes its slot's doorbells while the {@code NativeWarmup}
+     * thread is still doing that (the connecting thread would wait for it there; a doorbell nobody parked on never
+     * needs the address).
+     */
+    private volatile long address = UNRESOLVED;
     private final String name;
 
     /**
@@ -60,7 +69,6 @@ public final class Doorbell {
         }
         this.buffer = direct;
         this.offset = offset;
-        this.address = Futex.AVAILABLE ? LinuxCalls.address(direct) + offset : 0;
         this.name = name;
     }
 
@@ -87,7 +95,12 @@ public final class Doorbell {
      * (a NIO selector, with {@code futex_waitv}); it must {@link #arm()} each one first, as for {@link #await}.
      */
     public long futexAddress() {
-        return address;
+        long a = address;
+        if (a == UNRESOLVED) {
+            a = Futex.AVAILABLE ? LinuxCalls.address(buffer) + offset : 0;
+            address = a; // the same value whichever thread resolves it
+        }
+        return a;
     }
 
     public static boolean futexAvailable() {
@@ -105,8 +118,9 @@ public final class Doorbell {
     /** Changes the sequence and wakes every waiter, whether or not one said it is parked. */
     public void ringAlways() {
         INTS.getAndAdd(buffer, offset + SEQ, 1);
-        if (address != 0) {
-            Futex.wakeAll(address);
+        long a = futexAddress();
+        if (a != 0) {
+            Futex.wakeAll(a);
         }
     }
 
@@ -145,11 +159,12 @@ public final class Doorbell {
         if (timeoutNanos <= 0) {
             return;
         }
-        if (address == 0) {
+        long a = futexAddress();
+        if (a == 0) {
             LockSupport.parkNanos(Math.min(timeoutNanos, FALLBACK_PARK_NANOS));
             return;
         }
-        Futex.await(address, sequence, timeoutNanos);
+        Futex.await(a, sequence, timeoutNanos);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.viaemu.idle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +21,15 @@ class DoorbellTest {
     @Test
     void futexIsAvailableOnThisLinux() {
         assertThat(Doorbell.futexAvailable()).as("the tests below would only test the fallback").isTrue();
+    }
+
+    /** The futex word's address is resolved on first use (not at construction): the word the offset names. */
+    @Test
+    void theFutexAddressIsTheWordAtTheDoorbellsOffset() {
+        ByteBuffer direct = ByteBuffer.allocateDirect(3 * Doorbell.SIZE);
+        Doorbell second = new Doorbell(direct, Doorbell.SIZE, "second");
+        assertThat(second.futexAddress()).isEqualTo(LinuxCalls.address(direct) + Doorbell.SIZE)
+                .isEqualTo(second.futexAddress());
     }
 
     @Test
