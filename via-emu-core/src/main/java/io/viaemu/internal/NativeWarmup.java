@@ -27,8 +27,8 @@ import io.viaemu.idle.Doorbell;
  * while the connect runs.
  */
 public final class NativeWarmup {
-    /** How long the thread waits for the first connect's return before it initialises SLF4J all the same. */
-    private static final long LOGGING_AFTER_MILLIS = 1_000;
+    /** How long background work waits for the first connect's return before it goes on all the same. */
+    public static final long FIRST_CONNECT_WAIT_MILLIS = 1_000;
     private static final CountDownLatch FIRST_CONNECT_RETURNED = new CountDownLatch(1);
     private static boolean started;
 
@@ -58,6 +58,18 @@ public final class NativeWarmup {
     }
 
     /**
+     * Waits until this process's first connect returned, at most {@code millis}: for background work a connect
+     * starts that need not share the CPUs with it (SLF4J's set-up, the client's sweep of other endpoints).
+     */
+    public static void awaitFirstConnect(long millis) {
+        try {
+            FIRST_CONNECT_RETURNED.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
      * The thread's body (a class, not a lambda): unpinning (which initialises JNA and LinuxCalls), the futex and the
      * exit watch; then, after the first connect, SLF4J.
      */
@@ -67,13 +79,8 @@ public final class NativeWarmup {
             BackgroundThreads.unpin();
             Doorbell.futexAvailable();
             ProcessExitWatch.available();
-            try {
-                FIRST_CONNECT_RETURNED.await(LOGGING_AFTER_MILLIS, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                Logs.initialise();
-            }
+            awaitFirstConnect(FIRST_CONNECT_WAIT_MILLIS);
+            Logs.initialise();
         }
     }
 }

@@ -131,6 +131,9 @@ public final class StaleConnections {
 
         @Override
         public void run() {
+            // after the connect that started it (a fresh client's first one shares 2 CPUs with JNA's set-up and
+            // the JIT already; this sweep took 5 ms of CPU from it, async-profiler)
+            NativeWarmup.awaitFirstConnect(NativeWarmup.FIRST_CONNECT_WAIT_MILLIS);
             sweepOtherEndpoints(config, exceptEndpoint);
         }
     }
