@@ -32,9 +32,9 @@ import io.viaemu.internal.FilePermissions;
  * over it, so no process ever loads a half-written file). Reading the library out of the jar and comparing every
  * byte, as this class first did, cost 8-9 ms of a fresh client's first connect (async-profiler: an interpreted
  * comparison of 134 KiB and the jar's first resource stream); a CRC-32 over the kept file is a native call. The
- * CRC guards against accidents, not an attacker: the directories are private to the user (below), and a process
- * that can write there can run code as the user anyway. The directories are 0700 and must be owned by this user ({@link FilePermissions#checkPrivate}), so no other
- * user can plant a library there. Anything unexpected (no such resource, a directory that is not private, an I/O
+ * CRC guards against accidents, not an attacker: the directories are 0700 and must be owned by this user
+ * ({@link FilePermissions#checkPrivate}), so no other user can plant a library there, and a process that can write
+ * there can run code as the user anyway. Anything unexpected (no such resource, a directory that is not private, an I/O
  * error) leaves the property unset and JNA unpacks as it always did. Nothing is done if the application set
  * {@code jna.boot.library.path} itself, or with {@code -Dvia.jna.dispatch-cache=false}.
  */
