@@ -50,6 +50,7 @@ class ForkedHandlerTests extends WorkerJvmApplicationTest {
 
             client.sendLine("again");
             assertThat(client.line()).isEqualTo("[" + workerPid + "] again");
+            awaitReconnectionCompletion("echo", client);
 
             Http.Response all = Http.get(port, "/actuator/viaconnections");
             assertThat(all.status()).isEqualTo(200);
@@ -130,6 +131,7 @@ class ForkedHandlerTests extends WorkerJvmApplicationTest {
             client.sendLine("third line");
             assertThat(client.line()).isEqualTo("[" + workerPid + "] THIRD LINE");
 
+            awaitReconnectionCompletion("request", client);
             ConnectionSnapshot s = servers.get("request").orElseThrow().snapshot(client.id()).orElseThrow();
             assertThat(s.triggerFired()).isEqualTo("T1_PARENT_CLOSE");
             assertThat(s.bytesCopied()).isEqualTo(afterRequest.length());
@@ -148,6 +150,16 @@ class ForkedHandlerTests extends WorkerJvmApplicationTest {
         // the client saw the parent's CLOSE; the server forgets the connection right after
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> servers.get("request").orElseThrow().connections().isEmpty());
+    }
+
+    /**
+     * S13 is the parent's answer to the client's S51 report, which the client sends once it talks to the child: the
+     * client may read the child's reply before the parent has set reconnection-completion, so the test waits for it.
+     */
+    private void awaitReconnectionCompletion(String endpoint, LineClient client) {
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                servers.get(endpoint).orElseThrow().snapshot(client.id()).orElseThrow().flags())
+                .containsEntry("reconnectionCompletion", true));
     }
 
     /** The full command line; ProcessHandle.Info gives nothing for one as long as a test class path. */
