@@ -4,6 +4,7 @@ import static io.viaemu.sample.SampleLines.line;
 import static io.viaemu.sample.SampleLines.send;
 import static io.viaemu.sample.SampleLines.workerPid;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.OutputStream;
 import java.net.URI;
@@ -74,6 +75,10 @@ class SampleApplicationTests {
     void chatIsServedByAWorkerAndTheActuatorShowsTheHandedOverConnection() throws Exception {
         try (ViaConnection c = ViaClient.connect(config, "chat")) {
             long worker = echoedByAWorker(c, "hello");
+            // S13 is the parent's answer to the client's report (S51), which may come after the worker's reply
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                    servers.get("chat").orElseThrow().snapshot(c.id()).orElseThrow().flags())
+                    .containsEntry("reconnectionCompletion", true));
 
             String json = get("/actuator/viaconnections/" + c.id());
             Map<String, Object> conn = JsonPath.parse(json).read("$");
