@@ -5,7 +5,7 @@ import java.nio.ByteOrder;
 
 /**
  * A short scheduler slice for a thread that must run as soon as a doorbell wakes it: the parent's handover thread
- * (S7-S13) and the client's handover steps, when {@code -Dvia.idle.short-slice-us} asks for it (off by default).
+ * (S7-S13) and the client's handover steps (on by default, 100 µs; {@code -Dvia.idle.short-slice-us=0} turns it off).
  *
  * <p>Why: on a host whose cores are all busy (on 2 cores, a client streaming into the child while the child reads
  * what it streamed), a thread woken from a futex is runnable at once but waits for a CPU. Linux's EEVDF scheduler
@@ -20,17 +20,21 @@ import java.nio.ByteOrder;
  * <p>{@link #shorten()} asks for {@link #SHORT_SLICE_NANOS} for the calling thread and returns what to give
  * {@link #restore} afterwards; both are one or two system calls (about a microsecond each). Where the call is not
  * there (not Linux, an older kernel: the slice is then ignored or refused) nothing changes. A thread with a real-time
- * policy, or one that asked for a shorter slice itself, is left alone. Off unless {@code -Dvia.idle.short-slice-us=N}
- * (see {@link #SHORT_SLICE_NANOS}).
+ * policy, or one that asked for a shorter slice itself, is left alone. {@code -Dvia.idle.short-slice-us=N} sets it,
+ * 0 turns it off (see {@link #SHORT_SLICE_NANOS}).
  */
 public final class SchedulerSlice {
     /**
-     * The slice asked for, {@code -Dvia.idle.short-slice-us} (100 is the shortest Linux accepts); 0, the default: off.
-     * Off by default because it costs the forked connection rate what it saves the handover's pause (see the README,
-     * "Forked connection rate with reusable workers"): a woken thread that preempts the running one at once makes
-     * more context switches where every step of a forked connection is a wake-up.
+     * The slice asked for, {@code -Dvia.idle.short-slice-us} (100, the default, is the shortest Linux accepts; 0: off).
+     * It was off by default until the eighth session: on a machine loaded by other builds it seemed to cost the
+     * forked connection rate what it saved the pause (a woken thread that preempts the running one at once makes more
+     * switches where every step of a forked connection is a wake-up). On a quiet machine, in steady state (after
+     * 1,000 handovers of warm-up), it took BACKOFF's trigger-to-completion p50 from 201-1,190 to 134-221 µs and its
+     * p99 from 4.4-5.2 to 3.8-4.2 ms (5 interleaved runs each), and ForkRateBench measured 1,070 / 1,162 connections
+     * per second with it against 959 / 1,160 without (1 client thread): no cost. README, "Where the handover pause's
+     * time goes".
      */
-    public static final long SHORT_SLICE_NANOS = Long.getLong("via.idle.short-slice-us", 0) * 1000L;
+    public static final long SHORT_SLICE_NANOS = Long.getLong("via.idle.short-slice-us", 100) * 1000L;
     /** The shortest slice Linux accepts, in nanoseconds. */
     static final long MIN_SLICE_NANOS = 100_000L;
     /** What {@link #shorten} returns when it changed nothing: {@link #restore} then does nothing either. */

@@ -370,7 +370,7 @@ public final class ClientRole extends ConnectionEnd {
         IdleStrategy idle = sendIdle;
         idle.reset();
         // woken by P and by the grant while the child and the parent may hold every core: a short slice if asked for
-        // (-Dvia.idle.short-slice-us, off by default: see SchedulerSlice)
+        // (-Dvia.idle.short-slice-us, 100 µs by default, 0: off; see SchedulerSlice)
         long slice = SchedulerSlice.shorten(config.pauser() == PauserKind.BUSY);
         try {
             driveHandoverSteps(waitForRequest, deadline, idle);

@@ -381,7 +381,7 @@ public final class ParentRole extends ConnectionEnd implements ParentConnection 
         long start = System.nanoTime();
         boolean completed = false;
         // woken twice (S47, S51) while the client and the child may hold every core: a short slice if asked for
-        // (-Dvia.idle.short-slice-us, off by default: see SchedulerSlice)
+        // (-Dvia.idle.short-slice-us, 100 µs by default, 0: off; see SchedulerSlice)
         long slice = SchedulerSlice.shorten(config.pauser() == PauserKind.BUSY);
         sendLock.lock();
         try {

@@ -38,7 +38,10 @@ import io.viaemu.protocol.FlagBlock.Word;
  * receive), trigger to the completion flag, and the steps between; the client reports its longest send stall per
  * connection. Run for the BUSY and the BACKOFF pauser (every process of the run uses it).
  *
- * <p>Usage: {@code HandoverPauseBench [--handovers N] [--messages N] [--trigger-after N] [--pausers busy,backoff]}.
+ * <p>Usage: {@code HandoverPauseBench [--handovers N] [--warmup N] [--messages N] [--trigger-after N]
+ * [--pausers busy,backoff]}; {@code --warmup N} (default 1,000) runs N handovers first that are checked but not
+ * counted (the JIT still compiles then: a scheduler trace, {@code perf sched}, of handovers 250 to 400 of a run had a
+ * compiler thread on a CPU during 36 of 142 handovers, up to 7.9 ms in one).
  */
 public final class HandoverPauseBench {
     static final String ENDPOINT = "pause";
@@ -60,12 +63,14 @@ public final class HandoverPauseBench {
             return;
         }
         int handovers = 300;
+        int warmup = 1_000;
         long messages = 20_000;
         long triggerAfter = 5_000;
         List<PauserKind> pausers = List.of(PauserKind.BUSY, PauserKind.BACKOFF);
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--handovers": handovers = Integer.parseInt(args[i + 1]); break;
+                case "--warmup": warmup = Integer.parseInt(args[i + 1]); break;
                 case "--messages": messages = Long.parseLong(args[i + 1]); break;
                 case "--trigger-after": triggerAfter = Long.parseLong(args[i + 1]); break;
                 case "--pausers":
@@ -79,13 +84,14 @@ public final class HandoverPauseBench {
             }
         }
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%d handovers per pauser, %d numbered 64 B messages per connection, T1 "
-                + "after %d; one reusable worker; load before: %s%n", handovers, messages, triggerAfter,
+        out.append(String.format(Locale.ROOT, "%d handovers per pauser after %d not counted (warm-up), %d numbered 64 B "
+                + "messages per connection, T1 after %d; one reusable worker; load before: %s%n", handovers, warmup,
+                messages, triggerAfter,
                 Files.readString(Path.of("/proc/loadavg")).trim()));
         List<Map<String, long[]>> results = new ArrayList<>();
         List<String> errors = new ArrayList<>();
         for (PauserKind p : pausers) {
-            results.add(run(p, handovers, messages, triggerAfter, errors));
+            results.add(run(p, handovers, warmup, messages, triggerAfter, errors));
         }
         String[] rows = {"fork", "EMU_FORK: fork() until the child announced itself (µs)",
             "assign", "  of which: ASSIGN sent to the child's pid in the flag block (µs)",
@@ -143,25 +149,28 @@ public final class HandoverPauseBench {
         System.exit(errors.isEmpty() ? 0 : 1);
     }
 
-    private static Map<String, long[]> run(PauserKind pauser, int handovers, long messages, long triggerAfter,
-            List<String> errors) throws Exception {
+    /** One pauser's run: {@code warmup + handovers} connections, the first {@code warmup} checked but not counted. */
+    private static Map<String, long[]> run(PauserKind pauser, int handovers, int warmup, long messages,
+            long triggerAfter, List<String> errors) throws Exception {
         Path base = Files.createTempDirectory("via-pause-bench", PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
         Process server = BenchPeers.start(base.resolve("server.log"), List.of(QUIET), HandoverPauseBench.class,
                 "server", base.toString(), pauser.name(),
-                Integer.toString(handovers), Long.toString(triggerAfter));
+                Integer.toString(warmup + handovers), Long.toString(triggerAfter));
         try {
             BenchPeers.awaitFile(base.resolve("server.ready"), server, 120, base);
             Process client = BenchPeers.start(base.resolve("client.log"), List.of(QUIET), HandoverPauseBench.class,
                     "client", base.toString(), pauser.name(),
-                    Integer.toString(handovers), Long.toString(messages), Long.toString(triggerAfter));
+                    Integer.toString(warmup + handovers), Long.toString(messages), Long.toString(triggerAfter));
             if (!client.waitFor(20, TimeUnit.MINUTES)) {
                 client.destroyForcibly();
                 throw new IllegalStateException("client did not finish; see " + base);
             }
             BenchPeers.awaitFile(base.resolve("server.done"), server, 60, base);
-            List<String> server0 = Files.readAllLines(base.resolve("server.results"));
-            List<String> client0 = Files.readAllLines(base.resolve("client.results"));
+            List<String> server0 = counted(Files.readAllLines(base.resolve("server.results")), warmup, errors,
+                    pauser + " server (warm-up): ");
+            List<String> client0 = counted(Files.readAllLines(base.resolve("client.results")), warmup, errors,
+                    pauser + " client (warm-up): ");
             long bad = 0;
             List<long[]> rows = new ArrayList<>();
             for (String line : server0) {
@@ -239,6 +248,8 @@ public final class HandoverPauseBench {
         }
         Files.writeString(base.resolve("server.ready"), "");
         StringBuilder results = new StringBuilder();
+        // -Dvia.bench.pauseStamps=FILE: each handover's trigger, grant and completion, System.nanoTime() (CLOCK_MONOTONIC)
+        StringBuilder stamps = System.getProperty("via.bench.pauseStamps") == null ? null : new StringBuilder();
         byte[] msg = new byte[MESSAGE];
         for (int i = 0; i < handovers; i++) {
             ParentConnection c = via.accept(120_000);
@@ -273,6 +284,10 @@ public final class HandoverPauseBench {
                 }
                 results.append(' ').append((run1[1] - run0[1]) / 1000).append(' ').append(run1[2] - run0[2]);
                 results.append('\n');
+                if (stamps != null) { // absolute stamps: to lay a handover beside a scheduler trace (perf -k mono)
+                    stamps.append(t).append(' ').append(w.get(Word.NANOS_GRANTED)).append(' ')
+                            .append(w.get(Word.NANOS_COMPLETED)).append('\n');
+                }
             } catch (Exception e) {
                 results.append("error connection ").append(i).append(": ").append(e.toString().replace('\n', ' '))
                         .append('\n');
@@ -280,6 +295,9 @@ public final class HandoverPauseBench {
             }
         }
         Files.writeString(base.resolve("server.results"), results);
+        if (stamps != null) {
+            Files.writeString(Path.of(System.getProperty("via.bench.pauseStamps")), stamps);
+        }
         Files.writeString(base.resolve("server.done"), "");
         Thread.sleep(600_000); // the orchestrator ends this process
     }
@@ -360,6 +378,17 @@ public final class HandoverPauseBench {
         }
     }
 
+    /** The lines after the first {@code warmup}; an error among those is an error of the run all the same. */
+    private static List<String> counted(List<String> lines, int warmup, List<String> errors, String prefix) {
+        int from = Math.min(warmup, lines.size());
+        for (String line : lines.subList(0, from)) {
+            if (line.startsWith("error")) {
+                errors.add(prefix + line);
+            }
+        }
+        return lines.subList(from, lines.size());
+    }
+
     private static long[] minus(long[] a, long[] b) {
         long[] d = new long[a.length];
         for (int i = 0; i < a.length; i++) {
@@ -368,7 +397,7 @@ public final class HandoverPauseBench {
         return d;
     }
 
-    private static String percentiles(long[] v) {
+    static String percentiles(long[] v) {
         if (v == null || v.length == 0) {
             return "-";
         }
