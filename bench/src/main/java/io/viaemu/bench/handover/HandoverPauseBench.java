@@ -48,7 +48,7 @@ public final class HandoverPauseBench {
     static final int MESSAGE = 64;
     static final String QUIET = BenchPeers.QUIET;
     /** The handover's stamps, in the order the steps happen. */
-    static final Word[] STEPS = {Word.NANOS_INTERMISSION_SEEN, Word.NANOS_INTERMITTED, Word.NANOS_COPIED,
+    static final Word[] STEPS = {Word.NANOS_INTERMISSION_REQUESTED, Word.NANOS_INTERMISSION_SEEN, Word.NANOS_INTERMITTED, Word.NANOS_COPIED,
         Word.NANOS_RECONNECT_REQUESTED, Word.NANOS_RECONNECT_SEEN, Word.NANOS_RECONNECT_SENT,
         Word.NANOS_RECONNECT_RECEIVED, Word.NANOS_GRANTED, Word.NANOS_GRANT_SEEN, Word.NANOS_REPORTED};
 
@@ -101,7 +101,8 @@ public final class HandoverPauseBench {
             "parentDelay", "parent's handover thread: runnable, not running, in close() (µs, schedstat)",
             "parentSlices", "  its times scheduled in (schedstat)",
             "clientDelay", "client's thread: runnable, not running, per connection (µs, schedstat)",
-            "NANOS_INTERMISSION_SEEN", "  steps from the trigger: client saw the request (S7) (µs)",
+            "NANOS_INTERMISSION_REQUESTED", "  steps from the trigger: parent requested the intermission (S7) (µs)",
+            "NANOS_INTERMISSION_SEEN", "  client saw the request (S7) (µs)",
             "NANOS_INTERMITTED", "  client intermitted (S47) (µs)",
             "NANOS_COPIED", "  parent copied (S10) (µs)",
             "NANOS_RECONNECT_REQUESTED", "  parent set P (S11) (µs)",
