@@ -340,19 +340,25 @@ final class InboundStream {
     /**
      * The one place where consumption is published (under the lock): the application took {@code n} more bytes,
      * up to {@code offset} of document {@code index}. The consumed count goes to the flag block for the sender's
-     * window; documents before a DATA document are released (a COPY sits after the cut, past documents the child has
-     * still to read, so it releases nothing); then the sender is woken (it parks on its own doorbell, our peer's: a
-     * fence and a read when it is not); the role records its position.
+     * window; the role records its position; documents before a DATA document are released (a COPY sits after the
+     * cut, past documents the child has still to read, so it releases nothing); then the sender is woken (it parks on
+     * its own doorbell, our peer's: a fence and a read when it is not).
+     *
+     * <p>The position is recorded before the release: a forked parent killed between the two leaves a position
+     * whose document still exists (the child recovering from the parent's death starts there, and releases what
+     * precedes it when it consumes). In the other order the recorded position was the previous document's, which the
+     * release had just freed for the sender's next lap: the child could not find it ("cannot find document ...
+     * (deleted?)", the connection failed as a protocol violation), once in a CI run of the unreaped-parent test.
      */
     private void consumed(long index, long offset, int n, boolean data) {
         long total = consumedBytes += n;
         flags.setRelease(consumedWord, total);
+        owner.onConsumed(index, offset);
         if (data) {
             channel.reclaimBefore(index); // every earlier document is consumed
         }
         // after the reclaim: a sender woken here (a selector waiting for OP_WRITE) must find the room of both
         peerBell.ring();
-        owner.onConsumed(index, offset);
     }
 
     long consumedBytes() {

@@ -16,7 +16,6 @@ import java.util.function.BooleanSupplier;
 
 import io.viaemu.Trigger;
 import io.viaemu.ViaProtocolException;
-import io.viaemu.idle.Doorbell;
 import io.viaemu.protocol.FlagBlock.Word;
 import io.viaemu.transport.Channel;
 import io.viaemu.transport.ChannelReader;
@@ -357,14 +356,13 @@ class ConnectionSlotStepsTest {
      * The flag block's words, with the child's grant ({@code CHILD_GRANTED}) held back until the child's application
      * thread looked for it (at most 5 s): the gap between the child's state OWNER and that write, widened.
      */
-    private static final class GrantHeldBack implements Coordination {
-        private final Coordination words;
+    private static final class GrantHeldBack extends ForwardingCoordination {
         final CountDownLatch lookedFor = new CountDownLatch(1);
         volatile Thread childApplication;
         volatile boolean heldUntilLookedFor;
 
         GrantHeldBack(Coordination words) {
-            this.words = words;
+            super(words);
         }
 
         @Override
@@ -385,56 +383,6 @@ class ConnectionSlotStepsTest {
                 }
             }
             words.setVolatile(offset, value);
-        }
-
-        @Override
-        public void setRelease(int offset, long value) {
-            words.setRelease(offset, value);
-        }
-
-        @Override
-        public boolean compareAndSet(int offset, long expected, long value) {
-            return words.compareAndSet(offset, expected, value);
-        }
-
-        @Override
-        public long getAndAdd(int offset, long delta) {
-            return words.getAndAdd(offset, delta);
-        }
-
-        @Override
-        public long getAndBitwiseOr(int offset, long bits) {
-            return words.getAndBitwiseOr(offset, bits);
-        }
-
-        @Override
-        public Doorbell clientBell() {
-            return words.clientBell();
-        }
-
-        @Override
-        public Doorbell serverBell() {
-            return words.serverBell();
-        }
-
-        @Override
-        public Doorbell childBell() {
-            return words.childBell();
-        }
-
-        @Override
-        public Doorbell parentBell() {
-            return words.parentBell();
-        }
-
-        @Override
-        public void wakeProcess(long pid, long startMillis) {
-            words.wakeProcess(pid, startMillis);
-        }
-
-        @Override
-        public Path location() {
-            return words.location();
         }
     }
 
