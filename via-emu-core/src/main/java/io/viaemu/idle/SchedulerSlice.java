@@ -26,13 +26,10 @@ import java.nio.ByteOrder;
 public final class SchedulerSlice {
     /**
      * The slice asked for, {@code -Dvia.idle.short-slice-us} (100, the default, is the shortest Linux accepts; 0: off).
-     * It was off by default until the eighth session: on a machine loaded by other builds it seemed to cost the
-     * forked connection rate what it saved the pause (a woken thread that preempts the running one at once makes more
-     * switches where every step of a forked connection is a wake-up). On a quiet machine, in steady state (after
-     * 1,000 handovers of warm-up), it took BACKOFF's trigger-to-completion p50 from 201-1,190 to 134-221 µs and its
-     * p99 from 4.4-5.2 to 3.8-4.2 ms (5 interleaved runs each); ForkRateBench, 4 interleaved pairs, measured 915-1,162
-     * connections per second with it against 959-1,191 without (1 client thread; medians about 1,020 and 1,110), both
-     * far above the target. README, "Where the handover pause's time goes".
+     * On by default since the eighth session: in steady state on a quiet machine it took BACKOFF's trigger to
+     * completion p50 from 201-1,190 to 134-221 µs, and the forked connection rate stayed within its runs' spread
+     * (README, "Where the handover pause's time goes"). It had been left off because, on a machine loaded by other
+     * builds, it seemed to cost that rate: a woken thread that preempts the running one at once makes more switches.
      */
     public static final long SHORT_SLICE_NANOS = Long.getLong("via.idle.short-slice-us", 100) * 1000L;
     /** The shortest slice Linux accepts, in nanoseconds. */

@@ -48,9 +48,10 @@ public final class HandoverPauseBench {
     static final int MESSAGE = 64;
     static final String QUIET = BenchPeers.QUIET;
     /** The handover's stamps, in the order the steps happen. */
-    static final Word[] STEPS = {Word.NANOS_INTERMISSION_REQUESTED, Word.NANOS_INTERMISSION_SEEN, Word.NANOS_INTERMITTED, Word.NANOS_COPIED,
-        Word.NANOS_RECONNECT_REQUESTED, Word.NANOS_RECONNECT_SEEN, Word.NANOS_RECONNECT_SENT,
-        Word.NANOS_RECONNECT_RECEIVED, Word.NANOS_GRANTED, Word.NANOS_GRANT_SEEN, Word.NANOS_REPORTED};
+    static final Word[] STEPS = {Word.NANOS_INTERMISSION_REQUESTED, Word.NANOS_INTERMISSION_SEEN,
+        Word.NANOS_INTERMITTED, Word.NANOS_COPIED, Word.NANOS_RECONNECT_REQUESTED, Word.NANOS_RECONNECT_SEEN,
+        Word.NANOS_RECONNECT_SENT, Word.NANOS_RECONNECT_RECEIVED, Word.NANOS_GRANTED, Word.NANOS_GRANT_SEEN,
+        Word.NANOS_REPORTED};
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("server")) {
@@ -84,10 +85,9 @@ public final class HandoverPauseBench {
             }
         }
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%d handovers per pauser after %d not counted (warm-up), %d numbered 64 B "
-                + "messages per connection, T1 after %d; one reusable worker; load before: %s%n", handovers, warmup,
-                messages, triggerAfter,
-                Files.readString(Path.of("/proc/loadavg")).trim()));
+        out.append(String.format(Locale.ROOT, "%d handovers per pauser after %d not counted (warm-up), %d numbered "
+                + "64 B messages per connection, T1 after %d; one reusable worker; load before: %s%n", handovers, warmup,
+                messages, triggerAfter, Files.readString(Path.of("/proc/loadavg")).trim()));
         List<Map<String, long[]>> results = new ArrayList<>();
         List<String> errors = new ArrayList<>();
         for (PauserKind p : pausers) {
@@ -155,7 +155,11 @@ public final class HandoverPauseBench {
             long triggerAfter, List<String> errors) throws Exception {
         Path base = Files.createTempDirectory("via-pause-bench", PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
-        Process server = BenchPeers.start(base.resolve("server.log"), List.of(QUIET), HandoverPauseBench.class,
+        List<String> serverOptions = new ArrayList<>(List.of(QUIET));
+        if (System.getProperty("via.bench.pauseStamps") != null) { // the server writes them
+            serverOptions.add("-Dvia.bench.pauseStamps=" + System.getProperty("via.bench.pauseStamps") + "." + pauser);
+        }
+        Process server = BenchPeers.start(base.resolve("server.log"), serverOptions, HandoverPauseBench.class,
                 "server", base.toString(), pauser.name(),
                 Integer.toString(warmup + handovers), Long.toString(triggerAfter));
         try {
@@ -249,8 +253,10 @@ public final class HandoverPauseBench {
         }
         Files.writeString(base.resolve("server.ready"), "");
         StringBuilder results = new StringBuilder();
-        // -Dvia.bench.pauseStamps=FILE: each handover's trigger, grant and completion, System.nanoTime() (CLOCK_MONOTONIC)
-        StringBuilder stamps = System.getProperty("via.bench.pauseStamps") == null ? null : new StringBuilder();
+        // -Dvia.bench.pauseStamps=FILE (to the orchestrator: FILE.BUSY, FILE.BACKOFF): each handover's trigger, grant and
+        // completion stamps, System.nanoTime() (CLOCK_MONOTONIC), to lay them beside a trace (perf sched record -k mono)
+        String stampsFile = System.getProperty("via.bench.pauseStamps");
+        StringBuilder stamps = stampsFile == null ? null : new StringBuilder();
         byte[] msg = new byte[MESSAGE];
         for (int i = 0; i < handovers; i++) {
             ParentConnection c = via.accept(120_000);
@@ -285,7 +291,7 @@ public final class HandoverPauseBench {
                 }
                 results.append(' ').append((run1[1] - run0[1]) / 1000).append(' ').append(run1[2] - run0[2]);
                 results.append('\n');
-                if (stamps != null) { // absolute stamps: to lay a handover beside a scheduler trace (perf -k mono)
+                if (stamps != null) {
                     stamps.append(t).append(' ').append(w.get(Word.NANOS_GRANTED)).append(' ')
                             .append(w.get(Word.NANOS_COMPLETED)).append('\n');
                 }
@@ -297,7 +303,7 @@ public final class HandoverPauseBench {
         }
         Files.writeString(base.resolve("server.results"), results);
         if (stamps != null) {
-            Files.writeString(Path.of(System.getProperty("via.bench.pauseStamps")), stamps);
+            Files.writeString(Path.of(stampsFile), stamps);
         }
         Files.writeString(base.resolve("server.done"), "");
         Thread.sleep(600_000); // the orchestrator ends this process
