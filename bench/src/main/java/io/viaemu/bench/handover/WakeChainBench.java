@@ -122,6 +122,19 @@ public final class WakeChainBench {
                         "spin", base.resolve("spin" + i).toString()));
                 BenchPeers.awaitFile(base.resolve("spin" + i + ".ready"), peers.get(peers.size() - 1), 60, base);
             }
+            // the chain's reads block: a peer that stalls instead of dying is killed at this deadline, and the read
+            // then ends with "peer closed" instead of waiting for ever
+            long limitMillis = TimeUnit.SECONDS.toMillis(120) + (rounds + 1_000L) * (gapMicros / 1000 + 1) * 2;
+            Thread watchdog = new Thread(() -> {
+                try {
+                    Thread.sleep(limitMillis);
+                    peers.forEach(Process::destroyForcibly);
+                } catch (InterruptedException e) {
+                    // the case ended in time
+                }
+            }, "wake-chain-watchdog");
+            watchdog.setDaemon(true);
+            watchdog.start();
             try (SocketChannel s7 = connect(base.resolve("client-s7.sock"));
                     SocketChannel pc = connect(base.resolve("client.sock"))) {
                 ByteBuffer one = ByteBuffer.allocateDirect(1);
@@ -143,6 +156,8 @@ public final class WakeChainBench {
                     }
                 }
                 return new long[][] {grant, completion};
+            } finally {
+                watchdog.interrupt();
             }
         } finally {
             for (Process p : peers) {
